@@ -1,0 +1,223 @@
+//! Everything that can be asked of a meeting.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{BreakoutConfig, ParticipantId, PollId, Preset, Role, RoomId};
+
+/// Who sends a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Actor {
+    /// The server itself, acting for an authenticated administrator.
+    System,
+    Participant(ParticipantId),
+}
+
+/// Which roles a broadcast reaches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    #[default]
+    Everyone,
+    Participants,
+    Presenters,
+    Cohosts,
+}
+
+impl Audience {
+    pub(crate) fn includes(self, role: Role) -> bool {
+        match self {
+            Audience::Everyone => true,
+            Audience::Participants => role == Role::Participant,
+            Audience::Presenters => role == Role::Presenter,
+            Audience::Cohosts => matches!(role, Role::Cohost | Role::Host),
+        }
+    }
+}
+
+/// A request to change the meeting. Serialised into the journal, so variants
+/// carry everything needed to replay them (including shuffle seeds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Command {
+    // Membership: issued by the server for administrators and connections.
+    AddParticipant {
+        participant: ParticipantId,
+        name: String,
+        #[serde(default)]
+        email: Option<String>,
+        preset: String,
+    },
+    RemoveParticipant {
+        participant: ParticipantId,
+    },
+    SetConnected {
+        participant: ParticipantId,
+        connected: bool,
+    },
+    DefinePreset {
+        preset: Preset,
+    },
+
+    // Room layout.
+    Configure {
+        config: BreakoutConfig,
+    },
+    /// Replace all breakout rooms with `count` new ones (recreate for a new round).
+    CreateRooms {
+        count: u16,
+        #[serde(default)]
+        names: Vec<String>,
+    },
+    AddRoom {
+        #[serde(default)]
+        title: Option<String>,
+        #[serde(default = "yes")]
+        open: bool,
+    },
+    RenameRoom {
+        room: RoomId,
+        title: String,
+    },
+    SetRoomOpen {
+        room: RoomId,
+        open: bool,
+    },
+    DeleteRoom {
+        room: RoomId,
+    },
+    ClearRooms,
+
+    // Assignment.
+    /// Assign to a room (`None` or main: unassign). While running, also moves.
+    Assign {
+        participant: ParticipantId,
+        room: Option<RoomId>,
+    },
+    /// Spread everyone who is not a host or cohost evenly over the rooms.
+    AutoAssign {
+        seed: u64,
+        #[serde(default)]
+        minimise_repeats: bool,
+    },
+    ImportAssignments {
+        csv: String,
+    },
+    KeepTogether {
+        participants: Vec<ParticipantId>,
+    },
+    KeepApart {
+        participants: Vec<ParticipantId>,
+    },
+    ClearConstraints,
+
+    // Running breakouts.
+    Start,
+    Shuffle {
+        seed: u64,
+    },
+    RoundRobin,
+    /// Everyone to main; rooms stay open and the timer keeps running.
+    Gather,
+    /// Everyone back to their assigned room after a gather.
+    SendToRooms,
+    AskAllToReturn,
+    AddTime {
+        minutes: u32,
+    },
+    CancelAutoEnd,
+    End,
+    Broadcast {
+        text: String,
+        #[serde(default)]
+        room: Option<RoomId>,
+        #[serde(default)]
+        audience: Audience,
+    },
+    Visit {
+        room: RoomId,
+    },
+    DismissHelp {
+        participant: ParticipantId,
+    },
+    MuteParticipant {
+        participant: ParticipantId,
+    },
+
+    // Anyone, within their preset.
+    JoinRoom {
+        room: RoomId,
+    },
+    LeaveToMain,
+    RequestHelp,
+    SetMedia {
+        #[serde(default)]
+        mic: Option<bool>,
+        #[serde(default)]
+        camera: Option<bool>,
+    },
+    Chat {
+        text: String,
+    },
+    CreatePoll {
+        question: String,
+        options: Vec<String>,
+    },
+    Vote {
+        poll: PollId,
+        option: u32,
+    },
+    ClosePoll {
+        poll: PollId,
+    },
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Command {
+    /// A short verb for logs and refusals.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::AddParticipant { .. } => "add_participant",
+            Command::RemoveParticipant { .. } => "remove_participant",
+            Command::SetConnected { .. } => "set_connected",
+            Command::DefinePreset { .. } => "define_preset",
+            Command::Configure { .. } => "configure",
+            Command::CreateRooms { .. } => "create_rooms",
+            Command::AddRoom { .. } => "add_room",
+            Command::RenameRoom { .. } => "rename_room",
+            Command::SetRoomOpen { .. } => "set_room_open",
+            Command::DeleteRoom { .. } => "delete_room",
+            Command::ClearRooms => "clear_rooms",
+            Command::Assign { .. } => "assign",
+            Command::AutoAssign { .. } => "auto_assign",
+            Command::ImportAssignments { .. } => "import_assignments",
+            Command::KeepTogether { .. } => "keep_together",
+            Command::KeepApart { .. } => "keep_apart",
+            Command::ClearConstraints => "clear_constraints",
+            Command::Start => "start",
+            Command::Shuffle { .. } => "shuffle",
+            Command::RoundRobin => "round_robin",
+            Command::Gather => "gather",
+            Command::SendToRooms => "send_to_rooms",
+            Command::AskAllToReturn => "ask_all_to_return",
+            Command::AddTime { .. } => "add_time",
+            Command::CancelAutoEnd => "cancel_auto_end",
+            Command::End => "end",
+            Command::Broadcast { .. } => "broadcast",
+            Command::Visit { .. } => "visit",
+            Command::DismissHelp { .. } => "dismiss_help",
+            Command::MuteParticipant { .. } => "mute_participant",
+            Command::JoinRoom { .. } => "join_room",
+            Command::LeaveToMain => "leave_to_main",
+            Command::RequestHelp => "request_help",
+            Command::SetMedia { .. } => "set_media",
+            Command::Chat { .. } => "chat",
+            Command::CreatePoll { .. } => "create_poll",
+            Command::Vote { .. } => "vote",
+            Command::ClosePoll { .. } => "close_poll",
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! Roles and what each preset allows.
+
+use serde::{Deserialize, Serialize};
+
+/// The role a preset gives; broadcasts can target roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Host,
+    Cohost,
+    Presenter,
+    Participant,
+}
+
+/// What the holder of a preset may do. Checked by the meeting on every command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Permissions {
+    /// Create, configure, start and end breakouts; move anyone; broadcast.
+    pub manage_breakouts: bool,
+    /// Enter any room without being assigned (host and cohost visits).
+    pub visit_any_room: bool,
+    /// Choose or move between rooms on one's own.
+    pub switch_rooms: bool,
+    /// Go back to the main room on one's own.
+    pub return_to_main: bool,
+    pub publish_audio: bool,
+    pub publish_video: bool,
+    pub chat: bool,
+    pub create_polls: bool,
+}
+
+/// A named bundle of a role and its permissions.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Preset {
+    pub name: String,
+    pub role: Role,
+    pub permissions: Permissions,
+}
+
+impl Preset {
+    pub fn host() -> Self {
+        Self::full("host", Role::Host)
+    }
+
+    pub fn cohost() -> Self {
+        Self::full("cohost", Role::Cohost)
+    }
+
+    pub fn presenter() -> Self {
+        Preset {
+            name: "presenter".into(),
+            role: Role::Presenter,
+            permissions: Permissions {
+                create_polls: true,
+                ..Permissions::attendee()
+            },
+        }
+    }
+
+    pub fn participant() -> Self {
+        Preset {
+            name: "participant".into(),
+            role: Role::Participant,
+            permissions: Permissions::attendee(),
+        }
+    }
+
+    /// The presets every meeting starts with.
+    pub fn builtin() -> Vec<Preset> {
+        vec![
+            Self::host(),
+            Self::cohost(),
+            Self::presenter(),
+            Self::participant(),
+        ]
+    }
+
+    fn full(name: &str, role: Role) -> Self {
+        Preset {
+            name: name.into(),
+            role,
+            permissions: Permissions {
+                manage_breakouts: true,
+                visit_any_room: true,
+                switch_rooms: true,
+                return_to_main: true,
+                publish_audio: true,
+                publish_video: true,
+                chat: true,
+                create_polls: true,
+            },
+        }
+    }
+}
+
+impl Permissions {
+    fn attendee() -> Self {
+        Permissions {
+            manage_breakouts: false,
+            visit_any_room: false,
+            switch_rooms: false,
+            return_to_main: true,
+            publish_audio: true,
+            publish_video: true,
+            chat: true,
+            create_polls: false,
+        }
+    }
+}
