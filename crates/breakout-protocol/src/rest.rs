@@ -1,0 +1,94 @@
+//! REST bodies for `/v1`. Core types inside them are documented as objects;
+//! their shape is the core's serde form.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::{BreakoutConfig, ParticipantId, Phase, Preset, Role, RoomId};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMeeting {
+    /// Shown to everyone; 1 to 100 characters.
+    pub title: String,
+    /// Breakout settings; defaults apply when absent.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub config: Option<BreakoutConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MeetingInfo {
+    pub id: String,
+    pub title: String,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: u64,
+    pub participant_count: u32,
+    #[schema(value_type = Object)]
+    pub phase: Phase,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddParticipant {
+    /// Display name; 1 to 100 characters.
+    pub name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Preset name: host, cohost, presenter, participant, or one defined for the meeting.
+    pub preset: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ParticipantCreated {
+    #[schema(value_type = u64)]
+    pub participant: ParticipantId,
+    /// Secret for `/v1/ws`; shown once, stored only as a hash.
+    pub token: String,
+    /// `breakout://join?...` link carrying server and token.
+    pub join_link: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PresetList {
+    #[schema(value_type = Vec<Object>)]
+    pub presets: Vec<Preset>,
+}
+
+/// The consolidated rooms-and-members picture of a meeting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RoomsOverview {
+    pub meeting: String,
+    #[schema(value_type = Object)]
+    pub phase: Phase,
+    pub rooms: Vec<RoomSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RoomSummary {
+    #[schema(value_type = u32)]
+    pub id: RoomId,
+    pub title: String,
+    pub open: bool,
+    pub members: Vec<MemberSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MemberSummary {
+    #[schema(value_type = u64)]
+    pub id: ParticipantId,
+    pub name: String,
+    #[schema(value_type = String)]
+    pub role: Role,
+    #[schema(value_type = Option<u32>)]
+    pub assigned: Option<RoomId>,
+    pub connected: bool,
+    pub mic: bool,
+    pub camera: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+}

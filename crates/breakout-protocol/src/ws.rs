@@ -1,0 +1,76 @@
+//! Messages on `/v1/ws`.
+//!
+//! ```json
+//! → {"id": 7, "request": {"type": "command", "command": {"type": "start"}}}
+//! ← {"type": "reply", "id": 7, "result": {"kind": "ok"}}
+//! ← {"type": "event", "event": {"type": "breakouts_started", "ends_at": 1700000000000}}
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ApiError, ChatMessage, Command, EventBody, MeetingView, ParticipantId, RoomId, Timestamp};
+
+/// One request from a client; `id` is echoed in the reply or error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientMessage {
+    pub id: u64,
+    pub request: Request,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Request {
+    /// Apply a meeting command as the connection's participant.
+    Command { command: Command },
+    /// The current view, as a `state` reply.
+    GetState,
+    /// Chat history of a room (default: the room you are in).
+    GetChat {
+        #[serde(default)]
+        room: Option<RoomId>,
+    },
+    /// The assignments as CSV (managers only).
+    ExportAssignments,
+    Ping,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// First message on every connection (also after a resume).
+    Welcome {
+        protocol: u32,
+        meeting: String,
+        participant: ParticipantId,
+        server_time: Timestamp,
+        view: Box<MeetingView>,
+    },
+    Reply {
+        id: u64,
+        result: Reply,
+    },
+    /// A request failed (`id` set) or the connection misbehaved (`id` absent).
+    Error {
+        id: Option<u64>,
+        #[serde(flatten)]
+        error: ApiError,
+    },
+    Event {
+        event: EventBody,
+    },
+    /// The authoritative view changed; sent coalesced, at most every few ms.
+    State {
+        view: Box<MeetingView>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reply {
+    Ok,
+    State { view: Box<MeetingView> },
+    Chat { messages: Vec<ChatMessage> },
+    Csv { csv: String },
+    Pong { server_time: Timestamp },
+}
