@@ -1,1 +1,162 @@
-//! placeholder
+//! The Breakout room server.
+//!
+//! REST administration and a WebSocket per participant in front of one actor
+//! task per meeting; every rule is `breakout-core`'s, every accepted command
+//! is journaled to SQLite before it is acknowledged, and a restarted server
+//! replays the journal to the exact state it had. Runs as the
+//! `breakout-server` binary or embedded in the desktop app via [`Server`].
+
+mod actor;
+mod clock;
+mod connections;
+mod http;
+mod registry;
+mod rest;
+pub mod store;
+mod ws;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rand::Rng;
+use tokio::sync::oneshot;
+use tracing::info;
+
+pub use rest::ApiDoc;
+
+/// How to run a server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// Holds `breakout.sqlite3` and `admin-key`.
+    pub data_dir: PathBuf,
+    /// Use this admin key instead of the one kept in `data_dir`.
+    pub admin_key: Option<String>,
+    /// Base URL for join links; defaults to `http://<listen address>`.
+    pub public_url: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// The data directory or admin key file could not be used.
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The database could not be opened or a meeting could not be restored.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A running server. Dropping it does not stop it; call [`Server::shutdown`].
+pub struct Server {
+    addr: SocketAddr,
+    admin_key: String,
+    state: Arc<http::AppState>,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// Opens the database, restores every meeting and starts listening.
+    pub async fn start(config: ServerConfig) -> Result<Server, ServerError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| ServerError::DataDir {
+            path: config.data_dir.clone(),
+            source,
+        })?;
+        let admin_key = match config.admin_key {
+            Some(key) => key,
+            None => load_or_create_admin_key(&config.data_dir)?,
+        };
+        let db = config.data_dir.join("breakout.sqlite3");
+        let store = Arc::new(store::Store::open(&db)?);
+        let registry = registry::Registry::restore(store)?;
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| ServerError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+        let state = Arc::new(http::AppState {
+            registry,
+            admin_key_hash: http::hash_admin_key(&admin_key),
+            public_url: config
+                .public_url
+                .unwrap_or_else(|| format!("http://{addr}")),
+        });
+        let app = http::router(state.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            });
+            if let Err(error) = serve.await {
+                tracing::error!(%error, "server stopped with an error");
+            }
+        });
+        info!(%addr, db = %db.display(), "listening");
+        Ok(Server {
+            addr,
+            admin_key,
+            state,
+            stop: Some(stop),
+            task,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn admin_key(&self) -> &str {
+        &self.admin_key
+    }
+
+    /// Stops accepting, snapshots and closes every meeting, then returns.
+    pub async fn shutdown(mut self) {
+        self.state.registry.shutdown().await;
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = self.task.await;
+    }
+}
+
+/// The admin key lives in `data_dir/admin-key` (mode 0600) so the operator
+/// can read it again; it is created on first start.
+fn load_or_create_admin_key(dir: &std::path::Path) -> Result<String, ServerError> {
+    let path = dir.join("admin-key");
+    let io_error = |source| ServerError::DataDir {
+        path: path.clone(),
+        source,
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(key) if !key.trim().is_empty() => return Ok(key.trim().to_string()),
+        Ok(_) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(io_error(error)),
+    }
+    let bytes: [u8; 32] = rand::rng().random();
+    let key = hex::encode(bytes);
+    std::fs::write(&path, &key).map_err(io_error)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+            .map_err(io_error)?;
+    }
+    Ok(key)
+}

@@ -1,0 +1,182 @@
+//! The live WebSocket connections of one meeting, and fan-out to them.
+//!
+//! Every outgoing message is serialised once and shared (`Arc<str>`) by all
+//! its recipients. Queues are bounded and never waited on: a connection that
+//! cannot keep up is closed and resumes later with a fresh view, so one slow
+//! client never delays a meeting.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use breakout_core::{Event, Meeting, ParticipantId, Recipients, Timestamp};
+use breakout_protocol::ws::ServerMessage;
+use tokio::sync::mpsc;
+
+/// What the actor hands a connection task.
+#[derive(Debug, Clone)]
+pub enum Outgoing {
+    Text(Arc<str>),
+    /// Close the socket with this reason (replaced, removed, meeting deleted).
+    Close(&'static str),
+}
+
+/// A connection's side of the queue, registered with the meeting actor.
+#[derive(Debug, Clone)]
+pub struct ConnectionHandle {
+    pub id: u64,
+    pub tx: mpsc::Sender<Outgoing>,
+}
+
+pub const QUEUE_CAPACITY: usize = 1024;
+
+struct Live {
+    handle: ConnectionHandle,
+    /// Hash of the last view sent, to skip unchanged views on flush.
+    last_view: u64,
+}
+
+#[derive(Default)]
+pub struct Connections {
+    live: BTreeMap<ParticipantId, Live>,
+}
+
+impl Connections {
+    /// Registers `handle` for `who`, closing a previous connection of theirs.
+    pub fn attach(&mut self, who: ParticipantId, handle: ConnectionHandle) {
+        if let Some(old) = self.live.insert(
+            who,
+            Live {
+                handle,
+                last_view: 0,
+            },
+        ) {
+            let _ = old
+                .handle
+                .tx
+                .try_send(Outgoing::Close("replaced by a newer connection"));
+        }
+    }
+
+    /// Forgets `who` if `connection` is still theirs. Returns whether it was.
+    pub fn detach(&mut self, who: ParticipantId, connection: u64) -> bool {
+        match self.live.get(&who) {
+            Some(live) if live.handle.id == connection => {
+                self.live.remove(&who);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub fn close(&mut self, who: ParticipantId, reason: &'static str) {
+        if let Some(live) = self.live.remove(&who) {
+            let _ = live.handle.tx.try_send(Outgoing::Close(reason));
+        }
+    }
+
+    pub fn close_all(&mut self, reason: &'static str) {
+        for (_, live) in std::mem::take(&mut self.live) {
+            let _ = live.handle.tx.try_send(Outgoing::Close(reason));
+        }
+    }
+
+    pub fn is_connected(&self, who: ParticipantId) -> bool {
+        self.live.contains_key(&who)
+    }
+
+    /// Sends each event to its recipients. Returns overflowed participants.
+    pub fn publish(&mut self, meeting: &Meeting, events: Vec<Event>) -> Vec<ParticipantId> {
+        let mut overflowed = Vec::new();
+        for event in events {
+            let text = encode(&ServerMessage::Event { event: event.body });
+            let dropped = match &event.to {
+                Recipients::Everyone => {
+                    let all: Vec<_> = self.live.keys().copied().collect();
+                    self.deliver(all, &text)
+                }
+                Recipients::Managers => {
+                    let managers: Vec<_> = self
+                        .live
+                        .keys()
+                        .copied()
+                        .filter(|p| meeting.is_manager(*p))
+                        .collect();
+                    self.deliver(managers, &text)
+                }
+                Recipients::One(who) => self.deliver(std::iter::once(*who), &text),
+                Recipients::Many(list) => self.deliver(list.iter().copied(), &text),
+            };
+            overflowed.extend(dropped);
+        }
+        overflowed
+    }
+
+    /// Sends each connected participant its view if it changed since the last
+    /// one sent. Returns overflowed participants.
+    pub fn flush_views(&mut self, meeting: &Meeting, now: Timestamp) -> Vec<ParticipantId> {
+        let mut overflowed = Vec::new();
+        for (who, live) in self.live.iter_mut() {
+            let Some(mut view) = meeting.view_for(*who, now) else {
+                continue;
+            };
+            // The revision and cooldown change on every tick; compare the rest.
+            let revision = view.revision;
+            view.revision = 0;
+            let digest = digest(&view);
+            if digest == live.last_view {
+                continue;
+            }
+            live.last_view = digest;
+            view.revision = revision;
+            let text = encode(&ServerMessage::State {
+                view: Box::new(view),
+            });
+            if live.handle.tx.try_send(Outgoing::Text(text)).is_err() {
+                overflowed.push(*who);
+            }
+        }
+        for who in &overflowed {
+            self.close(*who, "too slow to keep up");
+        }
+        overflowed
+    }
+
+    fn deliver(
+        &mut self,
+        recipients: impl IntoIterator<Item = ParticipantId>,
+        text: &Arc<str>,
+    ) -> Vec<ParticipantId> {
+        let mut overflowed = Vec::new();
+        for who in recipients {
+            if let Some(live) = self.live.get(&who)
+                && live
+                    .handle
+                    .tx
+                    .try_send(Outgoing::Text(text.clone()))
+                    .is_err()
+            {
+                overflowed.push(who);
+            }
+        }
+        for who in &overflowed {
+            self.close(*who, "too slow to keep up");
+        }
+        overflowed
+    }
+}
+
+pub fn encode(message: &ServerMessage) -> Arc<str> {
+    serde_json::to_string(message)
+        .expect("server messages always serialise")
+        .into()
+}
+
+fn digest(view: &breakout_core::MeetingView) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    serde_json::to_string(view)
+        .expect("views always serialise")
+        .hash(&mut hasher);
+    // 0 means "nothing sent yet".
+    hasher.finish().max(1)
+}

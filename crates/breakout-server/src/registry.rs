@@ -1,0 +1,196 @@
+//! Which meetings live on this server, and bringing them back after a restart.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use breakout_core::{Actor, Command, Meeting};
+use breakout_protocol::ApiError;
+use rand::Rng;
+use tracing::info;
+
+use crate::actor::{ActorMessage, MeetingActor, MeetingHandle};
+use crate::clock::now;
+use crate::store::{MeetingRecord, Store, StoreError};
+
+pub struct Registry {
+    store: Arc<Store>,
+    meetings: RwLock<HashMap<String, MeetingHandle>>,
+}
+
+impl Registry {
+    /// Opens every meeting found in the store, replaying its journal.
+    pub fn restore(store: Arc<Store>) -> Result<Registry, StoreError> {
+        let mut meetings = HashMap::new();
+        for record in store.meetings()? {
+            let (meeting, seq) = rebuild(&store, &record.id)?;
+            info!(meeting = %record.id, seq, "restored meeting");
+            let actor = MeetingActor::new(
+                record.id.clone(),
+                record.title,
+                record.created_at,
+                meeting,
+                seq,
+                store.clone(),
+            );
+            meetings.insert(record.id, actor.spawn());
+        }
+        Ok(Registry {
+            store,
+            meetings: RwLock::new(meetings),
+        })
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    pub fn get(&self, id: &str) -> Result<MeetingHandle, ApiError> {
+        self.meetings
+            .read()
+            .expect("registry lock poisoned")
+            .get(id)
+            .cloned()
+            .ok_or_else(|| ApiError::new("meeting_not_found", format!("no meeting {id:?}")))
+    }
+
+    pub fn ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .meetings
+            .read()
+            .expect("registry lock poisoned")
+            .keys()
+            .cloned()
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// Creates a meeting; its configuration is applied as its first journaled command.
+    pub async fn create(
+        &self,
+        title: String,
+        config: Option<breakout_core::BreakoutConfig>,
+    ) -> Result<MeetingHandle, ApiError> {
+        let title = title.trim().to_string();
+        if title.is_empty() || title.chars().count() > 100 {
+            return Err(ApiError::new(
+                "invalid_input",
+                "a meeting title is 1 to 100 characters",
+            ));
+        }
+        let mut meeting = Meeting::new();
+        let first = config.map(|config| Command::Configure { config });
+        if let Some(command) = &first {
+            // Validate before anything is written.
+            meeting.apply(Actor::System, command.clone(), now())?;
+        }
+        let record = MeetingRecord {
+            id: new_meeting_id(),
+            title,
+            created_at: now().0,
+        };
+        let store = self.store.clone();
+        let saved = record.clone();
+        blocking(move || store.create_meeting(&saved)).await?;
+        let mut seq = 0;
+        if let Some(command) = first {
+            let entry = crate::store::JournalEntry {
+                seq: 1,
+                at: now(),
+                actor: Actor::System,
+                command,
+            };
+            let store = self.store.clone();
+            let id = record.id.clone();
+            blocking(move || store.append(&id, &[entry])).await?;
+            seq = 1;
+        }
+        let actor = MeetingActor::new(
+            record.id.clone(),
+            record.title,
+            record.created_at,
+            meeting,
+            seq,
+            self.store.clone(),
+        );
+        let handle = actor.spawn();
+        self.meetings
+            .write()
+            .expect("registry lock poisoned")
+            .insert(record.id, handle.clone());
+        Ok(handle)
+    }
+
+    pub async fn delete(&self, id: &str) -> Result<(), ApiError> {
+        let handle = self
+            .meetings
+            .write()
+            .expect("registry lock poisoned")
+            .remove(id)
+            .ok_or_else(|| ApiError::new("meeting_not_found", format!("no meeting {id:?}")))?;
+        let _ = handle.ask(|done| ActorMessage::Stop { done }).await;
+        let store = self.store.clone();
+        let id = id.to_string();
+        blocking(move || store.delete_meeting(&id)).await?;
+        Ok(())
+    }
+
+    /// Stops every meeting actor (each writes a final snapshot).
+    pub async fn shutdown(&self) {
+        let handles: Vec<MeetingHandle> = self
+            .meetings
+            .write()
+            .expect("registry lock poisoned")
+            .drain()
+            .map(|(_, h)| h)
+            .collect();
+        for handle in handles {
+            let _ = handle.ask(|done| ActorMessage::Stop { done }).await;
+        }
+    }
+}
+
+/// Rebuilds a meeting from its newest snapshot plus the journal after it.
+/// Deadlines are processed at each entry's own time, so the result equals
+/// the state the live actor had.
+pub fn rebuild(store: &Store, id: &str) -> Result<(Meeting, u64), StoreError> {
+    let restored = store.restore(id)?;
+    let (mut seq, mut meeting) = restored.snapshot.unwrap_or((0, Meeting::new()));
+    for entry in restored.journal {
+        meeting.tick(entry.at);
+        meeting
+            .apply(entry.actor, entry.command, entry.at)
+            .map_err(|refusal| StoreError::Corrupt {
+                meeting: id.to_string(),
+                reason: format!("journal entry {} no longer applies: {refusal}", entry.seq),
+            })?;
+        seq = entry.seq;
+    }
+    Ok((meeting, seq))
+}
+
+fn new_meeting_id() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyz23456789";
+    let mut rng = rand::rng();
+    (0..10)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// Runs a store call off the async workers.
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| ApiError::new("internal", "a storage task failed"))?
+        .map_err(storage_error)
+}
+
+pub fn storage_error(error: StoreError) -> ApiError {
+    tracing::error!(%error, "storage error");
+    ApiError::new(
+        "storage_failed",
+        "the server could not read or write its database",
+    )
+}

@@ -1,0 +1,227 @@
+//! REST administration under `/v1`, documented by `/v1/openapi.json`.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use breakout_core::{Actor, Command, ParticipantId, Preset};
+use breakout_protocol::ApiError;
+use breakout_protocol::rest::{
+    AddParticipant, CreateMeeting, Health, MeetingInfo, ParticipantCreated, PresetList,
+    RoomsOverview,
+};
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+use crate::actor::{ActorMessage, MeetingHandle};
+use crate::http::{Admin, AppState, HttpError, JsonBody, PathParams};
+use crate::registry::blocking;
+use crate::store::{hash_token, new_token};
+
+type Result<T> = std::result::Result<T, HttpError>;
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/v1/health", get(health))
+        .route("/v1/meetings", post(create_meeting).get(list_meetings))
+        .route("/v1/meetings/{id}", get(get_meeting).delete(delete_meeting))
+        .route(
+            "/v1/meetings/{id}/presets",
+            get(list_presets).post(create_preset),
+        )
+        .route("/v1/meetings/{id}/participants", post(add_participant))
+        .route(
+            "/v1/meetings/{id}/participants/{participant}",
+            delete(remove_participant),
+        )
+        .route("/v1/meetings/{id}/rooms", get(rooms))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Breakout room server", description = "Administration of meetings, participants and presets. Participants then connect to /v1/ws with their token."),
+    paths(health, create_meeting, list_meetings, get_meeting, delete_meeting, list_presets, create_preset, add_participant, remove_participant, rooms),
+    components(schemas(ApiError, CreateMeeting, MeetingInfo, AddParticipant, ParticipantCreated, PresetList, RoomsOverview, Health)),
+    modifiers(&AdminKeyScheme),
+    security(("admin_key" = []))
+)]
+pub struct ApiDoc;
+
+struct AdminKeyScheme;
+
+impl utoipa::Modify for AdminKeyScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "admin_key",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+#[utoipa::path(get, path = "/v1/health", security(()), responses((status = 200, body = Health)))]
+async fn health() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
+}
+
+#[utoipa::path(post, path = "/v1/meetings", request_body = CreateMeeting,
+    responses((status = 201, body = MeetingInfo), (status = 400, body = ApiError), (status = 401, body = ApiError)))]
+async fn create_meeting(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    JsonBody(body): JsonBody<CreateMeeting>,
+) -> Result<(StatusCode, Json<MeetingInfo>)> {
+    let handle = state.registry.create(body.title, body.config).await?;
+    Ok((StatusCode::CREATED, Json(info(&handle).await?)))
+}
+
+#[utoipa::path(get, path = "/v1/meetings",
+    responses((status = 200, body = Vec<MeetingInfo>), (status = 401, body = ApiError)))]
+async fn list_meetings(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+) -> Result<Json<Vec<MeetingInfo>>> {
+    let mut all = Vec::new();
+    for id in state.registry.ids() {
+        // A meeting deleted meanwhile is simply not listed.
+        if let Ok(handle) = state.registry.get(&id)
+            && let Ok(meeting) = info(&handle).await
+        {
+            all.push(meeting);
+        }
+    }
+    all.sort_by_key(|m| m.created_at);
+    Ok(Json(all))
+}
+
+#[utoipa::path(get, path = "/v1/meetings/{id}", params(("id" = String, Path)),
+    responses((status = 200, body = MeetingInfo), (status = 404, body = ApiError)))]
+async fn get_meeting(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    PathParams(id): PathParams<String>,
+) -> Result<Json<MeetingInfo>> {
+    Ok(Json(info(&state.registry.get(&id)?).await?))
+}
+
+#[utoipa::path(delete, path = "/v1/meetings/{id}", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = ApiError)))]
+async fn delete_meeting(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    PathParams(id): PathParams<String>,
+) -> Result<StatusCode> {
+    state.registry.delete(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/v1/meetings/{id}/presets", params(("id" = String, Path)),
+    responses((status = 200, body = PresetList), (status = 404, body = ApiError)))]
+async fn list_presets(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    PathParams(id): PathParams<String>,
+) -> Result<Json<PresetList>> {
+    let handle = state.registry.get(&id)?;
+    let presets = handle.ask(|reply| ActorMessage::Presets { reply }).await?;
+    Ok(Json(PresetList { presets }))
+}
+
+#[utoipa::path(post, path = "/v1/meetings/{id}/presets", params(("id" = String, Path)),
+    request_body(content = Object, description = "A preset: {name, role, permissions}"),
+    responses((status = 201), (status = 400, body = ApiError), (status = 404, body = ApiError)))]
+async fn create_preset(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    PathParams(id): PathParams<String>,
+    JsonBody(preset): JsonBody<Preset>,
+) -> Result<StatusCode> {
+    let handle = state.registry.get(&id)?;
+    handle
+        .command(Actor::System, Command::DefinePreset { preset })
+        .await?;
+    Ok(StatusCode::CREATED)
+}
+
+#[utoipa::path(post, path = "/v1/meetings/{id}/participants", params(("id" = String, Path)),
+    request_body = AddParticipant,
+    responses((status = 201, body = ParticipantCreated), (status = 400, body = ApiError), (status = 404, body = ApiError)))]
+async fn add_participant(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    PathParams(id): PathParams<String>,
+    JsonBody(body): JsonBody<AddParticipant>,
+) -> Result<(StatusCode, Json<ParticipantCreated>)> {
+    let handle = state.registry.get(&id)?;
+    let store = state.registry.store().clone();
+    let meeting = id.clone();
+    let participant = blocking(move || store.next_participant_id(&meeting)).await?;
+    let preset = body.preset.clone();
+    handle
+        .command(
+            Actor::System,
+            Command::AddParticipant {
+                participant,
+                name: body.name,
+                email: body.email,
+                preset: body.preset,
+            },
+        )
+        .await?;
+    let token = new_token();
+    let hash = hash_token(&token);
+    let store = state.registry.store().clone();
+    let meeting = id.clone();
+    blocking(move || store.add_token(&hash, &meeting, participant, &preset)).await?;
+    let join_link = format!("breakout://join?server={}&token={token}", state.public_url);
+    Ok((
+        StatusCode::CREATED,
+        Json(ParticipantCreated {
+            participant,
+            token,
+            join_link,
+        }),
+    ))
+}
+
+#[utoipa::path(delete, path = "/v1/meetings/{id}/participants/{participant}",
+    params(("id" = String, Path), ("participant" = u64, Path)),
+    responses((status = 204), (status = 404, body = ApiError)))]
+async fn remove_participant(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    PathParams((id, participant)): PathParams<(String, u64)>,
+) -> Result<StatusCode> {
+    let handle = state.registry.get(&id)?;
+    let participant = ParticipantId(participant);
+    handle
+        .command(Actor::System, Command::RemoveParticipant { participant })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/v1/meetings/{id}/rooms", params(("id" = String, Path)),
+    responses((status = 200, body = RoomsOverview), (status = 404, body = ApiError)))]
+async fn rooms(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    PathParams(id): PathParams<String>,
+) -> Result<Json<RoomsOverview>> {
+    let handle = state.registry.get(&id)?;
+    Ok(Json(
+        handle.ask(|reply| ActorMessage::Overview { reply }).await?,
+    ))
+}
+
+async fn info(handle: &MeetingHandle) -> std::result::Result<MeetingInfo, ApiError> {
+    handle.ask(|reply| ActorMessage::Info { reply }).await
+}

@@ -1,0 +1,272 @@
+//! `/v1/ws`: one socket per participant, authenticated by its token.
+//!
+//! The handler only decodes, rate-limits and forwards to the meeting actor;
+//! every rule lives in `breakout-core`. Bad input gets an error frame with a
+//! code and a sentence and the connection stays up; only abuse (sustained
+//! flooding, frames past the hard limit) closes it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use breakout_core::{Actor, Command, ParticipantId};
+use breakout_protocol::ApiError;
+use breakout_protocol::ws::{ClientMessage, Request, ServerMessage};
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use tokio::sync::mpsc;
+use tracing::{debug, info};
+
+use crate::actor::{ActorMessage, MeetingHandle};
+use crate::connections::{ConnectionHandle, Outgoing, QUEUE_CAPACITY, encode};
+use crate::http::{AppState, HttpError};
+use crate::registry::blocking;
+use crate::store::hash_token;
+
+/// Frames above this are cut off by the transport and close the socket.
+const HARD_FRAME_LIMIT: usize = 1024 * 1024;
+/// Sustained request rate per connection, and the burst allowed above it.
+const RATE_PER_SECOND: f64 = 50.0;
+const RATE_BURST: f64 = 100.0;
+/// After this many refused frames in a row the sender is cut off.
+const MAX_STRIKES: u32 = 200;
+
+static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    token: Option<String>,
+}
+
+pub async fn upgrade(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<TokenQuery>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, HttpError> {
+    let token = query
+        .token
+        .or_else(|| crate::http::bearer(&headers).map(str::to_string))
+        .ok_or_else(|| HttpError::unauthorized("a participant token is required"))?;
+    let hash = hash_token(&token);
+    let store = state.registry.store().clone();
+    let found = blocking(move || store.find_token(&hash)).await?;
+    let (meeting_id, participant) =
+        found.ok_or_else(|| HttpError::unauthorized("this token is not valid"))?;
+    let meeting = state.registry.get(&meeting_id)?;
+    Ok(upgrade
+        .max_message_size(HARD_FRAME_LIMIT)
+        .max_frame_size(HARD_FRAME_LIMIT)
+        .on_upgrade(move |socket| serve(socket, meeting, participant))
+        .into_response())
+}
+
+async fn serve(socket: WebSocket, meeting: MeetingHandle, participant: ParticipantId) {
+    let (mut sink, mut stream) = socket.split();
+    let (tx, mut rx) = mpsc::channel(QUEUE_CAPACITY);
+    let connection = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
+    let handle = ConnectionHandle { id: connection, tx };
+    let welcome = meeting
+        .ask(|reply| ActorMessage::Connect {
+            participant,
+            handle: handle.clone(),
+            reply,
+        })
+        .await
+        .and_then(|r| r);
+    match welcome {
+        Ok(welcome) => {
+            if sink
+                .send(Message::Text(encode(&welcome).to_string().into()))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+        Err(error) => {
+            let _ = sink.send(text(&error_frame(None, error))).await;
+            return;
+        }
+    }
+    info!(%participant, connection, "connected");
+
+    let mut limiter = RateLimiter::new();
+    let mut strikes = 0u32;
+    let close_reason = loop {
+        tokio::select! {
+            outgoing = rx.recv() => match outgoing {
+                Some(Outgoing::Text(body)) => {
+                    if sink.send(Message::Text(body.to_string().into())).await.is_err() {
+                        break None;
+                    }
+                }
+                Some(Outgoing::Close(reason)) => break Some(reason),
+                None => break None,
+            },
+            incoming = stream.next() => {
+                let frame = match incoming {
+                    Some(Ok(frame)) => frame,
+                    Some(Err(error)) => {
+                        debug!(%participant, %error, "socket error");
+                        break None;
+                    }
+                    None => break None,
+                };
+                let reply = match frame {
+                    Message::Text(body) => {
+                        if !limiter.allow() {
+                            Some(error_frame(None, ApiError::new(
+                                "rate_limited",
+                                "too many requests; slow down",
+                            )))
+                        } else {
+                            handle_text(&meeting, participant, body.as_str()).await
+                        }
+                    }
+                    Message::Binary(_) => Some(error_frame(None, ApiError::new(
+                        "binary_not_supported",
+                        "send JSON text frames",
+                    ))),
+                    Message::Close(_) => break None,
+                    Message::Ping(_) | Message::Pong(_) => None,
+                };
+                if let Some(reply) = reply {
+                    let refused = matches!(reply, ServerMessage::Error { .. });
+                    strikes = if refused { strikes + 1 } else { 0 };
+                    if sink.send(text(&reply)).await.is_err() {
+                        break None;
+                    }
+                    if strikes >= MAX_STRIKES {
+                        break Some("too many bad requests");
+                    }
+                }
+            }
+        }
+    };
+    if let Some(reason) = close_reason {
+        let _ = sink
+            .send(Message::Close(Some(CloseFrame {
+                code: 1008,
+                reason: reason.into(),
+            })))
+            .await;
+    }
+    let _ = meeting
+        .tx
+        .send(ActorMessage::Disconnect {
+            participant,
+            connection,
+        })
+        .await;
+    info!(%participant, connection, reason = close_reason.unwrap_or("closed"), "disconnected");
+}
+
+/// Decodes one request and asks the actor. Returns the frame to send back.
+async fn handle_text(
+    meeting: &MeetingHandle,
+    participant: ParticipantId,
+    body: &str,
+) -> Option<ServerMessage> {
+    if body.len() > breakout_protocol::MAX_FRAME_BYTES {
+        return Some(error_frame(
+            None,
+            ApiError::new(
+                "frame_too_large",
+                format!(
+                    "frames are limited to {} bytes",
+                    breakout_protocol::MAX_FRAME_BYTES
+                ),
+            ),
+        ));
+    }
+    let message: ClientMessage = match serde_json::from_str(body) {
+        Ok(message) => message,
+        Err(error) => {
+            // Echo the id when one can be read, so the client can match it.
+            let id = serde_json::from_str::<serde_json::Value>(body)
+                .ok()
+                .and_then(|v| v.get("id").and_then(|id| id.as_u64()));
+            let code = if error.is_syntax() || error.is_eof() {
+                "malformed_json"
+            } else {
+                "bad_request"
+            };
+            return Some(error_frame(id, ApiError::new(code, error.to_string())));
+        }
+    };
+    let id = message.id;
+    let result = match message.request {
+        Request::Command { command } => match server_only(&command) {
+            Some(error) => Err(error),
+            None => meeting
+                .command(Actor::Participant(participant), command)
+                .await
+                .map(|()| breakout_protocol::ws::Reply::Ok),
+        },
+        request => meeting
+            .ask(|reply| ActorMessage::Request {
+                participant,
+                request,
+                reply,
+            })
+            .await
+            .and_then(|r| r),
+    };
+    Some(match result {
+        Ok(result) => ServerMessage::Reply { id, result },
+        Err(error) => error_frame(Some(id), error),
+    })
+}
+
+/// Membership is administered over REST, where ids and tokens are issued.
+fn server_only(command: &Command) -> Option<ApiError> {
+    match command {
+        Command::AddParticipant { .. }
+        | Command::SetConnected { .. }
+        | Command::DefinePreset { .. } => Some(ApiError::new(
+            "not_allowed_here",
+            format!("{} is only available through the REST API", command.name()),
+        )),
+        _ => None,
+    }
+}
+
+fn error_frame(id: Option<u64>, error: ApiError) -> ServerMessage {
+    ServerMessage::Error { id, error }
+}
+
+fn text(message: &ServerMessage) -> Message {
+    Message::Text(encode(message).to_string().into())
+}
+
+/// A token bucket: `RATE_PER_SECOND` sustained, `RATE_BURST` at once.
+struct RateLimiter {
+    tokens: f64,
+    last: Instant,
+}
+
+impl RateLimiter {
+    fn new() -> Self {
+        RateLimiter {
+            tokens: RATE_BURST,
+            last: Instant::now(),
+        }
+    }
+
+    fn allow(&mut self) -> bool {
+        let elapsed = self.last.elapsed().min(Duration::from_secs(10));
+        self.last = Instant::now();
+        self.tokens = (self.tokens + elapsed.as_secs_f64() * RATE_PER_SECOND).min(RATE_BURST);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
