@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Installs what the build and tests need and a fresh Debian/Ubuntu machine
+# lacks. Idempotent: each step checks first. Usage: setup.sh [base|test|desktop]
+set -euo pipefail
+
+stage=${1:-test}
+cache=${BREAKOUT_CACHE:-$HOME/.cache/breakout}
+mkdir -p "$cache"
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_install() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "setup: installing ${missing[*]}"
+        as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+}
+
+need_rust() {
+    command -v cargo >/dev/null || {
+        echo "setup: Rust is missing; install it from https://rustup.rs" >&2
+        exit 1
+    }
+    rustup component list --installed 2>/dev/null | grep -q clippy || rustup component add clippy rustfmt
+}
+
+need_python_tools() {
+    local venv="$cache/venv"
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+    "$venv/bin/python" -c 'import schemathesis' 2>/dev/null || {
+        echo "setup: installing schemathesis"
+        "$venv/bin/pip" install -q 'schemathesis>=4,<5'
+    }
+}
+
+case "$stage" in
+    base)
+        need_rust
+        apt_install build-essential pkg-config
+        ;;
+    test)
+        need_rust
+        apt_install build-essential pkg-config curl
+        need_python_tools
+        ;;
+    desktop)
+        need_rust
+        apt_install libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev \
+            libssl-dev libayatana-appindicator3-dev librsvg2-dev libasound2-dev \
+            libasound2-plugins libv4l-dev libclang-dev clang pkg-config xvfb xauth \
+            pulseaudio pulseaudio-utils sox imagemagick webkit2gtk-driver x11-utils
+        ;;
+    *)
+        echo "usage: setup.sh [base|test|desktop]" >&2
+        exit 2
+        ;;
+esac
