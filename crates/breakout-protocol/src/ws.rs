@@ -8,7 +8,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ApiError, ChatMessage, Command, EventBody, MeetingView, ParticipantId, RoomId, Timestamp};
+use crate::{
+    ApiError, ChatMessage, Command, EventBody, MeetingView, ParticipantId, RoomId, Timestamp,
+};
 
 /// One request from a client; `id` is echoed in the reply or error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,7 +24,9 @@ pub struct ClientMessage {
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Request {
     /// Apply a meeting command as the connection's participant.
-    Command { command: Command },
+    Command {
+        command: Command,
+    },
     /// The current view, as a `state` reply.
     GetState,
     /// Chat history of a room (default: the room you are in).
