@@ -15,6 +15,7 @@ pub enum Actor {
 
 /// Which roles a broadcast reaches.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Audience {
     #[default]
@@ -38,6 +39,7 @@ impl Audience {
 /// A request to change the meeting. Serialised into the journal, so variants
 /// carry everything needed to replay them (including shuffle seeds).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Command {
     // Membership: issued by the server for administrators and connections.

@@ -6,6 +6,7 @@ use crate::Refusal;
 
 /// How people get into rooms when breakouts start.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum AssignmentMethod {
     /// Whoever is unassigned at start is spread evenly over the rooms.
@@ -18,6 +19,7 @@ pub enum AssignmentMethod {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default, deny_unknown_fields)]
 pub struct BreakoutConfig {
     pub assignment: AssignmentMethod,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// The role a preset gives; broadcasts can target roles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Host,
@@ -14,6 +15,7 @@ pub enum Role {
 
 /// What the holder of a preset may do. Checked by the meeting on every command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct Permissions {
     /// Create, configure, start and end breakouts; move anyone; broadcast.
@@ -32,6 +34,7 @@ pub struct Permissions {
 
 /// A named bundle of a role and its permissions.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(deny_unknown_fields)]
 pub struct Preset {
     pub name: String,

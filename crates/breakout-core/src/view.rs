@@ -9,6 +9,7 @@ use crate::{
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MemberView {
     pub id: ParticipantId,
     pub name: String,
@@ -22,6 +23,7 @@ pub struct MemberView {
 /// How this person stands towards breakouts (the flags hosts see in other
 /// products: assigned, forced, allowed to choose, requested to join).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SelfFlags {
     pub assigned: bool,
     /// Will be moved automatically rather than invited.
@@ -35,12 +37,14 @@ pub struct SelfFlags {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PendingMoveView {
     pub room: RoomId,
     pub at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SelfView {
     pub id: ParticipantId,
     pub name: String,
@@ -59,6 +63,7 @@ pub struct SelfView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RoomView {
     pub id: RoomId,
     pub title: String,
@@ -73,6 +78,7 @@ pub struct RoomView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HelpView {
     pub participant: ParticipantId,
     pub name: String,
@@ -81,6 +87,7 @@ pub struct HelpView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PollView {
     pub id: PollId,
     pub room: RoomId,
@@ -94,6 +101,7 @@ pub struct PollView {
 
 /// The authoritative state as one person may see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MeetingView {
     pub revision: u64,
     pub you: SelfView,

@@ -28,6 +28,7 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// A machine-readable code plus a sentence for people; the shape of every
 /// error, on REST and on the WebSocket.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ApiError {
     pub code: String,
     pub message: String,
