@@ -5,10 +5,13 @@
 //!   by the OpenAPI document at `/v1/openapi.json`.
 //! - [`ws`]: one WebSocket per participant at `/v1/ws` (participant token):
 //!   requests with ids, replies, errors with a stable code, pushed events.
+//! - [`media`]: the WebRTC signaling carried on that socket (one offer per
+//!   connection, slot maps, media stats).
 //!
 //! Meeting semantics (commands, events, views) are `breakout-core`'s types,
 //! re-exported here so every party speaks the same ones.
 
+pub mod media;
 pub mod rest;
 pub mod ws;
 

@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::media::{IceCandidate, MediaStats, SlotMap};
 use crate::{
     ApiError, ChatMessage, Command, EventBody, MeetingView, ParticipantId, RoomId, Timestamp,
 };
@@ -39,6 +40,20 @@ pub enum Request {
     /// The assignments as CSV (managers only).
     ExportAssignments,
     Ping,
+    /// Start media: the one SDP offer of this connection (see [`crate::media`]).
+    MediaOffer {
+        sdp: String,
+    },
+    /// A trickled ICE candidate of the client.
+    MediaCandidate {
+        candidate: IceCandidate,
+    },
+    /// Ask the source of a video slot for a keyframe (a decoder lost sync).
+    RequestKeyframe {
+        mid: String,
+    },
+    /// The server's counters for this participant's media connection.
+    GetMediaStats,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,6 +85,14 @@ pub enum ServerMessage {
     State {
         view: Box<MeetingView>,
     },
+    /// A trickled ICE candidate of the server.
+    MediaCandidate {
+        candidate: IceCandidate,
+    },
+    /// The downstream slots now show these participants.
+    Slots {
+        slots: SlotMap,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,4 +104,6 @@ pub enum Reply {
     Chat { messages: Vec<ChatMessage> },
     Csv { csv: String },
     Pong { server_time: Timestamp },
+    MediaAnswer { sdp: String, slots: SlotMap },
+    MediaStats { stats: Box<MediaStats> },
 }

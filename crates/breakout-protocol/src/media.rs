@@ -1,0 +1,171 @@
+//! Media signaling on `/v1/ws`: one WebRTC connection per participant for the
+//! whole meeting, negotiated once, never renegotiated on a room switch.
+//!
+//! # The one negotiation
+//!
+//! The client creates its RTCPeerConnection and sends **one offer** whose
+//! m-lines say what they are by their direction:
+//!
+//! - `sendonly` (or `sendrecv`) audio / video: the client's **upstream** mic
+//!   (Opus) and camera (VP8). At most one of each kind; the server answers
+//!   them `recvonly`.
+//! - `recvonly` audio / video: **downstream slots**, the fixed set of tiles the
+//!   client can show. Offer [`AUDIO_SLOTS`] audio and [`VIDEO_SLOTS`] video
+//!   slots (at most [`MAX_AUDIO_SLOTS`] / [`MAX_VIDEO_SLOTS`]; extra ones are
+//!   answered `inactive`). The server answers them `sendonly`, each with its
+//!   own SSRC that never changes.
+//!
+//! In a browser: `addTransceiver(micTrack, {direction: "sendonly"})`, the
+//! same for the camera, then `addTransceiver("audio", {direction:
+//! "recvonly"})` four times and `addTransceiver("video", {direction:
+//! "recvonly"})` nine times, `createOffer`, `setLocalDescription`, send
+//! [`Request::MediaOffer`](crate::ws::Request::MediaOffer). The reply
+//! ([`Reply::MediaAnswer`](crate::ws::Reply::MediaAnswer)) carries the answer
+//! SDP, with the server's ICE candidates already in it, and the first
+//! [`SlotMap`]. Client candidates may be trickled with
+//! [`Request::MediaCandidate`](crate::ws::Request::MediaCandidate) or left in
+//! the offer.
+//!
+//! A second offer on the same connection is refused (`already_negotiated`):
+//! the connection lives as long as the participant's session.
+//!
+//! # Slots
+//!
+//! Which participant each slot currently shows is pushed as
+//! [`ServerMessage::Slots`](crate::ws::ServerMessage::Slots) whenever it
+//! changes (a room switch, someone mutes, a louder talker). Slots are named by
+//! the `mid` of their transceiver. Media on a slot is continuous across a
+//! change of source: same SSRC, sequence numbers without a gap, timestamps
+//! moving forward, so jitter buffers and decoders keep running; a video slot
+//! starts its new source with a keyframe.
+//!
+//! ```json
+//! → {"id": 3, "request": {"type": "media_offer", "sdp": "v=0\r\n..."}}
+//! ← {"type": "reply", "id": 3, "result": {"kind": "media_answer", "sdp": "v=0\r\n...",
+//!     "slots": {"version": 1, "room": 0, "audio": [{"mid": "2", "participant": 7}, ...],
+//!               "video": [{"mid": "6", "participant": null}, ...]}}}
+//! → {"id": 4, "request": {"type": "media_candidate", "candidate":
+//!     {"candidate": "candidate:1 1 udp ...", "sdpMid": "0", "sdpMLineIndex": 0}}}
+//! ← {"type": "slots", "slots": {"version": 2, "room": 3, "audio": [...], "video": [...]}}
+//! → {"id": 5, "request": {"type": "request_keyframe", "mid": "6"}}
+//! → {"id": 6, "request": {"type": "get_media_stats"}}
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ParticipantId, RoomId};
+
+/// Audio slots a client should offer: the loudest talkers of its room.
+pub const AUDIO_SLOTS: usize = 4;
+/// Video slots (tiles) a client should offer.
+pub const VIDEO_SLOTS: usize = 9;
+/// Most audio slots the server fills; further ones are answered `inactive`.
+pub const MAX_AUDIO_SLOTS: usize = 8;
+/// Most video slots the server fills; further ones are answered `inactive`.
+pub const MAX_VIDEO_SLOTS: usize = 25;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum MediaKind {
+    Audio,
+    Video,
+}
+
+/// One ICE candidate, shaped exactly like the W3C `RTCIceCandidateInit`
+/// (hence camelCase) so a browser's `event.candidate.toJSON()` fits as is.
+/// An empty `candidate` means end of candidates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct IceCandidate {
+    pub candidate: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sdp_mid: Option<String>,
+    #[serde(default, rename = "sdpMLineIndex", skip_serializing_if = "Option::is_none")]
+    pub sdp_mline_index: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username_fragment: Option<String>,
+}
+
+/// Which participant each downstream slot shows right now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SlotMap {
+    /// Grows with every change; a client keeps the highest it has seen (a
+    /// pushed map can overtake the reply that carried an older one).
+    pub version: u64,
+    /// The room whose media the slots carry (the one the participant is in,
+    /// or visits).
+    pub room: RoomId,
+    pub audio: Vec<Slot>,
+    pub video: Vec<Slot>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Slot {
+    /// The `mid` of the client's recvonly transceiver for this slot.
+    pub mid: String,
+    /// Whose media the slot carries; `None` when empty.
+    pub participant: Option<ParticipantId>,
+}
+
+/// Packet and byte counts in one direction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Traffic {
+    pub packets: u64,
+    pub bytes: u64,
+}
+
+/// The server's counters for one participant's media connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct MediaStats {
+    /// Peer connection state as WebRTC names it (`new`, `connecting`,
+    /// `connected`, `disconnected`, `failed`, `closed`).
+    pub state: String,
+    /// RTP received from this participant (their mic and camera).
+    pub received: Traffic,
+    /// RTP forwarded to this participant (all their slots).
+    pub sent: Traffic,
+    /// Packets dropped because a bounded queue towards this participant, or
+    /// from their upstream reader, was full. The forwarder never waits.
+    pub dropped: u64,
+    /// NACKs this participant sent about its slots (passed to the sources).
+    pub nacks_received: u64,
+    /// NACKs passed to this participant as a publisher.
+    pub nacks_sent: u64,
+    /// PLI/FIR this participant sent about its slots (or via
+    /// `request_keyframe`).
+    pub keyframe_requests_received: u64,
+    /// PLIs sent to this participant as a publisher (switches, subscribers).
+    pub keyframe_requests_sent: u64,
+    /// How many times a slot changed source.
+    pub slot_switches: u64,
+    pub slots: Vec<SlotStats>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SlotStats {
+    pub mid: String,
+    pub kind: MediaKind,
+    pub participant: Option<ParticipantId>,
+    pub sent: Traffic,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candidate_matches_the_browser_shape() {
+        let json = r#"{"candidate":"candidate:1 1 udp 1 127.0.0.1 5000 typ host","sdpMid":"0","sdpMLineIndex":0}"#;
+        let candidate: IceCandidate = serde_json::from_str(json).expect("valid candidate");
+        assert_eq!(candidate.sdp_mid.as_deref(), Some("0"));
+        assert_eq!(candidate.sdp_mline_index, Some(0));
+        assert_eq!(serde_json::to_string(&candidate).expect("serialises"), json);
+    }
+}
