@@ -318,6 +318,13 @@ impl MeetingActor {
                 })
             }
             Request::Ping => Ok(Reply::Pong { server_time: at }),
+            Request::MediaOffer { .. }
+            | Request::MediaCandidate { .. }
+            | Request::RequestKeyframe { .. }
+            | Request::GetMediaStats => Err(ApiError::new(
+                "media_unavailable",
+                "this server does not carry media yet",
+            )),
         }
     }
 
