@@ -92,3 +92,33 @@ pub struct Health {
     pub status: String,
     pub version: String,
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateInvite {
+    /// The preset people joining with this code get (default: participant).
+    #[serde(default = "participant_preset")]
+    pub preset: String,
+}
+
+fn participant_preset() -> String {
+    "participant".into()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Invite {
+    /// Short secret to type or paste, e.g. `k7qm-xv3a-9dne`.
+    pub code: String,
+    /// `breakout://join?server=...&code=...`
+    pub link: String,
+}
+
+/// Joining with an invite code; no admin key needed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JoinWithInvite {
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+}

@@ -9,8 +9,8 @@ use axum::{Json, Router};
 use breakout_core::{Actor, Command, ParticipantId, Preset};
 use breakout_protocol::ApiError;
 use breakout_protocol::rest::{
-    AddParticipant, CreateMeeting, Health, MeetingInfo, ParticipantCreated, PresetList,
-    RoomsOverview,
+    AddParticipant, CreateInvite, CreateMeeting, Health, Invite, JoinWithInvite, MeetingInfo,
+    ParticipantCreated, PresetList, RoomsOverview,
 };
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -37,13 +37,15 @@ pub fn routes() -> Router<Arc<AppState>> {
             delete(remove_participant),
         )
         .route("/v1/meetings/{id}/rooms", get(rooms))
+        .route("/v1/meetings/{id}/invites", post(create_invite))
+        .route("/v1/join", post(join))
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Breakout room server", description = "Administration of meetings, participants and presets. Participants then connect to /v1/ws with their token."),
-    paths(health, create_meeting, list_meetings, get_meeting, delete_meeting, list_presets, create_preset, add_participant, remove_participant, rooms),
-    components(schemas(ApiError, CreateMeeting, MeetingInfo, AddParticipant, ParticipantCreated, PresetList, RoomsOverview, Health)),
+    paths(health, create_meeting, list_meetings, get_meeting, delete_meeting, list_presets, create_preset, add_participant, remove_participant, rooms, create_invite, join),
+    components(schemas(ApiError, CreateMeeting, MeetingInfo, AddParticipant, ParticipantCreated, PresetList, RoomsOverview, Health, CreateInvite, Invite, JoinWithInvite)),
     modifiers(&AdminKeyScheme),
     security(("admin_key" = []))
 )]
@@ -161,36 +163,108 @@ async fn add_participant(
     PathParams(id): PathParams<String>,
     JsonBody(body): JsonBody<AddParticipant>,
 ) -> Result<(StatusCode, Json<ParticipantCreated>)> {
+    let created = admit(&state, &id, body.name, body.email, body.preset).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+#[utoipa::path(post, path = "/v1/meetings/{id}/invites", params(("id" = String, Path)),
+    request_body = CreateInvite,
+    responses((status = 201, body = Invite), (status = 400, body = ApiError), (status = 404, body = ApiError)))]
+async fn create_invite(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    PathParams(id): PathParams<String>,
+    JsonBody(body): JsonBody<CreateInvite>,
+) -> Result<(StatusCode, Json<Invite>)> {
     let handle = state.registry.get(&id)?;
+    let presets = handle.ask(|reply| ActorMessage::Presets { reply }).await?;
+    if !presets.iter().any(|p| p.name == body.preset) {
+        return Err(ApiError::new(
+            "unknown_preset",
+            format!("there is no preset named {:?}", body.preset),
+        )
+        .into());
+    }
+    let code = new_invite_code();
+    let hash = hash_token(&code);
     let store = state.registry.store().clone();
-    let meeting = id.clone();
+    let created_at = crate::clock::now().0;
+    blocking(move || store.add_invite(&hash, &id, &body.preset, created_at)).await?;
+    let link = format!("breakout://join?server={}&code={code}", state.public_url);
+    Ok((StatusCode::CREATED, Json(Invite { code, link })))
+}
+
+#[utoipa::path(post, path = "/v1/join", request_body = JoinWithInvite, security(()),
+    responses((status = 201, body = ParticipantCreated), (status = 400, body = ApiError), (status = 403, body = ApiError)))]
+async fn join(
+    State(state): State<Arc<AppState>>,
+    JsonBody(body): JsonBody<JoinWithInvite>,
+) -> Result<(StatusCode, Json<ParticipantCreated>)> {
+    let hash = hash_token(body.code.trim());
+    let store = state.registry.store().clone();
+    let (meeting, preset) = blocking(move || store.find_invite(&hash))
+        .await?
+        .ok_or_else(|| {
+            HttpError::new(
+                StatusCode::FORBIDDEN,
+                "invalid_invite",
+                "this invite code is not valid",
+            )
+        })?;
+    let created = admit(&state, &meeting, body.name, body.email, preset).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Adds a person to a meeting and issues their token.
+async fn admit(
+    state: &AppState,
+    id: &str,
+    name: String,
+    email: Option<String>,
+    preset: String,
+) -> Result<ParticipantCreated> {
+    let handle = state.registry.get(id)?;
+    let store = state.registry.store().clone();
+    let meeting = id.to_string();
     let participant = blocking(move || store.next_participant_id(&meeting)).await?;
-    let preset = body.preset.clone();
     handle
         .command(
             Actor::System,
             Command::AddParticipant {
                 participant,
-                name: body.name,
-                email: body.email,
-                preset: body.preset,
+                name,
+                email,
+                preset: preset.clone(),
             },
         )
         .await?;
     let token = new_token();
     let hash = hash_token(&token);
     let store = state.registry.store().clone();
-    let meeting = id.clone();
+    let meeting = id.to_string();
     blocking(move || store.add_token(&hash, &meeting, participant, &preset)).await?;
     let join_link = format!("breakout://join?server={}&token={token}", state.public_url);
-    Ok((
-        StatusCode::CREATED,
-        Json(ParticipantCreated {
-            participant,
-            token,
-            join_link,
-        }),
-    ))
+    Ok(ParticipantCreated {
+        participant,
+        token,
+        join_link,
+    })
+}
+
+/// 12 characters from an alphabet without look-alikes (~62 bits), grouped
+/// in fours so it can be read out loud.
+fn new_invite_code() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rng();
+    let chars: Vec<char> = (0..12)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect();
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 #[utoipa::path(delete, path = "/v1/meetings/{id}/participants/{participant}",

@@ -15,6 +15,7 @@
 //! Tokens never reach the database in plain text: hand out [`new_token`] and
 //! store only its [`hash_token`].
 
+mod invites;
 mod schema;
 #[cfg(test)]
 mod tests;

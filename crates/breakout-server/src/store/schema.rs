@@ -55,6 +55,13 @@ pub(super) const MIGRATIONS: &[&str] = &[
         key TEXT PRIMARY KEY NOT NULL,
         value TEXT NOT NULL
     ) STRICT;",
+    // 2: invite codes, by hash: anyone holding one may join with its preset.
+    "CREATE TABLE invites (
+        hash BLOB PRIMARY KEY NOT NULL CHECK (length(hash) = 32),
+        meeting TEXT NOT NULL REFERENCES meetings (id) ON DELETE CASCADE,
+        preset TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    ) STRICT;",
 ];
 
 /// Per-connection settings; must run before any transaction.
