@@ -75,11 +75,15 @@ impl Meeting {
     ) -> Result<(), Refusal> {
         self.require_manager(actor, "set assignment constraints")?;
         let group = self.constraint_group(people)?;
-        let apart_clash = self
-            .apart
+        // The new group merges with existing ones that share someone, so the
+        // whole merged group must respect every keep-apart group.
+        let together: Vec<&[ParticipantId]> = self
+            .together
             .iter()
-            .any(|apart| apart.iter().filter(|p| group.contains(p)).count() > 1);
-        if apart_clash {
+            .map(Vec::as_slice)
+            .chain([group.as_slice()])
+            .collect();
+        if contradicts(&together, &self.apart) {
             return Err(Refusal::ConstraintConflict {
                 reason: "some of these people must be kept apart".into(),
             });
@@ -95,8 +99,8 @@ impl Meeting {
     ) -> Result<(), Refusal> {
         self.require_manager(actor, "set assignment constraints")?;
         let group = self.constraint_group(people)?;
-        let units = self.units(&group);
-        if units.iter().any(|u| u.len() > 1) {
+        let together: Vec<&[ParticipantId]> = self.together.iter().map(Vec::as_slice).collect();
+        if contradicts(&together, std::slice::from_ref(&group)) {
             return Err(Refusal::ConstraintConflict {
                 reason: "some of these people must be kept together".into(),
             });
@@ -150,9 +154,14 @@ impl Meeting {
         }
         if self.is_running() {
             self.record_meetings();
+            // Someone already in their new room may still be on the way
+            // elsewhere; scheduling the move to where they are cancels that.
             let moves = plan
                 .into_iter()
-                .filter(|(who, room)| self.participants[who].room != *room)
+                .filter(|(who, room)| {
+                    let person = &self.participants[who];
+                    person.room != *room || person.pending_move.is_some()
+                })
                 .collect();
             self.schedule_moves(moves, now, out);
         }
@@ -273,40 +282,8 @@ impl Meeting {
     /// Splits `people` into groups that must share a room (keep-together
     /// groups merged transitively); everyone else is a group of one.
     pub(crate) fn units(&self, people: &[ParticipantId]) -> Vec<Vec<ParticipantId>> {
-        let wanted: BTreeSet<ParticipantId> = people.iter().copied().collect();
-        let mut leader: BTreeMap<ParticipantId, ParticipantId> =
-            people.iter().map(|p| (*p, *p)).collect();
-        fn find(
-            leader: &mut BTreeMap<ParticipantId, ParticipantId>,
-            p: ParticipantId,
-        ) -> ParticipantId {
-            let parent = leader[&p];
-            if parent == p {
-                return p;
-            }
-            let root = find(leader, parent);
-            leader.insert(p, root);
-            root
-        }
-        for group in &self.together {
-            let inside: Vec<ParticipantId> = group
-                .iter()
-                .copied()
-                .filter(|p| wanted.contains(p))
-                .collect();
-            for pair in inside.windows(2) {
-                let (a, b) = (find(&mut leader, pair[0]), find(&mut leader, pair[1]));
-                if a != b {
-                    leader.insert(a.max(b), a.min(b));
-                }
-            }
-        }
-        let mut units: BTreeMap<ParticipantId, Vec<ParticipantId>> = BTreeMap::new();
-        for p in people {
-            let root = find(&mut leader, *p);
-            units.entry(root).or_default().push(*p);
-        }
-        units.into_values().collect()
+        let together: Vec<&[ParticipantId]> = self.together.iter().map(Vec::as_slice).collect();
+        units_of(people, &together)
     }
 
     fn apart_index(&self) -> BTreeMap<ParticipantId, BTreeSet<usize>> {
@@ -335,4 +312,64 @@ impl Meeting {
 
 pub(crate) fn ordered(a: ParticipantId, b: ParticipantId) -> (ParticipantId, ParticipantId) {
     if a < b { (a, b) } else { (b, a) }
+}
+
+/// Groups `people` by the keep-together groups, merged transitively.
+fn units_of(people: &[ParticipantId], together: &[&[ParticipantId]]) -> Vec<Vec<ParticipantId>> {
+    let wanted: BTreeSet<ParticipantId> = people.iter().copied().collect();
+    let mut leader: BTreeMap<ParticipantId, ParticipantId> =
+        people.iter().map(|p| (*p, *p)).collect();
+    fn find(
+        leader: &mut BTreeMap<ParticipantId, ParticipantId>,
+        p: ParticipantId,
+    ) -> ParticipantId {
+        let parent = leader[&p];
+        if parent == p {
+            return p;
+        }
+        let root = find(leader, parent);
+        leader.insert(p, root);
+        root
+    }
+    for group in together {
+        let inside: Vec<ParticipantId> = group
+            .iter()
+            .copied()
+            .filter(|p| wanted.contains(p))
+            .collect();
+        for pair in inside.windows(2) {
+            let (a, b) = (find(&mut leader, pair[0]), find(&mut leader, pair[1]));
+            if a != b {
+                leader.insert(a.max(b), a.min(b));
+            }
+        }
+    }
+    let mut units: BTreeMap<ParticipantId, Vec<ParticipantId>> = BTreeMap::new();
+    for p in people {
+        let root = find(&mut leader, *p);
+        units.entry(root).or_default().push(*p);
+    }
+    units.into_values().collect()
+}
+
+/// Whether some keep-apart group has two people who must share a room.
+fn contradicts(together: &[&[ParticipantId]], apart: &[Vec<ParticipantId>]) -> bool {
+    let people: Vec<ParticipantId> = together
+        .iter()
+        .flat_map(|g| g.iter().copied())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let unit_of: BTreeMap<ParticipantId, usize> = units_of(&people, together)
+        .into_iter()
+        .enumerate()
+        .flat_map(|(i, unit)| unit.into_iter().map(move |p| (p, i)))
+        .collect();
+    apart.iter().any(|group| {
+        let mut units = BTreeSet::new();
+        group
+            .iter()
+            .filter_map(|p| unit_of.get(p))
+            .any(|unit| !units.insert(*unit))
+    })
 }

@@ -78,7 +78,7 @@ impl Meeting {
         }
         let title = match title {
             Some(t) => Self::valid_text(&t, "a room name", Self::MAX_NAME_CHARS)?,
-            None => format!("Room {}", self.rooms.len()),
+            None => self.free_title(),
         };
         self.insert_room(title, open);
         out.push(Event {
@@ -155,6 +155,16 @@ impl Meeting {
             body: EventBody::RoomsChanged,
         });
         Ok(())
+    }
+
+    /// "Room n" for the first n from the room count that no room is called
+    /// yet: after a delete the count alone would repeat a title, and CSV
+    /// import tells rooms apart by title.
+    fn free_title(&self) -> String {
+        (self.rooms.len()..)
+            .map(|n| format!("Room {n}"))
+            .find(|t| !self.rooms.values().any(|r| r.title.eq_ignore_ascii_case(t)))
+            .expect("a meeting has fewer rooms than numbers")
     }
 
     fn breakout_mut(&mut self, room: RoomId) -> Result<&mut Room, Refusal> {

@@ -93,14 +93,14 @@ impl Meeting {
         for who in self.eligible() {
             let person = &self.participants[&who];
             let inside = !person.room.is_main();
-            let current = if inside {
-                Some(person.room)
-            } else {
-                person.assigned
-            };
+            // People still on their way to a room rotate from that room.
+            let heading = person.pending_move.map(|m| m.room).filter(|r| !r.is_main());
+            let current = heading
+                .or(inside.then_some(person.room))
+                .or(person.assigned);
             if let Some(next) = current.and_then(next_of) {
                 self.set_assignment(who, Some(next), out);
-                if inside {
+                if inside || heading.is_some() {
                     moves.push((who, next));
                 }
             }
@@ -140,7 +140,13 @@ impl Meeting {
         let moves = self
             .participants
             .values()
-            .filter_map(|p| p.assigned.filter(|r| *r != p.room).map(|r| (p.id, r)))
+            // Those already in their room may be counting down to leave it
+            // (a gather); a move to where they are cancels that.
+            .filter_map(|p| {
+                p.assigned
+                    .filter(|r| *r != p.room || p.pending_move.is_some())
+                    .map(|r| (p.id, r))
+            })
             .collect();
         self.schedule_moves(moves, now, out);
         Ok(())
