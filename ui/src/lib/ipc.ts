@@ -1,0 +1,126 @@
+// The IPC contract with the Tauri shell (src-tauri). Every call the UI makes
+// to the native side goes through this file; the shell implements exactly
+// these commands and events. Argument keys are snake_case on purpose: the
+// shell's commands use `rename_all = "snake_case"`.
+
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type { ChatMessage, Command, MeetingView, RoomId, ServerMessage } from "../generated";
+
+/** How every failed command rejects. */
+export interface IpcError {
+  code: string;
+  message: string;
+}
+
+/** The answer to `host_meeting` and `join_meeting`. */
+export interface Joined {
+  meeting: string;
+  participant: number;
+  server_url: string;
+  invite_code: string;
+  invite_link: string;
+}
+
+export interface Device {
+  id: string;
+  label: string;
+  default: boolean;
+}
+
+export interface Devices {
+  microphones: Device[];
+  cameras: Device[];
+  speakers: Device[];
+}
+
+export type DeviceKind = "microphone" | "camera" | "speaker";
+
+/** Payload of the `connection` event. */
+export interface ConnectionEvent {
+  state: "connected" | "reconnecting" | "closed";
+  reason?: string;
+}
+
+/** Payload of the `speaking` event: an audio level from 0 to 1. */
+export interface SpeakingEvent {
+  participant: number;
+  level: number;
+}
+
+/** Turns whatever a rejected invoke gave us into `{code, message}`. */
+export function toIpcError(err: unknown): IpcError {
+  if (err && typeof err === "object" && "message" in err) {
+    const e = err as { code?: unknown; message: unknown };
+    return {
+      code: typeof e.code === "string" ? e.code : "error",
+      message: String(e.message),
+    };
+  }
+  return { code: "error", message: typeof err === "string" ? err : "Something went wrong." };
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (err) {
+    throw toIpcError(err);
+  }
+}
+
+/** Starts the embedded server on this computer and joins as host. */
+export function hostMeeting(title: string, name: string): Promise<Joined> {
+  return call("host_meeting", { title, name });
+}
+
+/** Joins a meeting; `invite_code` may also be a `breakout://join?...` link. */
+export function joinMeeting(server_url: string, invite_code: string, name: string): Promise<Joined> {
+  return call("join_meeting", { server_url, invite_code, name });
+}
+
+export function sendCommand(command: Command): Promise<void> {
+  return call("send_command", { command });
+}
+
+export function getState(): Promise<MeetingView> {
+  return call("get_state");
+}
+
+/** Chat history of `room` (`null`: the room you are in). */
+export function getChat(room: RoomId | null): Promise<ChatMessage[]> {
+  return call("get_chat", { room });
+}
+
+/** The assignments as CSV (managers only). */
+export function exportAssignments(): Promise<string> {
+  return call("export_assignments");
+}
+
+/** Opens or focuses the host dashboard window. */
+export function openDashboard(): Promise<void> {
+  return call("open_dashboard");
+}
+
+export function leaveMeeting(): Promise<void> {
+  return call("leave_meeting");
+}
+
+export function listDevices(): Promise<Devices> {
+  return call("list_devices");
+}
+
+export function selectDevice(kind: DeviceKind, id: string): Promise<void> {
+  return call("select_device", { kind, id });
+}
+
+export function onServerMessage(handler: (message: ServerMessage) => void): Promise<UnlistenFn> {
+  return listen<ServerMessage>("server-message", (e) => handler(e.payload));
+}
+
+export function onConnection(handler: (event: ConnectionEvent) => void): Promise<UnlistenFn> {
+  return listen<ConnectionEvent>("connection", (e) => handler(e.payload));
+}
+
+export function onSpeaking(handler: (event: SpeakingEvent) => void): Promise<UnlistenFn> {
+  return listen<SpeakingEvent>("speaking", (e) => handler(e.payload));
+}
