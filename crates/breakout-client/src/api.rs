@@ -1,0 +1,196 @@
+//! The administration REST API under `/v1`, typed.
+
+use reqwest::{Method, RequestBuilder, Response, Url};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use breakout_protocol::rest::{
+    AddParticipant, CreateMeeting, Health, MeetingInfo, ParticipantCreated, PresetList,
+    RoomsOverview,
+};
+use breakout_protocol::{ApiError, ParticipantId, Preset};
+
+use crate::{ClientError, server_url};
+
+/// A client for one server's admin API, authenticated by its admin key.
+///
+/// Cheap to clone (the HTTP connection pool is shared). The key is sent as
+/// `Authorization: Bearer` and never shown by `Debug`.
+#[derive(Clone)]
+pub struct AdminApi {
+    http: reqwest::Client,
+    base: Url,
+    admin_key: String,
+}
+
+impl std::fmt::Debug for AdminApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminApi")
+            .field("base", &self.base.as_str())
+            .field("admin_key", &"<redacted>")
+            .finish()
+    }
+}
+
+impl AdminApi {
+    /// `server` is the server's address, e.g. `http://127.0.0.1:7800`.
+    pub fn new(server: &str, admin_key: impl Into<String>) -> Result<Self, ClientError> {
+        Self::with_client(reqwest::Client::new(), server, admin_key)
+    }
+
+    /// Like [`AdminApi::new`] with a client of your own (timeouts, pool size).
+    pub fn with_client(
+        http: reqwest::Client,
+        server: &str,
+        admin_key: impl Into<String>,
+    ) -> Result<Self, ClientError> {
+        Ok(AdminApi {
+            http,
+            base: server_url::http_base(server)?,
+            admin_key: admin_key.into(),
+        })
+    }
+
+    /// `GET /v1/health`; needs no key.
+    pub async fn health(&self) -> Result<Health, ClientError> {
+        let url = self.url(&["health"]);
+        json(self.http.get(url).send().await?).await
+    }
+
+    /// `POST /v1/meetings`.
+    pub async fn create_meeting(&self, body: &CreateMeeting) -> Result<MeetingInfo, ClientError> {
+        self.send_json(Method::POST, &["meetings"], Some(body))
+            .await
+    }
+
+    /// `GET /v1/meetings`.
+    pub async fn list_meetings(&self) -> Result<Vec<MeetingInfo>, ClientError> {
+        self.send_json::<(), _>(Method::GET, &["meetings"], None)
+            .await
+    }
+
+    /// `GET /v1/meetings/{id}`.
+    pub async fn meeting(&self, meeting: &str) -> Result<MeetingInfo, ClientError> {
+        self.send_json::<(), _>(Method::GET, &["meetings", meeting], None)
+            .await
+    }
+
+    /// `DELETE /v1/meetings/{id}`.
+    pub async fn delete_meeting(&self, meeting: &str) -> Result<(), ClientError> {
+        self.send_empty(Method::DELETE, &["meetings", meeting])
+            .await
+    }
+
+    /// `GET /v1/meetings/{id}/presets`.
+    pub async fn presets(&self, meeting: &str) -> Result<PresetList, ClientError> {
+        self.send_json::<(), _>(Method::GET, &["meetings", meeting, "presets"], None)
+            .await
+    }
+
+    /// `POST /v1/meetings/{id}/presets`: define (or redefine) a preset.
+    pub async fn define_preset(&self, meeting: &str, preset: &Preset) -> Result<(), ClientError> {
+        let url = self.url(&["meetings", meeting, "presets"]);
+        let response = self.authed(Method::POST, url).json(preset).send().await?;
+        check(response).await.map(drop)
+    }
+
+    /// `POST /v1/meetings/{id}/participants`: the answer carries the
+    /// participant's token, shown only this once.
+    pub async fn add_participant(
+        &self,
+        meeting: &str,
+        body: &AddParticipant,
+    ) -> Result<ParticipantCreated, ClientError> {
+        self.send_json(
+            Method::POST,
+            &["meetings", meeting, "participants"],
+            Some(body),
+        )
+        .await
+    }
+
+    /// `DELETE /v1/meetings/{id}/participants/{pid}`.
+    pub async fn remove_participant(
+        &self,
+        meeting: &str,
+        participant: ParticipantId,
+    ) -> Result<(), ClientError> {
+        let pid = participant.0.to_string();
+        self.send_empty(Method::DELETE, &["meetings", meeting, "participants", &pid])
+            .await
+    }
+
+    /// `GET /v1/meetings/{id}/rooms`: rooms and who is in them.
+    pub async fn rooms(&self, meeting: &str) -> Result<RoomsOverview, ClientError> {
+        self.send_json::<(), _>(Method::GET, &["meetings", meeting, "rooms"], None)
+            .await
+    }
+
+    /// `base/v1/<segments>`, each segment percent-encoded so an id can never
+    /// reach another path.
+    fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .expect("http URLs have a path")
+            .pop_if_empty()
+            .push("v1")
+            .extend(segments);
+        url
+    }
+
+    fn authed(&self, method: Method, url: Url) -> RequestBuilder {
+        self.http.request(method, url).bearer_auth(&self.admin_key)
+    }
+
+    async fn send_json<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        segments: &[&str],
+        body: Option<&B>,
+    ) -> Result<T, ClientError> {
+        let mut request = self.authed(method, self.url(segments));
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        json(request.send().await?).await
+    }
+
+    async fn send_empty(&self, method: Method, segments: &[&str]) -> Result<(), ClientError> {
+        let response = self.authed(method, self.url(segments)).send().await?;
+        check(response).await.map(drop)
+    }
+}
+
+/// The response if its status is a success; otherwise the server's error.
+async fn check(response: Response) -> Result<Response, ClientError> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let body = response.text().await?;
+    Err(error_from_body(status.as_u16(), &body))
+}
+
+async fn json<T: DeserializeOwned>(response: Response) -> Result<T, ClientError> {
+    let bytes = check(response).await?.bytes().await?;
+    serde_json::from_slice(&bytes).map_err(|source| ClientError::Decode {
+        what: std::any::type_name::<T>(),
+        source,
+    })
+}
+
+/// Maps an error status and its body to [`ClientError::Api`] when the body
+/// is an [`ApiError`], else to [`ClientError::Status`]. Shared with the
+/// WebSocket handshake, whose refusals carry the same body.
+pub(crate) fn error_from_body(status: u16, body: &str) -> ClientError {
+    match serde_json::from_str::<ApiError>(body) {
+        Ok(error) => ClientError::Api {
+            status: Some(status),
+            error,
+        },
+        Err(_) => ClientError::Status {
+            status,
+            body: body.chars().take(512).collect(),
+        },
+    }
+}

@@ -1,0 +1,144 @@
+//! `breakout-bot`: a headless Breakout participant or host for scripts,
+//! tests and load measurements. Data goes to stdout as JSON lines or
+//! `name=value` lines; diagnostics go to stderr.
+
+mod admin;
+mod input;
+mod join;
+mod load;
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+const DEFAULT_SERVER: &str = "http://127.0.0.1:7800";
+
+#[derive(Parser)]
+#[command(name = "breakout-bot", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Join as a participant: print every server message as a JSON line,
+    /// send each stdin line (a ClientMessage, a bare Command or a bare
+    /// Request). Ends when stdin ends and every reply has arrived, or at
+    /// --exit-after-ms. Reconnects with the same token when the socket drops.
+    Join {
+        #[command(flatten)]
+        who: Participant,
+        /// Exit (successfully) after this many milliseconds; the end of stdin
+        /// then no longer ends the bot, so it can listen with no input.
+        #[arg(long, value_name = "MS")]
+        exit_after_ms: Option<u64>,
+    },
+    /// Send one command (or request) as a participant and print the reply.
+    Do {
+        #[command(flatten)]
+        who: Participant,
+        /// A Command as JSON, e.g. '{"type":"start"}'; a bare Request such
+        /// as '{"type":"get_state"}' works too.
+        #[arg(value_name = "JSON")]
+        command: String,
+    },
+    /// Call the admin REST API and print its JSON answer.
+    Admin {
+        #[command(flatten)]
+        admin: AdminKey,
+        #[command(subcommand)]
+        call: admin::Call,
+    },
+    /// Fill meetings with participants over REST and WebSocket, start
+    /// breakouts and measure how long each participant waits for its move.
+    Load(load::LoadArgs),
+}
+
+/// The server's address; `http://` is turned into `ws://` for the socket.
+#[derive(Args, Clone)]
+struct Server {
+    #[arg(long, env = "BREAKOUT_SERVER", default_value = DEFAULT_SERVER, global = true)]
+    server: String,
+}
+
+#[derive(Args)]
+struct Participant {
+    #[command(flatten)]
+    server: Server,
+    /// The participant's token (from add-participant).
+    #[arg(long, env = "BREAKOUT_TOKEN", hide_env_values = true)]
+    token: String,
+}
+
+#[derive(Args, Clone)]
+struct AdminKey {
+    #[command(flatten)]
+    server: Server,
+    /// The server's admin key (every call but `health` needs it).
+    #[arg(
+        long,
+        env = "BREAKOUT_ADMIN_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    admin_key: Option<String>,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Cmd::Join { who, exit_after_ms } => {
+            join::run(&who.server.server, &who.token, exit_after_ms).await
+        }
+        Cmd::Do { who, command } => join::run_once(&who.server.server, &who.token, &command).await,
+        Cmd::Admin { admin, call } => {
+            admin::run(&admin.server.server, admin.admin_key.as_deref(), call).await
+        }
+        Cmd::Load(args) => load::run(args).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn documented_invocations_parse() {
+        for line in [
+            "breakout-bot join --server http://h:1 --token T --exit-after-ms 5",
+            "breakout-bot do --token T {\"type\":\"start\"}",
+            "breakout-bot admin --server http://h:1 --admin-key K create-meeting --title X",
+            "breakout-bot admin --admin-key K add-participant --meeting M --name N --email e@x --preset participant",
+            "breakout-bot admin --admin-key K rooms --meeting M",
+            "breakout-bot admin list --admin-key K",
+            "breakout-bot load --admin-key K --participants 10 --rooms 3 --meetings 2",
+        ] {
+            let args = line.split(' ');
+            if let Err(e) = Cli::try_parse_from(args) {
+                panic!("{line}: {e}");
+            }
+        }
+    }
+}

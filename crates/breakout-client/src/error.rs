@@ -1,0 +1,95 @@
+//! The one error type of this crate.
+
+use breakout_protocol::ApiError;
+
+/// Why a call to the server did not produce what was asked.
+///
+/// The variants name what the caller does next: [`ClientError::Api`] is the
+/// server's considered "no" (show `message`, branch on `code`), the transport
+/// variants are worth a retry, the others are bugs or version skew.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The server refused the request: a REST call answered 4xx/5xx with an
+    /// [`ApiError`] body (`status` set), or a WebSocket request got an
+    /// `error` message (`status` is `None`).
+    #[error("{error}")]
+    Api {
+        /// HTTP status for REST calls and refused WebSocket handshakes.
+        status: Option<u16>,
+        error: ApiError,
+    },
+    /// The server answered with an error status whose body is not an
+    /// [`ApiError`] (a proxy, or a server that is not Breakout's).
+    #[error("server answered {status}: {body}")]
+    Status { status: u16, body: String },
+    /// The server URL could not be used.
+    #[error("invalid server URL {url:?}: {reason}")]
+    InvalidUrl { url: String, reason: String },
+    /// An HTTP request could not be sent or its answer not read.
+    #[error("HTTP transport: {0}")]
+    Http(#[from] reqwest::Error),
+    /// The WebSocket could not be opened, or failed while open.
+    #[error("WebSocket: {0}")]
+    WebSocket(#[from] tokio_tungstenite::tungstenite::Error),
+    /// The server sent something this client does not understand.
+    #[error("could not decode {what}: {source}")]
+    Decode {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The server's first WebSocket message was not a welcome.
+    #[error("expected a welcome, got {got}")]
+    NoWelcome { got: String },
+    /// The token cannot be sent in an HTTP header (it has control characters).
+    #[error("the token is not a valid header value")]
+    InvalidToken,
+    /// The socket did not open, or no welcome came, within the connect timeout.
+    #[error("no welcome within {timeout_ms} ms")]
+    ConnectTimeout { timeout_ms: u64 },
+    /// No reply to request `id` within the request timeout.
+    #[error("no reply to request {id} within {timeout_ms} ms")]
+    Timeout { id: u64, timeout_ms: u64 },
+    /// The connection is closed (by us, the server or the network); requests
+    /// still waiting are answered with this.
+    #[error("connection closed")]
+    Closed,
+    /// The message is larger than the server accepts
+    /// ([`breakout_protocol::MAX_FRAME_BYTES`]); it was not sent.
+    #[error("message of {size} bytes exceeds the {limit}-byte frame limit")]
+    TooLarge { size: usize, limit: usize },
+}
+
+impl ClientError {
+    /// The server's error, if this is a refusal.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            ClientError::Api { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
+    /// The server's machine-readable code, if this is a refusal.
+    pub fn code(&self) -> Option<&str> {
+        self.api_error().map(|e| e.code.as_str())
+    }
+
+    /// Whether trying again later may succeed (the network or the server
+    /// being away), as opposed to a refusal or a malformed exchange.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ClientError::Http(_)
+            | ClientError::WebSocket(_)
+            | ClientError::Timeout { .. }
+            | ClientError::ConnectTimeout { .. }
+            | ClientError::Closed => true,
+            ClientError::Api {
+                status: Some(status),
+                ..
+            } => *status >= 500,
+            ClientError::Status { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+}

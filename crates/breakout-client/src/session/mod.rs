@@ -1,0 +1,229 @@
+//! What this participant knows of the meeting, kept from the server's
+//! messages. No I/O: feed it every [`ServerMessage`] with
+//! [`Session::handle`] and act on the [`SessionUpdate`]s it returns; tell it
+//! about requests you send with [`Session::track`] and about a lost socket
+//! with [`Session::disconnected`].
+//!
+//! ```
+//! use breakout_client::{Session, SessionUpdate};
+//! use breakout_protocol::ws::ServerMessage;
+//!
+//! let mut session = Session::new();
+//! let msg: ServerMessage = serde_json::from_str(r#"{"type":"event","event":{"type":"return_requested"}}"#).unwrap();
+//! let updates = session.handle(msg);
+//! assert!(matches!(updates[0], SessionUpdate::Event(_)));
+//! assert!(session.view().is_none()); // nothing is known before the welcome
+//! ```
+
+mod patch;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+use breakout_protocol::media::{IceCandidate, SlotMap};
+use breakout_protocol::ws::{ClientMessage, Reply, Request, ServerMessage};
+use breakout_protocol::{ApiError, EventBody, MeetingView, ParticipantId, RoomId};
+
+/// Something the caller may want to act on, produced by [`Session::handle`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum SessionUpdate {
+    /// The server accepted the connection as `participant`. `resumed` is
+    /// true for every welcome after the first (a reconnect with the same token).
+    Welcomed {
+        participant: ParticipantId,
+        resumed: bool,
+    },
+    /// The view was replaced by an authoritative one (welcome, state, or a
+    /// state reply) of this revision.
+    ViewReplaced { revision: u64 },
+    /// An event, as the server sent it, after it was applied to the view.
+    Event(EventBody),
+    /// You are now in another room, whether an event or a new view said so.
+    RoomChanged { from: RoomId, to: RoomId },
+    /// The answer to request `id`; `request` is what was sent, if tracked.
+    Replied {
+        id: u64,
+        request: Option<Request>,
+        result: Reply,
+    },
+    /// The server refused request `id` (or, with no id, complained about the
+    /// connection itself).
+    Refused {
+        id: Option<u64>,
+        request: Option<Request>,
+        error: ApiError,
+    },
+    /// A tracked request that will never be answered: its socket closed.
+    Lost { id: u64, request: Request },
+    /// The downstream media slots show other participants now (pushed, or
+    /// in the media answer); [`Session::slots`] has the same map.
+    SlotsChanged(SlotMap),
+    /// An ICE candidate of the server, for the peer connection.
+    MediaCandidate(IceCandidate),
+}
+
+/// The client's state for one participant of one meeting; see the module docs.
+#[derive(Debug, Clone, Default)]
+pub struct Session {
+    meeting: Option<String>,
+    participant: Option<ParticipantId>,
+    view: Option<MeetingView>,
+    slots: Option<SlotMap>,
+    pending: BTreeMap<u64, Request>,
+    welcomed: bool,
+    connected: bool,
+}
+
+impl Session {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The latest view: the last authoritative one with the events since
+    /// applied. `None` until the first welcome.
+    pub fn view(&self) -> Option<&MeetingView> {
+        self.view.as_ref()
+    }
+
+    /// The room you are in.
+    pub fn room(&self) -> Option<RoomId> {
+        self.view.as_ref().map(|v| v.you.room)
+    }
+
+    /// Which participant each downstream media slot shows, once media is
+    /// negotiated.
+    pub fn slots(&self) -> Option<&SlotMap> {
+        self.slots.as_ref()
+    }
+
+    /// Who the server says you are.
+    pub fn participant(&self) -> Option<ParticipantId> {
+        self.participant
+    }
+
+    /// The meeting's id, from the welcome.
+    pub fn meeting(&self) -> Option<&str> {
+        self.meeting.as_deref()
+    }
+
+    /// Whether a welcome arrived since the last [`Session::disconnected`].
+    pub fn is_connected(&self) -> bool {
+        self.connected
+    }
+
+    /// Ids of tracked requests not answered yet, in order.
+    pub fn pending(&self) -> impl Iterator<Item = u64> + '_ {
+        self.pending.keys().copied()
+    }
+
+    pub fn is_pending(&self, id: u64) -> bool {
+        self.pending.contains_key(&id)
+    }
+
+    /// Records a request about to be sent, so its answer is reported with it.
+    pub fn track(&mut self, message: &ClientMessage) {
+        self.pending.insert(message.id, message.request.clone());
+    }
+
+    /// The socket is gone: every tracked request is reported lost. The view
+    /// is kept (stale until the next welcome).
+    pub fn disconnected(&mut self) -> Vec<SessionUpdate> {
+        self.connected = false;
+        std::mem::take(&mut self.pending)
+            .into_iter()
+            .map(|(id, request)| SessionUpdate::Lost { id, request })
+            .collect()
+    }
+
+    /// Takes in one message from the server.
+    pub fn handle(&mut self, message: ServerMessage) -> Vec<SessionUpdate> {
+        let mut updates = Vec::new();
+        match message {
+            ServerMessage::Welcome {
+                meeting,
+                participant,
+                view,
+                ..
+            } => {
+                updates.push(SessionUpdate::Welcomed {
+                    participant,
+                    resumed: self.welcomed,
+                });
+                self.welcomed = true;
+                self.connected = true;
+                // A new socket means a new media negotiation, counting afresh.
+                self.slots = None;
+                self.meeting = Some(meeting);
+                self.participant = Some(participant);
+                self.replace_view(*view, true, &mut updates);
+            }
+            ServerMessage::State { view } => self.replace_view(*view, false, &mut updates),
+            ServerMessage::Reply { id, result } => {
+                match &result {
+                    Reply::State { view } => {
+                        self.replace_view(view.as_ref().clone(), false, &mut updates)
+                    }
+                    Reply::MediaAnswer { slots, .. } => self.replace_slots(slots, &mut updates),
+                    _ => {}
+                }
+                updates.push(SessionUpdate::Replied {
+                    id,
+                    request: self.pending.remove(&id),
+                    result,
+                });
+            }
+            ServerMessage::Error { id, error } => updates.push(SessionUpdate::Refused {
+                id,
+                request: id.and_then(|id| self.pending.remove(&id)),
+                error,
+            }),
+            ServerMessage::Event { event } => {
+                let moved = self.view.as_mut().and_then(|v| patch::apply(v, &event));
+                updates.push(SessionUpdate::Event(event));
+                if let Some((from, to)) = moved {
+                    updates.push(SessionUpdate::RoomChanged { from, to });
+                }
+            }
+            ServerMessage::Slots { slots } => self.replace_slots(&slots, &mut updates),
+            ServerMessage::MediaCandidate { candidate } => {
+                updates.push(SessionUpdate::MediaCandidate(candidate))
+            }
+        }
+        updates
+    }
+
+    /// Keeps the newest slot map; versions only grow within a media session.
+    fn replace_slots(&mut self, slots: &SlotMap, out: &mut Vec<SessionUpdate>) {
+        if self
+            .slots
+            .as_ref()
+            .is_some_and(|s| s.version > slots.version)
+        {
+            return;
+        }
+        self.slots = Some(slots.clone());
+        out.push(SessionUpdate::SlotsChanged(slots.clone()));
+    }
+
+    /// Installs an authoritative view. A view older than the one held is
+    /// ignored, except on a welcome, which starts over.
+    fn replace_view(&mut self, view: MeetingView, welcome: bool, out: &mut Vec<SessionUpdate>) {
+        let before = self.view.as_ref().map(|v| (v.revision, v.you.room));
+        if let Some((revision, _)) = before
+            && revision > view.revision
+            && !welcome
+        {
+            return;
+        }
+        let (revision, to) = (view.revision, view.you.room);
+        self.view = Some(view);
+        out.push(SessionUpdate::ViewReplaced { revision });
+        if let Some((_, from)) = before
+            && from != to
+        {
+            out.push(SessionUpdate::RoomChanged { from, to });
+        }
+    }
+}
