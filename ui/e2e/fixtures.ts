@@ -1,0 +1,202 @@
+// Meeting views and messages for the browser tests, typed against the
+// generated wire types so they cannot drift from what the server sends.
+
+import type {
+  BreakoutConfig,
+  ChatMessage,
+  HelpView,
+  MeetingView,
+  MemberView,
+  Permissions,
+  Phase,
+  PollView,
+  RoomView,
+  SelfView,
+  ServerMessage,
+} from "../src/generated";
+
+/** Server time the tests revolve around (2026-03-02T10:00:00Z). */
+export const T0 = Date.UTC(2026, 2, 2, 10, 0, 0);
+/** The server's clock runs this far ahead of the page's. */
+export const SERVER_AHEAD_MS = 2_000;
+
+export const defaultConfig: BreakoutConfig = {
+  assignment: "manual",
+  auto_move: true,
+  allow_return_to_main: true,
+  allow_join_later: true,
+  move_countdown_secs: 5,
+  closing_countdown_secs: 60,
+  auto_end_mins: 30,
+};
+
+const full: Permissions = {
+  manage_breakouts: true,
+  visit_any_room: true,
+  switch_rooms: true,
+  return_to_main: true,
+  publish_audio: true,
+  publish_video: true,
+  chat: true,
+  create_polls: true,
+};
+
+const attendee: Permissions = {
+  ...full,
+  manage_breakouts: false,
+  visit_any_room: false,
+  switch_rooms: false,
+  create_polls: false,
+};
+
+export function member(id: number, name: string, extra: Partial<MemberView> = {}): MemberView {
+  return {
+    id,
+    name,
+    role: id === 1 ? "host" : "participant",
+    mic: true,
+    camera: false,
+    connected: true,
+    help_requested: false,
+    ...extra,
+  };
+}
+
+export const ada = member(1, "Ada Lovelace");
+export const bob = member(2, "Bob Okafor");
+export const cara = member(3, "Cara Jensen", { mic: false });
+export const dan = member(4, "Dan Wu", { camera: true });
+
+function room(id: number, title: string, members: MemberView[] | null, extra: Partial<RoomView> = {}): RoomView {
+  return {
+    id,
+    title,
+    open: true,
+    member_count: members?.length ?? 0,
+    members,
+    assigned: null,
+    can_join: false,
+    ...extra,
+  };
+}
+
+function self(m: MemberView, permissions: Permissions, extra: Partial<SelfView> = {}): SelfView {
+  return {
+    id: m.id,
+    name: m.name,
+    role: m.role,
+    permissions,
+    room: 0,
+    assigned: null,
+    invited: null,
+    media: { mic: m.mic, camera: m.camera },
+    flags: { assigned: false, forced: false, allowed: false, requested: false, return_requested: false },
+    pending_move: null,
+    help_requested: false,
+    help_available_at: null,
+    may_return_to_main: false,
+    ...extra,
+  };
+}
+
+export interface HostViewOptions {
+  phase?: Phase;
+  /** Members per room id; defaults to everyone in main. */
+  placement?: Record<number, MemberView[]>;
+  assigned?: Record<number, number[]>;
+  help?: HelpView[];
+  config?: BreakoutConfig;
+  rooms?: { id: number; title: string; open?: boolean }[];
+  revision?: number;
+  youRoom?: number;
+}
+
+const twoRooms = [
+  { id: 1, title: "Room 1" },
+  { id: 2, title: "Room 2" },
+];
+
+/** What the host (Ada) sees. */
+export function hostView(o: HostViewOptions = {}): MeetingView {
+  const rooms = o.rooms ?? twoRooms;
+  const placement = o.placement ?? { 0: [ada, bob, cara, dan] };
+  const assigned = o.assigned ?? {};
+  const all = [{ id: 0, title: "Main room", open: true }, ...rooms];
+  return {
+    revision: o.revision ?? 1,
+    you: self(ada, full, { room: o.youRoom ?? 0 }),
+    phase: o.phase ?? { state: "idle" },
+    config: o.config ?? defaultConfig,
+    rooms: all.map((r) =>
+      room(r.id, r.title, placement[r.id] ?? [], {
+        open: r.open ?? true,
+        assigned: assigned[r.id] ?? [],
+        can_join: r.id !== (o.youRoom ?? 0),
+      }),
+    ),
+    help_requests: o.help ?? [],
+    polls: [],
+  };
+}
+
+export interface ParticipantViewOptions {
+  room?: number;
+  you?: Partial<SelfView>;
+  phase?: Phase;
+  polls?: PollView[];
+  members?: MemberView[];
+  rooms?: RoomView[];
+}
+
+/** What Bob, a participant, sees. */
+export function bobView(o: ParticipantViewOptions = {}): MeetingView {
+  const here = o.room ?? 1;
+  const members = o.members ?? (here === 0 ? [ada, bob, cara, dan] : [bob, cara, dan]);
+  const rooms =
+    o.rooms ??
+    [
+      room(0, "Main room", here === 0 ? members : null, { member_count: here === 0 ? members.length : 1 }),
+      room(1, "Room 1", here === 1 ? members : null, { member_count: here === 1 ? members.length : 0 }),
+    ];
+  return {
+    revision: 1,
+    you: self(bob, attendee, { room: here, assigned: 1, flags: { assigned: true, forced: true, allowed: false, requested: false, return_requested: false }, may_return_to_main: here !== 0, ...o.you }),
+    phase: o.phase ?? { state: "running", started_at: T0 - 60_000, ends_at: T0 + 25 * 60_000 },
+    config: defaultConfig,
+    rooms,
+    help_requests: [],
+    polls: o.polls ?? [],
+  };
+}
+
+export function welcome(view: MeetingView, serverTime = T0 + SERVER_AHEAD_MS): ServerMessage {
+  return { type: "welcome", protocol: 1, meeting: "m-team", participant: view.you.id, server_time: serverTime, view };
+}
+
+export function state(view: MeetingView): ServerMessage {
+  return { type: "state", view };
+}
+
+export function chatLine(id: number, from: MemberView, text: string, room = 1): ChatMessage {
+  return { id, room, from: from.id, name: from.name, text, at: T0 - 30_000 + id * 1000 };
+}
+
+export const joined = {
+  meeting: "m-team",
+  participant: 1,
+  server_url: "http://192.168.1.20:7800",
+  invite_code: "TEAM-4821",
+  invite_link: "breakout://join?server=192.168.1.20:7800&code=TEAM-4821",
+};
+
+export const devices = {
+  microphones: [
+    { id: "mic-1", label: "Built-in microphone", default: true },
+    { id: "mic-2", label: "USB headset", default: false },
+  ],
+  cameras: [{ id: "cam-1", label: "Integrated camera", default: true }],
+  speakers: [
+    { id: "spk-1", label: "Speakers", default: true },
+    { id: "spk-2", label: "USB headset", default: false },
+  ],
+};

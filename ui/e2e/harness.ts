@@ -1,0 +1,228 @@
+// Serves the built UI, drives Debian's Chromium through playwright-core and
+// stands in for the Tauri shell: `window.__TAURI_INTERNALS__` records every
+// invoke and answers from fixtures, and tests emit shell events at will.
+
+import { mkdirSync, readFileSync, existsSync, statSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { extname, join, normalize, resolve } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import type { ServerMessage } from "../src/generated";
+
+const UI = resolve(import.meta.dirname, "..");
+const DIST = join(UI, "dist");
+export const SHOTS = resolve(UI, "../target/ui-shots");
+
+export const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".json": "application/json",
+};
+
+/** A static server for ui/dist on a free loopback port. */
+export async function serveDist(): Promise<{ url: string; close: () => Promise<void> }> {
+  if (!existsSync(join(DIST, "index.html"))) throw new Error("ui/dist is missing: run `npm run build` first");
+  const server: Server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+    let file = normalize(join(DIST, path));
+    if (!file.startsWith(DIST)) {
+      res.writeHead(403).end();
+      return;
+    }
+    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, "index.html");
+    if (!existsSync(file)) {
+      res.writeHead(404).end("not found");
+      return;
+    }
+    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
+    res.end(readFileSync(file));
+  });
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((ok) => server.close(() => ok())),
+  };
+}
+
+export function launch(): Promise<Browser> {
+  // launch() gives every browser a fresh temporary profile.
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
+
+export type Answer = { value: unknown } | { error: { code: string; message: string } };
+
+export interface IpcCall {
+  cmd: string;
+  args: Record<string, unknown>;
+}
+
+interface FakeInit {
+  answers: Record<string, Answer>;
+  seed: number;
+}
+
+/** Runs in the page before any of its scripts. */
+function installFakeTauri(init: FakeInit) {
+  type Handler = (e: unknown) => void;
+  const calls: { cmd: string; args: unknown }[] = [];
+  const answers = init.answers;
+  const callbacks = new Map<number, Handler>();
+  const listeners = new Map<string, number[]>();
+  let nextId = 1;
+  const w = window as unknown as Record<string, unknown>;
+  w.__ipc = {
+    calls,
+    answer(cmd: string, answer: Answer) {
+      answers[cmd] = answer;
+    },
+    emit(event: string, payload: unknown) {
+      for (const id of listeners.get(event) ?? []) callbacks.get(id)?.({ event, id, payload });
+    },
+    listening(event: string) {
+      return (listeners.get(event) ?? []).length;
+    },
+  };
+  w.__TAURI_INTERNALS__ = {
+    metadata: { currentWindow: { label: "main" }, currentWebview: { windowLabel: "main", label: "main" } },
+    transformCallback(cb: Handler, once = false) {
+      const id = nextId++;
+      callbacks.set(id, (data) => {
+        if (once) callbacks.delete(id);
+        cb?.(data);
+      });
+      return id;
+    },
+    unregisterCallback(id: number) {
+      callbacks.delete(id);
+    },
+    async invoke(cmd: string, args: Record<string, unknown> = {}) {
+      if (cmd === "plugin:event|listen") {
+        const event = args.event as string;
+        listeners.set(event, [...(listeners.get(event) ?? []), args.handler as number]);
+        return args.handler;
+      }
+      if (cmd === "plugin:event|unlisten") {
+        const event = args.event as string;
+        listeners.set(event, (listeners.get(event) ?? []).filter((id) => id !== args.eventId));
+        return null;
+      }
+      calls.push({ cmd, args: JSON.parse(JSON.stringify(args)) });
+      const answer = answers[cmd];
+      if (!answer) return null;
+      if ("error" in answer) throw answer.error;
+      return structuredClone(answer.value);
+    },
+  };
+  w.__TAURI_EVENT_PLUGIN_INTERNALS__ = {
+    unregisterListener(_event: string, id: number) {
+      callbacks.delete(id);
+    },
+  };
+  // Shuffle and auto-assign seeds become predictable.
+  const real = crypto.getRandomValues.bind(crypto);
+  crypto.getRandomValues = (<T extends ArrayBufferView | null>(array: T): T => {
+    if (array instanceof Uint32Array && array.length === 1) {
+      array[0] = init.seed;
+      return array;
+    }
+    return real(array as never) as T;
+  }) as typeof crypto.getRandomValues;
+}
+
+export const SEED = 424242;
+
+export interface Opened {
+  page: Page;
+  /** Every invoke so far (event plumbing excluded). */
+  calls(): Promise<IpcCall[]>;
+  /** Waits until `cmd` has been invoked `count` times in total, returns the last call. */
+  waitForCall(cmd: string, count?: number): Promise<IpcCall>;
+  /** The `command` of the n-th send_command (1-based; default: one more than before). */
+  nextCommand(): Promise<unknown>;
+  answer(cmd: string, answer: Answer): Promise<void>;
+  emit(event: string, payload: unknown): Promise<void>;
+  server(message: ServerMessage): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  answers?: Record<string, Answer>;
+  viewport?: { width: number; height: number };
+  /** Install Playwright's fake clock at this time before loading. */
+  clockAt?: number;
+}
+
+/** Opens `path` (index.html or dashboard.html) with the fake shell in place. */
+export async function open(browser: Browser, baseUrl: string, path: string, o: OpenOptions = {}): Promise<Opened> {
+  const context = await browser.newContext({ viewport: o.viewport ?? { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const errors: Error[] = [];
+  page.on("pageerror", (e) => errors.push(e));
+  if (o.clockAt !== undefined) await page.clock.install({ time: o.clockAt });
+  await page.addInitScript(installFakeTauri, { answers: o.answers ?? {}, seed: SEED } satisfies FakeInit);
+  await page.goto(`${baseUrl}/${path}`);
+  // The app is ready once it listens to the shell's events.
+  await page.waitForFunction(() => (window as never as { __ipc: { listening(e: string): number } }).__ipc.listening("server-message") > 0);
+  let seen = 0;
+
+  const calls = () => page.evaluate(() => (window as never as { __ipc: { calls: IpcCall[] } }).__ipc.calls);
+  const waitForCall = async (cmd: string, count = 1) => {
+    await page.waitForFunction(
+      ([c, n]) =>
+        (window as never as { __ipc: { calls: IpcCall[] } }).__ipc.calls.filter((x) => x.cmd === c).length >= (n as number),
+      [cmd, count] as const,
+    );
+    const matching = (await calls()).filter((x) => x.cmd === cmd);
+    return matching[count - 1];
+  };
+  return {
+    page,
+    calls,
+    waitForCall,
+    async nextCommand() {
+      seen += 1;
+      const call = await waitForCall("send_command", seen);
+      return call.args.command;
+    },
+    answer: (cmd, answer) =>
+      page.evaluate(([c, a]) => (window as never as { __ipc: { answer(c: string, a: unknown): void } }).__ipc.answer(c as string, a), [cmd, answer] as const),
+    emit: (event, payload) =>
+      page.evaluate(([e, p]) => (window as never as { __ipc: { emit(e: string, p: unknown): void } }).__ipc.emit(e as string, p), [event, payload] as const),
+    server: (message) =>
+      page.evaluate((m) => (window as never as { __ipc: { emit(e: string, p: unknown): void } }).__ipc.emit("server-message", m), message),
+    async close() {
+      await context.close();
+      if (errors.length) throw new Error(`page errors: ${errors.map((e) => e.message).join("; ")}`);
+    },
+  };
+}
+
+/** Saves the page at 1280×800 and 800×600 under target/ui-shots/. */
+export async function screenshots(page: Page, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  const original = page.viewportSize();
+  for (const [width, height] of [
+    [1280, 800],
+    [800, 600],
+  ]) {
+    await page.setViewportSize({ width, height });
+    await page.screenshot({ path: join(SHOTS, `${name}-${width}x${height}.png`) });
+  }
+  if (original) await page.setViewportSize(original);
+}

@@ -1,0 +1,337 @@
+// The meeting window: start screen and every participant control, with the
+// shell mocked. Each flow checks the exact command sent and what shows after.
+
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { Browser } from "playwright-core";
+import { launch, open, screenshots, serveDist, type Opened } from "./harness";
+import {
+  SERVER_AHEAD_MS,
+  T0,
+  ada,
+  bob,
+  bobView,
+  cara,
+  chatLine,
+  dan,
+  devices,
+  hostView,
+  joined,
+  state,
+  welcome,
+} from "./fixtures";
+
+let browser: Browser;
+let server: Awaited<ReturnType<typeof serveDist>>;
+
+beforeAll(async () => {
+  server = await serveDist();
+  browser = await launch();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const notJoined = { error: { code: "not_joined", message: "Not in a meeting." } };
+const serverNow = T0 + SERVER_AHEAD_MS;
+
+/** Bob's meeting window, welcomed into Room 1 with the page clock paused at T0. */
+async function bobInRoom(view = bobView()): Promise<Opened> {
+  const w = await open(browser, server.url, "index.html", {
+    clockAt: T0 - 5_000,
+    answers: {
+      get_state: { value: view },
+      get_chat: { value: [chatLine(1, cara, "Shall we start with the agenda?")] },
+      list_devices: { value: devices },
+    },
+  });
+  await w.page.clock.pauseAt(T0);
+  await w.server(welcome(view));
+  await w.page.getByRole("heading", { name: "Room 1" }).waitFor();
+  return w;
+}
+
+describe("start screen", () => {
+  test("hosts a meeting on this computer", async () => {
+    const w = await open(browser, server.url, "index.html", {
+      answers: { get_state: notJoined, host_meeting: { value: joined } },
+    });
+    const { page } = w;
+    await page.getByRole("heading", { name: "Host a meeting on this computer" }).waitFor();
+    await screenshots(page, "start");
+    await page.getByLabel("Meeting title").fill("Team workshop");
+    await page.getByLabel("Your name").first().fill("Ada Lovelace");
+    await w.answer("get_state", { value: hostView() });
+    await page.getByRole("button", { name: "Host meeting" }).click();
+    const call = await w.waitForCall("host_meeting");
+    expect(call.args).toEqual({ title: "Team workshop", name: "Ada Lovelace" });
+    await w.server(welcome(hostView()));
+    await page.getByRole("heading", { name: "Main room" }).waitFor();
+    // The host can share the invite and open the dashboard.
+    await page.getByRole("button", { name: "Invite" }).click();
+    await page.getByTestId("invite-code").getByText("TEAM-4821").waitFor();
+    await screenshots(page, "host-invite");
+    await page.getByRole("dialog", { name: "Invite people" }).getByRole("button", { name: "Close", exact: true }).click();
+    await page.getByRole("button", { name: "Rooms dashboard" }).click();
+    await w.waitForCall("open_dashboard");
+    await w.close();
+  });
+
+  test("joins with a breakout:// link and shows a refusal", async () => {
+    const w = await open(browser, server.url, "index.html", {
+      answers: {
+        get_state: notJoined,
+        join_meeting: { error: { code: "invalid_invite", message: "This invite code is not valid." } },
+      },
+    });
+    const { page } = w;
+    await page.getByLabel("Invite code or link").fill(joined.invite_link);
+    await page.getByLabel("Your name").nth(1).fill("Bob Okafor");
+    await page.getByRole("button", { name: "Join meeting" }).click();
+    const call = await w.waitForCall("join_meeting");
+    // A link carries the server, so the address may stay empty.
+    expect(call.args).toEqual({ server_url: "", invite_code: joined.invite_link, name: "Bob Okafor" });
+    await page.getByRole("alert").getByText("This invite code is not valid.").waitFor();
+
+    await w.answer("join_meeting", { value: { ...joined, participant: 2 } });
+    await w.answer("get_state", { value: bobView() });
+    await page.getByLabel("Server address").fill("192.168.1.20:7800");
+    await page.getByLabel("Invite code or link").fill("TEAM-4821");
+    await page.getByRole("button", { name: "Join meeting" }).click();
+    const second = await w.waitForCall("join_meeting", 2);
+    expect(second.args).toEqual({ server_url: "192.168.1.20:7800", invite_code: "TEAM-4821", name: "Bob Okafor" });
+    await page.getByRole("heading", { name: "Room 1" }).waitFor();
+    await w.close();
+  });
+});
+
+describe("meeting window", () => {
+  test("shows the room: tiles, remaining time, chat history", async () => {
+    const w = await bobInRoom();
+    const { page } = w;
+    await page.locator(".tile").nth(2).waitFor();
+    expect(await page.locator(".tile").count()).toBe(3);
+    await page.getByRole("listitem", { name: "Bob Okafor (you), microphone on, camera off" }).waitFor();
+    await page.getByRole("listitem", { name: "Cara Jensen, muted, camera off" }).waitFor();
+    await page.getByRole("listitem", { name: "Dan Wu, microphone on, camera on" }).waitFor();
+    // ends_at is 25 min after T0; the server is 2 s ahead of the page.
+    await page.getByTestId("remaining").getByText("24:58 left").waitFor();
+    await page.clock.runFor(60_000);
+    await page.getByTestId("remaining").getByText("23:58 left").waitFor();
+    expect((await w.waitForCall("get_chat")).args).toEqual({ room: 1 });
+    await page.getByText("Shall we start with the agenda?").waitFor();
+    await w.emit("speaking", { participant: cara.id, level: 0.6 });
+    await page.locator('.tile[data-participant="3"][data-speaking="true"]').waitFor();
+    await screenshots(page, "meeting-room");
+    await w.close();
+  });
+
+  test("mic and camera toggles, device pickers", async () => {
+    const w = await bobInRoom();
+    const { page } = w;
+    const mic = page.getByRole("button", { name: "Microphone", exact: true });
+    expect(await mic.getAttribute("aria-pressed")).toBe("true");
+    await mic.click();
+    expect(await w.nextCommand()).toEqual({ type: "set_media", mic: false, camera: null });
+    await w.server({ type: "event", event: { type: "media_changed", participant: bob.id, mic: false, camera: false } });
+    await page.locator('button[aria-label="Microphone"][aria-pressed="false"]').waitFor();
+    await page.getByRole("listitem", { name: "Bob Okafor (you), muted, camera off" }).waitFor();
+
+    await page.getByRole("button", { name: "Camera", exact: true }).click();
+    expect(await w.nextCommand()).toEqual({ type: "set_media", mic: null, camera: true });
+    await w.server({ type: "event", event: { type: "media_changed", participant: bob.id, mic: false, camera: true } });
+    await page.locator('button[aria-label="Camera"][aria-pressed="true"]').waitFor();
+
+    await page.getByRole("button", { name: "Choose devices" }).click();
+    await w.waitForCall("list_devices");
+    const micSelect = page.getByRole("dialog", { name: "Devices" }).locator("select[name=microphone]");
+    await micSelect.waitFor();
+    expect(await micSelect.inputValue()).toBe("mic-1");
+    await micSelect.selectOption("mic-2");
+    expect((await w.waitForCall("select_device")).args).toEqual({ kind: "microphone", id: "mic-2" });
+    await page.locator("select[name=speaker]").selectOption("spk-2");
+    expect((await w.waitForCall("select_device", 2)).args).toEqual({ kind: "speaker", id: "spk-2" });
+    await screenshots(page, "meeting-devices");
+    await page.getByRole("button", { name: "Done" }).click();
+    await w.close();
+  });
+
+  test("ask for help shows its cooldown", async () => {
+    const w = await bobInRoom();
+    const { page } = w;
+    await page.getByRole("button", { name: "Ask for help" }).click();
+    expect(await w.nextCommand()).toEqual({ type: "request_help" });
+    await w.server(state(bobView({ you: { help_requested: true, help_available_at: serverNow + 10_000 } })));
+    const waiting = page.getByRole("button", { name: "Ask again in 10 s" });
+    await waiting.waitFor();
+    expect(await waiting.isDisabled()).toBe(true);
+    await page.getByText("Help requested").waitFor();
+    await page.clock.runFor(3_000);
+    await page.getByRole("button", { name: "Ask again in 7 s" }).waitFor();
+    await page.clock.runFor(7_000);
+    await page.getByRole("button", { name: "Ask for help" }).waitFor();
+    await w.close();
+  });
+
+  test("chat in the current room", async () => {
+    const w = await bobInRoom();
+    const { page } = w;
+    await page.getByText("Shall we start with the agenda?").waitFor();
+    await page.getByLabel("Message to Room 1").fill("Yes, I'll take notes.");
+    await page.getByRole("button", { name: "Send message" }).click();
+    expect(await w.nextCommand()).toEqual({ type: "chat", text: "Yes, I'll take notes." });
+    await w.server({ type: "event", event: { type: "chat", message: chatLine(2, bob, "Yes, I'll take notes.") } });
+    await page.locator("li.mine").getByText("Yes, I'll take notes.").waitFor();
+    expect(await page.getByLabel("Message to Room 1").inputValue()).toBe("");
+    // A line for another room does not show here.
+    await w.server({ type: "event", event: { type: "chat", message: chatLine(3, ada, "Main room only", 0) } });
+    await w.server({ type: "event", event: { type: "chat", message: chatLine(4, dan, "Agreed") } });
+    await page.getByText("Agreed").waitFor();
+    expect(await page.getByText("Main room only").count()).toBe(0);
+    await w.close();
+  });
+
+  test("polls: vote and see results", async () => {
+    const poll = { id: 7, room: 1, question: "Which topic first?", options: ["Budget", "Hiring"], counts: [1, 0], closed: false, your_vote: null };
+    const w = await bobInRoom(bobView({ polls: [poll] }));
+    const { page } = w;
+    await page.getByRole("tab", { name: "Polls (1)" }).click();
+    await page.getByRole("radio", { name: "Hiring" }).check();
+    await page.getByRole("button", { name: "Vote" }).click();
+    expect(await w.nextCommand()).toEqual({ type: "vote", poll: 7, option: 1 });
+    await w.server(state(bobView({ polls: [{ ...poll, counts: [1, 1], your_vote: 1 }] })));
+    await page.getByText("Hiring · your vote").waitFor();
+    await page.getByText("1 (50%)").first().waitFor();
+    // An update event keeps our own vote.
+    await w.server({ type: "event", event: { type: "poll_updated", poll: { ...poll, counts: [2, 1] } } });
+    await page.getByText("2 (67%)").waitFor();
+    await page.getByText("Hiring · your vote").waitFor();
+    await screenshots(page, "meeting-polls");
+    await w.close();
+  });
+
+  test("countdown before a move, then the new room", async () => {
+    const w = await bobInRoom();
+    const { page } = w;
+    await w.server({ type: "event", event: { type: "changing_meeting", room: 0, at: serverNow + 5_000 } });
+    const overlay = page.locator('[data-overlay="move"]');
+    await overlay.getByRole("heading", { name: "Main room" }).waitFor();
+    await overlay.getByRole("timer").getByText("5", { exact: true }).waitFor();
+    await screenshots(page, "meeting-move-countdown");
+    await page.clock.runFor(2_000);
+    await overlay.getByRole("timer").getByText("3", { exact: true }).waitFor();
+    await w.server({ type: "event", event: { type: "meeting_changed", participant: bob.id, from: 1, room: 0 } });
+    await w.server(state(bobView({ room: 0 })));
+    await page.getByRole("heading", { name: "Main room" }).first().waitFor();
+    await overlay.waitFor({ state: "detached" });
+    // Chat is reloaded for the new room.
+    expect((await w.waitForCall("get_chat", 2)).args).toEqual({ room: 0 });
+    await w.close();
+  });
+
+  test("closing countdown", async () => {
+    const w = await bobInRoom();
+    const { page } = w;
+    await w.server({ type: "event", event: { type: "closing", at: serverNow + 60_000 } });
+    const overlay = page.locator('[data-overlay="closing"]');
+    await overlay.getByRole("timer").getByText("1:00").waitFor();
+    await page.clock.runFor(15_000);
+    await overlay.getByRole("timer").getByText("0:45").waitFor();
+    await screenshots(page, "meeting-closing");
+    await w.close();
+  });
+
+  test("broadcast banners and the request to return", async () => {
+    const w = await bobInRoom(bobView({ members: [bob, cara, dan] }));
+    const { page } = w;
+    await w.server({ type: "event", event: { type: "message", from: dan.id, text: "Five minutes left, wrap up.", room: null, audience: "everyone" } });
+    const banner = page.locator('[data-banner="broadcast"]');
+    await banner.getByText("Five minutes left, wrap up.").waitFor();
+    await banner.getByText("Dan Wu to all rooms").waitFor();
+    await w.server({ type: "event", event: { type: "return_requested" } });
+    const ret = page.locator('[data-banner="return"]');
+    await ret.getByText("come back to the main room").waitFor();
+    await screenshots(page, "meeting-banners");
+    await ret.getByRole("button", { name: "Return now" }).click();
+    expect(await w.nextCommand()).toEqual({ type: "leave_to_main" });
+    await banner.getByRole("button", { name: "Dismiss message" }).click();
+    await banner.waitFor({ state: "detached" });
+    await w.close();
+  });
+
+  test("return to the main room when allowed", async () => {
+    const w = await bobInRoom(bobView({ you: { may_return_to_main: false } }));
+    const { page } = w;
+    expect(await page.getByRole("button", { name: "Return to main room" }).count()).toBe(0);
+    await w.server(state(bobView({ you: { may_return_to_main: true } })));
+    await page.getByRole("button", { name: "Return to main room" }).click();
+    expect(await w.nextCommand()).toEqual({ type: "leave_to_main" });
+    await w.close();
+  });
+
+  test("invitation prompt: join now or later", async () => {
+    const view = bobView({ room: 0, you: { invited: 1, assigned: 1, flags: { assigned: true, forced: false, allowed: false, requested: true, return_requested: false }, may_return_to_main: false } });
+    const w = await open(browser, server.url, "index.html", { answers: { get_state: { value: view }, get_chat: { value: [] } } });
+    const { page } = w;
+    await w.server(welcome(view));
+    const prompt = page.getByRole("alertdialog");
+    await prompt.getByText("You are invited to join").waitFor();
+    await prompt.getByText("Room 1").waitFor();
+    await screenshots(page, "meeting-invitation");
+    await prompt.getByRole("button", { name: "Later" }).click();
+    await prompt.waitFor({ state: "detached" });
+    // Asked again by the host: it comes back.
+    await w.server({ type: "event", event: { type: "invited", room: 2 } });
+    await page.getByRole("alertdialog").getByRole("button", { name: "Join room" }).click();
+    expect(await w.nextCommand()).toEqual({ type: "join_room", room: 2 });
+    await w.close();
+  });
+
+  test("room chooser when people may choose", async () => {
+    const rooms = [
+      { id: 0, title: "Main room", open: true, member_count: 2, members: [bob, cara], assigned: null, can_join: false },
+      { id: 1, title: "Ideas", open: true, member_count: 3, members: null, assigned: null, can_join: true },
+      { id: 2, title: "Planning", open: true, member_count: 0, members: null, assigned: null, can_join: true },
+    ];
+    const view = bobView({ room: 0, rooms, members: [bob, cara], you: { assigned: null, flags: { assigned: false, forced: false, allowed: true, requested: false, return_requested: false } } });
+    const w = await open(browser, server.url, "index.html", { answers: { get_state: { value: view }, get_chat: { value: [] } } });
+    const { page } = w;
+    await w.server(welcome(view));
+    await page.getByRole("button", { name: "Choose a room" }).click();
+    const dialog = page.getByRole("dialog", { name: "Choose a room" });
+    await dialog.getByText("3 inside").waitFor();
+    await screenshots(page, "meeting-room-chooser");
+    await dialog.getByRole("button", { name: "Join Planning" }).click();
+    expect(await w.nextCommand()).toEqual({ type: "join_room", room: 2 });
+    await dialog.waitFor({ state: "hidden" });
+    await w.close();
+  });
+
+  test("a refused command shows the server's sentence", async () => {
+    const w = await bobInRoom();
+    const { page } = w;
+    await w.answer("send_command", { error: { code: "return_not_allowed", message: "returning to the main room is not allowed in this meeting" } });
+    await page.getByRole("button", { name: "Return to main room" }).click();
+    await page.getByRole("alert").getByText("returning to the main room is not allowed in this meeting").waitFor();
+    // Errors pushed by the server show the same way.
+    await w.server({ type: "error", id: 9, code: "help_cooldown", message: "you already asked for help" });
+    await page.getByRole("alert").getByText("you already asked for help").waitFor();
+    await page.getByRole("button", { name: "Dismiss notification" }).first().click();
+    await page.getByText("returning to the main room is not allowed").waitFor({ state: "detached" });
+    await w.close();
+  });
+
+  test("connection state and leaving", async () => {
+    const w = await bobInRoom();
+    const { page } = w;
+    await w.emit("connection", { state: "reconnecting" });
+    await page.getByText("Connection lost. Reconnecting…").waitFor();
+    await w.emit("connection", { state: "connected" });
+    await page.getByText("Connection lost. Reconnecting…").waitFor({ state: "detached" });
+    await page.getByRole("button", { name: "Leave" }).click();
+    await w.waitForCall("leave_meeting");
+    await page.getByRole("heading", { name: "Host a meeting on this computer" }).waitFor();
+    await w.close();
+  });
+});
