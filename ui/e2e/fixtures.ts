@@ -121,7 +121,7 @@ export function hostView(o: HostViewOptions = {}): MeetingView {
   const rooms = o.rooms ?? twoRooms;
   const placement = o.placement ?? { 0: [ada, bob, cara, dan] };
   const assigned = o.assigned ?? {};
-  const all = [{ id: 0, title: "Main room", open: true }, ...rooms];
+  const all: { id: number; title: string; open?: boolean }[] = [{ id: 0, title: "Main room" }, ...rooms];
   return {
     revision: o.revision ?? 1,
     you: self(ada, full, { room: o.youRoom ?? 0 }),

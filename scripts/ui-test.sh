@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# UI checks, from a fresh clone: generated types up to date, type-check,
+# build, unit tests (Vitest) and browser flows (playwright-core + Debian's
+# Chromium, Tauri IPC mocked). Screenshots land in target/ui-shots/.
+#
+# UI_SKIP_BINDINGS=1 skips regenerating the TypeScript bindings (no Rust build).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+step() { printf '\n== %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi
+}
+
+if [ ! -x /usr/bin/chromium ]; then
+  step "installing chromium"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium
+fi
+
+if ! command -v npm >/dev/null; then
+  step "installing node and npm"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq nodejs npm
+fi
+
+if [ "${UI_SKIP_BINDINGS:-0}" != 1 ]; then
+  step "TypeScript bindings of the wire types"
+  cargo test -q -p breakout-protocol --features ts --test export_bindings
+  if ! git diff --exit-code --stat -- ui/src/generated \
+    || [ -n "$(git ls-files --others --exclude-standard -- ui/src/generated)" ]; then
+    echo "ui/src/generated is out of date: commit the regenerated files" >&2
+    exit 1
+  fi
+fi
+
+cd ui
+step "npm ci"
+npm ci --no-audit --no-fund --loglevel=error
+
+step "type-check"
+npm run --silent check
+
+step "build"
+npm run --silent build
+
+step "unit tests"
+npm run --silent test
+
+step "browser tests"
+mkdir -p "$root/target/ui-shots"
+npm run --silent e2e
+echo "screenshots: target/ui-shots/"

@@ -1,0 +1,87 @@
+// The wrappers must call exactly the commands and argument names the shell implements.
+import { afterEach, beforeAll, describe, expect, test } from "vitest";
+
+beforeAll(() => {
+  (globalThis as unknown as { window: unknown }).window = globalThis;
+});
+
+const calls: { cmd: string; args: unknown }[] = [];
+
+async function withShell(answer: (cmd: string, args: unknown) => unknown) {
+  const { mockIPC } = await import("@tauri-apps/api/mocks");
+  mockIPC((cmd, args) => {
+    calls.push({ cmd, args });
+    return answer(cmd, args);
+  }, { shouldMockEvents: true });
+  return import("../src/lib/ipc");
+}
+
+afterEach(async () => {
+  const { clearMocks } = await import("@tauri-apps/api/mocks");
+  clearMocks();
+  calls.length = 0;
+});
+
+describe("ipc contract", () => {
+  test("commands and their arguments", async () => {
+    const ipc = await withShell((cmd) => (cmd === "get_chat" ? [] : cmd === "export_assignments" ? "csv" : null));
+    await ipc.hostMeeting("Workshop", "Ada");
+    await ipc.joinMeeting("10.0.0.2:7800", "CODE", "Bob");
+    await ipc.sendCommand({ type: "start" });
+    await ipc.getState();
+    await ipc.getChat(null);
+    await ipc.getChat(3);
+    expect(await ipc.exportAssignments()).toBe("csv");
+    await ipc.openDashboard();
+    await ipc.leaveMeeting();
+    await ipc.listDevices();
+    await ipc.selectDevice("camera", "cam-2");
+    expect(calls.map((c) => [c.cmd, c.args])).toEqual([
+      ["host_meeting", { title: "Workshop", name: "Ada" }],
+      ["join_meeting", { server_url: "10.0.0.2:7800", invite_code: "CODE", name: "Bob" }],
+      ["send_command", { command: { type: "start" } }],
+      ["get_state", {}],
+      ["get_chat", { room: null }],
+      ["get_chat", { room: 3 }],
+      ["export_assignments", {}],
+      ["open_dashboard", {}],
+      ["leave_meeting", {}],
+      ["list_devices", {}],
+      ["select_device", { kind: "camera", id: "cam-2" }],
+    ]);
+  });
+
+  test("a failed command rejects with {code, message}", async () => {
+    const ipc = await withShell(() => {
+      throw { code: "not_running", message: "breakouts are not running" };
+    });
+    await expect(ipc.sendCommand({ type: "end" })).rejects.toEqual({ code: "not_running", message: "breakouts are not running" });
+  });
+
+  test("a bare string error still becomes {code, message}", async () => {
+    const ipc = await withShell(() => {
+      throw "shell exploded";
+    });
+    await expect(ipc.getState()).rejects.toEqual({ code: "error", message: "shell exploded" });
+  });
+
+  test("events reach their handlers with the payload", async () => {
+    const ipc = await withShell(() => null);
+    const { emit } = await import("@tauri-apps/api/event");
+    const got: unknown[] = [];
+    const un = await Promise.all([
+      ipc.onServerMessage((m) => got.push(m)),
+      ipc.onConnection((c) => got.push(c)),
+      ipc.onSpeaking((s) => got.push(s)),
+    ]);
+    await emit("server-message", { type: "event", event: { type: "rooms_changed" } });
+    await emit("connection", { state: "reconnecting", reason: "network" });
+    await emit("speaking", { participant: 2, level: 0.5 });
+    expect(got).toEqual([
+      { type: "event", event: { type: "rooms_changed" } },
+      { state: "reconnecting", reason: "network" },
+      { participant: 2, level: 0.5 },
+    ]);
+    for (const u of un) await u();
+  });
+});
