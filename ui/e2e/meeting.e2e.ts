@@ -75,6 +75,11 @@ describe("start screen", () => {
     await page.getByRole("dialog", { name: "Invite people" }).getByRole("button", { name: "Close", exact: true }).click();
     await page.getByRole("button", { name: "Rooms dashboard" }).click();
     await w.waitForCall("open_dashboard");
+    // A help request anywhere shows up here too, one click from the dashboard.
+    const help = [{ participant: 3, name: "Cara Jensen", room: 1, at: T0 }];
+    await w.server(state(hostView({ phase: { state: "running", started_at: T0, ends_at: null }, help })));
+    await page.getByRole("button", { name: "1 asking for help" }).click();
+    await w.waitForCall("open_dashboard", 2);
     await w.close();
   });
 

@@ -42,7 +42,10 @@ export interface ConnectionEvent {
   reason?: string;
 }
 
-/** Payload of the `speaking` event: an audio level from 0 to 1. */
+/**
+ * Payload of the `speaking` event: an audio level from 0 to 1. The shell
+ * sends one whenever a level changes noticeably, including back to 0.
+ */
 export interface SpeakingEvent {
   participant: number;
   level: number;

@@ -17,6 +17,7 @@ import {
 
 const JOINED_KEY = "breakout.joined";
 const TICK_MS = 250;
+const TOAST_MS = 8_000;
 
 export class MeetingStore {
   state = $state.raw<MeetingState>(initialState(loadOffset()));
@@ -59,6 +60,10 @@ export class MeetingStore {
   receive(message: ServerMessage): void {
     const before = this.state.view?.you.room;
     this.now = Date.now();
+    if (message.type === "error") {
+      this.toast(message.code, message.message);
+      return;
+    }
     this.state = reduce(this.state, message, this.now);
     if (message.type === "welcome") saveOffset(this.state.offset);
     const after = this.state.view?.you.room;
@@ -88,7 +93,13 @@ export class MeetingStore {
 
   fail(err: unknown): void {
     const e = ipc.toIpcError(err);
-    this.state = addToast(this.state, e.code, e.message);
+    this.toast(e.code, e.message);
+  }
+
+  toast(code: string, message: string): void {
+    this.state = addToast(this.state, code, message);
+    const id = this.state.nextId - 1;
+    setTimeout(() => this.dismissToast(id), TOAST_MS);
   }
 
   /** Fetches the authoritative view. Rejects when not in a meeting. */
