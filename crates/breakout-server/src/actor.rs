@@ -18,6 +18,7 @@ use tracing::{debug, info, warn};
 
 use crate::clock::now;
 use crate::connections::{ConnectionHandle, Connections};
+use crate::media::{MediaHandle, MediaRouter};
 use crate::store::{JournalEntry, Store};
 
 /// How often changed views are pushed; events themselves go out at once.
@@ -68,6 +69,8 @@ pub struct MeetingHandle {
     pub tx: mpsc::Sender<ActorMessage>,
 }
 
+    /// Media signaling goes straight to the meeting's media task.
+    pub media: MediaHandle,
 impl MeetingHandle {
     pub async fn command(&self, actor: Actor, command: Command) -> Result<(), ApiError> {
         self.ask(|reply| ActorMessage::Command {
@@ -107,6 +110,8 @@ pub struct MeetingActor {
     views_dirty: bool,
 }
 
+    /// Follows every change of placement; see `crate::media`.
+    media: MediaRouter,
 impl MeetingActor {
     pub fn new(
         id: String,
@@ -120,7 +125,6 @@ impl MeetingActor {
             id,
             title,
             created_at,
-            meeting,
             store,
             seq,
             entries_since_snapshot: 0,
@@ -128,15 +132,18 @@ impl MeetingActor {
             views_dirty: false,
         }
     }
+            media: MediaRouter::spawn(&meeting),
+            meeting,
 
     /// Starts the task. Everyone counts as disconnected until they reconnect.
     pub fn spawn(mut self) -> MeetingHandle {
         let (tx, rx) = mpsc::channel(4096);
         tokio::spawn(async move {
             self.mark_everyone_disconnected();
+        let media = self.media.handle();
             self.run(rx).await;
         });
-        MeetingHandle { tx }
+        MeetingHandle { tx, media }
     }
 
     async fn run(mut self, mut rx: mpsc::Receiver<ActorMessage>) {
@@ -263,6 +270,7 @@ impl MeetingActor {
 
     fn fire_due_deadlines(&mut self) {
         self.fire_deadlines_at(now());
+        self.media.sync(&self.meeting);
     }
 
     fn fire_deadlines_at(&mut self, at: Timestamp) {
@@ -297,6 +305,7 @@ impl MeetingActor {
                     .room;
                 let room = room.unwrap_or(own);
                 if room != own && !self.meeting.is_manager(who) {
+        self.media.sync(&self.meeting);
                     return Err(ApiError::new(
                         "permission_denied",
                         "you can only read the chat of the room you are in",
@@ -322,8 +331,8 @@ impl MeetingActor {
             | Request::MediaCandidate { .. }
             | Request::RequestKeyframe { .. }
             | Request::GetMediaStats => Err(ApiError::new(
-                "media_unavailable",
-                "this server does not carry media yet",
+                "bad_request",
+                "media requests go to the meeting's media task",
             )),
         }
     }
@@ -432,6 +441,7 @@ impl MeetingActor {
         let rooms = main
             .chain(self.meeting.breakout_rooms())
             .map(|room| RoomSummary {
+                self.media.sync(&self.meeting);
                 id: room.id,
                 title: room.title.clone(),
                 open: room.open,
@@ -441,6 +451,7 @@ impl MeetingActor {
                     .filter_map(|id| self.meeting.participant(id))
                     .map(|p| MemberSummary {
                         id: p.id,
+        self.media.close();
                         name: p.name.clone(),
                         role: self
                             .meeting

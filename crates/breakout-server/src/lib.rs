@@ -10,6 +10,7 @@ mod actor;
 mod clock;
 mod connections;
 mod http;
+mod media;
 mod registry;
 mod rest;
 pub mod store;
@@ -90,6 +91,8 @@ impl Server {
             addr: config.listen,
             source,
         })?;
+        // Media gathers candidates on the address the server listens on.
+        media::set_bind_ip(addr.ip());
         let state = Arc::new(http::AppState {
             registry,
             admin_key_hash: http::hash_admin_key(&admin_key),

@@ -24,6 +24,7 @@ use tracing::{debug, info};
 use crate::actor::{ActorMessage, MeetingHandle};
 use crate::connections::{ConnectionHandle, Outgoing, QUEUE_CAPACITY, encode};
 use crate::http::{AppState, HttpError};
+use crate::media::MediaRequest;
 use crate::registry::blocking;
 use crate::store::hash_token;
 
@@ -125,7 +126,7 @@ async fn serve(socket: WebSocket, meeting: MeetingHandle, participant: Participa
                                 "too many requests; slow down",
                             )))
                         } else {
-                            handle_text(&meeting, participant, body.as_str()).await
+                            handle_text(&meeting, participant, &handle, body.as_str()).await
                         }
                     }
                     Message::Binary(_) => Some(error_frame(None, ApiError::new(
@@ -182,6 +183,7 @@ async fn handle_text(
                     breakout_protocol::MAX_FRAME_BYTES
                 ),
             ),
+    connection: &ConnectionHandle,
         ));
     }
     let message: ClientMessage = match serde_json::from_str(body) {
@@ -208,14 +210,22 @@ async fn handle_text(
                 .await
                 .map(|()| breakout_protocol::ws::Reply::Ok),
         },
-        request => meeting
-            .ask(|reply| ActorMessage::Request {
-                participant,
-                request,
-                reply,
-            })
-            .await
-            .and_then(|r| r),
+        request => match MediaRequest::from_request(request) {
+            Ok(media) => {
+                meeting
+                    .media
+                    .request(participant, connection.clone(), media)
+                    .await
+            }
+            Err(request) => meeting
+                .ask(|reply| ActorMessage::Request {
+                    participant,
+                    request,
+                    reply,
+                })
+                .await
+                .and_then(|r| r),
+        },
     };
     Some(match result {
         Ok(result) => ServerMessage::Reply { id, result },

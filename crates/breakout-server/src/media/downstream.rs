@@ -1,0 +1,155 @@
+//! One subscriber's fixed slots and the task that writes to them (LiveKit's
+//! "downtrack"). Each slot has its own SSRC for the life of the connection;
+//! the task rewrites sequence numbers and timestamps so that a change of
+//! source is invisible to the receiver's jitter buffer, and holds a new
+//! video source back until it starts a keyframe.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use breakout_protocol::media::MediaKind;
+use tokio::sync::mpsc;
+use webrtc::track::track_local::TrackLocalWriter;
+use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
+
+use super::rewrite::{Rewriter, Rewritten};
+use super::stats::{Counter, PeerStats};
+use super::upstream::{DownPacket, Upstream};
+
+/// While a video slot waits for a keyframe, ask again this often (the first
+/// request or its answer may be lost).
+const KEYFRAME_RETRY: Duration = Duration::from_millis(300);
+
+/// What the router and the RTCP reader know of a slot.
+pub struct SlotShared {
+    pub mid: String,
+    pub kind: MediaKind,
+    /// The source now feeding the slot; PLI/FIR from the subscriber go here.
+    pub source: Mutex<Option<Arc<Upstream>>>,
+    pub sent: Counter,
+}
+
+impl SlotShared {
+    pub fn source(&self) -> Option<Arc<Upstream>> {
+        self.source
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn set_source(&self, source: Option<Arc<Upstream>>) {
+        *self.source.lock().unwrap_or_else(|e| e.into_inner()) = source;
+    }
+}
+
+pub enum DownControl {
+    /// From now on `slot` carries `source` (or nothing).
+    Switch {
+        slot: usize,
+        source: Option<Arc<Upstream>>,
+    },
+}
+
+pub struct SlotWriter {
+    pub shared: Arc<SlotShared>,
+    pub track: Arc<TrackLocalStaticRTP>,
+    pub clock_rate: u32,
+}
+
+struct SlotState {
+    writer: SlotWriter,
+    source: Option<Arc<Upstream>>,
+    rewriter: Rewriter,
+    waiting_for_keyframe: bool,
+    last_keyframe_request: Option<Instant>,
+}
+
+/// Writes the subscriber's slots until the router drops the control side.
+pub async fn run(
+    slots: Vec<SlotWriter>,
+    mut control: mpsc::UnboundedReceiver<DownControl>,
+    mut packets: mpsc::Receiver<DownPacket>,
+    stats: Arc<PeerStats>,
+) {
+    let mut slots: Vec<SlotState> = slots
+        .into_iter()
+        .map(|writer| SlotState {
+            rewriter: Rewriter::new(writer.clock_rate),
+            writer,
+            source: None,
+            waiting_for_keyframe: false,
+            last_keyframe_request: None,
+        })
+        .collect();
+    loop {
+        tokio::select! {
+            // Switches first: packets of a new source queued behind them are
+            // then accepted, those of the old one no longer.
+            biased;
+            command = control.recv() => match command {
+                Some(DownControl::Switch { slot, source }) => {
+                    if let Some(state) = slots.get_mut(slot) {
+                        switch(state, source);
+                    }
+                }
+                None => break,
+            },
+            packet = packets.recv() => match packet {
+                Some(packet) => {
+                    if let Some(state) = slots.get_mut(packet.slot) {
+                        forward(state, packet, &stats).await;
+                    }
+                }
+                None => break,
+            },
+        }
+    }
+}
+
+fn switch(state: &mut SlotState, source: Option<Arc<Upstream>>) {
+    state.rewriter.switch();
+    state.waiting_for_keyframe = state.writer.shared.kind == MediaKind::Video;
+    state.last_keyframe_request = source.as_ref().map(|_| Instant::now());
+    state.source = source;
+}
+
+async fn forward(state: &mut SlotState, down: DownPacket, stats: &PeerStats) {
+    let Some(source) = &state.source else {
+        return;
+    };
+    if source.publisher != down.source {
+        return; // Queued before the switch.
+    }
+    if state.waiting_for_keyframe {
+        if !down.keyframe {
+            let now = Instant::now();
+            if state
+                .last_keyframe_request
+                .is_none_or(|at| now.duration_since(at) >= KEYFRAME_RETRY)
+            {
+                state.last_keyframe_request = Some(now);
+                source.request_keyframe();
+            }
+            return;
+        }
+        state.waiting_for_keyframe = false;
+    }
+    let mut packet = down.packet;
+    match state.rewriter.rewrite(
+        packet.header.sequence_number,
+        packet.header.timestamp,
+        Instant::now(),
+    ) {
+        Rewritten::Send { seq, timestamp } => {
+            packet.header.sequence_number = seq;
+            packet.header.timestamp = timestamp;
+        }
+        Rewritten::TooOld => return,
+    }
+    let size = packet.payload.len() + 12;
+    // The track sets the slot's own SSRC and payload type.
+    if state.writer.track.write_rtp(&packet).await.is_ok() {
+        state.writer.shared.sent.add(size);
+        stats.sent.add(size);
+    }
+}

@@ -1,0 +1,290 @@
+//! Building a participant's PeerConnection and answering its one offer.
+//!
+//! The offer's m-lines say what they are by direction (see
+//! `breakout_protocol::media`): remote `sendonly`/`sendrecv` are upstream
+//! tracks, remote `recvonly` are downstream slots. Each slot gets a
+//! `TrackLocalStaticRTP` now, before the answer, so its SSRC is in the answer
+//! and never changes; the server never renegotiates.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use breakout_core::ParticipantId;
+use breakout_protocol::media::{MAX_AUDIO_SLOTS, MAX_VIDEO_SLOTS, MediaKind};
+use tokio::sync::mpsc;
+use webrtc::api::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8, MediaEngine};
+use webrtc::api::setting_engine::SettingEngine;
+use webrtc::api::{API, APIBuilder};
+use webrtc::ice::network_type::NetworkType;
+use webrtc::interceptor::registry::Registry;
+use webrtc::peer_connection::RTCPeerConnection;
+use webrtc::peer_connection::configuration::RTCConfiguration;
+use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
+use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
+use webrtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
+use webrtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use webrtc::rtcp::transport_feedbacks::transport_layer_nack::TransportLayerNack;
+use webrtc::rtp_transceiver::RTCPFeedback;
+use webrtc::rtp_transceiver::rtp_codec::{
+    RTCRtpCodecCapability, RTCRtpCodecParameters, RTCRtpHeaderExtensionCapability, RTPCodecType,
+};
+use webrtc::rtp_transceiver::rtp_sender::RTCRtpSender;
+use webrtc::rtp_transceiver::rtp_transceiver_direction::RTCRtpTransceiverDirection;
+use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
+use webrtc::track::track_remote::TrackRemote;
+
+use super::MediaError;
+use super::downstream::{SlotShared, SlotWriter};
+use super::stats::{FeedbackCounterBuilder, PeerStats, bump};
+
+const AUDIO_LEVEL_URI: &str = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
+/// Host candidates only: gathering takes milliseconds; this is a safety net.
+const GATHER_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What a connection reports to the router.
+pub enum PeerEvent {
+    Track {
+        participant: ParticipantId,
+        generation: u64,
+        track: Arc<TrackRemote>,
+        audio_level_id: Option<u8>,
+    },
+    State {
+        participant: ParticipantId,
+        generation: u64,
+        state: RTCPeerConnectionState,
+    },
+}
+
+pub struct Negotiated {
+    pub pc: Arc<RTCPeerConnection>,
+    pub answer: String,
+    /// Audio slots, then video slots, in offer order.
+    pub slots: Vec<SlotWriter>,
+    pub audio_slots: usize,
+}
+
+fn codec(mime: &str, clock_rate: u32, channels: u16, fmtp: &str, pt: u8) -> RTCRtpCodecParameters {
+    RTCRtpCodecParameters {
+        capability: RTCRtpCodecCapability {
+            mime_type: mime.to_owned(),
+            clock_rate,
+            channels,
+            sdp_fmtp_line: fmtp.to_owned(),
+            rtcp_feedback: vec![],
+        },
+        payload_type: pt,
+        ..Default::default()
+    }
+}
+
+fn feedback(typ: &str, parameter: &str) -> RTCPFeedback {
+    RTCPFeedback {
+        typ: typ.to_owned(),
+        parameter: parameter.to_owned(),
+    }
+}
+
+/// Opus and VP8 only (what every client, Chromium included, has), NACK with
+/// retransmission from the stack's buffer, sender/receiver reports, TWCC
+/// feedback to publishers, RFC 6464 audio levels, and the counters.
+fn api(bind_ip: Option<IpAddr>, stats: Arc<PeerStats>) -> Result<API, MediaError> {
+    let mut media = MediaEngine::default();
+    media.register_codec(
+        codec(MIME_TYPE_OPUS, 48_000, 2, "minptime=10;useinbandfec=1", 111),
+        RTPCodecType::Audio,
+    )?;
+    media.register_codec(codec(MIME_TYPE_VP8, 90_000, 0, "", 96), RTPCodecType::Video)?;
+    media.register_feedback(feedback("ccm", "fir"), RTPCodecType::Video);
+    media.register_header_extension(
+        RTCRtpHeaderExtensionCapability {
+            uri: AUDIO_LEVEL_URI.to_owned(),
+        },
+        RTPCodecType::Audio,
+        None,
+    )?;
+    let mut registry = Registry::new();
+    // First, so the NACK generator and our PLIs write through it.
+    registry.add(Box::new(FeedbackCounterBuilder(stats)));
+    let registry = webrtc::api::interceptor_registry::configure_nack(registry, &mut media);
+    let registry = webrtc::api::interceptor_registry::configure_rtcp_reports(registry);
+    let registry =
+        webrtc::api::interceptor_registry::configure_twcc_receiver_only(registry, &mut media)?;
+
+    let mut settings = SettingEngine::default();
+    match bind_ip {
+        Some(ip) if !ip.is_unspecified() => {
+            settings.set_ip_filter(Box::new(move |candidate| candidate == ip));
+            settings.set_include_loopback_candidate(ip.is_loopback());
+            settings.set_network_types(vec![if ip.is_ipv4() {
+                NetworkType::Udp4
+            } else {
+                NetworkType::Udp6
+            }]);
+        }
+        _ => settings.set_network_types(vec![NetworkType::Udp4, NetworkType::Udp6]),
+    }
+    Ok(APIBuilder::new()
+        .with_media_engine(media)
+        .with_interceptor_registry(registry)
+        .with_setting_engine(settings)
+        .build())
+}
+
+/// Creates the connection, applies the offer and returns the answer with
+/// the server's candidates in it (no trickle from the server side).
+pub async fn negotiate(
+    participant: ParticipantId,
+    generation: u64,
+    offer: String,
+    bind_ip: Option<IpAddr>,
+    stats: Arc<PeerStats>,
+    events: mpsc::UnboundedSender<PeerEvent>,
+) -> Result<Negotiated, MediaError> {
+    let offer =
+        RTCSessionDescription::offer(offer).map_err(|e| MediaError::BadOffer(e.to_string()))?;
+    let pc = Arc::new(
+        api(bind_ip, stats.clone())?
+            .new_peer_connection(RTCConfiguration::default())
+            .await?,
+    );
+    let state_events = events.clone();
+    pc.on_peer_connection_state_change(Box::new(move |state| {
+        let _ = state_events.send(PeerEvent::State {
+            participant,
+            generation,
+            state,
+        });
+        Box::pin(async {})
+    }));
+    pc.on_track(Box::new(move |track, receiver, _| {
+        let events = events.clone();
+        Box::pin(async move {
+            let audio_level_id = receiver
+                .get_parameters()
+                .await
+                .header_extensions
+                .iter()
+                .find(|ext| ext.uri == AUDIO_LEVEL_URI)
+                .and_then(|ext| u8::try_from(ext.id).ok());
+            let _ = events.send(PeerEvent::Track {
+                participant,
+                generation,
+                track,
+                audio_level_id,
+            });
+        })
+    }));
+
+    pc.set_remote_description(offer)
+        .await
+        .map_err(|e| MediaError::BadOffer(e.to_string()))?;
+    let mut audio = Vec::new();
+    let mut video = Vec::new();
+    for transceiver in pc.get_transceivers().await {
+        // Our side of a remote recvonly m-line is sendonly: a slot.
+        if transceiver.direction() != RTCRtpTransceiverDirection::Sendonly {
+            continue;
+        }
+        let Some(mid) = transceiver.mid() else {
+            continue;
+        };
+        let (kind, list, max, capability) = match transceiver.kind() {
+            RTPCodecType::Audio => (
+                MediaKind::Audio,
+                &mut audio,
+                MAX_AUDIO_SLOTS,
+                codec(MIME_TYPE_OPUS, 48_000, 2, "minptime=10;useinbandfec=1", 111).capability,
+            ),
+            RTPCodecType::Video => (
+                MediaKind::Video,
+                &mut video,
+                MAX_VIDEO_SLOTS,
+                codec(MIME_TYPE_VP8, 90_000, 0, "", 96).capability,
+            ),
+            _ => continue,
+        };
+        if list.len() >= max {
+            transceiver
+                .set_direction(RTCRtpTransceiverDirection::Inactive)
+                .await;
+            continue;
+        }
+        let clock_rate = capability.clock_rate;
+        let track = Arc::new(TrackLocalStaticRTP::new(
+            capability,
+            format!("slot-{mid}"),
+            format!("breakout-{mid}"),
+        ));
+        let sender = transceiver.sender().await;
+        sender.replace_track(Some(track.clone())).await?;
+        let shared = Arc::new(SlotShared {
+            mid: mid.to_string(),
+            kind,
+            source: Default::default(),
+            sent: Default::default(),
+        });
+        tokio::spawn(read_slot_rtcp(sender, shared.clone(), stats.clone()));
+        list.push(SlotWriter {
+            shared,
+            track,
+            clock_rate,
+        });
+    }
+
+    let answer = pc.create_answer(None).await?;
+    let mut gathered = pc.gathering_complete_promise().await;
+    pc.set_local_description(answer).await?;
+    let _ = tokio::time::timeout(GATHER_TIMEOUT, gathered.recv()).await;
+    let answer = pc
+        .local_description()
+        .await
+        .ok_or(MediaError::Internal("no local description after answering"))?
+        .sdp;
+    let audio_slots = audio.len();
+    audio.extend(video);
+    Ok(Negotiated {
+        pc,
+        answer,
+        slots: audio,
+        audio_slots,
+    })
+}
+
+/// Reads what a subscriber says about one slot. Reading is also what lets
+/// the interceptors see NACKs and answer them from the send buffer.
+async fn read_slot_rtcp(sender: Arc<RTCRtpSender>, slot: Arc<SlotShared>, stats: Arc<PeerStats>) {
+    while let Ok((packets, _)) = sender.read_rtcp().await {
+        for packet in packets {
+            let any = packet.as_any();
+            if any.is::<PictureLossIndication>() || any.is::<FullIntraRequest>() {
+                bump(&stats.keyframe_requests_received);
+                if let Some(source) = slot.source() {
+                    source.request_keyframe();
+                }
+            } else if any.is::<TransportLayerNack>() {
+                bump(&stats.nacks_received);
+            }
+        }
+    }
+}
+
+/// Sends the keyframe requests meant for one publisher.
+pub async fn write_keyframe_requests(
+    pc: std::sync::Weak<RTCPeerConnection>,
+    mut requests: mpsc::Receiver<u32>,
+) {
+    while let Some(media_ssrc) = requests.recv().await {
+        let Some(pc) = pc.upgrade() else {
+            break;
+        };
+        let pli = PictureLossIndication {
+            sender_ssrc: 0,
+            media_ssrc,
+        };
+        if pc.write_rtcp(&[Box::new(pli)]).await.is_err() {
+            tracing::debug!(media_ssrc, "could not send a keyframe request");
+        }
+    }
+}

@@ -1,0 +1,522 @@
+//! The per-meeting media task: owns every participant's connection, follows
+//! the placement the meeting actor publishes, and decides which source each
+//! slot carries. It handles control only; packets flow from the upstream
+//! readers straight to the subscribers' writer tasks.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use breakout_core::{ParticipantId, RoomId};
+use breakout_protocol::media::{MediaKind, MediaStats, Slot, SlotMap, SlotStats};
+use breakout_protocol::ws::{Reply, ServerMessage};
+use tokio::sync::{mpsc, oneshot, watch};
+use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
+use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
+
+use super::downstream::{self, DownControl, SlotShared};
+use super::peer::{self, Negotiated, PeerEvent};
+use super::stats::{PeerStats, bump, read};
+use super::upstream::{self, Sink, Upstream};
+use super::{MediaError, MediaRequest, Placement, RouterMessage, assign};
+
+/// A finished negotiation, back from its task.
+struct Done {
+    participant: ParticipantId,
+    generation: u64,
+    connection: ConnectionHandle,
+    result: Result<(Negotiated, Arc<PeerStats>), MediaError>,
+    reply: oneshot::Sender<Result<Reply, MediaError>>,
+}
+use crate::connections::{ConnectionHandle, Outgoing, encode};
+
+/// Audio slots are re-ranked by level this often in crowded rooms.
+const RERANK_INTERVAL: Duration = Duration::from_millis(500);
+/// Packets queued towards one subscriber before drops are counted.
+const DOWN_QUEUE: usize = 1024;
+/// Pending keyframe requests per publisher.
+const KEYFRAME_QUEUE: usize = 8;
+
+struct SlotHandle {
+    shared: Arc<SlotShared>,
+    occupant: Option<Arc<Upstream>>,
+}
+
+struct Peer {
+    generation: u64,
+    connection: ConnectionHandle,
+    pc: Arc<webrtc::peer_connection::RTCPeerConnection>,
+    /// Audio slots, then video slots; the index is the writer's slot index.
+    slots: Vec<SlotHandle>,
+    audio_slots: usize,
+    control: mpsc::UnboundedSender<DownControl>,
+    packets: mpsc::Sender<upstream::DownPacket>,
+    keyframes: mpsc::Sender<u32>,
+    mic: Option<Arc<Upstream>>,
+    camera: Option<Arc<Upstream>>,
+    stats: Arc<PeerStats>,
+    version: u64,
+    sent_room: Option<RoomId>,
+    /// Slots changed since the last slot map sent.
+    dirty: bool,
+}
+
+pub struct Router {
+    placement: watch::Receiver<Arc<Placement>>,
+    requests: mpsc::Receiver<RouterMessage>,
+    events_tx: mpsc::UnboundedSender<PeerEvent>,
+    events: mpsc::UnboundedReceiver<PeerEvent>,
+    done_tx: mpsc::UnboundedSender<Done>,
+    done: mpsc::UnboundedReceiver<Done>,
+    peers: BTreeMap<ParticipantId, Peer>,
+    /// Offers being answered, by participant, with their generation.
+    pending: BTreeMap<ParticipantId, u64>,
+    next_generation: u64,
+    epoch: Instant,
+    bind_ip: Option<std::net::IpAddr>,
+}
+
+impl Router {
+    pub fn new(
+        placement: watch::Receiver<Arc<Placement>>,
+        requests: mpsc::Receiver<RouterMessage>,
+        bind_ip: Option<std::net::IpAddr>,
+    ) -> Self {
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let (done_tx, done) = mpsc::unbounded_channel();
+        Router {
+            placement,
+            requests,
+            events_tx,
+            events,
+            done_tx,
+            done,
+            peers: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            next_generation: 1,
+            epoch: Instant::now(),
+            bind_ip,
+        }
+    }
+
+    pub async fn run(mut self) {
+        let mut rerank = tokio::time::interval(RERANK_INTERVAL);
+        rerank.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                changed = self.placement.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    self.placement.borrow_and_update();
+                    self.on_placement();
+                }
+                message = self.requests.recv() => match message {
+                    Some(RouterMessage::Request { participant, connection, request, reply }) => {
+                        self.request(participant, connection, request, reply);
+                    }
+                    Some(RouterMessage::Close) | None => break,
+                },
+                Some(done) = self.done.recv() => self.negotiated(done),
+                Some(event) = self.events.recv() => self.on_event(event),
+                _ = rerank.tick() => self.reassign(true),
+            }
+        }
+        for participant in self.peers.keys().copied().collect::<Vec<_>>() {
+            self.drop_peer(participant);
+        }
+    }
+
+    fn request(
+        &mut self,
+        who: ParticipantId,
+        connection: ConnectionHandle,
+        request: MediaRequest,
+        reply: oneshot::Sender<Result<Reply, MediaError>>,
+    ) {
+        if !self.placement.borrow().members.contains_key(&who) {
+            let _ = reply.send(Err(MediaError::NotInMeeting));
+            return;
+        }
+        let result = match request {
+            MediaRequest::Offer { sdp } => return self.offer(who, connection, sdp, reply),
+            MediaRequest::Candidate { candidate } => match self.peers.get(&who) {
+                Some(peer) => {
+                    let pc = peer.pc.clone();
+                    // Applying a candidate is quick but async; never hold up the router.
+                    tokio::spawn(async move {
+                        let init = webrtc::ice_transport::ice_candidate::RTCIceCandidateInit {
+                            candidate: candidate.candidate,
+                            sdp_mid: candidate.sdp_mid,
+                            sdp_mline_index: candidate.sdp_mline_index,
+                            username_fragment: candidate.username_fragment,
+                        };
+                        let result = pc.add_ice_candidate(init).await.map(|()| Reply::Ok);
+                        let _ = reply.send(result.map_err(MediaError::from));
+                    });
+                    return;
+                }
+                None => Err(MediaError::NotNegotiated),
+            },
+            MediaRequest::Keyframe { mid } => self.keyframe(who, &mid),
+            MediaRequest::Stats => self.stats(who),
+        };
+        let _ = reply.send(result);
+    }
+
+    fn offer(
+        &mut self,
+        who: ParticipantId,
+        connection: ConnectionHandle,
+        sdp: String,
+        reply: oneshot::Sender<Result<Reply, MediaError>>,
+    ) {
+        let same_connection = self
+            .peers
+            .get(&who)
+            .is_some_and(|peer| peer.connection.id == connection.id);
+        if same_connection || self.pending.contains_key(&who) {
+            let _ = reply.send(Err(MediaError::AlreadyNegotiated));
+            return;
+        }
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        self.pending.insert(who, generation);
+        let stats = Arc::new(PeerStats::default());
+        let events = self.events_tx.clone();
+        let bind_ip = self.bind_ip;
+        let done = self.done_tx.clone();
+        tokio::spawn(async move {
+            let result =
+                peer::negotiate(who, generation, sdp, bind_ip, stats.clone(), events).await;
+            let _ = done.send(Done {
+                participant: who,
+                generation,
+                connection,
+                result: result.map(|n| (n, stats)),
+                reply,
+            });
+        });
+    }
+
+    fn negotiated(&mut self, done: Done) {
+        let Done {
+            participant: who,
+            generation,
+            connection,
+            result,
+            reply,
+        } = done;
+        if self.pending.get(&who) == Some(&generation) {
+            self.pending.remove(&who);
+        }
+        let (negotiated, stats) = match result {
+            Ok(ok) => ok,
+            Err(error) => {
+                let _ = reply.send(Err(error));
+                return;
+            }
+        };
+        if !self.placement.borrow().members.contains_key(&who) {
+            close_pc(negotiated.pc);
+            let _ = reply.send(Err(MediaError::NotInMeeting));
+            return;
+        }
+        // A new connection of theirs (a restarted client) replaces the old.
+        self.drop_peer(who);
+        let (control, control_rx) = mpsc::unbounded_channel();
+        let (packets, packets_rx) = mpsc::channel(DOWN_QUEUE);
+        let (keyframes, keyframes_rx) = mpsc::channel(KEYFRAME_QUEUE);
+        tokio::spawn(peer::write_keyframe_requests(
+            Arc::downgrade(&negotiated.pc),
+            keyframes_rx,
+        ));
+        let slots = negotiated
+            .slots
+            .iter()
+            .map(|writer| SlotHandle {
+                shared: writer.shared.clone(),
+                occupant: None,
+            })
+            .collect();
+        tokio::spawn(downstream::run(
+            negotiated.slots,
+            control_rx,
+            packets_rx,
+            stats.clone(),
+        ));
+        self.peers.insert(
+            who,
+            Peer {
+                generation,
+                connection,
+                pc: negotiated.pc,
+                slots,
+                audio_slots: negotiated.audio_slots,
+                control,
+                packets,
+                keyframes,
+                mic: None,
+                camera: None,
+                stats,
+                version: 0,
+                sent_room: None,
+                dirty: false,
+            },
+        );
+        self.reassign(false);
+        let Some(peer) = self.peers.get_mut(&who) else {
+            return;
+        };
+        let room = self.placement.borrow().members.get(&who).map(|m| m.room);
+        let slots = slot_map(peer, room.unwrap_or(RoomId::MAIN));
+        peer.sent_room = Some(slots.room);
+        peer.dirty = false;
+        let _ = reply.send(Ok(Reply::MediaAnswer {
+            sdp: negotiated.answer,
+            slots,
+        }));
+    }
+
+    fn on_event(&mut self, event: PeerEvent) {
+        match event {
+            PeerEvent::Track {
+                participant,
+                generation,
+                track,
+                audio_level_id,
+            } => {
+                let Some(peer) = self
+                    .peers
+                    .get_mut(&participant)
+                    .filter(|p| p.generation == generation)
+                else {
+                    return;
+                };
+                let kind = match track.kind() {
+                    RTPCodecType::Audio => MediaKind::Audio,
+                    RTPCodecType::Video => MediaKind::Video,
+                    _ => return,
+                };
+                let source = Arc::new(Upstream::new(
+                    participant,
+                    kind,
+                    track.ssrc(),
+                    peer.keyframes.clone(),
+                    self.epoch,
+                ));
+                tokio::spawn(upstream::read_track(
+                    source.clone(),
+                    track,
+                    audio_level_id,
+                    peer.stats.clone(),
+                ));
+                match kind {
+                    MediaKind::Audio => peer.mic = Some(source),
+                    MediaKind::Video => peer.camera = Some(source),
+                }
+                self.reassign(false);
+            }
+            PeerEvent::State {
+                participant,
+                generation,
+                state,
+            } => {
+                let ours = self
+                    .peers
+                    .get(&participant)
+                    .is_some_and(|p| p.generation == generation);
+                if ours
+                    && matches!(
+                        state,
+                        RTCPeerConnectionState::Failed | RTCPeerConnectionState::Closed
+                    )
+                {
+                    tracing::info!(%participant, %state, "media connection ended");
+                    self.drop_peer(participant);
+                    self.reassign(false);
+                }
+            }
+        }
+    }
+
+    fn on_placement(&mut self) {
+        let gone: Vec<ParticipantId> = {
+            let placement = self.placement.borrow();
+            self.peers
+                .keys()
+                .filter(|p| !placement.members.contains_key(p))
+                .copied()
+                .collect()
+        };
+        for participant in gone {
+            self.drop_peer(participant);
+        }
+        self.reassign(false);
+    }
+
+    /// Recomputes every subscriber's slots and tells each one whose map
+    /// changed; `audio_only` for the periodic re-ranking of talkers.
+    fn reassign(&mut self, audio_only: bool) {
+        let placement = self.placement.borrow().clone();
+        let plans = {
+            let view: BTreeMap<ParticipantId, assign::PeerView<'_>> = self
+                .peers
+                .iter()
+                .map(|(who, peer)| {
+                    let view = assign::PeerView {
+                        mic: peer.mic.as_ref(),
+                        camera: peer.camera.as_ref(),
+                        slots: peer.slots.iter().map(|s| s.occupant.as_ref()).collect(),
+                        audio_slots: peer.audio_slots,
+                    };
+                    (*who, view)
+                })
+                .collect();
+            assign::plan(&placement, &view, audio_only)
+        };
+        for (subscriber, changes) in plans {
+            let Some(peer) = self.peers.get_mut(&subscriber) else {
+                continue;
+            };
+            for (slot, source) in changes {
+                apply_switch(subscriber, peer, slot, source);
+            }
+        }
+        for (who, peer) in self.peers.iter_mut() {
+            let Some(room) = placement.members.get(who).map(|m| m.room) else {
+                continue;
+            };
+            if peer.dirty || peer.sent_room != Some(room) {
+                peer.dirty = false;
+                peer.sent_room = Some(room);
+                let map = slot_map(peer, room);
+                let text = encode(&ServerMessage::Slots { slots: map });
+                // A full queue closes the socket; the client resumes and re-reads.
+                let _ = peer.connection.tx.try_send(Outgoing::Text(text));
+            }
+        }
+    }
+
+    fn keyframe(&mut self, who: ParticipantId, mid: &str) -> Result<Reply, MediaError> {
+        let peer = self.peers.get(&who).ok_or(MediaError::NotNegotiated)?;
+        let slot = peer
+            .slots
+            .iter()
+            .find(|s| s.shared.mid == mid)
+            .ok_or(MediaError::UnknownSlot)?;
+        bump(&peer.stats.keyframe_requests_received);
+        if let Some(source) = &slot.occupant {
+            source.request_keyframe();
+        }
+        Ok(Reply::Ok)
+    }
+
+    fn stats(&self, who: ParticipantId) -> Result<Reply, MediaError> {
+        let peer = self.peers.get(&who).ok_or(MediaError::NotNegotiated)?;
+        let s = &peer.stats;
+        Ok(Reply::MediaStats {
+            stats: Box::new(MediaStats {
+                state: peer.pc.connection_state().to_string(),
+                received: s.received.get(),
+                sent: s.sent.get(),
+                dropped: read(&s.dropped),
+                nacks_received: read(&s.nacks_received),
+                nacks_sent: read(&s.nacks_sent),
+                keyframe_requests_received: read(&s.keyframe_requests_received),
+                keyframe_requests_sent: read(&s.keyframe_requests_sent),
+                slot_switches: read(&s.slot_switches),
+                slots: peer
+                    .slots
+                    .iter()
+                    .map(|slot| SlotStats {
+                        mid: slot.shared.mid.clone(),
+                        kind: slot.shared.kind,
+                        participant: slot.occupant.as_ref().map(|u| u.publisher),
+                        sent: slot.shared.sent.get(),
+                    })
+                    .collect(),
+            }),
+        })
+    }
+
+    /// Closes `who`'s connection and takes their sources out of every slot.
+    fn drop_peer(&mut self, who: ParticipantId) {
+        let Some(peer) = self.peers.remove(&who) else {
+            return;
+        };
+        for (slot, handle) in peer.slots.iter().enumerate() {
+            if let Some(source) = &handle.occupant {
+                source.unsubscribe(who, slot);
+            }
+        }
+        for (subscriber, other) in self.peers.iter_mut() {
+            for slot in 0..other.slots.len() {
+                let from_them = other.slots[slot]
+                    .occupant
+                    .as_ref()
+                    .is_some_and(|u| u.publisher == who);
+                if from_them {
+                    apply_switch(*subscriber, other, slot, None);
+                }
+            }
+        }
+        close_pc(peer.pc);
+    }
+}
+
+/// Points `slot` of `subscriber` at `source`: the writer switches first, then
+/// the source starts offering packets, then (video) it is asked for a
+/// keyframe so the slot can start.
+fn apply_switch(
+    subscriber: ParticipantId,
+    peer: &mut Peer,
+    slot: usize,
+    source: Option<Arc<Upstream>>,
+) {
+    let Some(handle) = peer.slots.get_mut(slot) else {
+        return;
+    };
+    if let Some(old) = handle.occupant.take() {
+        old.unsubscribe(subscriber, slot);
+    }
+    handle.shared.set_source(source.clone());
+    handle.occupant = source.clone();
+    let _ = peer.control.send(DownControl::Switch {
+        slot,
+        source: source.clone(),
+    });
+    if let Some(source) = source {
+        source.subscribe(Sink {
+            subscriber,
+            slot,
+            tx: peer.packets.clone(),
+            stats: peer.stats.clone(),
+        });
+        source.request_keyframe();
+    }
+    bump(&peer.stats.slot_switches);
+    peer.dirty = true;
+}
+
+fn slot_map(peer: &mut Peer, room: RoomId) -> SlotMap {
+    peer.version += 1;
+    let slot = |s: &SlotHandle| Slot {
+        mid: s.shared.mid.clone(),
+        participant: s.occupant.as_ref().map(|u| u.publisher),
+    };
+    SlotMap {
+        version: peer.version,
+        room,
+        audio: peer.slots[..peer.audio_slots].iter().map(slot).collect(),
+        video: peer.slots[peer.audio_slots..].iter().map(slot).collect(),
+    }
+}
+
+fn close_pc(pc: Arc<webrtc::peer_connection::RTCPeerConnection>) {
+    tokio::spawn(async move {
+        if let Err(error) = pc.close().await {
+            tracing::debug!(%error, "closing a media connection");
+        }
+    });
+}

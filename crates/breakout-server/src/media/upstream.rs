@@ -1,0 +1,186 @@
+//! One publisher's track as received by the server, and the task that reads
+//! it. The reader never waits on anyone: each packet is offered to every
+//! subscribed slot with `try_send`, and a full queue counts a drop on that
+//! subscriber instead of slowing the publisher's other listeners.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use breakout_core::ParticipantId;
+use breakout_protocol::media::MediaKind;
+use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TrySendError;
+use webrtc::rtp::packet::Packet;
+use webrtc::track::track_remote::TrackRemote;
+
+use super::rewrite::{audio_level, vp8_keyframe_start};
+use super::stats::{PeerStats, bump};
+
+/// At most one keyframe request per source this often: a switch of many
+/// subscribers at once (gather, round robin) needs a single keyframe.
+const KEYFRAME_REQUEST_INTERVAL_MS: u64 = 100;
+/// A talker counts as active while its audio level is at or above this
+/// (dBov below full scale; 127 is silence).
+const VOICE_LEVEL: u8 = 70;
+
+/// A packet on its way to one subscriber's slot.
+pub struct DownPacket {
+    pub slot: usize,
+    pub source: ParticipantId,
+    pub packet: Packet,
+    /// Video: starts a keyframe (a slot waiting for one may begin here).
+    pub keyframe: bool,
+}
+
+/// One subscriber slot fed by an upstream track.
+pub struct Sink {
+    pub subscriber: ParticipantId,
+    pub slot: usize,
+    pub tx: mpsc::Sender<DownPacket>,
+    pub stats: Arc<PeerStats>,
+}
+
+pub struct Upstream {
+    pub publisher: ParticipantId,
+    pub kind: MediaKind,
+    pub ssrc: u32,
+    sinks: RwLock<Vec<Sink>>,
+    /// Keyframe requests go to the publisher's RTCP writer task.
+    keyframes: mpsc::Sender<u32>,
+    last_keyframe_request_ms: AtomicU64,
+    /// When this source last carried voice, in ms since `epoch`.
+    last_voice_ms: AtomicU64,
+    /// Smoothed RFC 6464 level ×16 (lower is louder).
+    level_x16: AtomicU64,
+    epoch: Instant,
+}
+
+impl Upstream {
+    pub fn new(
+        publisher: ParticipantId,
+        kind: MediaKind,
+        ssrc: u32,
+        keyframes: mpsc::Sender<u32>,
+        epoch: Instant,
+    ) -> Self {
+        Upstream {
+            publisher,
+            kind,
+            ssrc,
+            sinks: RwLock::new(Vec::new()),
+            keyframes,
+            last_keyframe_request_ms: AtomicU64::new(0),
+            last_voice_ms: AtomicU64::new(0),
+            level_x16: AtomicU64::new(127 * 16),
+            epoch,
+        }
+    }
+
+    pub fn subscribe(&self, sink: Sink) {
+        let mut sinks = self.sinks.write().unwrap_or_else(|e| e.into_inner());
+        sinks.retain(|s| !(s.subscriber == sink.subscriber && s.slot == sink.slot));
+        sinks.push(sink);
+    }
+
+    pub fn unsubscribe(&self, subscriber: ParticipantId, slot: usize) {
+        let mut sinks = self.sinks.write().unwrap_or_else(|e| e.into_inner());
+        sinks.retain(|s| !(s.subscriber == subscriber && s.slot == slot));
+    }
+
+    /// Asks the publisher for a keyframe (video only, rate limited).
+    pub fn request_keyframe(&self) {
+        if self.kind != MediaKind::Video {
+            return;
+        }
+        let now = self.millis();
+        let last = self.last_keyframe_request_ms.load(Relaxed);
+        if last != 0 && now.saturating_sub(last) < KEYFRAME_REQUEST_INTERVAL_MS {
+            return;
+        }
+        self.last_keyframe_request_ms.store(now.max(1), Relaxed);
+        // A full queue already holds a request for this publisher.
+        let _ = self.keyframes.try_send(self.ssrc);
+    }
+
+    /// Ranking for audio slots: recent voice first, then loudness.
+    pub fn loudness(&self) -> (bool, u64) {
+        let recent = self
+            .millis()
+            .saturating_sub(self.last_voice_ms.load(Relaxed))
+            < 2_000
+            && self.last_voice_ms.load(Relaxed) != 0;
+        (
+            recent,
+            127 * 16 - self.level_x16.load(Relaxed).min(127 * 16),
+        )
+    }
+
+    fn millis(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    fn note_audio(&self, level: Option<u8>) {
+        match level {
+            Some(level) => {
+                let old = self.level_x16.load(Relaxed);
+                // EWMA over ~8 packets (160 ms of Opus).
+                let new = (old * 7 + u64::from(level) * 16) / 8;
+                self.level_x16.store(new, Relaxed);
+                if level <= VOICE_LEVEL {
+                    self.last_voice_ms.store(self.millis().max(1), Relaxed);
+                }
+            }
+            // Without levels, any packet is activity (Opus DTX sends
+            // almost nothing in silence).
+            None => self.last_voice_ms.store(self.millis().max(1), Relaxed),
+        }
+    }
+
+    fn fan_out(&self, packet: Packet, keyframe: bool) {
+        let sinks = self.sinks.read().unwrap_or_else(|e| e.into_inner());
+        for sink in sinks.iter() {
+            let down = DownPacket {
+                slot: sink.slot,
+                source: self.publisher,
+                packet: packet.clone(),
+                keyframe,
+            };
+            if let Err(TrySendError::Full(_)) = sink.tx.try_send(down) {
+                bump(&sink.stats.dropped);
+            }
+        }
+    }
+}
+
+/// Reads `track` until it ends, forwarding every packet.
+pub async fn read_track(
+    upstream: Arc<Upstream>,
+    track: Arc<TrackRemote>,
+    audio_level_id: Option<u8>,
+    stats: Arc<PeerStats>,
+) {
+    loop {
+        let mut packet = match track.read_rtp().await {
+            Ok((packet, _)) => packet,
+            Err(_) => break,
+        };
+        stats.received.add(packet.payload.len() + 12);
+        let keyframe = match upstream.kind {
+            MediaKind::Video => vp8_keyframe_start(&packet.payload),
+            MediaKind::Audio => {
+                let level = audio_level_id
+                    .and_then(|id| packet.header.get_extension(id))
+                    .and_then(|ext| audio_level(&ext));
+                upstream.note_audio(level);
+                false
+            }
+        };
+        // Extension ids are negotiated per connection and transport-wide
+        // ones are per hop: nothing of them is valid on the way out.
+        packet.header.extension = false;
+        packet.header.extension_profile = 0;
+        packet.header.extensions.clear();
+        upstream.fan_out(packet, keyframe);
+    }
+}
