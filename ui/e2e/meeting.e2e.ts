@@ -216,6 +216,31 @@ describe("meeting window", () => {
     await w.close();
   });
 
+  test("hosts and presenters create and close polls", async () => {
+    const view = hostView({ youRoom: 1, phase: { state: "running", started_at: T0, ends_at: null }, placement: { 0: [cara, dan], 1: [ada, bob], 2: [] } });
+    const w = await open(browser, server.url, "index.html", { answers: { get_state: { value: view }, get_chat: { value: [] } } });
+    const { page } = w;
+    await w.server(welcome(view));
+    await page.getByRole("button", { name: "Polls", exact: true }).click();
+    await page.getByLabel("Question").fill("Lunch?");
+    await page.getByLabel("Option 1").fill("Pizza");
+    await page.getByLabel("Option 2").fill("Salad");
+    await page.getByRole("button", { name: "Add option" }).click();
+    await page.getByLabel("Option 3").fill("Both");
+    await page.getByRole("button", { name: "Create poll" }).click();
+    expect(await w.nextCommand()).toEqual({ type: "create_poll", question: "Lunch?", options: ["Pizza", "Salad", "Both"] });
+    const poll = { id: 3, room: 1, question: "Lunch?", options: ["Pizza", "Salad", "Both"], counts: [0, 0, 0], closed: false, your_vote: null };
+    await w.server({ type: "event", event: { type: "poll_created", poll } });
+    await page.getByRole("heading", { name: "Lunch?" }).waitFor();
+    expect(await page.getByLabel("Question").inputValue()).toBe("");
+    await page.getByRole("button", { name: "Close poll" }).click();
+    expect(await w.nextCommand()).toEqual({ type: "close_poll", poll: 3 });
+    await w.server({ type: "event", event: { type: "poll_closed", poll: { ...poll, counts: [2, 1, 0], closed: true } } });
+    await page.getByText("Closed", { exact: true }).waitFor();
+    await page.getByText("2 (67%)").waitFor();
+    await w.close();
+  });
+
   test("countdown before a move, then the new room", async () => {
     const w = await bobInRoom();
     const { page } = w;
