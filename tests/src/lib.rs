@@ -1,1 +1,282 @@
+//! Harness for end-to-end tests: the real `breakout-server` binary and real
+//! `breakout-bot` processes talking over loopback.
+//!
+//! The binaries are taken from the cargo target directory of this build
+//! (`make test` builds them first). Every wait has a generous timeout and
+//! waits for a message, never for a fixed time.
 
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use breakout_core::{Command, EventBody, ParticipantId};
+use breakout_protocol::ApiError;
+use breakout_protocol::rest::{MeetingInfo, ParticipantCreated, RoomsOverview};
+use breakout_protocol::ws::{ClientMessage, Reply, Request, ServerMessage};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStdin};
+use tokio::sync::mpsc;
+
+pub const KEY: &str = "e2e-admin-key";
+pub const WAIT: Duration = Duration::from_secs(30);
+
+/// The directory holding this build's binaries (`target/debug`).
+pub fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/debug/deps/<test> → target/debug
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("test runs from target/<profile>/deps")
+        .to_path_buf()
+}
+
+fn binary(name: &str) -> PathBuf {
+    let path = bin_dir().join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --workspace --bins` first (make test does)",
+        path.display()
+    );
+    path
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// A `breakout-server` process with its own data directory.
+pub struct ServerProcess {
+    child: Child,
+    pub port: u16,
+    pub data: PathBuf,
+    pub http: reqwest::Client,
+}
+
+impl ServerProcess {
+    pub async fn start(data: &Path, port: u16) -> ServerProcess {
+        let child = tokio::process::Command::new(binary("breakout-server"))
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .arg("--data-dir")
+            .arg(data)
+            .args(["--admin-key", KEY, "--log", "warn"])
+            .stdout(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("server starts");
+        let server = ServerProcess {
+            child,
+            port,
+            data: data.to_path_buf(),
+            http: reqwest::Client::new(),
+        };
+        server.wait_healthy().await;
+        server
+    }
+
+    async fn wait_healthy(&self) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            if let Ok(r) = self.http.get(self.url("/v1/health")).send().await
+                && r.status().is_success()
+            {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "server never became healthy"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// SIGKILL: no shutdown hook, no final snapshot.
+    pub async fn kill(mut self) {
+        self.child.start_kill().expect("kill server");
+        self.child.wait().await.expect("server reaped");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub async fn create_meeting(&self, config: breakout_core::BreakoutConfig) -> String {
+        let info: MeetingInfo = self
+            .http
+            .post(self.url("/v1/meetings"))
+            .bearer_auth(KEY)
+            .json(&serde_json::json!({"title": "e2e", "config": config}))
+            .send()
+            .await
+            .expect("create meeting")
+            .json()
+            .await
+            .expect("meeting info");
+        info.id
+    }
+
+    pub async fn add(&self, meeting: &str, name: &str, preset: &str) -> ParticipantCreated {
+        self.http
+            .post(self.url(&format!("/v1/meetings/{meeting}/participants")))
+            .bearer_auth(KEY)
+            .json(&serde_json::json!({"name": name, "preset": preset}))
+            .send()
+            .await
+            .expect("add participant")
+            .json()
+            .await
+            .expect("participant created")
+    }
+
+    pub async fn overview(&self, meeting: &str) -> RoomsOverview {
+        self.http
+            .get(self.url(&format!("/v1/meetings/{meeting}/rooms")))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .expect("rooms")
+            .json()
+            .await
+            .expect("rooms overview")
+    }
+}
+
+/// A `breakout-bot join` process: commands go to its stdin, every server
+/// message it prints is parsed and kept in order.
+pub struct Bot {
+    pub name: String,
+    pub id: ParticipantId,
+    child: Child,
+    stdin: ChildStdin,
+    lines: mpsc::UnboundedReceiver<ServerMessage>,
+    /// Every event seen so far, in arrival order.
+    pub events: Vec<EventBody>,
+    /// Messages read while waiting for something else, not yet consumed.
+    backlog: Vec<ServerMessage>,
+    next_id: u64,
+}
+
+impl Bot {
+    pub async fn join(server: &ServerProcess, name: &str, who: &ParticipantCreated) -> Bot {
+        let mut child = tokio::process::Command::new(binary("breakout-bot"))
+            .args(["join", "--server", &server.url(""), "--token", &who.token])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("bot starts");
+        let stdin = child.stdin.take().expect("bot stdin");
+        let stdout = child.stdout.take().expect("bot stdout");
+        let (tx, lines) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut reader = BufReader::new(stdout).lines();
+            while let Ok(Some(line)) = reader.next_line().await {
+                // The bot prints server messages; anything else is not ours.
+                if let Ok(message) = serde_json::from_str::<ServerMessage>(&line)
+                    && tx.send(message).is_err()
+                {
+                    return;
+                }
+            }
+        });
+        let mut bot = Bot {
+            name: name.into(),
+            id: who.participant,
+            child,
+            stdin,
+            lines,
+            events: Vec::new(),
+            backlog: Vec::new(),
+            next_id: 1_000,
+        };
+        bot.expect(|m| matches!(m, ServerMessage::Welcome { .. }))
+            .await;
+        bot
+    }
+
+    async fn read(&mut self) -> ServerMessage {
+        let message = tokio::time::timeout(WAIT, self.lines.recv())
+            .await
+            .unwrap_or_else(|_| panic!("{}: nothing from the server for {WAIT:?}", self.name))
+            .unwrap_or_else(|| panic!("{}: the bot exited", self.name));
+        if let ServerMessage::Event { event } = &message {
+            self.events.push(event.clone());
+        }
+        message
+    }
+
+    /// The next message matching `wanted`, from the backlog or the stream.
+    pub async fn expect(&mut self, wanted: impl Fn(&ServerMessage) -> bool) -> ServerMessage {
+        if let Some(i) = self.backlog.iter().position(&wanted) {
+            return self.backlog.remove(i);
+        }
+        loop {
+            let message = self.read().await;
+            if wanted(&message) {
+                return message;
+            }
+            self.backlog.push(message);
+        }
+    }
+
+    /// Waits for an event matching `wanted`.
+    pub async fn event(&mut self, wanted: impl Fn(&EventBody) -> bool) -> EventBody {
+        match self
+            .expect(|m| matches!(m, ServerMessage::Event { event } if wanted(event)))
+            .await
+        {
+            ServerMessage::Event { event } => event,
+            _ => unreachable!(),
+        }
+    }
+
+    /// Sends a command and waits for its reply or error.
+    pub async fn command(&mut self, command: Command) -> Result<Reply, ApiError> {
+        self.request(Request::Command { command }).await
+    }
+
+    /// Sends a request and waits for its reply or error.
+    pub async fn request(&mut self, request: Request) -> Result<Reply, ApiError> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let line = serde_json::to_string(&ClientMessage { id, request }).expect("encodable");
+        self.stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .await
+            .expect("write to bot");
+        match self
+            .expect(|m| match m {
+                ServerMessage::Reply { id: got, .. } => *got == id,
+                ServerMessage::Error { id: got, .. } => *got == Some(id),
+                _ => false,
+            })
+            .await
+        {
+            ServerMessage::Reply { result, .. } => Ok(result),
+            ServerMessage::Error { error, .. } => Err(error),
+            _ => unreachable!(),
+        }
+    }
+
+    /// Asserts that events matching the predicates were seen in this order
+    /// (other events may come between them).
+    pub fn assert_order(&self, steps: &[(&str, &dyn Fn(&EventBody) -> bool)]) {
+        let mut rest = self.events.iter();
+        for (what, step) in steps {
+            assert!(
+                rest.by_ref().any(|e| step(e)),
+                "{}: expected {what} in order; saw {:#?}",
+                self.name,
+                self.events
+            );
+        }
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.child.start_kill();
+        let _ = self.child.wait().await;
+    }
+}

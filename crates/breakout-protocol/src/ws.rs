@@ -82,6 +82,9 @@ pub enum ServerMessage {
         event: EventBody,
     },
     /// The authoritative view changed; sent coalesced, at most every few ms.
+    /// Member lists that member events keep current are left out (`None`):
+    /// rooms other than your own, and your own room when it is crowded. Keep
+    /// the lists you hold for those; welcome and `get_state` carry them all.
     State {
         view: Box<MeetingView>,
     },

@@ -23,6 +23,8 @@ use crate::store::{JournalEntry, Store};
 
 /// How often changed views are pushed; events themselves go out at once.
 const VIEW_FLUSH_INTERVAL: Duration = Duration::from_millis(50);
+/// Most queued messages handled in one turn before output is sent.
+const MAX_BATCH: usize = 256;
 /// A snapshot every this many journal entries keeps restarts fast.
 const SNAPSHOT_EVERY: u64 = 500;
 
@@ -67,10 +69,10 @@ pub enum ActorMessage {
 #[derive(Clone)]
 pub struct MeetingHandle {
     pub tx: mpsc::Sender<ActorMessage>,
-}
-
     /// Media signaling goes straight to the meeting's media task.
     pub media: MediaHandle,
+}
+
 impl MeetingHandle {
     pub async fn command(&self, actor: Actor, command: Command) -> Result<(), ApiError> {
         self.ask(|reply| ActorMessage::Command {
@@ -108,10 +110,10 @@ pub struct MeetingActor {
     entries_since_snapshot: u64,
     connections: Connections,
     views_dirty: bool,
-}
-
     /// Follows every change of placement; see `crate::media`.
     media: MediaRouter,
+}
+
 impl MeetingActor {
     pub fn new(
         id: String,
@@ -130,17 +132,17 @@ impl MeetingActor {
             entries_since_snapshot: 0,
             connections: Connections::default(),
             views_dirty: false,
-        }
-    }
             media: MediaRouter::spawn(&meeting),
             meeting,
+        }
+    }
 
     /// Starts the task. Everyone counts as disconnected until they reconnect.
     pub fn spawn(mut self) -> MeetingHandle {
         let (tx, rx) = mpsc::channel(4096);
+        let media = self.media.handle();
         tokio::spawn(async move {
             self.mark_everyone_disconnected();
-        let media = self.media.handle();
             self.run(rx).await;
         });
         MeetingHandle { tx, media }
@@ -151,6 +153,7 @@ impl MeetingActor {
         flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             self.fire_due_deadlines();
+            self.flush();
             let deadline = self.meeting.next_deadline().map(sleep_target);
             tokio::select! {
                 message = rx.recv() => match message {
@@ -159,7 +162,23 @@ impl MeetingActor {
                         let _ = done.send(());
                         return;
                     }
-                    Some(message) => self.handle(message),
+                    Some(message) => {
+                        self.handle(message);
+                        // Take whatever else is queued before sending, so a
+                        // burst becomes one batch per connection.
+                        for _ in 0..MAX_BATCH {
+                            match rx.try_recv() {
+                                Ok(ActorMessage::Stop { done }) => {
+                                    self.stop();
+                                    let _ = done.send(());
+                                    return;
+                                }
+                                Ok(message) => self.handle(message),
+                                Err(_) => break,
+                            }
+                        }
+                        self.flush();
+                    }
                     None => {
                         self.stop();
                         return;
@@ -251,6 +270,7 @@ impl MeetingActor {
         }
         self.seq += 1;
         debug!(meeting = %self.id, command = name, events = events.len(), "applied");
+        self.media.sync(&self.meeting);
         let overflowed = self.connections.publish(&self.meeting, events);
         self.disconnected(overflowed);
         if let Some(participant) = removed {
@@ -268,9 +288,16 @@ impl MeetingActor {
         Ok(())
     }
 
+    fn flush(&mut self) {
+        let overflowed = self.connections.flush();
+        self.disconnected(overflowed);
+        // Disconnections are events too.
+        let overflowed = self.connections.flush();
+        self.disconnected(overflowed);
+    }
+
     fn fire_due_deadlines(&mut self) {
         self.fire_deadlines_at(now());
-        self.media.sync(&self.meeting);
     }
 
     fn fire_deadlines_at(&mut self, at: Timestamp) {
@@ -278,6 +305,7 @@ impl MeetingActor {
             return;
         }
         let events = self.meeting.tick(at);
+        self.media.sync(&self.meeting);
         if !events.is_empty() {
             let overflowed = self.connections.publish(&self.meeting, events);
             self.disconnected(overflowed);
@@ -305,7 +333,6 @@ impl MeetingActor {
                     .room;
                 let room = room.unwrap_or(own);
                 if room != own && !self.meeting.is_manager(who) {
-        self.media.sync(&self.meeting);
                     return Err(ApiError::new(
                         "permission_denied",
                         "you can only read the chat of the room you are in",
@@ -414,6 +441,7 @@ impl MeetingActor {
             Ok((meeting, seq)) => {
                 self.meeting = meeting;
                 self.seq = seq;
+                self.media.sync(&self.meeting);
             }
             Err(error) => warn!(meeting = %self.id, %error, "reload failed"),
         }
@@ -423,6 +451,7 @@ impl MeetingActor {
     fn stop(&mut self) {
         self.snapshot();
         self.connections.close_all("the meeting was closed");
+        self.media.close();
         info!(meeting = %self.id, "meeting stopped");
     }
 
@@ -441,7 +470,6 @@ impl MeetingActor {
         let rooms = main
             .chain(self.meeting.breakout_rooms())
             .map(|room| RoomSummary {
-                self.media.sync(&self.meeting);
                 id: room.id,
                 title: room.title.clone(),
                 open: room.open,
@@ -451,7 +479,6 @@ impl MeetingActor {
                     .filter_map(|id| self.meeting.participant(id))
                     .map(|p| MemberSummary {
                         id: p.id,
-        self.media.close();
                         name: p.name.clone(),
                         role: self
                             .meeting

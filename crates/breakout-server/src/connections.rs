@@ -16,6 +16,10 @@ use tokio::sync::mpsc;
 #[derive(Debug, Clone)]
 pub enum Outgoing {
     Text(Arc<str>),
+    /// Several messages at once, each sent as its own frame. Batching per
+    /// actor turn keeps channel traffic low when many things happen together
+    /// (a thousand people connecting, everyone moving at start).
+    Batch(Vec<Arc<str>>),
     /// Close the socket with this reason (replaced, removed, meeting deleted).
     Close(&'static str),
 }
@@ -28,9 +32,17 @@ pub struct ConnectionHandle {
 }
 
 pub const QUEUE_CAPACITY: usize = 1024;
+/// Messages one connection may have waiting within a single actor turn.
+const MAX_PENDING: usize = 16_384;
+/// Pushed views carry the member list of the recipient's own room only up to
+/// this size; bigger rooms are kept current by member events instead, so a
+/// crowded main room does not turn every change into megabytes of views.
+pub const MAX_PUSHED_MEMBERS: usize = 64;
 
 struct Live {
     handle: ConnectionHandle,
+    /// Messages waiting for the end of the actor's turn.
+    pending: Vec<Arc<str>>,
     /// Hash of the last view sent, to skip unchanged views on flush.
     last_view: u64,
 }
@@ -47,6 +59,7 @@ impl Connections {
             who,
             Live {
                 handle,
+                pending: Vec::new(),
                 last_view: 0,
             },
         ) {
@@ -119,6 +132,7 @@ impl Connections {
             let Some(mut view) = meeting.view_for(*who, now) else {
                 continue;
             };
+            trim_members(&mut view, meeting.is_manager(*who));
             // The revision and cooldown change on every tick; compare the rest.
             let revision = view.revision;
             view.revision = 0;
@@ -141,6 +155,7 @@ impl Connections {
         overflowed
     }
 
+    /// Queues `text` for each recipient; sent by [`Connections::flush`].
     fn deliver(
         &mut self,
         recipients: impl IntoIterator<Item = ParticipantId>,
@@ -148,14 +163,31 @@ impl Connections {
     ) -> Vec<ParticipantId> {
         let mut overflowed = Vec::new();
         for who in recipients {
-            if let Some(live) = self.live.get(&who)
-                && live
-                    .handle
-                    .tx
-                    .try_send(Outgoing::Text(text.clone()))
-                    .is_err()
-            {
-                overflowed.push(who);
+            if let Some(live) = self.live.get_mut(&who) {
+                if live.pending.len() >= MAX_PENDING {
+                    overflowed.push(who);
+                } else {
+                    live.pending.push(text.clone());
+                }
+            }
+        }
+        for who in &overflowed {
+            self.close(*who, "too slow to keep up");
+        }
+        overflowed
+    }
+
+    /// Hands every connection what was queued for it during this turn.
+    pub fn flush(&mut self) -> Vec<ParticipantId> {
+        let mut overflowed = Vec::new();
+        for (who, live) in self.live.iter_mut() {
+            let item = match live.pending.len() {
+                0 => continue,
+                1 => Outgoing::Text(live.pending.pop().expect("one pending")),
+                _ => Outgoing::Batch(std::mem::take(&mut live.pending)),
+            };
+            if live.handle.tx.try_send(item).is_err() {
+                overflowed.push(*who);
             }
         }
         for who in &overflowed {
@@ -169,6 +201,21 @@ pub fn encode(message: &ServerMessage) -> Arc<str> {
     serde_json::to_string(message)
         .expect("server messages always serialise")
         .into()
+}
+
+/// Leaves member lists out of a pushed view where events keep them current:
+/// rooms other than the recipient's own, and an own room that is crowded.
+/// Managers get every list (they are few and their dashboard shows all).
+fn trim_members(view: &mut breakout_core::MeetingView, manager: bool) {
+    if manager {
+        return;
+    }
+    let own = view.you.room;
+    for room in &mut view.rooms {
+        if room.id != own || room.member_count as usize > MAX_PUSHED_MEMBERS {
+            room.members = None;
+        }
+    }
 }
 
 fn digest(view: &breakout_core::MeetingView) -> u64 {

@@ -106,6 +106,18 @@ async fn serve(socket: WebSocket, meeting: MeetingHandle, participant: Participa
                         break None;
                     }
                 }
+                Some(Outgoing::Batch(bodies)) => {
+                    let mut failed = false;
+                    for body in bodies {
+                        if sink.feed(Message::Text(body.to_string().into())).await.is_err() {
+                            failed = true;
+                            break;
+                        }
+                    }
+                    if failed || sink.flush().await.is_err() {
+                        break None;
+                    }
+                }
                 Some(Outgoing::Close(reason)) => break Some(reason),
                 None => break None,
             },
@@ -171,6 +183,7 @@ async fn serve(socket: WebSocket, meeting: MeetingHandle, participant: Participa
 async fn handle_text(
     meeting: &MeetingHandle,
     participant: ParticipantId,
+    connection: &ConnectionHandle,
     body: &str,
 ) -> Option<ServerMessage> {
     if body.len() > breakout_protocol::MAX_FRAME_BYTES {
@@ -183,7 +196,6 @@ async fn handle_text(
                     breakout_protocol::MAX_FRAME_BYTES
                 ),
             ),
-    connection: &ConnectionHandle,
         ));
     }
     let message: ClientMessage = match serde_json::from_str(body) {

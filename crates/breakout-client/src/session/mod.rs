@@ -218,12 +218,31 @@ impl Session {
             return;
         }
         let (revision, to) = (view.revision, view.you.room);
+        let mut view = view;
+        if !welcome && let Some(old) = &self.view {
+            keep_member_lists(old, &mut view);
+        }
         self.view = Some(view);
         out.push(SessionUpdate::ViewReplaced { revision });
         if let Some((_, from)) = before
             && from != to
         {
             out.push(SessionUpdate::RoomChanged { from, to });
+        }
+    }
+}
+
+/// Pushed views leave out member lists that member events keep current (a
+/// crowded room, rooms not your own); keep the lists already held for them.
+fn keep_member_lists(old: &MeetingView, new: &mut MeetingView) {
+    for room in new.rooms.iter_mut().filter(|r| r.members.is_none()) {
+        if let Some(kept) = old
+            .rooms
+            .iter()
+            .find(|r| r.id == room.id)
+            .and_then(|r| r.members.clone())
+        {
+            room.members = Some(kept);
         }
     }
 }

@@ -495,3 +495,18 @@ fn the_newest_slot_map_wins_until_the_next_socket() {
     s.handle(welcome(view(5)));
     assert_eq!(s.slots(), None);
 }
+
+#[test]
+fn a_pushed_state_without_member_lists_keeps_the_ones_held() {
+    let mut s = welcomed(view(4));
+    let held = members(&s, RoomId::MAIN).expect("welcome carries main's members");
+    let mut pushed = view(5);
+    for room in &mut pushed.rooms {
+        room.members = None;
+    }
+    s.handle(ServerMessage::State {
+        view: Box::new(pushed),
+    });
+    assert_eq!(s.view().map(|v| v.revision), Some(5));
+    assert_eq!(members(&s, RoomId::MAIN), Some(held));
+}
