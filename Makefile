@@ -4,15 +4,28 @@ CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test bench setup lint unit schemathesis fmt
+.PHONY: run test bench setup lint unit schemathesis fmt app-setup app-test bundle
 
-## Start the room server on 127.0.0.1:7800 (data in the per-user data directory).
+## Start the desktop app hosting a meeting on this computer (embedded server),
+## with a few synthetic participants (BOTS=4) already in it.
 run:
-	@scripts/setup.sh base
-	$(CARGO) run -p breakout-server -- $(ARGS)
+	@scripts/app-run.sh
 
-## Everything CI checks.
-test: setup lint unit schemathesis
+## Everything CI checks. app-setup comes first: lint and unit build the app,
+## which needs the desktop system packages (WebKitGTK).
+test: app-setup setup lint unit schemathesis app-test
+
+## System packages for the desktop app and its real-window tests.
+app-setup:
+	@scripts/setup.sh desktop
+
+## The real app under Xvfb, driven through WebDriver (screenshots in target/e2e-shots/).
+app-test:
+	scripts/app-test.sh
+
+## Installable packages: .deb (and AppImage where possible) in target/release/bundle/.
+bundle:
+	scripts/app-bundle.sh
 
 setup:
 	@scripts/setup.sh test
@@ -21,7 +34,9 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
+## The end-to-end tests run the server and bot binaries, so build them first.
 unit:
+	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace
 
 schemathesis:

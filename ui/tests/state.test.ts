@@ -27,6 +27,16 @@ describe("welcome and state", () => {
     expect(s.chat).toEqual([]);
   });
 
+  test("a pushed state without member lists keeps the lists already held", () => {
+    const s0 = run([welcome(bobView())]);
+    const held = s0.view?.rooms.map((r) => r.members);
+    const pushed = bobView({ you: { help_requested: true } });
+    pushed.rooms = pushed.rooms.map((r) => ({ ...r, members: null }));
+    const s1 = reduce(s0, { type: "state", view: pushed }, T0);
+    expect(s1.view?.you.help_requested).toBe(true);
+    expect(s1.view?.rooms.map((r) => r.members)).toEqual(held);
+  });
+
   test("replies change nothing; errors become toasts", () => {
     const s0 = run([welcome(bobView())]);
     expect(reduce(s0, { type: "reply", id: 1, result: { kind: "ok" } }, T0)).toBe(s0);

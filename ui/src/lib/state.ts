@@ -89,13 +89,25 @@ export function reduce(state: MeetingState, msg: ServerMessage, localNow: number
 }
 
 /** Replaces the view; chat belongs to a room, so a room change empties it. */
-export function withView(state: MeetingState, view: MeetingView): MeetingState {
-  const moved = state.view !== null && state.view.you.room !== view.you.room;
+export function withView(state: MeetingState, next: MeetingView): MeetingState {
+  const moved = state.view !== null && state.view.you.room !== next.you.room;
+  const view = keepMemberLists(state.view, next);
   return {
     ...state,
     view,
     chat: moved ? [] : state.chat,
     invitationDeferred: view.you.invited === state.invitationDeferred ? state.invitationDeferred : null,
+  };
+}
+
+/// Pushed views leave out member lists that member events keep current
+/// (rooms not your own, a crowded own room): keep the lists already held.
+function keepMemberLists(old: MeetingView | null, next: MeetingView): MeetingView {
+  if (old === null || next.rooms.every((r) => r.members !== null)) return next;
+  const held = new Map(old.rooms.map((r) => [r.id, r.members]));
+  return {
+    ...next,
+    rooms: next.rooms.map((r) => (r.members === null ? { ...r, members: held.get(r.id) ?? null } : r)),
   };
 }
 
