@@ -25,12 +25,12 @@ use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
 use webrtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
 use webrtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use webrtc::rtcp::transport_feedbacks::transport_layer_nack::TransportLayerNack;
-use webrtc::rtp_transceiver::RTCPFeedback;
 use webrtc::rtp_transceiver::rtp_codec::{
     RTCRtpCodecCapability, RTCRtpCodecParameters, RTCRtpHeaderExtensionCapability, RTPCodecType,
 };
 use webrtc::rtp_transceiver::rtp_sender::RTCRtpSender;
 use webrtc::rtp_transceiver::rtp_transceiver_direction::RTCRtpTransceiverDirection;
+use webrtc::rtp_transceiver::{RTCPFeedback, RTCRtpTransceiverInit};
 use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
 use webrtc::track::track_remote::TrackRemote;
 
@@ -177,60 +177,67 @@ pub async fn negotiate(
         })
     }));
 
+    // Slots are our sendonly transceivers, created before the offer is
+    // applied so that its recvonly m-lines pair with them in order (and so
+    // their SSRCs are in the answer); extra recvonly m-lines stay inactive.
+    let (audio_wanted, video_wanted) = count_recvonly(&offer.sdp);
+    let mut created = Vec::new();
+    for (kind, wanted, max) in [
+        (MediaKind::Audio, audio_wanted, MAX_AUDIO_SLOTS),
+        (MediaKind::Video, video_wanted, MAX_VIDEO_SLOTS),
+    ] {
+        for i in 0..wanted.min(max) {
+            let capability = match kind {
+                MediaKind::Audio => {
+                    codec(MIME_TYPE_OPUS, 48_000, 2, "minptime=10;useinbandfec=1", 111).capability
+                }
+                MediaKind::Video => codec(MIME_TYPE_VP8, 90_000, 0, "", 96).capability,
+            };
+            let clock_rate = capability.clock_rate;
+            let track = Arc::new(TrackLocalStaticRTP::new(
+                capability,
+                format!("{kind:?}-slot-{i}").to_lowercase(),
+                "breakout".to_owned(),
+            ));
+            let init = RTCRtpTransceiverInit {
+                direction: RTCRtpTransceiverDirection::Sendonly,
+                send_encodings: vec![],
+            };
+            let transceiver = pc
+                .add_transceiver_from_track(track.clone(), Some(init))
+                .await?;
+            created.push((kind, transceiver, track, clock_rate));
+        }
+    }
     pc.set_remote_description(offer)
         .await
         .map_err(|e| MediaError::BadOffer(e.to_string()))?;
     let mut audio = Vec::new();
     let mut video = Vec::new();
-    for transceiver in pc.get_transceivers().await {
-        // Our side of a remote recvonly m-line is sendonly: a slot.
-        if transceiver.direction() != RTCRtpTransceiverDirection::Sendonly {
-            continue;
-        }
+    for (kind, transceiver, track, clock_rate) in created {
         let Some(mid) = transceiver.mid() else {
             continue;
         };
-        let (kind, list, max, capability) = match transceiver.kind() {
-            RTPCodecType::Audio => (
-                MediaKind::Audio,
-                &mut audio,
-                MAX_AUDIO_SLOTS,
-                codec(MIME_TYPE_OPUS, 48_000, 2, "minptime=10;useinbandfec=1", 111).capability,
-            ),
-            RTPCodecType::Video => (
-                MediaKind::Video,
-                &mut video,
-                MAX_VIDEO_SLOTS,
-                codec(MIME_TYPE_VP8, 90_000, 0, "", 96).capability,
-            ),
-            _ => continue,
-        };
-        if list.len() >= max {
-            transceiver
-                .set_direction(RTCRtpTransceiverDirection::Inactive)
-                .await;
-            continue;
-        }
-        let clock_rate = capability.clock_rate;
-        let track = Arc::new(TrackLocalStaticRTP::new(
-            capability,
-            format!("slot-{mid}"),
-            format!("breakout-{mid}"),
-        ));
-        let sender = transceiver.sender().await;
-        sender.replace_track(Some(track.clone())).await?;
         let shared = Arc::new(SlotShared {
             mid: mid.to_string(),
             kind,
             source: Default::default(),
             sent: Default::default(),
         });
-        tokio::spawn(read_slot_rtcp(sender, shared.clone(), stats.clone()));
-        list.push(SlotWriter {
+        tokio::spawn(read_slot_rtcp(
+            transceiver.sender().await,
+            shared.clone(),
+            stats.clone(),
+        ));
+        let writer = SlotWriter {
             shared,
             track,
             clock_rate,
-        });
+        };
+        match kind {
+            MediaKind::Audio => audio.push(writer),
+            MediaKind::Video => video.push(writer),
+        }
     }
 
     let answer = pc.create_answer(None).await?;
@@ -250,6 +257,22 @@ pub async fn negotiate(
         slots: audio,
         audio_slots,
     })
+}
+
+/// How many audio and video m-lines of an offer are `recvonly`.
+fn count_recvonly(sdp: &str) -> (usize, usize) {
+    let (mut audio, mut video) = (0, 0);
+    for section in sdp.split("\nm=").skip(1) {
+        if !section.lines().any(|line| line.trim_end() == "a=recvonly") {
+            continue;
+        }
+        if section.starts_with("audio") {
+            audio += 1;
+        } else if section.starts_with("video") {
+            video += 1;
+        }
+    }
+    (audio, video)
 }
 
 /// Reads what a subscriber says about one slot. Reading is also what lets

@@ -1,0 +1,337 @@
+//! A media participant for tests and the media bench, built on the same
+//! webrtc crate a client would use: a WebSocket session plus one
+//! PeerConnection that publishes synthetic Opus/VP8-shaped RTP and records
+//! every packet it receives per slot.
+//!
+//! Payloads carry `(participant, counter)` after a magic tag; video payloads
+//! start with a real VP8 payload descriptor and header byte, so the SFU's
+//! keyframe detection sees keyframes (sent first and after every PLI) and
+//! delta frames.
+
+#![allow(dead_code)]
+
+pub mod signal;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use breakout_protocol::ParticipantId;
+use breakout_protocol::media::{AUDIO_SLOTS, SlotMap, VIDEO_SLOTS};
+use breakout_protocol::ws::{Reply, Request};
+use tokio::sync::mpsc;
+use webrtc::api::APIBuilder;
+use webrtc::api::interceptor_registry::register_default_interceptors;
+use webrtc::api::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8, MediaEngine};
+use webrtc::api::setting_engine::SettingEngine;
+use webrtc::ice::network_type::NetworkType;
+use webrtc::interceptor::registry::Registry;
+use webrtc::peer_connection::RTCPeerConnection;
+use webrtc::peer_connection::configuration::RTCConfiguration;
+use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
+use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
+use webrtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use webrtc::rtp::packet::Packet;
+use webrtc::rtp_transceiver::RTCRtpTransceiverInit;
+use webrtc::rtp_transceiver::rtp_codec::{RTCRtpCodecCapability, RTPCodecType};
+use webrtc::rtp_transceiver::rtp_transceiver_direction::RTCRtpTransceiverDirection;
+use webrtc::track::track_local::TrackLocalWriter;
+use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
+
+pub use signal::Signal;
+
+const MAGIC: &[u8; 3] = b"BRK";
+
+/// One packet as received on a slot.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub mid: String,
+    pub kind: RTPCodecType,
+    pub ssrc: u32,
+    pub seq: u16,
+    /// Who sent it and their counter, decoded from the payload.
+    pub source: ParticipantId,
+    pub counter: u32,
+    pub keyframe: bool,
+    pub at: Instant,
+}
+
+pub struct MediaPeer {
+    pub participant: ParticipantId,
+    pub signal: Signal,
+    pub pc: Arc<RTCPeerConnection>,
+    pub received: mpsc::UnboundedReceiver<Received>,
+    /// Every packet received so far (also kept when `received` was drained).
+    pub log: Arc<Mutex<Vec<Received>>>,
+    /// PLIs this peer received as a publisher.
+    pub plis: Arc<AtomicU64>,
+    pub states: Arc<Mutex<Vec<RTCPeerConnectionState>>>,
+    pub offers_sent: u32,
+    pub first_slots: SlotMap,
+    senders: Vec<tokio::task::JoinHandle<()>>,
+}
+
+fn capability(kind: RTPCodecType) -> RTCRtpCodecCapability {
+    match kind {
+        RTPCodecType::Video => RTCRtpCodecCapability {
+            mime_type: MIME_TYPE_VP8.to_owned(),
+            clock_rate: 90_000,
+            ..Default::default()
+        },
+        _ => RTCRtpCodecCapability {
+            mime_type: MIME_TYPE_OPUS.to_owned(),
+            clock_rate: 48_000,
+            channels: 2,
+            ..Default::default()
+        },
+    }
+}
+
+pub async fn new_pc() -> Arc<RTCPeerConnection> {
+    let mut media = MediaEngine::default();
+    media.register_default_codecs().expect("codecs");
+    let registry =
+        register_default_interceptors(Registry::new(), &mut media).expect("interceptors");
+    let mut settings = SettingEngine::default();
+    settings.set_ip_filter(Box::new(|ip| ip.is_loopback()));
+    settings.set_include_loopback_candidate(true);
+    settings.set_network_types(vec![NetworkType::Udp4]);
+    let api = APIBuilder::new()
+        .with_media_engine(media)
+        .with_interceptor_registry(registry)
+        .with_setting_engine(settings)
+        .build();
+    Arc::new(
+        api.new_peer_connection(RTCConfiguration::default())
+            .await
+            .expect("peer connection"),
+    )
+}
+
+impl MediaPeer {
+    /// Connects the signaling socket, negotiates once and starts publishing
+    /// (audio at 50 pps, video at `video_pps`) once connected.
+    pub async fn join(signal: Signal, video_pps: u32) -> MediaPeer {
+        let participant = signal.participant;
+        let pc = new_pc().await;
+        let states = Arc::new(Mutex::new(Vec::new()));
+        let (connected_tx, mut connected) = mpsc::unbounded_channel();
+        let record = states.clone();
+        pc.on_peer_connection_state_change(Box::new(move |state| {
+            record.lock().expect("states").push(state);
+            if state == RTCPeerConnectionState::Connected {
+                let _ = connected_tx.send(());
+            }
+            Box::pin(async {})
+        }));
+        let audio = Arc::new(TrackLocalStaticRTP::new(
+            capability(RTPCodecType::Audio),
+            "mic".into(),
+            format!("p{}", participant.0),
+        ));
+        let video = Arc::new(TrackLocalStaticRTP::new(
+            capability(RTPCodecType::Video),
+            "camera".into(),
+            format!("p{}", participant.0),
+        ));
+        let send_only = || {
+            Some(RTCRtpTransceiverInit {
+                direction: RTCRtpTransceiverDirection::Sendonly,
+                send_encodings: vec![],
+            })
+        };
+        pc.add_transceiver_from_track(audio.clone(), send_only())
+            .await
+            .expect("audio upstream");
+        let video_transceiver = pc
+            .add_transceiver_from_track(video.clone(), send_only())
+            .await
+            .expect("video upstream");
+        for (kind, count) in [
+            (RTPCodecType::Audio, AUDIO_SLOTS),
+            (RTPCodecType::Video, VIDEO_SLOTS),
+        ] {
+            for _ in 0..count {
+                pc.add_transceiver_from_kind(
+                    kind,
+                    Some(RTCRtpTransceiverInit {
+                        direction: RTCRtpTransceiverDirection::Recvonly,
+                        send_encodings: vec![],
+                    }),
+                )
+                .await
+                .expect("slot");
+            }
+        }
+        let (received_tx, received) = mpsc::unbounded_channel();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink = log.clone();
+        pc.on_track(Box::new(move |track, _, transceiver| {
+            let received_tx = received_tx.clone();
+            let sink = sink.clone();
+            let mid = transceiver.mid().map(|m| m.to_string()).unwrap_or_default();
+            Box::pin(async move {
+                tokio::spawn(async move {
+                    while let Ok((packet, _)) = track.read_rtp().await {
+                        let Some(got) = decode(&mid, track.kind(), &packet) else {
+                            continue;
+                        };
+                        sink.lock().expect("log").push(got.clone());
+                        let _ = received_tx.send(got);
+                    }
+                });
+            })
+        }));
+        let offer = pc.create_offer(None).await.expect("offer");
+        let mut gathered = pc.gathering_complete_promise().await;
+        pc.set_local_description(offer).await.expect("local");
+        let _ = gathered.recv().await;
+        let sdp = pc.local_description().await.expect("offer sdp").sdp;
+        let reply = signal
+            .request(Request::MediaOffer { sdp })
+            .await
+            .expect("media answer");
+        let Reply::MediaAnswer { sdp, slots } = reply else {
+            panic!("expected an answer, got {reply:?}");
+        };
+        signal.note_slots(slots.clone());
+        pc.set_remote_description(RTCSessionDescription::answer(sdp).expect("answer"))
+            .await
+            .expect("remote");
+        tokio::time::timeout(Duration::from_secs(30), connected.recv())
+            .await
+            .expect("connected within 30 s");
+
+        let plis = Arc::new(AtomicU64::new(0));
+        let keyframe_wanted = Arc::new(AtomicBool::new(true));
+        let sender = video_transceiver.sender().await;
+        let (count, wanted) = (plis.clone(), keyframe_wanted.clone());
+        let rtcp = tokio::spawn(async move {
+            while let Ok((packets, _)) = sender.read_rtcp().await {
+                for packet in packets {
+                    if packet.as_any().is::<PictureLossIndication>() {
+                        count.fetch_add(1, Relaxed);
+                        wanted.store(true, Relaxed);
+                    }
+                }
+            }
+        });
+        let audio_task = tokio::spawn(publish(audio, participant, 50, 960, None));
+        let video_task = tokio::spawn(publish(
+            video,
+            participant,
+            video_pps,
+            90_000 / video_pps.max(1),
+            Some(keyframe_wanted),
+        ));
+        MediaPeer {
+            participant,
+            signal,
+            pc,
+            received,
+            log,
+            plis,
+            states,
+            offers_sent: 1,
+            first_slots: slots,
+            senders: vec![rtcp, audio_task, video_task],
+        }
+    }
+
+    /// Waits for a packet matching `wanted`, discarding others.
+    pub async fn wait_for(&mut self, what: &str, wanted: impl Fn(&Received) -> bool) -> Received {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            match tokio::time::timeout_at(deadline, self.received.recv()).await {
+                Ok(Some(got)) if wanted(&got) => return got,
+                Ok(Some(_)) => {}
+                Ok(None) => panic!(
+                    "{}: media reader ended waiting for {what}",
+                    self.participant
+                ),
+                Err(_) => panic!("{}: no {what} within 30 s", self.participant),
+            }
+        }
+    }
+
+    /// Drops what was received so far.
+    pub fn drain(&mut self) {
+        while self.received.try_recv().is_ok() {}
+    }
+
+    pub async fn close(self) {
+        for task in &self.senders {
+            task.abort();
+        }
+        let _ = self.pc.close().await;
+    }
+}
+
+impl Drop for MediaPeer {
+    fn drop(&mut self) {
+        for task in &self.senders {
+            task.abort();
+        }
+    }
+}
+
+/// Sends synthetic packets at `pps` until aborted.
+async fn publish(
+    track: Arc<TrackLocalStaticRTP>,
+    participant: ParticipantId,
+    pps: u32,
+    ticks: u32,
+    keyframes: Option<Arc<AtomicBool>>,
+) {
+    let mut interval = tokio::time::interval(Duration::from_micros(1_000_000 / u64::from(pps)));
+    let mut packet = Packet::default();
+    packet.header.version = 2;
+    packet.header.sequence_number = rand_u16(participant);
+    for counter in 0u32.. {
+        interval.tick().await;
+        let mut payload = Vec::with_capacity(160);
+        if let Some(wanted) = &keyframes {
+            let key = wanted.swap(false, Relaxed);
+            payload.push(0x10); // VP8 descriptor: start of partition 0
+            payload.push(if key { 0x00 } else { 0x01 });
+            packet.header.marker = true;
+        }
+        payload.extend_from_slice(MAGIC);
+        payload.extend_from_slice(&participant.0.to_be_bytes());
+        payload.extend_from_slice(&counter.to_be_bytes());
+        payload.resize(160, 0);
+        packet.payload = payload.into();
+        let _ = track.write_rtp(&packet).await;
+        packet.header.sequence_number = packet.header.sequence_number.wrapping_add(1);
+        packet.header.timestamp = packet.header.timestamp.wrapping_add(ticks);
+    }
+}
+
+/// Distinct starting sequence numbers per participant, so a slot that kept
+/// its source's numbers would show a jump.
+fn rand_u16(participant: ParticipantId) -> u16 {
+    (participant.0.wrapping_mul(7919) % 60_000) as u16 + 1_000
+}
+
+fn decode(mid: &str, kind: RTPCodecType, packet: &Packet) -> Option<Received> {
+    let payload = &packet.payload[..];
+    let (keyframe, body) = match kind {
+        RTPCodecType::Video => (payload.get(1) == Some(&0x00), payload.get(2..)?),
+        _ => (false, payload),
+    };
+    if body.get(..3)? != MAGIC {
+        return None;
+    }
+    let id = u64::from_be_bytes(body.get(3..11)?.try_into().ok()?);
+    let counter = u32::from_be_bytes(body.get(11..15)?.try_into().ok()?);
+    Some(Received {
+        mid: mid.to_owned(),
+        kind,
+        ssrc: packet.header.ssrc,
+        seq: packet.header.sequence_number,
+        source: ParticipantId(id),
+        counter,
+        keyframe,
+        at: Instant::now(),
+    })
+}

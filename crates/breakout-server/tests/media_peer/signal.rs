@@ -1,0 +1,170 @@
+//! The signaling side of a test participant: `/v1/ws` with a background
+//! reader, so replies, pushed slot maps and events are never missed while a
+//! test waits on media.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use breakout_core::{Command, EventBody};
+use breakout_protocol::media::SlotMap;
+use breakout_protocol::ws::{ClientMessage, Reply, Request, ServerMessage};
+use breakout_protocol::{ApiError, ParticipantId};
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio_tungstenite::tungstenite::Message;
+
+type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<Reply, ApiError>>>>>;
+
+pub struct Signal {
+    pub participant: ParticipantId,
+    out: mpsc::UnboundedSender<String>,
+    pending: Pending,
+    next_id: AtomicU64,
+    slots: Arc<watch::Sender<Option<SlotMap>>>,
+    events: tokio::sync::Mutex<mpsc::UnboundedReceiver<EventBody>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Signal {
+    pub async fn connect(server: SocketAddr, token: &str) -> Signal {
+        let url = format!("ws://{server}/v1/ws?token={token}");
+        let (socket, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("ws connects");
+        let (mut sink, mut stream) = socket.split();
+        let participant = loop {
+            let frame = tokio::time::timeout(Duration::from_secs(30), stream.next())
+                .await
+                .expect("welcome within 30 s")
+                .expect("socket open")
+                .expect("frame");
+            if let Message::Text(text) = frame {
+                match serde_json::from_str(&text).expect("server message") {
+                    ServerMessage::Welcome { participant, .. } => break participant,
+                    other => panic!("expected welcome, got {other:?}"),
+                }
+            }
+        };
+        let (out, mut out_rx) = mpsc::unbounded_channel::<String>();
+        let writer = tokio::spawn(async move {
+            while let Some(text) = out_rx.recv().await {
+                if sink.send(Message::Text(text.into())).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let pending: Pending = Arc::default();
+        let slots = Arc::new(watch::Sender::new(None));
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let (replies, maps) = (pending.clone(), slots.clone());
+        let reader = tokio::spawn(async move {
+            while let Some(Ok(frame)) = stream.next().await {
+                let Message::Text(text) = frame else {
+                    continue;
+                };
+                let Ok(message) = serde_json::from_str::<ServerMessage>(&text) else {
+                    continue;
+                };
+                match message {
+                    ServerMessage::Reply { id, result } => answer(&replies, id, Ok(result)),
+                    ServerMessage::Error {
+                        id: Some(id),
+                        error,
+                    } => answer(&replies, id, Err(error)),
+                    ServerMessage::Slots { slots } => keep_newest(&maps, slots),
+                    ServerMessage::Event { event } => {
+                        let _ = events_tx.send(event);
+                    }
+                    _ => {}
+                }
+            }
+        });
+        Signal {
+            participant,
+            out,
+            pending,
+            next_id: AtomicU64::new(1),
+            slots,
+            events: tokio::sync::Mutex::new(events),
+            tasks: vec![writer, reader],
+        }
+    }
+
+    pub async fn request(&self, request: Request) -> Result<Reply, ApiError> {
+        let id = self.next_id.fetch_add(1, Relaxed);
+        let (tx, rx) = oneshot::channel();
+        self.pending.lock().expect("pending").insert(id, tx);
+        let text = serde_json::to_string(&ClientMessage { id, request }).expect("json");
+        self.out.send(text).expect("socket writer running");
+        tokio::time::timeout(Duration::from_secs(30), rx)
+            .await
+            .expect("a reply within 30 s")
+            .expect("reader running")
+    }
+
+    pub async fn command(&self, command: Command) -> Result<Reply, ApiError> {
+        self.request(Request::Command { command }).await
+    }
+
+    pub fn note_slots(&self, slots: SlotMap) {
+        keep_newest(&self.slots, slots);
+    }
+
+    pub fn slots(&self) -> Option<SlotMap> {
+        self.slots.borrow().clone()
+    }
+
+    /// Waits until the newest slot map satisfies `wanted`.
+    pub async fn wait_slots(&self, wanted: impl Fn(&SlotMap) -> bool) -> SlotMap {
+        let mut rx = self.slots.subscribe();
+        let found = tokio::time::timeout(
+            Duration::from_secs(30),
+            rx.wait_for(|map| map.as_ref().is_some_and(&wanted)),
+        )
+        .await
+        .expect("slot map within 30 s")
+        .expect("reader running");
+        found.clone().expect("present")
+    }
+
+    /// Waits for an event matching `wanted`, dropping others.
+    pub async fn event(&self, wanted: impl Fn(&EventBody) -> bool) -> EventBody {
+        let mut events = self.events.lock().await;
+        loop {
+            let event = tokio::time::timeout(Duration::from_secs(30), events.recv())
+                .await
+                .expect("event within 30 s")
+                .expect("reader running");
+            if wanted(&event) {
+                return event;
+            }
+        }
+    }
+}
+
+impl Drop for Signal {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+fn answer(pending: &Pending, id: u64, result: Result<Reply, ApiError>) {
+    if let Some(tx) = pending.lock().expect("pending").remove(&id) {
+        let _ = tx.send(result);
+    }
+}
+
+fn keep_newest(slots: &watch::Sender<Option<SlotMap>>, map: SlotMap) {
+    slots.send_if_modified(|current| {
+        if current.as_ref().is_some_and(|c| c.version >= map.version) {
+            return false;
+        }
+        *current = Some(map);
+        true
+    });
+}
