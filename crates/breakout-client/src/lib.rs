@@ -10,12 +10,18 @@
 //!   messages with no I/O at all (`handle(message) -> Vec<SessionUpdate>`),
 //!   so it is tested with hand-built messages and no socket.
 //!
+//! - [`media`]: the participant's one WebRTC connection to the SFU, with
+//!   capture (cpal, nokhwa or synthetic sources), Opus/VP8, jitter
+//!   buffering, mixing and playout.
+//!
 //! Wire types come from [`breakout_protocol`]; every fallible call returns
 //! [`ClientError`].
 
 mod api;
 mod connection;
 mod error;
+
+pub mod media;
 pub mod server_url;
 mod session;
 

@@ -6,6 +6,7 @@ mod admin;
 mod input;
 mod join;
 mod load;
+mod media;
 
 use std::process::ExitCode;
 
@@ -33,6 +34,14 @@ enum Cmd {
         /// then no longer ends the bot, so it can listen with no input.
         #[arg(long, value_name = "MS")]
         exit_after_ms: Option<u64>,
+        /// Carry media: `synthetic` sends its tone and test pattern and
+        /// reports what it decodes (a `media_report` line every
+        /// --report-ms); `devices` uses the default mic, camera and speaker.
+        #[arg(long, value_enum, default_value = "none")]
+        media: media::MediaMode,
+        /// How often to print a media report.
+        #[arg(long, value_name = "MS", default_value_t = 1000)]
+        report_ms: u64,
     },
     /// Send one command (or request) as a participant and print the reply.
     Do {
@@ -96,8 +105,26 @@ async fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Cmd::Join { who, exit_after_ms } => {
-            join::run(&who.server.server, &who.token, exit_after_ms).await
+        Cmd::Join {
+            who,
+            exit_after_ms,
+            media: media::MediaMode::None,
+            ..
+        } => join::run(&who.server.server, &who.token, exit_after_ms).await,
+        Cmd::Join {
+            who,
+            exit_after_ms,
+            media,
+            report_ms,
+        } => {
+            media::run(
+                &who.server.server,
+                &who.token,
+                media,
+                exit_after_ms,
+                report_ms,
+            )
+            .await
         }
         Cmd::Do { who, command } => join::run_once(&who.server.server, &who.token, &command).await,
         Cmd::Admin { admin, call } => {
@@ -128,6 +155,7 @@ mod tests {
     fn documented_invocations_parse() {
         for line in [
             "breakout-bot join --server http://h:1 --token T --exit-after-ms 5",
+            "breakout-bot join --token T --media synthetic --report-ms 500",
             "breakout-bot do --token T {\"type\":\"start\"}",
             "breakout-bot admin --server http://h:1 --admin-key K create-meeting --title X",
             "breakout-bot admin --admin-key K add-participant --meeting M --name N --email e@x --preset participant",

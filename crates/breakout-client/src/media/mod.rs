@@ -1,0 +1,60 @@
+//! The client's media plane: capture, codecs, one WebRTC connection to the
+//! SFU for the whole meeting, jitter buffering, mixing and playout.
+//!
+//! # Shape
+//!
+//! ```text
+//! mic (cpal) or tone ─► Opus 20 ms + FEC ─┐                 ┌─► 4 audio slots ─► jitter ─► Opus ─► mix ─► speaker (cpal) / events
+//!                                          ├─► one PeerConnection ─► SFU ─┤
+//! camera (nokhwa) or pattern ─► VP8 rt ───┘                 └─► 9 video slots ─► assemble ─► VP8 ─► events (frames per slot)
+//! ```
+//!
+//! - [`MediaSession`] negotiates exactly what `breakout_protocol::media`
+//!   asks for, once: sendonly mic + camera, then recvonly slots. A room
+//!   switch is only a new [`SlotMap`](breakout_protocol::media::SlotMap)
+//!   applied with [`MediaSession::apply_slots`]; nothing is renegotiated.
+//! - Mic and camera state belong to the participant:
+//!   [`MediaSession::set_mic`] / [`MediaSession::set_camera`] stop (or
+//!   resume) sending and tell the meeting with `SetMedia`; nothing else
+//!   touches them, so they survive every switch.
+//! - Sources are chosen explicitly ([`AudioSource`], [`VideoSource`]). A
+//!   missing device is an error the caller sees ([`MediaError::NoDevice`]),
+//!   never a silent switch to a synthetic source; without a camera the
+//!   session carries on audio-only.
+//! - Synthetic sources ([`synthetic`]) carry their identity in the content:
+//!   a tone whose frequency names the participant, a test pattern whose
+//!   blocks encode participant, frame counter and capture time. Tests and
+//!   `breakout-bot` check what they *decoded*, not packet counts.
+//! - The pure parts (jitter buffer, VP8 frame assembly, mixer, pattern and
+//!   tone codecs) do no I/O and are tested alone.
+
+pub mod analysis;
+mod assemble;
+mod audio;
+#[cfg(feature = "camera")]
+mod camera;
+pub mod devices;
+mod error;
+mod frame;
+mod jitter;
+mod mixer;
+mod peer;
+mod receive;
+mod send;
+mod session;
+mod start;
+pub mod synthetic;
+mod video;
+
+pub use audio::{OpusDecoder, OpusEncoder, SAMPLE_RATE, SAMPLES_PER_FRAME};
+pub use devices::{AudioDevice, CameraDevice, DeviceList};
+pub use error::MediaError;
+pub use frame::{AudioFrame, VideoFrame};
+pub use jitter::{JitterBuffer, JitterStats, Playout as JitterOutput};
+pub use mixer::mix;
+pub use send::{encode_pattern_clip, encode_tone_clip};
+pub use session::{
+    AudioOutput, AudioSource, JitterCounters, MediaConfig, MediaEvent, MediaSession, SlotCounters,
+    VideoSource,
+};
+pub use video::{Vp8Decoder, Vp8Encoder};

@@ -1,0 +1,168 @@
+//! Building the one PeerConnection and its one offer, exactly as
+//! `breakout_protocol::media` describes: sendonly mic, sendonly camera, then
+//! the recvonly audio slots and the recvonly video slots.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use webrtc::api::interceptor_registry::register_default_interceptors;
+use webrtc::api::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8, MediaEngine};
+use webrtc::api::setting_engine::SettingEngine;
+use webrtc::api::{API, APIBuilder};
+use webrtc::ice::network_type::NetworkType;
+use webrtc::interceptor::registry::Registry;
+use webrtc::peer_connection::RTCPeerConnection;
+use webrtc::peer_connection::configuration::RTCConfiguration;
+use webrtc::rtp_transceiver::rtp_codec::{
+    RTCRtpCodecCapability, RTCRtpCodecParameters, RTCRtpHeaderExtensionCapability, RTPCodecType,
+};
+use webrtc::rtp_transceiver::rtp_transceiver_direction::RTCRtpTransceiverDirection;
+use webrtc::rtp_transceiver::{RTCPFeedback, RTCRtpTransceiver, RTCRtpTransceiverInit};
+use webrtc::track::track_local::track_local_static_sample::TrackLocalStaticSample;
+
+use super::MediaError;
+
+pub const AUDIO_LEVEL_URI: &str = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
+const OPUS_FMTP: &str = "minptime=10;useinbandfec=1";
+
+pub fn opus_capability() -> RTCRtpCodecCapability {
+    RTCRtpCodecCapability {
+        mime_type: MIME_TYPE_OPUS.to_owned(),
+        clock_rate: 48_000,
+        channels: 2,
+        sdp_fmtp_line: OPUS_FMTP.to_owned(),
+        rtcp_feedback: vec![],
+    }
+}
+
+pub fn vp8_capability() -> RTCRtpCodecCapability {
+    let fb = |typ: &str, parameter: &str| RTCPFeedback {
+        typ: typ.to_owned(),
+        parameter: parameter.to_owned(),
+    };
+    RTCRtpCodecCapability {
+        mime_type: MIME_TYPE_VP8.to_owned(),
+        clock_rate: 90_000,
+        channels: 0,
+        sdp_fmtp_line: String::new(),
+        rtcp_feedback: vec![
+            fb("goog-remb", ""),
+            fb("ccm", "fir"),
+            fb("nack", ""),
+            fb("nack", "pli"),
+        ],
+    }
+}
+
+/// Opus and VP8 only (the server's set), the audio-level header extension
+/// (the SFU picks the loudest talkers by it), and the stack's default
+/// interceptors: NACK both ways, RTCP reports, TWCC.
+fn api(bind_ip: Option<IpAddr>) -> Result<API, MediaError> {
+    let mut media = MediaEngine::default();
+    media.register_codec(
+        RTCRtpCodecParameters {
+            capability: opus_capability(),
+            payload_type: 111,
+            ..Default::default()
+        },
+        RTPCodecType::Audio,
+    )?;
+    media.register_codec(
+        RTCRtpCodecParameters {
+            capability: vp8_capability(),
+            payload_type: 96,
+            ..Default::default()
+        },
+        RTPCodecType::Video,
+    )?;
+    media.register_header_extension(
+        RTCRtpHeaderExtensionCapability {
+            uri: AUDIO_LEVEL_URI.to_owned(),
+        },
+        RTPCodecType::Audio,
+        None,
+    )?;
+    let registry = register_default_interceptors(Registry::new(), &mut media)?;
+    let mut settings = SettingEngine::default();
+    // A server on this machine is reached over loopback, which the stack
+    // skips unless told; otherwise gather every interface.
+    if let Some(ip) = bind_ip.filter(|ip| !ip.is_unspecified()) {
+        settings.set_ip_filter(Box::new(move |candidate| candidate == ip));
+        settings.set_include_loopback_candidate(ip.is_loopback());
+        settings.set_network_types(vec![if ip.is_ipv4() {
+            NetworkType::Udp4
+        } else {
+            NetworkType::Udp6
+        }]);
+    }
+    Ok(APIBuilder::new()
+        .with_media_engine(media)
+        .with_interceptor_registry(registry)
+        .with_setting_engine(settings)
+        .build())
+}
+
+/// The connection with its transceivers in offer order.
+pub struct Built {
+    pub pc: Arc<RTCPeerConnection>,
+    pub mic: Arc<TrackLocalStaticSample>,
+    pub camera: Arc<TrackLocalStaticSample>,
+    pub mic_transceiver: Arc<RTCRtpTransceiver>,
+    pub camera_transceiver: Arc<RTCRtpTransceiver>,
+    /// The recvonly transceivers: audio slots first, then video.
+    pub slots: Vec<Arc<RTCRtpTransceiver>>,
+}
+
+pub async fn build(
+    bind_ip: Option<IpAddr>,
+    audio_slots: usize,
+    video_slots: usize,
+    stream_id: &str,
+) -> Result<Built, MediaError> {
+    let pc = Arc::new(
+        api(bind_ip)?
+            .new_peer_connection(RTCConfiguration::default())
+            .await?,
+    );
+    let send = || {
+        Some(RTCRtpTransceiverInit {
+            direction: RTCRtpTransceiverDirection::Sendonly,
+            send_encodings: vec![],
+        })
+    };
+    let mic = Arc::new(TrackLocalStaticSample::new(
+        opus_capability(),
+        "mic".into(),
+        stream_id.into(),
+    ));
+    let camera = Arc::new(TrackLocalStaticSample::new(
+        vp8_capability(),
+        "camera".into(),
+        stream_id.into(),
+    ));
+    let mic_transceiver = pc.add_transceiver_from_track(mic.clone(), send()).await?;
+    let camera_transceiver = pc
+        .add_transceiver_from_track(camera.clone(), send())
+        .await?;
+    let mut slots = Vec::with_capacity(audio_slots + video_slots);
+    for (kind, count) in [
+        (RTPCodecType::Audio, audio_slots),
+        (RTPCodecType::Video, video_slots),
+    ] {
+        for _ in 0..count {
+            let init = RTCRtpTransceiverInit {
+                direction: RTCRtpTransceiverDirection::Recvonly,
+                send_encodings: vec![],
+            };
+            slots.push(pc.add_transceiver_from_kind(kind, Some(init)).await?);
+        }
+    }
+    Ok(Built {
+        pc,
+        mic,
+        camera,
+        mic_transceiver,
+        camera_transceiver,
+        slots,
+    })
+}
