@@ -6,6 +6,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
 use crate::meeting::Out;
+use crate::met::pairs;
 use crate::rng::SplitMix64;
 use crate::{Actor, Event, EventBody, Meeting, ParticipantId, Refusal, RoomId, Timestamp};
 
@@ -149,6 +150,7 @@ impl Meeting {
 
     /// Records the plan as assignments; while running, also moves people.
     pub(crate) fn apply_plan(&mut self, plan: Plan, now: Timestamp, out: &mut Out) {
+        out.reserve(plan.len());
         for &(who, room) in &plan {
             self.set_assignment(who, Some(room), out);
         }
@@ -175,12 +177,10 @@ impl Meeting {
                 by_room.entry(room).or_default().push(p.id);
             }
         }
+        self.met
+            .reserve(by_room.values().map(|m| pairs(m.len())).sum());
         for members in by_room.values() {
-            for (i, a) in members.iter().enumerate() {
-                for b in &members[i + 1..] {
-                    self.met.insert(ordered(*a, *b));
-                }
-            }
+            self.met.record(members);
         }
     }
 
@@ -205,9 +205,15 @@ impl Meeting {
         units.sort_by_key(|u| Reverse(u.len()));
 
         let apart_of = self.apart_index();
+        // Sized for an even share, so filling the rooms does not reallocate.
+        let share = people.len() / rooms.len() + 2;
         let mut members: Vec<Vec<ParticipantId>> = rooms
             .iter()
-            .map(|r| base.get(r).cloned().unwrap_or_default())
+            .map(|r| {
+                let mut members = Vec::with_capacity(share);
+                members.extend(base.get(r).into_iter().flatten().copied());
+                members
+            })
             .collect();
         // Random tie-break per room so equal rooms fill in random order.
         let tiebreak: Vec<u64> = rooms.iter().map(|_| rng.next_u64()).collect();
@@ -219,7 +225,7 @@ impl Meeting {
         for unit in units {
             let conflicts = |room: &[ParticipantId]| {
                 unit.iter().any(|p| {
-                    apart_of.get(p).is_some_and(|groups| {
+                    apart_of.get(&p).is_some_and(|groups| {
                         room.iter()
                             .any(|m| apart_of.get(m).is_some_and(|g| !g.is_disjoint(groups)))
                     })
@@ -262,26 +268,22 @@ impl Meeting {
                     reason: "not enough rooms to keep everyone apart as asked".into(),
                 });
             };
-            members[i].extend(unit.iter().copied());
-            plan.extend(unit.iter().map(|p| (*p, rooms[i])));
+            members[i].extend(unit.iter());
+            plan.extend(unit.iter().map(|p| (p, rooms[i])));
             heap.push(Reverse((members[i].len(), tb, i)));
         }
         Ok(plan)
     }
 
-    fn repeat_cost(&self, unit: &[ParticipantId], room: &[ParticipantId]) -> usize {
+    fn repeat_cost(&self, unit: &Unit, room: &[ParticipantId]) -> usize {
         unit.iter()
-            .map(|a| {
-                room.iter()
-                    .filter(|b| self.met.contains(&ordered(*a, **b)))
-                    .count()
-            })
+            .map(|a| room.iter().filter(|b| self.met.contains(a, **b)).count())
             .sum()
     }
 
     /// Splits `people` into groups that must share a room (keep-together
     /// groups merged transitively); everyone else is a group of one.
-    pub(crate) fn units(&self, people: &[ParticipantId]) -> Vec<Vec<ParticipantId>> {
+    pub(crate) fn units(&self, people: &[ParticipantId]) -> Vec<Unit> {
         let together: Vec<&[ParticipantId]> = self.together.iter().map(Vec::as_slice).collect();
         units_of(people, &together)
     }
@@ -310,15 +312,49 @@ impl Meeting {
     }
 }
 
-pub(crate) fn ordered(a: ParticipantId, b: ParticipantId) -> (ParticipantId, ParticipantId) {
-    if a < b { (a, b) } else { (b, a) }
+/// People who must share a room. Nearly always one person, who is kept
+/// inline: a shuffle of 1,000 then allocates nothing per person.
+#[derive(Debug, Clone)]
+pub(crate) struct Unit {
+    first: ParticipantId,
+    rest: Vec<ParticipantId>,
 }
 
-/// Groups `people` by the keep-together groups, merged transitively.
-fn units_of(people: &[ParticipantId], together: &[&[ParticipantId]]) -> Vec<Vec<ParticipantId>> {
-    let wanted: BTreeSet<ParticipantId> = people.iter().copied().collect();
+impl Unit {
+    fn one(person: ParticipantId) -> Self {
+        Unit {
+            first: person,
+            rest: Vec::new(),
+        }
+    }
+
+    /// `group` is never empty: it holds at least the person it was made for.
+    fn group(mut group: Vec<ParticipantId>) -> Self {
+        let first = group.remove(0);
+        Unit { first, rest: group }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        1 + self.rest.len()
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = ParticipantId> + '_ {
+        std::iter::once(self.first).chain(self.rest.iter().copied())
+    }
+}
+
+/// Groups `people` by the keep-together groups, merged transitively, in
+/// order of each group's smallest id. Only people named in some group take
+/// part in the union-find; everyone else is a group of one, cheaply.
+fn units_of(people: &[ParticipantId], together: &[&[ParticipantId]]) -> Vec<Unit> {
+    let named: BTreeSet<ParticipantId> = together.iter().flat_map(|g| g.iter().copied()).collect();
+    let wanted: BTreeSet<ParticipantId> = people
+        .iter()
+        .copied()
+        .filter(|p| named.contains(p))
+        .collect();
     let mut leader: BTreeMap<ParticipantId, ParticipantId> =
-        people.iter().map(|p| (*p, *p)).collect();
+        wanted.iter().map(|p| (*p, *p)).collect();
     fn find(
         leader: &mut BTreeMap<ParticipantId, ParticipantId>,
         p: ParticipantId,
@@ -344,12 +380,23 @@ fn units_of(people: &[ParticipantId], together: &[&[ParticipantId]]) -> Vec<Vec<
             }
         }
     }
-    let mut units: BTreeMap<ParticipantId, Vec<ParticipantId>> = BTreeMap::new();
+    let mut groups: BTreeMap<ParticipantId, Vec<ParticipantId>> = BTreeMap::new();
+    let mut units: Vec<(ParticipantId, Unit)> = Vec::with_capacity(people.len());
     for p in people {
-        let root = find(&mut leader, *p);
-        units.entry(root).or_default().push(*p);
+        if wanted.contains(p) {
+            groups.entry(find(&mut leader, *p)).or_default().push(*p);
+        } else {
+            units.push((*p, Unit::one(*p)));
+        }
     }
-    units.into_values().collect()
+    // A root is its group's smallest id.
+    units.extend(
+        groups
+            .into_iter()
+            .map(|(root, group)| (root, Unit::group(group))),
+    );
+    units.sort_unstable_by_key(|(root, _)| *root);
+    units.into_iter().map(|(_, unit)| unit).collect()
 }
 
 /// Whether some keep-apart group has two people who must share a room.
@@ -360,11 +407,10 @@ fn contradicts(together: &[&[ParticipantId]], apart: &[Vec<ParticipantId>]) -> b
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let unit_of: BTreeMap<ParticipantId, usize> = units_of(&people, together)
-        .into_iter()
-        .enumerate()
-        .flat_map(|(i, unit)| unit.into_iter().map(move |p| (p, i)))
-        .collect();
+    let mut unit_of: BTreeMap<ParticipantId, usize> = BTreeMap::new();
+    for (i, unit) in units_of(&people, together).iter().enumerate() {
+        unit_of.extend(unit.iter().map(|p| (p, i)));
+    }
     apart.iter().any(|group| {
         let mut units = BTreeSet::new();
         group

@@ -18,6 +18,7 @@ mod csv_io;
 mod event;
 mod ids;
 mod meeting;
+mod met;
 mod people;
 mod polls;
 mod preset;

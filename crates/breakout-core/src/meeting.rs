@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::met::Met;
+
 use crate::{
     Actor, BreakoutConfig, Command, Event, EventBody, ParticipantId, Permissions, PollId, Preset,
     Recipients, Refusal, Role, RoomId, Timestamp,
@@ -100,7 +102,7 @@ pub struct Meeting {
     pub(crate) together: Vec<Vec<ParticipantId>>,
     pub(crate) apart: Vec<Vec<ParticipantId>>,
     /// Pairs (smaller id first) who already shared a room in an earlier round.
-    pub(crate) met: BTreeSet<(ParticipantId, ParticipantId)>,
+    pub(crate) met: Met,
     pub(crate) polls: BTreeMap<PollId, Poll>,
     /// Everyone whose preset manages breakouts; derived from presets, kept
     /// because nearly every event goes to them.
@@ -148,7 +150,7 @@ impl Meeting {
             phase: Phase::Idle,
             together: Vec::new(),
             apart: Vec::new(),
-            met: BTreeSet::new(),
+            met: Met::default(),
             polls: BTreeMap::new(),
             managers: BTreeSet::new(),
             pending: BTreeSet::new(),
@@ -483,9 +485,10 @@ impl Meeting {
 
     /// Occupants of `room` plus every manager, without duplicates.
     pub(crate) fn room_and_managers(&self, room: RoomId) -> Recipients {
-        let mut ids: BTreeSet<ParticipantId> = self.occupants(room).collect();
-        ids.extend(self.managers());
-        Recipients::Many(ids.into_iter().collect())
+        Recipients::Many(sorted_union(
+            self.members(room).iter().copied(),
+            self.managers(),
+        ))
     }
 
     /// Moves `who` now, without any announcement to others. Returns the room
@@ -497,8 +500,10 @@ impl Meeting {
         to: RoomId,
         out: &mut Out,
     ) -> Option<RoomId> {
-        self.cancel_pending_move(who);
         let person = self.participants.get_mut(&who)?;
+        if let Some(pending) = person.pending_move.take() {
+            self.pending.remove(&(pending.at, who));
+        }
         let from = person.room;
         if from == to {
             return None;
@@ -571,6 +576,9 @@ impl Meeting {
         moves: impl IntoIterator<Item = (ParticipantId, RoomId)>,
         out: &mut Out,
     ) {
+        let moves = moves.into_iter();
+        // A moved event each, and a member list for at most every room.
+        out.reserve(moves.size_hint().0 + self.rooms.len());
         let mut touched = BTreeSet::new();
         for (who, to) in moves {
             if let Some(from) = self.relocate_quietly(who, to, out) {
@@ -590,9 +598,18 @@ impl Meeting {
     }
 
     pub(crate) fn members_of(&self, room: RoomId) -> Vec<crate::MemberView> {
-        self.occupants(room)
-            .filter_map(|id| self.member_view(id))
-            .collect()
+        let ids = self.members(room);
+        let mut members = Vec::with_capacity(ids.len());
+        members.extend(ids.iter().filter_map(|id| self.member_view(*id)));
+        members
+    }
+
+    /// The occupants of `room` as a set (empty for a missing room); unlike
+    /// [`Meeting::occupants`] its iterator knows its length, so lists built
+    /// from it are allocated once.
+    fn members(&self, room: RoomId) -> &BTreeSet<ParticipantId> {
+        static NOBODY: BTreeSet<ParticipantId> = BTreeSet::new();
+        self.rooms.get(&room).map_or(&NOBODY, |r| &r.members)
     }
 
     pub(crate) fn room_and_managers_except(
@@ -600,10 +617,9 @@ impl Meeting {
         room: RoomId,
         except: ParticipantId,
     ) -> Recipients {
-        let mut ids: BTreeSet<ParticipantId> = self.occupants(room).collect();
-        ids.extend(self.managers());
-        ids.remove(&except);
-        Recipients::Many(ids.into_iter().collect())
+        let mut ids = sorted_union(self.members(room).iter().copied(), self.managers());
+        ids.retain(|id| *id != except);
+        Recipients::Many(ids)
     }
 
     /// Moves `who` to `room` after the move countdown (or at once if it is 0).
@@ -705,5 +721,30 @@ impl Meeting {
             });
         }
         Ok(text.to_string())
+    }
+}
+
+/// Two ascending id sequences as one ascending list without duplicates.
+/// Recipient lists are built for nearly every event; merging the already
+/// sorted sets beats collecting them into a fresh tree.
+pub(crate) fn sorted_union(
+    a: impl IntoIterator<Item = ParticipantId>,
+    b: impl IntoIterator<Item = ParticipantId>,
+) -> Vec<ParticipantId> {
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    let mut out = Vec::with_capacity(a.size_hint().0 + b.size_hint().0);
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if x < y => a.next(),
+            (Some(x), Some(y)) if x > y => b.next(),
+            (Some(_), Some(_)) => {
+                b.next();
+                a.next()
+            }
+            (Some(_), None) => a.next(),
+            (None, Some(_)) => b.next(),
+            (None, None) => return out,
+        };
+        out.extend(next);
     }
 }

@@ -362,8 +362,6 @@ impl Meeting {
     }
 
     pub(crate) fn managers_and(&self, who: ParticipantId) -> Recipients {
-        let mut ids: std::collections::BTreeSet<ParticipantId> = self.managers().collect();
-        ids.insert(who);
-        Recipients::Many(ids.into_iter().collect())
+        Recipients::Many(crate::meeting::sorted_union(self.managers(), [who]))
     }
 }

@@ -1,6 +1,7 @@
 //! What one person may see of the meeting.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 use crate::meeting::MediaState;
 use crate::{
@@ -125,6 +126,15 @@ impl Meeting {
         let may_choose = running
             && (permissions.switch_rooms || self.config.assignment == AssignmentMethod::Choose);
         let late = matches!(self.phase, Phase::Running { started_at, .. } if person.joined_at > started_at);
+        // Grouped in one pass: scanning everyone once per room is quadratic.
+        let mut assigned: BTreeMap<RoomId, Vec<ParticipantId>> = BTreeMap::new();
+        if manager {
+            for p in self.participants.values() {
+                if let Some(room) = p.assigned {
+                    assigned.entry(room).or_default().push(p.id);
+                }
+            }
+        }
         let rooms = self
             .rooms
             .values()
@@ -154,13 +164,7 @@ impl Meeting {
                     open: room.open,
                     member_count: room.members.len() as u32,
                     members: (manager || own).then(|| self.members_of(room.id)),
-                    assigned: manager.then(|| {
-                        self.participants
-                            .values()
-                            .filter(|p| p.assigned == Some(room.id))
-                            .map(|p| p.id)
-                            .collect()
-                    }),
+                    assigned: manager.then(|| assigned.remove(&room.id).unwrap_or_default()),
                     can_join,
                 }
             })
@@ -227,10 +231,14 @@ impl Meeting {
 
     pub(crate) fn member_view(&self, id: ParticipantId) -> Option<MemberView> {
         let p = self.participants.get(&id)?;
+        let role = self
+            .presets
+            .get(&p.preset)
+            .map_or(Role::Participant, |p| p.role);
         Some(MemberView {
             id,
             name: p.name.clone(),
-            role: self.role_of(id),
+            role,
             mic: p.media.mic,
             camera: p.media.camera,
             connected: p.connected,

@@ -568,6 +568,8 @@ proptest! {
         let json = serde_json::to_string(&sim.m).expect("serialises");
         let restored: Meeting = serde_json::from_str(&json).expect("deserialises");
         prop_assert_eq!(&restored, &sim.m);
+        let again = serde_json::to_string(&restored).expect("serialises");
+        prop_assert_eq!(&again, &json, "equal meetings make equal snapshots");
         restored.check_invariants().map_err(TestCaseError::fail)?;
         let mut copy = Sim { m: restored, now: sim.now };
         let mut copy_watch = Watch { in_round: watch.in_round, rounds: watch.rounds };
