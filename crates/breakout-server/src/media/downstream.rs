@@ -18,7 +18,7 @@ use super::upstream::{DownPacket, Upstream};
 
 /// While a video slot waits for a keyframe, ask again this often (the first
 /// request or its answer may be lost).
-const KEYFRAME_RETRY: Duration = Duration::from_millis(300);
+const KEYFRAME_RETRY: Duration = Duration::from_millis(150);
 
 /// What the router and the RTCP reader know of a slot.
 pub struct SlotShared {

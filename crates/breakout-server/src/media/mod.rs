@@ -44,6 +44,8 @@
 //!   sequence numbers and timestamps of whichever source feeds a slot are
 //!   mapped onto the slot's own continuous ones ([`rewrite`]); a new video
 //!   source is held back until it starts a keyframe.
+//! - [`participant`]: the router's state of one participant (connection,
+//!   slots, what feeds them) and the one operation that switches a slot.
 //! - [`router`]: one control task per meeting. The meeting actor publishes
 //!   the placement (room, mic, camera of everyone) after every command and
 //!   tick ([`MediaRouter::sync`]); the router recomputes the slots
@@ -58,9 +60,10 @@
 //!   (1024 packets, after rewriting, so numbers match). Subscribers' NACKs
 //!   are not passed upstream: a retransmission the buffer cannot answer
 //!   would be too late for a live call anyway.
-//! - PLI/FIR from a subscriber go to the slot's current source (rate limited
-//!   to one per 100 ms per source); every switch of a video slot sends one,
-//!   repeated every 300 ms until the keyframe arrives.
+//! - PLI/FIR from a subscriber go to the slot's current source (at most one
+//!   per 30 ms per source, which merges the burst of a gather or round robin
+//!   into one); every switch of a video slot sends one, repeated every
+//!   150 ms until the keyframe arrives.
 //! - Sender and receiver reports: the stack's report interceptors.
 //! - Congestion: TWCC feedback is generated towards publishers (the stack's
 //!   receiver-side interceptor), so browsers' send-side estimators adapt to
@@ -72,6 +75,7 @@
 
 mod assign;
 mod downstream;
+mod participant;
 mod peer;
 mod rewrite;
 mod router;

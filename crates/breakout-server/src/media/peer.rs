@@ -259,6 +259,26 @@ pub async fn negotiate(
     })
 }
 
+/// Applies a client's trickled candidate and answers the request.
+pub async fn add_candidate(
+    pc: Arc<RTCPeerConnection>,
+    candidate: breakout_protocol::media::IceCandidate,
+    reply: tokio::sync::oneshot::Sender<Result<breakout_protocol::ws::Reply, MediaError>>,
+) {
+    let init = webrtc::ice_transport::ice_candidate::RTCIceCandidateInit {
+        candidate: candidate.candidate,
+        sdp_mid: candidate.sdp_mid,
+        sdp_mline_index: candidate.sdp_mline_index,
+        username_fragment: candidate.username_fragment,
+    };
+    let result = pc.add_ice_candidate(init).await;
+    let _ = reply.send(
+        result
+            .map(|()| breakout_protocol::ws::Reply::Ok)
+            .map_err(MediaError::from),
+    );
+}
+
 /// How many audio and video m-lines of an offer are `recvonly`.
 fn count_recvonly(sdp: &str) -> (usize, usize) {
     let (mut audio, mut video) = (0, 0);

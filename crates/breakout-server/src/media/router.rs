@@ -8,16 +8,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use breakout_core::{ParticipantId, RoomId};
-use breakout_protocol::media::{MediaKind, MediaStats, Slot, SlotMap, SlotStats};
+use breakout_protocol::media::MediaKind;
 use breakout_protocol::ws::{Reply, ServerMessage};
 use tokio::sync::{mpsc, oneshot, watch};
 use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
 use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
 
-use super::downstream::{self, DownControl, SlotShared};
+use super::downstream;
+use super::participant::{Peer, SlotHandle, apply_switch, close_pc, slot_map};
 use super::peer::{self, Negotiated, PeerEvent};
-use super::stats::{PeerStats, bump, read};
-use super::upstream::{self, Sink, Upstream};
+use super::stats::{PeerStats, bump};
+use super::upstream::{self, Upstream};
 use super::{MediaError, MediaRequest, Placement, RouterMessage, assign};
 
 /// A finished negotiation, back from its task.
@@ -36,30 +37,6 @@ const RERANK_INTERVAL: Duration = Duration::from_millis(500);
 const DOWN_QUEUE: usize = 1024;
 /// Pending keyframe requests per publisher.
 const KEYFRAME_QUEUE: usize = 8;
-
-struct SlotHandle {
-    shared: Arc<SlotShared>,
-    occupant: Option<Arc<Upstream>>,
-}
-
-struct Peer {
-    generation: u64,
-    connection: ConnectionHandle,
-    pc: Arc<webrtc::peer_connection::RTCPeerConnection>,
-    /// Audio slots, then video slots; the index is the writer's slot index.
-    slots: Vec<SlotHandle>,
-    audio_slots: usize,
-    control: mpsc::UnboundedSender<DownControl>,
-    packets: mpsc::Sender<upstream::DownPacket>,
-    keyframes: mpsc::Sender<u32>,
-    mic: Option<Arc<Upstream>>,
-    camera: Option<Arc<Upstream>>,
-    stats: Arc<PeerStats>,
-    version: u64,
-    sent_room: Option<RoomId>,
-    /// Slots changed since the last slot map sent.
-    dirty: bool,
-}
 
 pub struct Router {
     placement: watch::Receiver<Arc<Placement>>,
@@ -142,18 +119,8 @@ impl Router {
             MediaRequest::Offer { sdp } => return self.offer(who, connection, sdp, reply),
             MediaRequest::Candidate { candidate } => match self.peers.get(&who) {
                 Some(peer) => {
-                    let pc = peer.pc.clone();
-                    // Applying a candidate is quick but async; never hold up the router.
-                    tokio::spawn(async move {
-                        let init = webrtc::ice_transport::ice_candidate::RTCIceCandidateInit {
-                            candidate: candidate.candidate,
-                            sdp_mid: candidate.sdp_mid,
-                            sdp_mline_index: candidate.sdp_mline_index,
-                            username_fragment: candidate.username_fragment,
-                        };
-                        let result = pc.add_ice_candidate(init).await.map(|()| Reply::Ok);
-                        let _ = reply.send(result.map_err(MediaError::from));
-                    });
+                    // Quick but async: never hold up the router.
+                    tokio::spawn(peer::add_candidate(peer.pc.clone(), candidate, reply));
                     return;
                 }
                 None => Err(MediaError::NotNegotiated),
@@ -414,29 +381,8 @@ impl Router {
 
     fn stats(&self, who: ParticipantId) -> Result<Reply, MediaError> {
         let peer = self.peers.get(&who).ok_or(MediaError::NotNegotiated)?;
-        let s = &peer.stats;
         Ok(Reply::MediaStats {
-            stats: Box::new(MediaStats {
-                state: peer.pc.connection_state().to_string(),
-                received: s.received.get(),
-                sent: s.sent.get(),
-                dropped: read(&s.dropped),
-                nacks_received: read(&s.nacks_received),
-                nacks_sent: read(&s.nacks_sent),
-                keyframe_requests_received: read(&s.keyframe_requests_received),
-                keyframe_requests_sent: read(&s.keyframe_requests_sent),
-                slot_switches: read(&s.slot_switches),
-                slots: peer
-                    .slots
-                    .iter()
-                    .map(|slot| SlotStats {
-                        mid: slot.shared.mid.clone(),
-                        kind: slot.shared.kind,
-                        participant: slot.occupant.as_ref().map(|u| u.publisher),
-                        sent: slot.shared.sent.get(),
-                    })
-                    .collect(),
-            }),
+            stats: Box::new(peer.stats()),
         })
     }
 
@@ -463,60 +409,4 @@ impl Router {
         }
         close_pc(peer.pc);
     }
-}
-
-/// Points `slot` of `subscriber` at `source`: the writer switches first, then
-/// the source starts offering packets, then (video) it is asked for a
-/// keyframe so the slot can start.
-fn apply_switch(
-    subscriber: ParticipantId,
-    peer: &mut Peer,
-    slot: usize,
-    source: Option<Arc<Upstream>>,
-) {
-    let Some(handle) = peer.slots.get_mut(slot) else {
-        return;
-    };
-    if let Some(old) = handle.occupant.take() {
-        old.unsubscribe(subscriber, slot);
-    }
-    handle.shared.set_source(source.clone());
-    handle.occupant = source.clone();
-    let _ = peer.control.send(DownControl::Switch {
-        slot,
-        source: source.clone(),
-    });
-    if let Some(source) = source {
-        source.subscribe(Sink {
-            subscriber,
-            slot,
-            tx: peer.packets.clone(),
-            stats: peer.stats.clone(),
-        });
-        source.request_keyframe();
-    }
-    bump(&peer.stats.slot_switches);
-    peer.dirty = true;
-}
-
-fn slot_map(peer: &mut Peer, room: RoomId) -> SlotMap {
-    peer.version += 1;
-    let slot = |s: &SlotHandle| Slot {
-        mid: s.shared.mid.clone(),
-        participant: s.occupant.as_ref().map(|u| u.publisher),
-    };
-    SlotMap {
-        version: peer.version,
-        room,
-        audio: peer.slots[..peer.audio_slots].iter().map(slot).collect(),
-        video: peer.slots[peer.audio_slots..].iter().map(slot).collect(),
-    }
-}
-
-fn close_pc(pc: Arc<webrtc::peer_connection::RTCPeerConnection>) {
-    tokio::spawn(async move {
-        if let Err(error) = pc.close().await {
-            tracing::debug!(%error, "closing a media connection");
-        }
-    });
 }

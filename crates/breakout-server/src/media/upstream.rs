@@ -18,8 +18,9 @@ use super::rewrite::{audio_level, vp8_keyframe_start};
 use super::stats::{PeerStats, bump};
 
 /// At most one keyframe request per source this often: a switch of many
-/// subscribers at once (gather, round robin) needs a single keyframe.
-const KEYFRAME_REQUEST_INTERVAL_MS: u64 = 100;
+/// subscribers at once (gather, round robin) happens within a few ms and
+/// needs a single keyframe.
+const KEYFRAME_REQUEST_INTERVAL_MS: u64 = 30;
 /// A talker counts as active while its audio level is at or above this
 /// (dBov below full scale; 127 is silence).
 const VOICE_LEVEL: u8 = 70;

@@ -68,6 +68,8 @@ pub struct MediaPeer {
     pub states: Arc<Mutex<Vec<RTCPeerConnectionState>>>,
     pub offers_sent: u32,
     pub first_slots: SlotMap,
+    /// Clear to stop keeping received packets (load runs).
+    pub record: Arc<AtomicBool>,
     senders: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -110,7 +112,8 @@ pub async fn new_pc() -> Arc<RTCPeerConnection> {
 
 impl MediaPeer {
     /// Connects the signaling socket, negotiates once and starts publishing
-    /// (audio at 50 pps, video at `video_pps`) once connected.
+    /// (audio at 50 pps, video at `video_pps`) once connected; with
+    /// `video_pps` 0 it only receives.
     pub async fn join(signal: Signal, video_pps: u32) -> MediaPeer {
         let participant = signal.participant;
         let pc = new_pc().await;
@@ -165,14 +168,20 @@ impl MediaPeer {
         }
         let (received_tx, received) = mpsc::unbounded_channel();
         let log = Arc::new(Mutex::new(Vec::new()));
+        let record = Arc::new(AtomicBool::new(true));
         let sink = log.clone();
+        let recording = record.clone();
         pc.on_track(Box::new(move |track, _, transceiver| {
             let received_tx = received_tx.clone();
             let sink = sink.clone();
+            let recording = recording.clone();
             let mid = transceiver.mid().map(|m| m.to_string()).unwrap_or_default();
             Box::pin(async move {
                 tokio::spawn(async move {
                     while let Ok((packet, _)) = track.read_rtp().await {
+                        if !recording.load(Relaxed) {
+                            continue;
+                        }
                         let Some(got) = decode(&mid, track.kind(), &packet) else {
                             continue;
                         };
@@ -216,14 +225,17 @@ impl MediaPeer {
                 }
             }
         });
-        let audio_task = tokio::spawn(publish(audio, participant, 50, 960, None));
-        let video_task = tokio::spawn(publish(
-            video,
-            participant,
-            video_pps,
-            90_000 / video_pps.max(1),
-            Some(keyframe_wanted),
-        ));
+        let mut senders = vec![rtcp];
+        if video_pps > 0 {
+            senders.push(tokio::spawn(publish(audio, participant, 50, 960, None)));
+            senders.push(tokio::spawn(publish(
+                video,
+                participant,
+                video_pps,
+                90_000 / video_pps,
+                Some(keyframe_wanted),
+            )));
+        }
         MediaPeer {
             participant,
             signal,
@@ -234,7 +246,8 @@ impl MediaPeer {
             states,
             offers_sent: 1,
             first_slots: slots,
-            senders: vec![rtcp, audio_task, video_task],
+            record,
+            senders,
         }
     }
 
