@@ -15,14 +15,15 @@ use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
 
 struct Meeting {
     server: TestServer,
-    host: Signal,
+    /// In main, publishing too (nobody else is in main once rooms start).
+    host: MediaPeer,
     a: MediaPeer,
     b: MediaPeer,
     c: MediaPeer,
 }
 
-/// Host without media; Ann and Bo in room 1, Cy in room 2; all three
-/// publish audio and video.
+/// The host in main; Ann and Bo in room 1, Cy in room 2; everyone
+/// publishes audio and video.
 async fn meeting() -> Meeting {
     let server = TestServer::start().await;
     let meeting = server.create_meeting(quick_config()).await;
@@ -49,6 +50,13 @@ async fn meeting() -> Meeting {
         .expect("assign");
     }
     host.command(Command::Start).await.expect("start");
+    host.command(Command::SetMedia {
+        mic: Some(true),
+        camera: Some(true),
+    })
+    .await
+    .expect("host media on");
+    let host = MediaPeer::join(host, 30).await;
     let mut peers = Vec::new();
     for person in &people {
         let signal = Signal::connect(addr, &person.token).await;
@@ -144,12 +152,13 @@ async fn each_room_hears_only_itself_and_a_move_switches_on_the_same_connection(
     let plis_before = c.plis.load(std::sync::atomic::Ordering::Relaxed);
 
     // The host moves Bo to room 2, no countdown.
-    host.command(Command::Assign {
-        participant: pb,
-        room: Some(RoomId(2)),
-    })
-    .await
-    .expect("move");
+    host.signal
+        .command(Command::Assign {
+            participant: pb,
+            room: Some(RoomId(2)),
+        })
+        .await
+        .expect("move");
     b.signal
         .event(|e| matches!(e, EventBody::MeetingChanged { room, .. } if *room == RoomId(2)))
         .await;
@@ -312,4 +321,45 @@ async fn muting_stops_forwarding_and_a_second_offer_is_refused() {
         .await;
     assert_eq!(refused.expect_err("refused").code, "already_negotiated");
     drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visiting_host_receives_the_visited_room_only() {
+    let Meeting {
+        server,
+        mut host,
+        a,
+        b,
+        mut c,
+    } = meeting().await;
+    let (ph, pa, pb, pc) = (
+        host.participant,
+        a.participant,
+        b.participant,
+        c.participant,
+    );
+    host.signal
+        .command(Command::Visit { room: RoomId(2) })
+        .await
+        .expect("visit");
+    host.wait_for("Cy's audio", from(pc, RTPCodecType::Audio))
+        .await;
+    host.wait_for("Cy's video", from(pc, RTPCodecType::Video))
+        .await;
+    c.wait_for("the host's audio", from(ph, RTPCodecType::Audio))
+        .await;
+    for _ in 0..50 {
+        host.wait_for("Cy's audio", from(pc, RTPCodecType::Audio))
+            .await;
+    }
+    assert!(
+        log_of(&host)
+            .iter()
+            .all(|r| r.source != pa && r.source != pb),
+        "the host heard room 1 while visiting room 2"
+    );
+    let slots = host.signal.slots().expect("slot map");
+    assert_eq!(slots.room, RoomId(2));
+    assert_eq!(host.offers_sent, 1);
+    drop((a, b, server));
 }

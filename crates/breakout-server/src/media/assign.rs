@@ -101,3 +101,89 @@ fn diff(
     }
     changes
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use breakout_core::RoomId;
+    use breakout_protocol::media::MediaKind;
+    use tokio::sync::mpsc;
+
+    use super::*;
+    use crate::media::Member;
+
+    fn source(id: u64, kind: MediaKind) -> Arc<Upstream> {
+        let (tx, _rx) = mpsc::channel(1);
+        Arc::new(Upstream::new(
+            ParticipantId(id),
+            kind,
+            id as u32,
+            tx,
+            Instant::now(),
+        ))
+    }
+
+    fn member(room: u32, mic: bool, camera: bool) -> Member {
+        Member {
+            room: RoomId(room),
+            mic,
+            camera,
+        }
+    }
+
+    #[test]
+    fn only_the_own_room_unmuted_and_the_loudest_talkers() {
+        let mut placement = Placement::default();
+        placement
+            .members
+            .insert(ParticipantId(1), member(1, true, true));
+        for id in 2..=6 {
+            placement
+                .members
+                .insert(ParticipantId(id), member(1, true, id != 3));
+        }
+        placement
+            .members
+            .insert(ParticipantId(7), member(1, false, true)); // muted
+        placement
+            .members
+            .insert(ParticipantId(8), member(2, true, true)); // other room
+        let mics: Vec<_> = (1..=8).map(|id| source(id, MediaKind::Audio)).collect();
+        let cameras: Vec<_> = (1..=8).map(|id| source(id, MediaKind::Video)).collect();
+        // Participant 6 talks; the others are silent.
+        mics[5].note_audio(Some(20));
+        let mut peers = BTreeMap::new();
+        for id in 1..=8u64 {
+            let i = id as usize - 1;
+            let view = PeerView {
+                mic: Some(&mics[i]),
+                camera: Some(&cameras[i]),
+                slots: vec![None; 4 + 9],
+                audio_slots: 4,
+            };
+            peers.insert(ParticipantId(id), view);
+        }
+        let plan = plan(&placement, &peers, false);
+        let (_, changes) = plan
+            .iter()
+            .find(|(who, _)| *who == ParticipantId(1))
+            .expect("a plan for participant 1");
+        let audio: Vec<u64> = changes
+            .iter()
+            .filter(|(slot, _)| *slot < 4)
+            .filter_map(|(_, s)| s.as_ref().map(|u| u.publisher.0))
+            .collect();
+        let video: Vec<u64> = changes
+            .iter()
+            .filter(|(slot, _)| *slot >= 4)
+            .filter_map(|(_, s)| s.as_ref().map(|u| u.publisher.0))
+            .collect();
+        // Five unmuted talkers for four slots: the one talking is in.
+        assert_eq!(audio.len(), 4);
+        assert!(audio.contains(&6), "{audio:?}");
+        assert!(!audio.contains(&1) && !audio.contains(&7) && !audio.contains(&8));
+        // Cameras on in room 1, not self: 2, 4, 5, 6, 7 in join order.
+        assert_eq!(video, vec![2, 4, 5, 6, 7]);
+    }
+}

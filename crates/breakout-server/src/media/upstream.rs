@@ -121,7 +121,7 @@ impl Upstream {
         self.epoch.elapsed().as_millis() as u64
     }
 
-    fn note_audio(&self, level: Option<u8>) {
+    pub(super) fn note_audio(&self, level: Option<u8>) {
         match level {
             Some(level) => {
                 let old = self.level_x16.load(Relaxed);
