@@ -3,8 +3,8 @@
 
 Reads the median of each benchmark from
 `<target>/criterion/<id>/new/estimates.json`, where `<target>` is
-`$CARGO_TARGET_DIR` or `./target` (criterion writes nanoseconds), and prints it in microseconds with two decimals, e.g.
-`core_shuffle_1000_us=412.37`. Run `cargo bench -p breakout-core --bench
+`$CARGO_TARGET_DIR` or `./target` (criterion writes nanoseconds), and
+prints it in microseconds with two decimals, e.g. `core_shuffle_1000_us=412.37`. Run `cargo bench -p breakout-core --bench
 meeting` first. A benchmark that has not been run is reported on stderr and
 makes the exit status 1; the others are still printed.
 """

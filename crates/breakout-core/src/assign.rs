@@ -171,16 +171,23 @@ impl Meeting {
 
     /// Remembers who shares a room in this round, for later rotations.
     pub(crate) fn record_meetings(&mut self) {
-        let mut by_room: BTreeMap<RoomId, Vec<ParticipantId>> = BTreeMap::new();
-        for p in self.participants.values() {
-            if let Some(room) = p.assigned {
-                by_room.entry(room).or_default().push(p.id);
-            }
+        // One sorted list cut into rooms: no vector per room to grow.
+        let mut placed: Vec<(RoomId, ParticipantId)> = self
+            .participants
+            .values()
+            .filter_map(|p| p.assigned.map(|room| (room, p.id)))
+            .collect();
+        placed.sort_unstable();
+        let people: Vec<ParticipantId> = placed.iter().map(|(_, p)| *p).collect();
+        let mut rooms = Vec::new();
+        let mut start = 0;
+        for room in placed.chunk_by(|a, b| a.0 == b.0) {
+            rooms.push(start..start + room.len());
+            start += room.len();
         }
-        self.met
-            .reserve(by_room.values().map(|m| pairs(m.len())).sum());
-        for members in by_room.values() {
-            self.met.record(members);
+        self.met.reserve(rooms.iter().map(|r| pairs(r.len())).sum());
+        for room in rooms {
+            self.met.record(&people[room]);
         }
     }
 

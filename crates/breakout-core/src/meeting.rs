@@ -579,13 +579,24 @@ impl Meeting {
         let moves = moves.into_iter();
         // A moved event each, and a member list for at most every room.
         out.reserve(moves.size_hint().0 + self.rooms.len());
-        let mut touched = BTreeSet::new();
+        // Room ids are small and dense: a flag per id beats an ordered set
+        // updated twice per move.
+        let mut seen = vec![false; self.next_room as usize];
+        let mut touched = Vec::new();
         for (who, to) in moves {
             if let Some(from) = self.relocate_quietly(who, to, out) {
-                touched.insert(from);
-                touched.insert(to);
+                for room in [from, to] {
+                    let index = room.0 as usize;
+                    if index >= seen.len() {
+                        seen.resize(index + 1, false);
+                    }
+                    if !std::mem::replace(&mut seen[index], true) {
+                        touched.push(room);
+                    }
+                }
             }
         }
+        touched.sort_unstable();
         for room in touched {
             out.push(Event {
                 to: self.room_and_managers(room),
