@@ -567,3 +567,43 @@ fn broadcast_reaches_the_chosen_room_and_roles() {
         );
     }
 }
+
+#[test]
+fn a_room_cannot_vanish_under_a_pending_move() {
+    // Moves only count down while breakouts run, and rooms can only be
+    // deleted when they do not: nobody can be on the way to a missing room.
+    let mut sim = started(4, 2, config(10, 5, None));
+    let room = sim.m.participant(p(1)).unwrap().assigned.unwrap();
+    assert!(
+        sim.m
+            .view_for(p(1), sim.now)
+            .unwrap()
+            .you
+            .pending_move
+            .is_some()
+    );
+    assert_eq!(
+        sim.refuse(who(HOST), Command::DeleteRoom { room }),
+        Refusal::NotWhileRunning
+    );
+    assert_eq!(
+        sim.refuse(who(HOST), Command::ClearRooms),
+        Refusal::NotWhileRunning
+    );
+    // Ending cancels the moves still counting down; after the closing
+    // countdown everyone is in main and the room may go.
+    sim.host(Command::End);
+    assert!(
+        sim.m
+            .view_for(p(1), sim.now)
+            .unwrap()
+            .you
+            .pending_move
+            .is_none()
+    );
+    sim.advance(5);
+    assert!(sim.all_in_main());
+    sim.host(Command::DeleteRoom { room });
+    assert!(sim.advance(60).is_empty(), "no move fires afterwards");
+    assert!(sim.all_in_main());
+}
