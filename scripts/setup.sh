@@ -55,7 +55,8 @@ case "$stage" in
         apt_install libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev \
             libssl-dev libayatana-appindicator3-dev librsvg2-dev libasound2-dev \
             libasound2-plugins libv4l-dev libclang-dev clang pkg-config xvfb xauth \
-            pulseaudio pulseaudio-utils sox imagemagick webkit2gtk-driver x11-utils
+            pulseaudio pulseaudio-utils sox imagemagick webkit2gtk-driver x11-utils \
+            libvpx-dev cmake chromium
         ;;
     *)
         echo "usage: setup.sh [base|test|desktop]" >&2

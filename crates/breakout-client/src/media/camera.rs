@@ -67,7 +67,11 @@ pub fn open(
     .ok_or_else(|| MediaError::NoDevice {
         kind: "camera",
         requested: index.map(|i| i.to_string()),
-        hint: "continuing with audio only".into(),
+        hint: if cameras.is_empty() {
+            "none is connected".into()
+        } else {
+            format!("{} other camera(s) are connected", cameras.len())
+        },
     })?;
     let failed = |reason: String| MediaError::Device {
         kind: "camera",

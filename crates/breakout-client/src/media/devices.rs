@@ -265,10 +265,20 @@ pub fn capture(
                     on_frame(std::mem::replace(&mut pending, rest));
                 }
             },
-            move |e| on_error(e.to_string()),
+            move |e| report(e, &mut on_error),
             None,
         )
     })
+}
+
+/// Only a vanished device ends a stream; cpal recovers from the rest
+/// (xruns, a sound server still settling) on its own, so those are logged.
+fn report(error: cpal::Error, on_error: &mut impl FnMut(String)) {
+    if error.kind() == cpal::ErrorKind::DeviceNotAvailable {
+        on_error(error.to_string());
+    } else {
+        tracing::debug!(%error, "audio device hiccup");
+    }
 }
 
 /// Where the mixer puts audio for the speaker; the device callback takes it.
@@ -284,6 +294,11 @@ impl PlayoutQueue {
         q.extend(frame.iter().copied());
         let excess = q.len().saturating_sub(PLAYOUT_QUEUE_MAX);
         q.drain(..excess);
+    }
+
+    /// Mono samples waiting for the device.
+    pub fn queued(&self) -> usize {
+        self.samples.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
     /// Fills `out` (interleaved, `channels` wide) with queued mono audio,
@@ -309,7 +324,7 @@ pub fn playout(
         device.build_output_stream::<f32, _, _>(
             config.clone(),
             move |out, _| feed.fill(out, channels),
-            move |e| on_error(e.to_string()),
+            move |e| report(e, &mut on_error),
             None,
         )
     })?;

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The client media tests, all of them for real: the codec/jitter/assembly
+# unit tests, three synthetic participants through the real SFU, cpal
+# against a PulseAudio null sink, and headless Chromium as a peer.
+# Installs what is missing first (system packages, PulseAudio, playwright-core).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh desktop
+if ! command -v npm >/dev/null; then
+    echo "media-test: installing node and npm"
+    if [ "$(id -u)" -eq 0 ]; then apt-get install -y -qq nodejs npm >/dev/null; else sudo apt-get install -y -qq nodejs npm >/dev/null; fi
+fi
+# playwright-core only; browsers are never downloaded (Debian's chromium is used).
+(cd tests/interop && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+
+eval "$(scripts/pulse.sh)"
+# Skipping for want of a sound server or a browser is a failure here.
+export BREAKOUT_REQUIRE_AUDIO=1 BREAKOUT_REQUIRE_INTEROP=1
+
+cargo test -p breakout-client --lib media
+cargo test -p breakout-client --test media_rooms --test media_devices --test media_interop
