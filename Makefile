@@ -4,7 +4,7 @@ CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test bench setup lint unit schemathesis fmt app-setup app-test bundle
+.PHONY: run test bench setup lint unit schemathesis fmt app-setup app-test bundle ui-test media-test
 
 ## Start the desktop app hosting a meeting on this computer (embedded server),
 ## with a few synthetic participants (BOTS=4) already in it.
@@ -13,7 +13,7 @@ run:
 
 ## Everything CI checks. app-setup comes first: lint and unit build the app,
 ## which needs the desktop system packages (WebKitGTK).
-test: app-setup setup lint unit schemathesis app-test
+test: app-setup setup lint unit schemathesis ui-test media-test app-test
 
 ## System packages for the desktop app and its real-window tests.
 app-setup:
@@ -38,6 +38,14 @@ lint:
 unit:
 	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace
+
+## The web UI: type-check, unit tests, and both windows in headless Chromium (mocked IPC).
+ui-test:
+	scripts/ui-test.sh
+
+## Media for real: SFU + synthetic participants, cpal on a PulseAudio null sink, Chromium as a peer.
+media-test:
+	scripts/media-test.sh
 
 schemathesis:
 	$(CARGO) build -p breakout-server
