@@ -93,7 +93,10 @@ pub struct Bot {
     ticks: watch::Receiver<u64>,
     /// Every observation with the time it was made.
     pub observations: broadcast::Sender<(Instant, Observation)>,
+    /// When each tone burst of this bot started (with `ToneBursts`).
+    pub onsets: broadcast::Sender<Instant>,
     pub slots: watch::Receiver<Option<breakout_client::protocol::media::SlotMap>>,
+    pump: tokio::task::JoinHandle<()>,
 }
 
 impl Bot {
@@ -112,10 +115,16 @@ impl Bot {
         let received = Arc::new(Mutex::new(Received::default()));
         let (tick_tx, ticks) = watch::channel(0u64);
         let (observations, _) = broadcast::channel(4096);
+        let (onsets, _) = broadcast::channel(256);
         let (slots_tx, slots) = watch::channel(None);
-        let pump = (media.clone(), received.clone(), observations.clone());
-        tokio::spawn(async move {
-            let (media, received, observations) = pump;
+        let pump = (
+            media.clone(),
+            received.clone(),
+            observations.clone(),
+            onsets.clone(),
+        );
+        let pump = tokio::spawn(async move {
+            let (media, received, observations, onsets) = pump;
             loop {
                 tokio::select! {
                     message = rx.recv() => {
@@ -133,7 +142,7 @@ impl Bot {
                             let _ = observations.send((Instant::now(), seen));
                         }
                         if let MediaEvent::Onset { at } = event {
-                            let _ = observations.send((at, Observation::Sound { level: -1.0 }));
+                            let _ = onsets.send(at);
                         }
                         tick_tx.send_modify(|n| *n += 1);
                     }
@@ -148,7 +157,9 @@ impl Bot {
             received,
             ticks,
             observations,
+            onsets,
             slots,
+            pump,
         }
     }
 
@@ -170,6 +181,18 @@ impl Bot {
                     self.media.counters()
                 ),
             }
+        }
+    }
+
+    /// Closes media and the connection (as leaving the meeting does).
+    pub async fn leave(self) {
+        self.pump.abort();
+        let _ = self.pump.await;
+        if let Ok(media) = Arc::try_unwrap(self.media) {
+            media.close().await;
+        }
+        if let Ok(conn) = Arc::try_unwrap(self.conn) {
+            conn.close().await;
         }
     }
 

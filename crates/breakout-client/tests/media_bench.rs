@@ -1,0 +1,248 @@
+//! Client-side media benchmarks (ignored by `cargo test`; run by
+//! `scripts/bench-client-media.sh`), printed as `name=value` lines. All
+//! through the real server and SFU on loopback, in one process so one clock
+//! times both ends. Sources that only need to be present replay
+//! pre-encoded clips instead of encoding per bot.
+//!
+//! - Room switch: the host moves a participant (countdown 0); time from the
+//!   command to the first decoded audio frame / first decoded video frame
+//!   (a keyframe: the SFU starts a slot's new source on one) of the new
+//!   room's member. Against the naive way: a new connection and
+//!   PeerConnection per room.
+//! - Mouth-to-ear: tone bursts, from the frame's creation to its playout
+//!   out of the receiver's jitter buffer.
+//! - Join: token in hand to the first decoded audio of the room.
+
+mod media_support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use breakout_client::media::analysis::Observation;
+use breakout_client::media::{
+    AudioOutput, AudioSource, MediaConfig, VideoSource, encode_pattern_clip, encode_tone_clip,
+};
+use breakout_client::protocol::{Command, ParticipantId, RoomId};
+use media_support::{Bot, PATIENCE, TestServer, command, start_breakouts};
+use tokio::sync::broadcast;
+use tokio::time::Instant;
+
+fn count(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn percentile(samples: &[Duration], p: f64) -> f64 {
+    let mut sorted = samples.to_vec();
+    sorted.sort();
+    let i = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[i].as_secs_f64() * 1_000.0
+}
+
+/// A participant replaying its own pre-encoded tone and pattern.
+fn replaying(participant: ParticipantId) -> MediaConfig {
+    let mut config = MediaConfig::new(
+        AudioSource::Replay(encode_tone_clip(participant, 50).into()),
+        VideoSource::Replay {
+            frames: encode_pattern_clip(participant, 60).into(),
+            fps: 30,
+        },
+        AudioOutput::None,
+    );
+    config.mic_on = true;
+    config.camera_on = true;
+    config
+}
+
+/// Waits for the first observation matching `wanted` made at or after
+/// `since`; returns how long after `since` it came.
+async fn first(
+    rx: &mut broadcast::Receiver<(Instant, Observation)>,
+    since: Instant,
+    wanted: impl Fn(&Observation) -> bool,
+) -> Duration {
+    let deadline = since + PATIENCE;
+    loop {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Ok((at, seen))) if at >= since && wanted(&seen) => return at - since,
+            Ok(Ok(_)) | Ok(Err(broadcast::error::RecvError::Lagged(_))) => {}
+            other => panic!("nothing wanted within {PATIENCE:?}: {other:?}"),
+        }
+    }
+}
+
+fn tone_of(bot_tone: u32) -> impl Fn(&Observation) -> bool {
+    move |seen| matches!(seen, Observation::Tone { hz, .. } if *hz == bot_tone)
+}
+
+fn pattern_of(who: ParticipantId) -> impl Fn(&Observation) -> bool {
+    move |seen| matches!(seen, Observation::Pattern { participant, .. } if *participant == who)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "benchmark: scripts/bench-client-media.sh"]
+async fn client_media_figures() {
+    let server = TestServer::start().await;
+    let meeting = server.meeting().await;
+    let host = server.host(&meeting).await;
+
+    // Two rooms with one member each; the mover alternates between them.
+    let tokens = (
+        server.token(&meeting, "one", "participant").await,
+        server.token(&meeting, "two", "participant").await,
+    );
+    let one = join_replaying(&server, &tokens.0, "one").await;
+    let two = join_replaying(&server, &tokens.1, "two").await;
+    let mover = Bot::join(&server, &meeting, "mover", MediaConfig::synthetic()).await;
+    // Stays in the main room, where newcomers arrive: the join figure's source.
+    let lobby_token = server.token(&meeting, "lobby", "participant").await;
+    let lobby = join_replaying(&server, &lobby_token, "lobby").await;
+    start_breakouts(&host, 2, &[(one.id, 1), (two.id, 2), (mover.id, 1)]).await;
+    mover
+        .wait_for("the mover hears room 1", |r| {
+            r.tone_frames(one.tone()) >= 10
+        })
+        .await;
+
+    let moves = count("BENCH_MOVES", 100);
+    let (mut audio, mut video) = (Vec::new(), Vec::new());
+    for i in 0..moves {
+        let (room, target) = if i % 2 == 0 { (2, &two) } else { (1, &one) };
+        let (mut heard, mut seen) = (
+            mover.observations.subscribe(),
+            mover.observations.subscribe(),
+        );
+        let t0 = Instant::now();
+        move_to(&host, mover.id, room).await;
+        let (a, v) = tokio::join!(
+            first(&mut heard, t0, tone_of(target.tone())),
+            first(&mut seen, t0, pattern_of(target.id)),
+        );
+        audio.push(a);
+        video.push(v);
+    }
+    println!("switch_moves={moves}");
+    println!("switch_audio_p50_ms={:.1}", percentile(&audio, 50.0));
+    println!("switch_audio_p95_ms={:.1}", percentile(&audio, 95.0));
+    println!("switch_video_p50_ms={:.1}", percentile(&video, 50.0));
+    println!("switch_video_p95_ms={:.1}", percentile(&video, 95.0));
+
+    // The naive way: every room is a new connection and PeerConnection.
+    let naive_token = server.token(&meeting, "naive", "participant").await;
+    let mut naive =
+        Bot::join_with_token(&server.url, &naive_token, "naive", MediaConfig::synthetic()).await;
+    let naive_id = naive.id;
+    move_to(&host, naive_id, 1).await;
+    naive
+        .wait_for("the naive client hears room 1", |r| {
+            r.tone_frames(one.tone()) >= 10
+        })
+        .await;
+    let rejoins = count("BENCH_REJOINS", 20);
+    let mut rejoin = Vec::new();
+    for i in 0..rejoins {
+        let (room, target) = if i % 2 == 0 { (2, &two) } else { (1, &one) };
+        let t0 = Instant::now();
+        move_to(&host, naive_id, room).await;
+        naive.leave().await;
+        naive = Bot::join_with_token(&server.url, &naive_token, "naive", MediaConfig::synthetic())
+            .await;
+        naive
+            .wait_for("the rejoined client hears its room", |r| {
+                r.tone_frames(target.tone()) >= 1
+            })
+            .await;
+        rejoin.push(t0.elapsed());
+    }
+    let rejoin_p50 = percentile(&rejoin, 50.0);
+    println!("rejoin_audio_p50_ms={rejoin_p50:.1}");
+    println!(
+        "switch_audio_ratio_vs_rejoin={:.3}",
+        percentile(&audio, 50.0) / rejoin_p50
+    );
+    naive.leave().await;
+
+    // Mouth-to-ear: the speaker's bursts (100 ms of tone every 300 ms)
+    // heard by the listener (the mover, now in room 1 or 2).
+    let listener_room = if moves % 2 == 0 { 1 } else { 2 };
+    let mut burst = MediaConfig::synthetic();
+    burst.audio = AudioSource::ToneBursts { on: 5, period: 15 };
+    burst.video = VideoSource::None;
+    burst.camera_on = false;
+    let speaker = Bot::join(&server, &meeting, "speaker", burst).await;
+    move_to(&host, speaker.id, listener_room).await;
+    let bursts = count("BENCH_BURSTS", 40);
+    let mut latency = Vec::new();
+    // Start with bursts sent once the listener's slots carry the speaker.
+    mover
+        .wait_for("the listener hears the speaker", |r| {
+            r.tone_frames(speaker.tone()) >= 5
+        })
+        .await;
+    let mut heard = mover.observations.subscribe();
+    let mut onsets = speaker.onsets.subscribe();
+    while latency.len() < bursts {
+        let onset = tokio::time::timeout(PATIENCE, onsets.recv())
+            .await
+            .expect("bursts keep coming")
+            .expect("onset");
+        latency.push(first(&mut heard, onset, tone_of(speaker.tone())).await);
+    }
+    println!("audio_latency_p50_ms={:.1}", percentile(&latency, 50.0));
+    println!("audio_latency_p95_ms={:.1}", percentile(&latency, 95.0));
+    println!(
+        "audio_device_buffers_ms={}",
+        2 * breakout_client::media::devices::DEVICE_BUFFER_FRAMES * 1000 / 48_000
+    );
+
+    // Join: token in hand to the first decoded audio of the main room.
+    let joins = count("BENCH_JOINS", 20);
+    let mut join = Vec::new();
+    for i in 0..joins {
+        let token = server
+            .token(&meeting, &format!("joiner{i}"), "participant")
+            .await;
+        let t0 = Instant::now();
+        let config = MediaConfig::new(AudioSource::None, VideoSource::None, AudioOutput::None);
+        let joiner = Bot::join_with_token(&server.url, &token, "joiner", config).await;
+        joiner
+            .wait_for("the joiner hears the main room", |r| {
+                r.tone_frames(lobby.tone()) >= 1
+            })
+            .await;
+        join.push(t0.elapsed());
+        joiner.leave().await;
+    }
+    println!("join_first_audio_ms={:.1}", percentile(&join, 50.0));
+    println!("join_first_audio_p95_ms={:.1}", percentile(&join, 95.0));
+}
+
+async fn join_replaying(server: &TestServer, token: &str, name: &str) -> Bot {
+    // The participant id is known only once connected: replay clips carry
+    // it, so connect once to learn it, then join for real.
+    let id = probe_id(&server.url, token).await;
+    Bot::join_with_token(&server.url, token, name, replaying(id)).await
+}
+
+async fn probe_id(url: &str, token: &str) -> ParticipantId {
+    let (conn, _rx) = breakout_client::Connection::connect(url, token)
+        .await
+        .expect("connects");
+    let id = conn.participant();
+    conn.close().await;
+    id
+}
+
+async fn move_to(host: &Arc<breakout_client::Connection>, who: ParticipantId, room: u32) {
+    let room = if room == 0 { None } else { Some(RoomId(room)) };
+    command(
+        host,
+        Command::Assign {
+            participant: who,
+            room,
+        },
+    )
+    .await;
+}

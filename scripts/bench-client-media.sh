@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Client-side media figures as name=value lines: room switch latency
+# (audio/video, and against a new PeerConnection per room), mouth-to-ear
+# latency and join-to-first-audio, all through the real server and SFU on
+# loopback (crates/breakout-client/tests/media_bench.rs says how each is
+# measured). Counts can be lowered for a quick look:
+#   BENCH_MOVES=100 BENCH_REJOINS=20 BENCH_BURSTS=40 BENCH_JOINS=20
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh desktop >&2
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! cargo test -q -p breakout-client --test media_bench -- --ignored --nocapture >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "bench-client-media: the benchmark failed" >&2
+    exit 1
+fi
+grep -E '^[a-z0-9_]+=' "$log"
