@@ -30,6 +30,19 @@
 //! connection for the whole meeting. Revisit when 0.2x drains its queues
 //! after every input.
 //!
+//! # Measured (`scripts/bench-media.sh`: release SFU process, loopback)
+//!
+//! Host moves a participant (countdown 0) → first packet of the new room:
+//! p50 10.3 ms, p95 18.4 ms (first video keyframe: p50 12.7, p95 26.3 ms),
+//! against p50 54.5 ms, p95 95.1 ms for a new signaling connection and
+//! PeerConnection per room (ratio 0.19). Token → first RTP: 51.4 ms (p50).
+//! Forwarding 4 publishers (50 pps audio + 300 pps video each) to 7
+//! listeners each, 56 streams, 9,800 packets/s out: 5.9 ms of CPU per
+//! stream-second (~34 µs per forwarded packet, ten times the floor of
+//! socket + SRTP + copy measured on this machine: the classic crate's async
+//! interceptor chain and per-binding packet clones dominate), peak RSS
+//! 293 MB after ~80 connections over the run.
+//!
 //! # Layers (after LiveKit's `sfu`)
 //!
 //! - [`peer`]: builds a participant's `RTCPeerConnection` and answers its one
