@@ -43,9 +43,9 @@
 //! run is dominated by task switches and futex wake-ups (the classic
 //! crate's tokio mutexes and one wake per packet per hop), then loopback
 //! `sendto`, which on loopback also charges the receiver's kernel path to
-//! the SFU. Peak RSS 293 MB, ~295 MB also with 30 connections: memory is
-//! per active slot buffer, not per connection made; both are the next
-//! things to work on.
+//! the SFU. Peak RSS 293 MB, and ~295 MB in a run with 30 connections
+//! instead of ~80, so it does not grow with connections made; where it goes
+//! is not yet measured. Both are the next things to work on.
 //!
 //! # Layers (after LiveKit's `sfu`)
 //!
