@@ -171,20 +171,27 @@ impl Meeting {
 
     /// Remembers who shares a room in this round, for later rotations.
     pub(crate) fn record_meetings(&mut self) {
-        // One sorted list cut into rooms: no vector per room to grow.
-        let mut placed: Vec<(RoomId, ParticipantId)> = self
-            .participants
-            .values()
-            .filter_map(|p| p.assigned.map(|room| (room, p.id)))
-            .collect();
-        placed.sort_unstable();
-        let people: Vec<ParticipantId> = placed.iter().map(|(_, p)| *p).collect();
-        let mut rooms = Vec::new();
-        let mut start = 0;
-        for room in placed.chunk_by(|a, b| a.0 == b.0) {
-            rooms.push(start..start + room.len());
-            start += room.len();
+        // Room ids are small and dense, so a counting sort groups everyone
+        // by assigned room in two passes, with no vector per room to grow.
+        let rooms = self.next_room as usize;
+        let room_of = |p: &crate::Participant| p.assigned.filter(|r| (r.0 as usize) < rooms);
+        let mut starts = vec![0usize; rooms + 1];
+        for room in self.participants.values().filter_map(room_of) {
+            starts[room.0 as usize + 1] += 1;
         }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut next = starts.clone();
+        let mut people = vec![ParticipantId(0); *starts.last().unwrap_or(&0)];
+        for p in self.participants.values() {
+            if let Some(room) = room_of(p) {
+                let slot = &mut next[room.0 as usize];
+                people[*slot] = p.id;
+                *slot += 1;
+            }
+        }
+        let rooms: Vec<_> = starts.windows(2).map(|w| w[0]..w[1]).collect();
         self.met.reserve(rooms.iter().map(|r| pairs(r.len())).sum());
         for room in rooms {
             self.met.record(&people[room]);

@@ -83,12 +83,13 @@ impl Meeting {
         if rooms.is_empty() {
             return Err(Refusal::NoRooms);
         }
-        let next_of = |room: RoomId| {
-            rooms
-                .iter()
-                .position(|r| *r == room)
-                .map(|i| rooms[(i + 1) % rooms.len()])
-        };
+        // Indexed by room id (ids are small and dense): a search of the
+        // room list per person would be rooms x people.
+        let mut next = vec![None; self.next_room as usize];
+        for (i, room) in rooms.iter().enumerate() {
+            next[room.0 as usize] = Some(rooms[(i + 1) % rooms.len()]);
+        }
+        let next_of = |room: RoomId| next.get(room.0 as usize).copied().flatten();
         let mut moves = Vec::new();
         for who in self.eligible() {
             let person = &self.participants[&who];
