@@ -143,6 +143,9 @@ impl ServerProcess {
     }
 }
 
+/// One expected event: a description for the failure message and a test.
+pub type Step<'a> = (&'a str, &'a dyn Fn(&EventBody) -> bool);
+
 /// A `breakout-bot join` process: commands go to its stdin, every server
 /// message it prints is parsed and kept in order.
 pub struct Bot {
@@ -263,11 +266,11 @@ impl Bot {
 
     /// Asserts that events matching the predicates were seen in this order
     /// (other events may come between them).
-    pub fn assert_order(&self, steps: &[(&str, &dyn Fn(&EventBody) -> bool)]) {
+    pub fn assert_order(&self, steps: &[Step<'_>]) {
         let mut rest = self.events.iter();
         for (what, step) in steps {
             assert!(
-                rest.by_ref().any(|e| step(e)),
+                rest.by_ref().any(step),
                 "{}: expected {what} in order; saw {:#?}",
                 self.name,
                 self.events
