@@ -166,7 +166,7 @@ async fn client_media_figures() {
 
     // Mouth-to-ear: the speaker's bursts (100 ms of tone every 300 ms)
     // heard by the listener (the mover, now in room 1 or 2).
-    let listener_room = if moves % 2 == 0 { 1 } else { 2 };
+    let listener_room = if moves.is_multiple_of(2) { 1 } else { 2 };
     let mut burst = MediaConfig::synthetic();
     burst.audio = AudioSource::ToneBursts { on: 5, period: 15 };
     burst.video = VideoSource::None;

@@ -8,8 +8,8 @@ use breakout_protocol::ParticipantId;
 use serde::Serialize;
 use tokio::time::Instant;
 
+use super::events::MediaEvent;
 use super::send::now_ms;
-use super::session::MediaEvent;
 use super::synthetic::{dominant_frequency, read_pattern, rms};
 
 /// One thing recognised in one event.

@@ -254,7 +254,7 @@ pub fn capture(
         let channels = config.channels as usize;
         let mut pending = Vec::with_capacity(SAMPLES_PER_FRAME * 2);
         device.build_input_stream::<f32, _, _>(
-            config.clone(),
+            *config,
             move |data, _| {
                 pending.extend(
                     data.chunks(channels)
@@ -322,7 +322,7 @@ pub fn playout(
     let stream = spawn_stream(false, wanted, move |device, config| {
         let channels = config.channels as usize;
         device.build_output_stream::<f32, _, _>(
-            config.clone(),
+            *config,
             move |out, _| feed.fill(out, channels),
             move |e| report(e, &mut on_error),
             None,

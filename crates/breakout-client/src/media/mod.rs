@@ -35,6 +35,7 @@ mod audio;
 mod camera;
 pub mod devices;
 mod error;
+mod events;
 mod frame;
 mod jitter;
 mod mixer;
@@ -49,12 +50,10 @@ mod video;
 pub use audio::{OpusDecoder, OpusEncoder, SAMPLE_RATE, SAMPLES_PER_FRAME};
 pub use devices::{AudioDevice, CameraDevice, DeviceList};
 pub use error::MediaError;
+pub use events::{JitterCounters, MediaEvent, SlotCounters};
 pub use frame::{AudioFrame, VideoFrame};
 pub use jitter::{JitterBuffer, JitterStats, Playout as JitterOutput};
 pub use mixer::mix;
 pub use send::{encode_pattern_clip, encode_tone_clip};
-pub use session::{
-    AudioOutput, AudioSource, JitterCounters, MediaConfig, MediaEvent, MediaSession, SlotCounters,
-    VideoSource,
-};
+pub use session::{AudioOutput, AudioSource, MediaConfig, MediaSession, VideoSource};
 pub use video::{Vp8Decoder, Vp8Encoder};

@@ -24,10 +24,10 @@ use webrtc::track::track_remote::TrackRemote;
 use super::assemble::Assembler;
 use super::audio::OpusDecoder;
 use super::devices::PlayoutQueue;
+use super::events::{EventSink, MediaEvent};
 use super::frame::AudioFrame;
 use super::jitter::{JitterBuffer, Playout};
 use super::mixer::mix;
-use super::session::{EventSink, MediaEvent};
 use super::video::Vp8Decoder;
 
 /// Keyframe requests for one slot at most this often.

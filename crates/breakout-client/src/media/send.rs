@@ -24,8 +24,8 @@ use webrtc::rtp_transceiver::rtp_sender::RTCRtpSender;
 use webrtc::track::track_local::track_local_static_sample::TrackLocalStaticSample;
 
 use super::audio::OpusEncoder;
+use super::events::{EventSink, MediaEvent};
 use super::frame::VideoFrame;
-use super::session::{EventSink, MediaEvent};
 use super::synthetic::{PATTERN_HEIGHT, PATTERN_WIDTH, PatternStamp, Tone, draw_pattern, rms};
 use super::video::Vp8Encoder;
 

@@ -12,12 +12,11 @@ use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
 
 use super::MediaError;
 use super::devices;
+use super::events::{EventSink, MediaEvent};
 use super::peer;
 use super::receive::{self, SlotState};
 use super::send::{self, AudioInput, Switches, VideoInput};
-use super::session::{
-    AudioOutput, AudioSource, EventSink, MediaConfig, MediaEvent, MediaSession, VideoSource,
-};
+use super::session::{AudioOutput, AudioSource, MediaConfig, MediaSession, VideoSource};
 use super::synthetic::Tone;
 use crate::Connection;
 

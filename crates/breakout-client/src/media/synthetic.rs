@@ -70,7 +70,7 @@ impl Tone {
     /// Whether the next frame starts a burst (for latency measurements).
     pub fn next_is_onset(&self) -> bool {
         self.bursts
-            .is_some_and(|(_, period)| self.frames % period == 0)
+            .is_some_and(|(_, period)| self.frames.is_multiple_of(period))
     }
 
     pub fn frequency(&self) -> f32 {
