@@ -19,4 +19,4 @@ eval "$(scripts/pulse.sh)"
 export BREAKOUT_REQUIRE_AUDIO=1 BREAKOUT_REQUIRE_INTEROP=1
 
 cargo test -p breakout-client --lib media
-cargo test -p breakout-client --test media_rooms --test media_devices --test media_interop
+cargo test -p breakout-client --test media_rooms --test media_devices --test media_bot --test media_interop
