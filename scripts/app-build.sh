@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Builds everything the desktop app needs, installing what is missing first:
+# system packages (setup.sh desktop), the web UI (ui/dist), the app and
+# breakout-bot. Usage: app-build.sh [--release]  (the app only; bots stay debug)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh desktop
+scripts/app-ui.sh
+profile=()
+[ "${1:-}" = "--release" ] && profile=(--release)
+cargo build "${profile[@]}" -p breakout-app
+cargo build -p breakout-client --bin breakout-bot

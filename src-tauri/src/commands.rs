@@ -1,0 +1,139 @@
+//! The Tauri commands of ui/src/lib/ipc.ts, one small function each:
+//! decode the arguments, call the shell or the meeting link, map the answer.
+//! Argument names are snake_case on both sides (`rename_all`).
+
+use std::sync::Arc;
+
+use breakout_client::protocol::ws::{Reply, Request};
+use breakout_client::protocol::{ChatMessage, Command, MeetingView, RoomId};
+use tauri::{AppHandle, Manager, Runtime, State};
+
+use crate::ipc::{DeviceKind, Devices, Joined};
+use crate::shell::Shell;
+use crate::{IpcError, devices, events, windows};
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn host_meeting<R: Runtime>(
+    app: AppHandle<R>,
+    shell: State<'_, Shell>,
+    title: String,
+    name: String,
+) -> Result<Joined, IpcError> {
+    let data_dir = app
+        .path()
+        .app_data_dir()
+        .map_err(|e| {
+            IpcError::new(
+                "no_data_dir",
+                format!("No place to keep meeting data: {e}."),
+            )
+        })?
+        .join("server");
+    shell
+        .host(data_dir, &title, &name, Arc::new(events::AppSink::new(app)))
+        .await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn join_meeting<R: Runtime>(
+    app: AppHandle<R>,
+    shell: State<'_, Shell>,
+    server_url: String,
+    invite_code: String,
+    name: String,
+) -> Result<Joined, IpcError> {
+    shell
+        .join(
+            &server_url,
+            &invite_code,
+            &name,
+            Arc::new(events::AppSink::new(app)),
+        )
+        .await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn send_command(shell: State<'_, Shell>, command: Command) -> Result<(), IpcError> {
+    let active = shell.active().await?;
+    active.link.request(Request::Command { command }).await?;
+    Ok(())
+}
+
+/// The server's view when it answers; the session's (possibly a little
+/// stale) while the socket is down, so a window opened then still shows
+/// the meeting.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn get_state(shell: State<'_, Shell>) -> Result<MeetingView, IpcError> {
+    let active = shell.active().await?;
+    let error = match active.link.request(Request::GetState).await {
+        Ok(Reply::State { view }) => return Ok(*view),
+        Ok(_) => IpcError::unexpected_reply("get_state"),
+        Err(error) => error,
+    };
+    active.link.view().await.ok_or(error)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn get_chat(
+    shell: State<'_, Shell>,
+    room: Option<RoomId>,
+) -> Result<Vec<ChatMessage>, IpcError> {
+    let active = shell.active().await?;
+    match active.link.request(Request::GetChat { room }).await? {
+        Reply::Chat { messages } => Ok(messages),
+        _ => Err(IpcError::unexpected_reply("get_chat")),
+    }
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn export_assignments(shell: State<'_, Shell>) -> Result<String, IpcError> {
+    let active = shell.active().await?;
+    match active.link.request(Request::ExportAssignments).await? {
+        Reply::Csv { csv } => Ok(csv),
+        _ => Err(IpcError::unexpected_reply("export_assignments")),
+    }
+}
+
+/// Async on purpose: a window made from a synchronous command can deadlock
+/// the event loop on some platforms.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn open_dashboard<R: Runtime>(app: AppHandle<R>) -> Result<(), IpcError> {
+    windows::open_dashboard(&app)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn leave_meeting(shell: State<'_, Shell>) -> Result<(), IpcError> {
+    shell.leave().await;
+    Ok(())
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn list_devices() -> Result<Devices, IpcError> {
+    list().await
+}
+
+/// Kept for the media engine, which is not there yet: nothing captures
+/// until it lands, and the UI already shows the choice.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn select_device(
+    shell: State<'_, Shell>,
+    kind: DeviceKind,
+    id: String,
+) -> Result<(), IpcError> {
+    if !devices::exists(&list().await?, kind, &id) {
+        return Err(IpcError::new(
+            "unknown_device",
+            "That device is not connected any more.",
+        ));
+    }
+    tracing::info!(?kind, %id, "device chosen");
+    shell.choose_device(kind, id);
+    Ok(())
+}
+
+/// Device enumeration blocks (ALSA probes every card).
+async fn list() -> Result<Devices, IpcError> {
+    tauri::async_runtime::spawn_blocking(devices::list)
+        .await
+        .map_err(|e| IpcError::new("devices_failed", format!("Listing devices failed: {e}.")))
+}

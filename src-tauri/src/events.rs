@@ -1,0 +1,33 @@
+//! The meeting actor's [`Sink`] in the app: Tauri events to every window,
+//! so the meeting window and the dashboard hear the same messages.
+
+use breakout_client::protocol::ws::ServerMessage;
+use tauri::{AppHandle, Emitter, Runtime};
+use tracing::warn;
+
+use crate::ipc::{CONNECTION_EVENT, ConnectionEvent, SERVER_MESSAGE_EVENT};
+use crate::meeting::Sink;
+
+pub struct AppSink<R: Runtime> {
+    app: AppHandle<R>,
+}
+
+impl<R: Runtime> AppSink<R> {
+    pub fn new(app: AppHandle<R>) -> Self {
+        AppSink { app }
+    }
+}
+
+impl<R: Runtime> Sink for AppSink<R> {
+    fn server_message(&self, message: &ServerMessage) {
+        if let Err(error) = self.app.emit(SERVER_MESSAGE_EVENT, message) {
+            warn!(%error, "could not emit a server message");
+        }
+    }
+
+    fn connection(&self, event: &ConnectionEvent) {
+        if let Err(error) = self.app.emit(CONNECTION_EVENT, event) {
+            warn!(%error, "could not emit the connection state");
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! Hosting on this computer: the room server runs in-process, listening on
+//! all interfaces so others on the LAN can join, with its data (SQLite,
+//! admin key) in the app's data directory.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
+use std::path::PathBuf;
+
+use breakout_client::AdminApi;
+use breakout_server::{Server, ServerConfig, ServerError};
+use tracing::{info, warn};
+
+use crate::link::DEFAULT_PORT;
+
+/// Overrides where the embedded server listens, e.g. `127.0.0.1:0` for a
+/// machine that must not be reachable, or `0.0.0.0:0` in tests.
+pub const LISTEN_ENV: &str = "BREAKOUT_APP_LISTEN";
+
+/// The embedded server and an admin client for it.
+pub struct Hosted {
+    server: Server,
+    pub admin: AdminApi,
+    pub admin_key: String,
+    /// Loopback address: how this app reaches its own server.
+    pub local_url: String,
+    /// LAN address: what the invite tells others.
+    pub public_url: String,
+}
+
+impl Hosted {
+    /// Starts the server on port 7800 if it is free, else on any free port.
+    pub async fn start(data_dir: PathBuf) -> Result<Hosted, crate::IpcError> {
+        let server = match std::env::var(LISTEN_ENV) {
+            Ok(listen) => {
+                let listen = listen.parse().map_err(|_| {
+                    crate::IpcError::new(
+                        "bad_config",
+                        format!("{LISTEN_ENV}={listen:?} is not host:port"),
+                    )
+                })?;
+                start_on(listen, &data_dir).await?
+            }
+            Err(_) => {
+                let preferred = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), DEFAULT_PORT);
+                match start_on(preferred, &data_dir).await {
+                    Err(ServerError::Bind { .. }) => {
+                        info!("port {DEFAULT_PORT} is taken; using a free port");
+                        start_on(SocketAddr::new(preferred.ip(), 0), &data_dir).await?
+                    }
+                    other => other?,
+                }
+            }
+        };
+        let port = server.local_addr().port();
+        let local_url = format!("http://127.0.0.1:{port}");
+        let public_url = format!(
+            "http://{}",
+            SocketAddr::new(lan_address(server.local_addr().ip()), port)
+        );
+        let admin_key = server.admin_key().to_string();
+        let admin = AdminApi::new(&local_url, &admin_key)?;
+        info!(%public_url, "hosting");
+        Ok(Hosted {
+            server,
+            admin,
+            admin_key,
+            local_url,
+            public_url,
+        })
+    }
+
+    /// Deletes `meeting` (a hosted meeting ends with its host) and stops the
+    /// server, which first closes every connection politely.
+    pub async fn stop(self, meeting: Option<&str>) {
+        if let Some(meeting) = meeting
+            && let Err(error) = self.admin.delete_meeting(meeting).await
+        {
+            warn!(%error, "could not delete the hosted meeting");
+        }
+        self.server.shutdown().await;
+    }
+}
+
+/// Starts the server on `listen`; port 0 means a free port, chosen first
+/// because the join links the server makes must carry the real port.
+async fn start_on(listen: SocketAddr, data_dir: &std::path::Path) -> Result<Server, ServerError> {
+    let mut listen = listen;
+    if listen.port() == 0 {
+        let probe = std::net::TcpListener::bind(listen)
+            .and_then(|l| l.local_addr())
+            .map_err(|source| ServerError::Bind {
+                addr: listen,
+                source,
+            })?;
+        listen.set_port(probe.port());
+    }
+    Server::start(ServerConfig {
+        listen,
+        data_dir: data_dir.to_path_buf(),
+        admin_key: None,
+        // Join links must name the LAN address, not 0.0.0.0.
+        public_url: Some(format!(
+            "http://{}",
+            SocketAddr::new(lan_address(listen.ip()), listen.port())
+        )),
+    })
+    .await
+}
+
+/// The address others reach `bound` at: itself if specific, else the
+/// interface of the default route (found by "connecting" a UDP socket to a
+/// documentation address: no packet leaves), else loopback.
+fn lan_address(bound: IpAddr) -> IpAddr {
+    if !bound.is_unspecified() {
+        return bound;
+    }
+    let probe = || -> std::io::Result<IpAddr> {
+        let socket = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0))?;
+        socket.connect((Ipv4Addr::new(192, 0, 2, 1), 9))?;
+        Ok(socket.local_addr()?.ip())
+    };
+    match probe() {
+        Ok(ip) if !ip.is_unspecified() => ip,
+        _ => IpAddr::V4(Ipv4Addr::LOCALHOST),
+    }
+}

@@ -1,0 +1,68 @@
+//! The shell's side of the IPC contract in ui/src/lib/ipc.ts: the answers of
+//! its commands and the payloads of its events. Wire types of the meeting
+//! itself (commands, views, server messages) are breakout-protocol's and
+//! cross unchanged.
+
+use serde::{Deserialize, Serialize};
+
+/// Event carrying every `ServerMessage`, as the server sent it.
+pub const SERVER_MESSAGE_EVENT: &str = "server-message";
+/// Event carrying [`ConnectionEvent`].
+pub const CONNECTION_EVENT: &str = "connection";
+
+/// The answer to `host_meeting` and `join_meeting`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Joined {
+    pub meeting: String,
+    pub participant: u64,
+    /// The address others join at (for a hosted meeting, this computer's
+    /// LAN address).
+    pub server_url: String,
+    /// Empty when the joiner was given no invite to pass on.
+    pub invite_code: String,
+    pub invite_link: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Device {
+    pub id: String,
+    pub label: String,
+    pub default: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Devices {
+    pub microphones: Vec<Device>,
+    pub cameras: Vec<Device>,
+    pub speakers: Vec<Device>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceKind {
+    Microphone,
+    Camera,
+    Speaker,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionState {
+    Connected,
+    Reconnecting,
+    Closed,
+}
+
+/// Payload of the `connection` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConnectionEvent {
+    pub state: ConnectionState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl ConnectionEvent {
+    pub fn new(state: ConnectionState, reason: Option<String>) -> Self {
+        ConnectionEvent { state, reason }
+    }
+}

@@ -1,0 +1,116 @@
+//! Breakout's desktop shell (Tauri 2). It only bridges: the web UI in ui/
+//! calls the typed commands of ui/src/lib/ipc.ts, which call
+//! breakout-client (and, when hosting, the embedded breakout-server); every
+//! server message comes back to every window as the `server-message` event
+//! and the socket's state as `connection`. No breakout rule lives here.
+//!
+//! - [`commands`]: the Tauri commands, one small function each.
+//! - [`shell`]: the managed state: host, join, leave one meeting at a time.
+//! - [`meeting`]: the actor that owns the socket and the `Session`, forwards
+//!   messages and reconnects.
+//! - [`host`]: the embedded server; [`rest`]: the invite REST calls;
+//!   [`link`]: parsing invite codes and `breakout://` links.
+//! - [`devices`], [`windows`], [`events`], [`ipc`] (the contract's types),
+//!   [`error`] (`{code, message}`), [`startup`] (command-line options).
+//!
+//! [`builder`] is generic over the runtime so tests can use Tauri's mock
+//! runtime; [`run`] is what `main` calls.
+
+pub mod commands;
+pub mod devices;
+pub mod error;
+pub mod events;
+pub mod host;
+pub mod ipc;
+pub mod link;
+pub mod meeting;
+pub mod rest;
+pub mod shell;
+pub mod startup;
+pub mod windows;
+
+pub use error::IpcError;
+
+use tauri::{Manager, RunEvent, Runtime};
+
+/// The app without its context: state, commands and window rules.
+pub fn builder<R: Runtime>() -> tauri::Builder<R> {
+    tauri::Builder::<R>::new()
+        .manage(shell::Shell::default())
+        .invoke_handler(tauri::generate_handler![
+            commands::host_meeting,
+            commands::join_meeting,
+            commands::send_command,
+            commands::get_state,
+            commands::get_chat,
+            commands::export_assignments,
+            commands::open_dashboard,
+            commands::leave_meeting,
+            commands::list_devices,
+            commands::select_device,
+        ])
+        .on_window_event(windows::on_window_event)
+}
+
+/// Runs the app until its last window closes. A hosted meeting is ended
+/// and its server stopped (journal flushed) before the process exits.
+pub fn run() {
+    init_tracing();
+    let startup = startup::parse(std::env::args().skip(1)).unwrap_or_else(|e| {
+        eprintln!("breakout-app: {e}");
+        std::process::exit(2);
+    });
+    let app = builder::<tauri::Wry>()
+        .setup(move |app| {
+            if let Some((title, name)) = &startup.host {
+                host_at_start(app.handle(), title, name)?;
+            }
+            if let Some((link, name)) = &startup.join {
+                join_at_start(app.handle(), link, name);
+            }
+            Ok(())
+        })
+        .build(tauri::generate_context!("../tauri.conf.json"))
+        .unwrap_or_else(|e| {
+            eprintln!("breakout-app: cannot start: {e}");
+            std::process::exit(1);
+        });
+    app.run(|app, event| {
+        if let RunEvent::Exit = event {
+            tauri::async_runtime::block_on(app.state::<shell::Shell>().leave());
+        }
+    });
+}
+
+/// `--host`: hosts before the window exists, then prints the invite.
+fn host_at_start<R: Runtime>(
+    app: &tauri::AppHandle<R>,
+    title: &str,
+    name: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let data_dir = app.path().app_data_dir()?.join("server");
+    let sink = std::sync::Arc::new(events::AppSink::new(app.clone()));
+    let shell = app.state::<shell::Shell>();
+    let joined = tauri::async_runtime::block_on(shell.host(data_dir, title, name, sink))?;
+    println!("{}", serde_json::to_string(&joined)?);
+    Ok(())
+}
+
+/// A `breakout://` link given at start: join before the window loads. A
+/// failure leaves the start screen up (the person can paste the link there).
+fn join_at_start<R: Runtime>(app: &tauri::AppHandle<R>, link: &str, name: &str) {
+    let sink = std::sync::Arc::new(events::AppSink::new(app.clone()));
+    let shell = app.state::<shell::Shell>();
+    if let Err(error) = tauri::async_runtime::block_on(shell.join("", link, name, sink)) {
+        tracing::warn!(%error, "could not join the meeting of the link given at start");
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,179 @@
+//! What people paste into the Join form: a server address and an invite
+//! code, or a `breakout://join?server=…&code=…` link (an invite, as the
+//! server makes them), or `breakout://join?server=…&token=…` (a personal
+//! link from add-participant). Pure parsing, so every form is unit-tested.
+
+use reqwest::Url;
+
+use crate::IpcError;
+
+/// The scheme the server's links use (and the app registers).
+pub const SCHEME: &str = "breakout";
+/// Port of a server address typed without one ("192.168.1.20").
+pub const DEFAULT_PORT: u16 = 7800;
+
+/// Who to join as, once the input is understood.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JoinTarget {
+    /// Redeem an invite code at `server` (`POST /v1/join`).
+    Invite { server: String, code: String },
+    /// Connect with a personal token.
+    Token { server: String, token: String },
+}
+
+/// `server_field` may be empty when the invite is a link that names its server.
+pub fn parse(server_field: &str, invite_field: &str) -> Result<JoinTarget, IpcError> {
+    let invite = invite_field.trim();
+    if invite.is_empty() {
+        return Err(IpcError::new(
+            "invalid_invite",
+            "Enter an invite code or link.",
+        ));
+    }
+    let is_link = invite
+        .get(..SCHEME.len() + 1)
+        .is_some_and(|head| head.eq_ignore_ascii_case(&format!("{SCHEME}:")));
+    if !is_link {
+        let server = server_address(server_field)?;
+        return Ok(JoinTarget::Invite {
+            server,
+            code: invite.to_string(),
+        });
+    }
+    let url = Url::parse(invite).map_err(|e| bad_link(&e.to_string()))?;
+    if url.host_str() != Some("join") {
+        return Err(bad_link("only breakout://join links can be opened"));
+    }
+    let param = |name: &str| {
+        url.query_pairs()
+            .find(|(k, v)| k == name && !v.trim().is_empty())
+            .map(|(_, v)| v.trim().to_string())
+    };
+    // The field wins over the link: the link may name a LAN address that is
+    // not the one this computer reaches the server by.
+    let server = match (server_field.trim(), param("server")) {
+        ("", Some(server)) => server_address(&server)?,
+        ("", None) => return Err(bad_link("the link names no server; enter its address")),
+        (field, _) => server_address(field)?,
+    };
+    match (param("code"), param("token")) {
+        (Some(code), _) => Ok(JoinTarget::Invite { server, code }),
+        (None, Some(token)) => Ok(JoinTarget::Token { server, token }),
+        (None, None) => Err(bad_link(
+            "the link carries neither an invite code nor a token",
+        )),
+    }
+}
+
+/// `http://host:port` from what people type: a bare host or `host:port`
+/// gets `http://`, a bare host also the default port. Whatever the client's
+/// URL rules refuse is refused here, with the reason.
+pub fn server_address(field: &str) -> Result<String, IpcError> {
+    let field = field.trim().trim_end_matches('/');
+    if field.is_empty() {
+        return Err(IpcError::new(
+            "invalid_server",
+            "Enter the server's address, e.g. 192.168.1.20:7800.",
+        ));
+    }
+    let with_scheme = if field.contains("://") {
+        field.to_string()
+    } else {
+        format!("http://{field}")
+    };
+    let mut url = breakout_client::server_url::http_base(&with_scheme)?;
+    if !field.contains("://") && url.port().is_none() {
+        let _ = url.set_port(Some(DEFAULT_PORT));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+fn bad_link(reason: &str) -> IpcError {
+    IpcError::new(
+        "invalid_link",
+        format!("This link cannot be used: {reason}."),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invite(server: &str, code: &str) -> JoinTarget {
+        JoinTarget::Invite {
+            server: server.into(),
+            code: code.into(),
+        }
+    }
+
+    #[test]
+    fn a_code_needs_the_server_field() {
+        assert_eq!(
+            parse("192.168.1.20:7800", " k7qm-xv3a-9dne ").unwrap(),
+            invite("http://192.168.1.20:7800", "k7qm-xv3a-9dne")
+        );
+        assert_eq!(parse("", "k7qm").unwrap_err().code, "invalid_server");
+        assert_eq!(parse("h:1", "  ").unwrap_err().code, "invalid_invite");
+    }
+
+    #[test]
+    fn addresses_are_completed_the_way_people_type_them() {
+        let cases = [
+            ("192.168.1.20", "http://192.168.1.20:7800"),
+            ("meet.local:9000", "http://meet.local:9000"),
+            ("https://meet.example", "https://meet.example"),
+            ("http://10.0.0.2:7800/", "http://10.0.0.2:7800"),
+            ("ws://10.0.0.2:7800/v1/ws", "http://10.0.0.2:7800"),
+        ];
+        for (typed, expected) in cases {
+            assert_eq!(server_address(typed).unwrap(), expected, "{typed}");
+        }
+        assert_eq!(
+            server_address("ftp://x").unwrap_err().code,
+            "invalid_server"
+        );
+    }
+
+    #[test]
+    fn invite_links_carry_server_and_code() {
+        let link = "breakout://join?server=http://192.168.1.20:7800&code=k7qm-xv3a-9dne";
+        assert_eq!(
+            parse("", link).unwrap(),
+            invite("http://192.168.1.20:7800", "k7qm-xv3a-9dne")
+        );
+        // Scheme case does not matter; the typed server overrides the link's.
+        let link = "BREAKOUT://join?server=http://10.0.0.9:7800&code=abcd";
+        assert_eq!(
+            parse("127.0.0.1:7801", link).unwrap(),
+            invite("http://127.0.0.1:7801", "abcd")
+        );
+    }
+
+    #[test]
+    fn personal_links_carry_a_token() {
+        let link = "breakout://join?server=http://h:7800&token=secret";
+        assert_eq!(
+            parse("", link).unwrap(),
+            JoinTarget::Token {
+                server: "http://h:7800".into(),
+                token: "secret".into()
+            }
+        );
+    }
+
+    #[test]
+    fn broken_links_say_why() {
+        for link in [
+            "breakout://join?code=abcd",
+            "breakout://join?server=http://h:1",
+            "breakout://leave?server=http://h:1&code=x",
+            "breakout:",
+        ] {
+            let error = parse("", link).unwrap_err();
+            assert!(
+                matches!(error.code.as_str(), "invalid_link"),
+                "{link}: {error}"
+            );
+        }
+    }
+}

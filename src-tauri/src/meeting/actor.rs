@@ -1,0 +1,174 @@
+//! The actor's loop: forward messages, serve the view, reconnect.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use breakout_client::protocol::ws::ServerMessage;
+use breakout_client::{ClientError, Connection, Session, SessionUpdate};
+use tokio::sync::{mpsc, watch};
+use tracing::{debug, info, warn};
+
+use super::{Op, Sink, connect_options};
+use crate::IpcError;
+use crate::ipc::{ConnectionEvent, ConnectionState};
+
+const BACKOFF_FIRST: Duration = Duration::from_millis(100);
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
+
+type Messages = mpsc::Receiver<ServerMessage>;
+type Link = (Arc<Connection>, Messages);
+type Attempt = Pin<Box<dyn Future<Output = Result<(Connection, Messages), ClientError>> + Send>>;
+
+pub(super) struct Actor {
+    server: String,
+    token: String,
+    sink: Arc<dyn Sink>,
+    session: Session,
+    /// Published for [`super::MeetingLink::request`]; `None` while down.
+    current: watch::Sender<Option<Arc<Connection>>>,
+}
+
+impl Actor {
+    pub(super) fn new(
+        server: String,
+        token: String,
+        sink: Arc<dyn Sink>,
+        current: watch::Sender<Option<Arc<Connection>>>,
+    ) -> Self {
+        Actor {
+            server,
+            token,
+            sink,
+            session: Session::new(),
+            current,
+        }
+    }
+
+    pub(super) async fn run(
+        mut self,
+        connection: Arc<Connection>,
+        messages: Messages,
+        mut ops: mpsc::Receiver<Op>,
+    ) {
+        let mut link: Option<Link> = Some((connection, messages));
+        let mut attempt: Option<Attempt> = None;
+        let mut backoff = BACKOFF_FIRST;
+        loop {
+            tokio::select! {
+                op = ops.recv() => match op {
+                    Some(Op::View(reply)) => {
+                        let _ = reply.send(self.session.view().cloned());
+                    }
+                    Some(Op::Close(done)) => {
+                        self.close(link).await;
+                        let _ = done.send(());
+                        return;
+                    }
+                    // Every handle is gone: nobody can use this meeting any more.
+                    None => {
+                        self.close(link).await;
+                        return;
+                    }
+                },
+                message = next_message(&mut link) => match message {
+                    Some(message) => self.deliver(message),
+                    None => {
+                        link = None;
+                        self.current.send_replace(None);
+                        self.session.disconnected();
+                        warn!("signaling socket lost; reconnecting");
+                        self.sink.connection(&ConnectionEvent::new(
+                            ConnectionState::Reconnecting,
+                            Some("The connection to the meeting server was lost.".into()),
+                        ));
+                        backoff = BACKOFF_FIRST;
+                        attempt = Some(self.reconnect_after(backoff));
+                    }
+                },
+                result = finish(&mut attempt) => {
+                    attempt = None;
+                    match result {
+                        Ok((connection, messages)) => {
+                            info!("signaling socket re-opened");
+                            let connection = Arc::new(connection);
+                            self.current.send_replace(Some(connection.clone()));
+                            link = Some((connection, messages));
+                            self.sink.connection(&ConnectionEvent::new(ConnectionState::Connected, None));
+                        }
+                        Err(error) if resumable(&error) => {
+                            debug!(%error, ?backoff, "reconnect failed; retrying");
+                            backoff = (backoff * 2).min(BACKOFF_MAX);
+                            attempt = Some(self.reconnect_after(backoff));
+                        }
+                        // The server refused the token (removed, meeting deleted):
+                        // retrying cannot help. Stay to answer `get_state` until closed.
+                        Err(error) => {
+                            warn!(%error, "the server refused to resume this participant");
+                            let reason = IpcError::from(error).message;
+                            self.sink.connection(&ConnectionEvent::new(ConnectionState::Closed, Some(reason)));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn deliver(&mut self, message: ServerMessage) {
+        for update in self.session.handle(message.clone()) {
+            match update {
+                SessionUpdate::Welcomed {
+                    participant,
+                    resumed,
+                } => {
+                    debug!(%participant, resumed, "welcomed");
+                }
+                SessionUpdate::RoomChanged { from, to } => debug!(?from, ?to, "moved"),
+                _ => {}
+            }
+        }
+        self.sink.server_message(&message);
+    }
+
+    fn reconnect_after(&self, delay: Duration) -> Attempt {
+        let (server, token) = (self.server.clone(), self.token.clone());
+        Box::pin(async move {
+            tokio::time::sleep(delay).await;
+            Connection::connect_with(&server, &token, connect_options()).await
+        })
+    }
+
+    async fn close(&mut self, link: Option<Link>) {
+        self.current.send_replace(None);
+        if let Some((connection, _messages)) = link {
+            // Requests still in flight hold clones; dropping ours starts the
+            // close, and the last clone's drop completes it.
+            match Arc::try_unwrap(connection) {
+                Ok(connection) => connection.close().await,
+                Err(shared) => drop(shared),
+            }
+        }
+    }
+}
+
+/// The next message, or never while there is no socket.
+async fn next_message(link: &mut Option<Link>) -> Option<ServerMessage> {
+    match link {
+        Some((_, messages)) => messages.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The reconnect attempt's outcome, or never while none is under way.
+async fn finish(attempt: &mut Option<Attempt>) -> Result<(Connection, Messages), ClientError> {
+    match attempt {
+        Some(attempt) => attempt.await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Refusals of the token end the retries; everything else is worth another try.
+fn resumable(error: &ClientError) -> bool {
+    error.is_transient()
+}

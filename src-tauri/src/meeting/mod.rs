@@ -1,0 +1,130 @@
+//! One meeting connection behind a small actor.
+//!
+//! The actor task owns the [`Session`](breakout_client::Session) and the
+//! socket's message stream: it forwards every server message to a [`Sink`]
+//! (the windows, in the app), keeps the session current for `get_state`
+//! while the socket is down, and re-opens the socket with the same token
+//! when it drops (the server then resumes us with a fresh welcome).
+//! Requests do not queue behind the actor: [`MeetingLink::request`] uses the
+//! current connection directly, so a slow reply never holds up events.
+//! No breakout rules here: the server decides, the UI shows.
+
+mod actor;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use breakout_client::protocol::ws::{Reply, Request, ServerMessage};
+use breakout_client::protocol::{MeetingView, ParticipantId};
+use breakout_client::{ClientError, ConnectOptions, Connection};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::IpcError;
+use crate::ipc::{ConnectionEvent, ConnectionState};
+
+/// Where the actor sends what it hears. The app emits Tauri events; tests
+/// collect into a channel.
+pub trait Sink: Send + Sync + 'static {
+    fn server_message(&self, message: &ServerMessage);
+    fn connection(&self, event: &ConnectionEvent);
+}
+
+/// A handle to the actor of one joined meeting. Dropping it ends the actor
+/// (and closes the socket); [`MeetingLink::close`] does so and waits.
+pub struct MeetingLink {
+    ops: mpsc::Sender<Op>,
+    current: watch::Receiver<Option<Arc<Connection>>>,
+    meeting: String,
+    participant: ParticipantId,
+}
+
+impl std::fmt::Debug for MeetingLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MeetingLink")
+            .field("meeting", &self.meeting)
+            .field("participant", &self.participant)
+            .field("connected", &self.is_connected())
+            .finish()
+    }
+}
+
+enum Op {
+    View(oneshot::Sender<Option<MeetingView>>),
+    Close(oneshot::Sender<()>),
+}
+
+impl MeetingLink {
+    /// Connects as the holder of `token` and starts the actor. The first
+    /// connection must succeed (a wrong address or token fails here, at
+    /// once); later drops are retried.
+    pub async fn connect(
+        server: &str,
+        token: &str,
+        sink: Arc<dyn Sink>,
+    ) -> Result<MeetingLink, ClientError> {
+        let (connection, messages) =
+            Connection::connect_with(server, token, connect_options()).await?;
+        let (meeting, participant) = (connection.meeting().to_string(), connection.participant());
+        let connection = Arc::new(connection);
+        let (current_tx, current) = watch::channel(Some(connection.clone()));
+        let (ops_tx, ops) = mpsc::channel(16);
+        sink.connection(&ConnectionEvent::new(ConnectionState::Connected, None));
+        let actor = actor::Actor::new(server.to_string(), token.to_string(), sink, current_tx);
+        tokio::spawn(actor.run(connection, messages, ops));
+        Ok(MeetingLink {
+            ops: ops_tx,
+            current,
+            meeting,
+            participant,
+        })
+    }
+
+    /// The meeting's id, from the first welcome.
+    pub fn meeting(&self) -> &str {
+        &self.meeting
+    }
+
+    /// Who the server welcomed us as.
+    pub fn participant(&self) -> ParticipantId {
+        self.participant
+    }
+
+    /// Sends `request` on the current connection and waits for its reply.
+    pub async fn request(&self, request: Request) -> Result<Reply, IpcError> {
+        let connection = self
+            .current
+            .borrow()
+            .clone()
+            .ok_or_else(IpcError::reconnecting)?;
+        Ok(connection.request(request).await?)
+    }
+
+    /// Whether the socket is open right now.
+    pub fn is_connected(&self) -> bool {
+        self.current.borrow().is_some()
+    }
+
+    /// The session's view: the last authoritative one with the events since.
+    pub async fn view(&self) -> Option<MeetingView> {
+        let (tx, rx) = oneshot::channel();
+        self.ops.send(Op::View(tx)).await.ok()?;
+        rx.await.ok().flatten()
+    }
+
+    /// Closes the socket politely and waits for the actor to finish.
+    pub async fn close(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.ops.send(Op::Close(tx)).await.is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
+
+/// Shorter than the client's defaults: a person is waiting on the answer.
+fn connect_options() -> ConnectOptions {
+    ConnectOptions::default()
+        .connect_timeout(Duration::from_secs(5))
+        .request_timeout(Duration::from_secs(8))
+}

@@ -1,0 +1,224 @@
+//! The actor against a real embedded server on 127.0.0.1:0: messages are
+//! forwarded, requests answered, a restarted server resumed, a refused token
+//! reported as closed. No sleeps: every wait is for an event, with a limit.
+
+use std::time::Duration;
+
+use breakout_client::AdminApi;
+use breakout_client::protocol::Command;
+use breakout_client::protocol::rest::{AddParticipant, CreateMeeting};
+use breakout_server::{Server, ServerConfig};
+use tokio::sync::mpsc;
+
+use super::*;
+
+const KEY: &str = "test-admin-key";
+const PATIENCE: Duration = Duration::from_secs(15);
+
+#[derive(Debug)]
+enum Heard {
+    Message(ServerMessage),
+    Connection(ConnectionEvent),
+}
+
+struct ChannelSink(mpsc::UnboundedSender<Heard>);
+
+impl Sink for ChannelSink {
+    fn server_message(&self, message: &ServerMessage) {
+        let _ = self.0.send(Heard::Message(message.clone()));
+    }
+    fn connection(&self, event: &ConnectionEvent) {
+        let _ = self.0.send(Heard::Connection(event.clone()));
+    }
+}
+
+/// Waits for the first thing heard that `wanted` accepts, skipping others.
+async fn expect(
+    heard: &mut mpsc::UnboundedReceiver<Heard>,
+    what: &str,
+    wanted: impl Fn(&Heard) -> bool,
+) {
+    let found = tokio::time::timeout(PATIENCE, async {
+        while let Some(h) = heard.recv().await {
+            if wanted(&h) {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert!(matches!(found, Ok(true)), "never heard {what}");
+}
+
+fn connection_is(state: ConnectionState) -> impl Fn(&Heard) -> bool {
+    move |h| matches!(h, Heard::Connection(e) if e.state == state)
+}
+
+fn is_welcome(h: &Heard) -> bool {
+    matches!(h, Heard::Message(ServerMessage::Welcome { .. }))
+}
+
+async fn start_server(dir: &std::path::Path, listen: &str) -> Server {
+    Server::start(ServerConfig {
+        listen: listen.parse().unwrap(),
+        data_dir: dir.to_path_buf(),
+        admin_key: Some(KEY.into()),
+        public_url: None,
+    })
+    .await
+    .expect("server starts")
+}
+
+/// A meeting with one host; returns (server url, meeting id, host token).
+async fn meeting_with_host(server: &Server) -> (String, String, String) {
+    let url = format!("http://{}", server.local_addr());
+    let admin = AdminApi::new(&url, KEY).unwrap();
+    let meeting = admin
+        .create_meeting(&CreateMeeting {
+            title: "Actor test".into(),
+            config: None,
+        })
+        .await
+        .unwrap();
+    let host = admin
+        .add_participant(
+            &meeting.id,
+            &AddParticipant {
+                name: "Host".into(),
+                email: None,
+                preset: "host".into(),
+            },
+        )
+        .await
+        .unwrap();
+    (url, meeting.id, host.token)
+}
+
+fn sink() -> (Arc<dyn Sink>, mpsc::UnboundedReceiver<Heard>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    (Arc::new(ChannelSink(tx)), rx)
+}
+
+#[tokio::test]
+async fn forwards_every_message_and_answers_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), "127.0.0.1:0").await;
+    let (url, meeting, token) = meeting_with_host(&server).await;
+    let (sink, mut heard) = sink();
+
+    let link = MeetingLink::connect(&url, &token, sink).await.unwrap();
+    assert_eq!(link.meeting(), meeting);
+    expect(
+        &mut heard,
+        "connected",
+        connection_is(ConnectionState::Connected),
+    )
+    .await;
+    expect(&mut heard, "the welcome", is_welcome).await;
+
+    let command = Command::CreateRooms {
+        count: 2,
+        names: vec![],
+    };
+    link.request(Request::Command { command }).await.unwrap();
+    // The server follows the change with a new authoritative view; the
+    // actor applies each message to the session before forwarding it.
+    expect(
+        &mut heard,
+        "a view with the new rooms",
+        |h| matches!(h, Heard::Message(ServerMessage::State { view }) if view.rooms.len() == 3),
+    )
+    .await;
+    let view = link.view().await.expect("the session keeps a view");
+    assert!(
+        view.rooms.len() >= 3,
+        "main and two rooms: {:?}",
+        view.rooms
+    );
+
+    let refused = link
+        .request(Request::Command {
+            command: Command::DeleteRoom {
+                room: breakout_client::protocol::RoomId(999),
+            },
+        })
+        .await
+        .unwrap_err();
+    assert!(!refused.code.is_empty() && !refused.message.is_empty());
+
+    link.close().await;
+    assert!(!link.is_connected());
+    assert_eq!(
+        link.request(Request::GetState).await.unwrap_err().code,
+        "reconnecting"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_restarted_server_resumes_the_same_participant() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), "127.0.0.1:0").await;
+    let addr = server.local_addr();
+    let (url, _, token) = meeting_with_host(&server).await;
+    let (sink, mut heard) = sink();
+    let link = MeetingLink::connect(&url, &token, sink).await.unwrap();
+    expect(&mut heard, "the welcome", is_welcome).await;
+
+    server.shutdown().await;
+    expect(
+        &mut heard,
+        "reconnecting",
+        connection_is(ConnectionState::Reconnecting),
+    )
+    .await;
+    // While down, the session's view still answers.
+    assert!(link.view().await.is_some());
+
+    let server = start_server(dir.path(), &addr.to_string()).await;
+    expect(
+        &mut heard,
+        "connected again",
+        connection_is(ConnectionState::Connected),
+    )
+    .await;
+    expect(&mut heard, "a fresh welcome", is_welcome).await;
+    assert!(matches!(
+        link.request(Request::GetState).await,
+        Ok(Reply::State { .. })
+    ));
+    link.close().await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_refused_token_is_reported_as_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), "127.0.0.1:0").await;
+    let (url, meeting, token) = meeting_with_host(&server).await;
+    let (sink, mut heard) = sink();
+    let link = MeetingLink::connect(&url, &token, sink).await.unwrap();
+    expect(&mut heard, "the welcome", is_welcome).await;
+
+    AdminApi::new(&url, KEY)
+        .unwrap()
+        .delete_meeting(&meeting)
+        .await
+        .unwrap();
+    expect(&mut heard, "closed", connection_is(ConnectionState::Closed)).await;
+    link.close().await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_wrong_token_fails_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), "127.0.0.1:0").await;
+    let url = format!("http://{}", server.local_addr());
+    let (sink, _heard) = sink();
+    let error = MeetingLink::connect(&url, "not-a-token", sink)
+        .await
+        .unwrap_err();
+    assert!(!error.is_transient(), "{error}");
+    server.shutdown().await;
+}

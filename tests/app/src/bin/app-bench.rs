@@ -1,0 +1,122 @@
+//! `app-bench`: the desktop app's figures as `name=value` lines. Run by
+//! scripts/bench-app.sh, which builds a release app and provides an X
+//! display (Xvfb), tauri-driver and breakout-bot. What each figure measures:
+//!
+//! - `app_start_ms`: from asking tauri-driver for a session (which makes
+//!   WebKitWebDriver spawn the app process) until the start screen is
+//!   painted: its heading exists and two animation frames have run since.
+//!   Median of 3 cold launches; it includes WebKitWebDriver's own session
+//!   set-up, so it slightly overstates what a user waits.
+//! - `app_rss_9_mb`: resident memory of the app process and every process
+//!   below it (WebKit's web and network processes) while the meeting
+//!   window shows a 9-person room (host + 8 breakout-bot participants).
+//!   A sum of RSS: pages shared between those processes count once each.
+//! - `app_render_9_cpu_pct`: CPU time of the same processes over 10 s,
+//!   as % of one core, while the meeting window shows those 9 tiles idle.
+//!   Until the media engine lands the tiles show placeholders (avatar,
+//!   name, mic state), not video: this is the UI's idle cost, not decoding.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use breakout_app_e2e::{App, Bot, Driver, paths, procs};
+use serde_json::Value;
+
+const LAUNCHES: usize = 3;
+const BOTS: usize = 8;
+const CPU_WINDOW: Duration = Duration::from_secs(10);
+/// Lets WebKit finish layout, image decoding and its first GC after the
+/// ninth tile appears, so RSS and CPU describe the steady state.
+const SETTLE: Duration = Duration::from_secs(3);
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let driver = Driver::start().await?;
+    let app_bin = paths::app()?;
+
+    let mut starts = Vec::new();
+    for _ in 0..LAUNCHES {
+        let started = Instant::now();
+        let app = driver.launch(&app_bin).await?;
+        painted(&app).await?;
+        starts.push(started.elapsed());
+        app.client.close().await?;
+    }
+    starts.sort();
+    println!("app_start_ms={}", starts[LAUNCHES / 2].as_millis());
+
+    let app = driver.launch(&app_bin).await?;
+    let result = nine_person_room(&driver, &app).await;
+    let _ = app.client.close().await;
+    result
+}
+
+async fn nine_person_room(driver: &Driver, app: &App) -> anyhow::Result<()> {
+    app.type_into("input[name=title]", "Bench").await?;
+    app.type_into("input[name=host-name]", "Host").await?;
+    app.click("Host meeting").await?;
+    let joined = app
+        .until(
+            "the invite",
+            "return localStorage.getItem('breakout.joined');",
+        )
+        .await?;
+    let joined: Value = serde_json::from_str(joined.as_str().context("joined is text")?)?;
+    let server = joined["server_url"].as_str().context("server_url")?;
+    let code = joined["invite_code"].as_str().context("invite_code")?;
+    let bot_bin = paths::bot()?;
+    let mut bots = Vec::new();
+    for i in 1..=BOTS {
+        bots.push(Bot::join(&bot_bin, server, code, &format!("Bot {i}")).await?);
+    }
+    let nine = format!(
+        "return document.querySelectorAll('ul.tiles li.tile').length === {};",
+        BOTS + 1
+    );
+    app.until("nine tiles", &nine).await?;
+    app.shot("bench-9-tiles").await?;
+    tokio::time::sleep(SETTLE).await;
+
+    let root = driver.pid().context("tauri-driver pid")?;
+    let app_pid = *procs::find(root, "breakout-app")
+        .first()
+        .context("no breakout-app process below tauri-driver")?;
+    let before = procs::tree(app_pid);
+    let rss_kib: u64 = before.iter().map(|p| p.rss_kib).sum();
+    for p in &before {
+        eprintln!(
+            "measured: {} (pid {}) rss {} MiB",
+            p.name,
+            p.pid,
+            p.rss_kib / 1024
+        );
+    }
+    println!("app_rss_9_mb={}", rss_kib / 1024);
+
+    let ticks = |tree: &[procs::Proc]| tree.iter().map(|p| p.cpu_ticks).sum::<u64>();
+    let start = Instant::now();
+    tokio::time::sleep(CPU_WINDOW).await;
+    let after = procs::tree(app_pid);
+    let elapsed = start.elapsed().as_secs_f64();
+    let used =
+        ticks(&after).saturating_sub(ticks(&before)) as f64 / procs::ticks_per_second() as f64;
+    println!("app_render_9_cpu_pct={:.1}", 100.0 * used / elapsed);
+    drop(bots);
+    Ok(())
+}
+
+/// Resolves once the start screen's heading exists and two frames ran.
+async fn painted(app: &App) -> anyhow::Result<()> {
+    let script = r#"
+        const done = arguments[arguments.length - 1];
+        const check = () => document.querySelector("main.start h1")
+            ? requestAnimationFrame(() => requestAnimationFrame(() => done(true)))
+            : setTimeout(check, 5);
+        check();
+    "#;
+    app.client
+        .execute_async(script, vec![])
+        .await
+        .context("waiting for the first paint")?;
+    Ok(())
+}

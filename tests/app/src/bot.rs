@@ -1,0 +1,103 @@
+//! A participant played by `breakout-bot join`: it redeems the invite code
+//! like a person would (`POST /v1/join`), then the bot process prints every
+//! server message as a JSON line and sends each line we write to its stdin.
+
+use std::path::Path;
+use std::process::Stdio;
+
+use anyhow::{Context, bail};
+use breakout_client::protocol::rest::{JoinWithInvite, ParticipantCreated};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStdin, Command};
+use tokio::sync::mpsc;
+
+use crate::PATIENCE;
+
+pub struct Bot {
+    pub name: String,
+    pub id: u64,
+    heard: mpsc::UnboundedReceiver<Value>,
+    stdin: ChildStdin,
+    _child: Child,
+}
+
+impl Bot {
+    /// Joins `server` with `code` as `name` and starts the bot process.
+    pub async fn join(bot: &Path, server: &str, code: &str, name: &str) -> anyhow::Result<Bot> {
+        let url = format!("{}/v1/join", server.trim_end_matches('/'));
+        let body = JoinWithInvite {
+            code: code.to_string(),
+            name: name.to_string(),
+            email: None,
+        };
+        let response = reqwest::Client::new().post(&url).json(&body).send().await?;
+        if !response.status().is_success() {
+            bail!("{url} refused {name}: {}", response.text().await?);
+        }
+        let created: ParticipantCreated = response.json().await?;
+        let mut child = Command::new(bot)
+            .args(["join", "--server", server])
+            .env("BREAKOUT_TOKEN", &created.token)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting breakout-bot")?;
+        let stdin = child.stdin.take().expect("piped");
+        let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
+        let (tx, heard) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Ok(value) = serde_json::from_str::<Value>(&line) {
+                    let _ = tx.send(value);
+                }
+            }
+        });
+        Ok(Bot {
+            name: name.to_string(),
+            id: created.participant.0,
+            heard,
+            stdin,
+            _child: child,
+        })
+    }
+
+    /// Waits for the first printed message `wanted` accepts; the ones
+    /// before it are passed over.
+    pub async fn wait_for(
+        &mut self,
+        what: &str,
+        wanted: impl Fn(&Value) -> bool,
+    ) -> anyhow::Result<Value> {
+        let found = tokio::time::timeout(PATIENCE, async {
+            while let Some(message) = self.heard.recv().await {
+                if wanted(&message) {
+                    return Some(message);
+                }
+            }
+            None
+        })
+        .await;
+        match found {
+            Ok(Some(message)) => Ok(message),
+            Ok(None) => bail!("{} exited before {what}", self.name),
+            Err(_) => bail!("{} never saw {what}", self.name),
+        }
+    }
+
+    /// Sends one line: a Command or Request as JSON.
+    pub async fn send(&mut self, json: &str) -> anyhow::Result<()> {
+        self.stdin.write_all(json.as_bytes()).await?;
+        self.stdin.write_all(b"\n").await?;
+        self.stdin.flush().await?;
+        Ok(())
+    }
+}
+
+/// `{"type":"event","event":{"type": kind, ...}}` → the event.
+pub fn event<'a>(message: &'a Value, kind: &str) -> Option<&'a Value> {
+    let event = message.get("event")?;
+    (message["type"] == "event" && event["type"] == kind).then_some(event)
+}

@@ -1,0 +1,138 @@
+//! The real app, end to end: it hosts a meeting, four `breakout-bot`
+//! participants join with the invite code it shows, the dashboard window
+//! creates two rooms, assigns and starts breakouts, a participant sees the
+//! countdown and then its room, and its call for help lights up the
+//! dashboard. Screenshots of each step go to target/e2e-shots/.
+//!
+//! Ignored by plain `cargo test`: it needs an X display, tauri-driver and
+//! the built binaries. `make app-test` provides them and runs it.
+
+use anyhow::Context;
+use breakout_app_e2e::bot::event;
+use breakout_app_e2e::driver::screen_shot;
+use breakout_app_e2e::{App, Bot, Driver, paths};
+use serde_json::Value;
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "drives the real app under X: run by `make app-test`"]
+async fn a_hosted_meeting_splits_into_rooms_and_help_reaches_the_dashboard() -> anyhow::Result<()> {
+    let driver = Driver::start().await?;
+    let app = driver.launch(&paths::app()?).await?;
+    let result = scenario(&app).await;
+    if result.is_err() {
+        let _ = screen_shot("failure-screen").await;
+    }
+    let _ = app.client.close().await;
+    result
+}
+
+async fn scenario(app: &App) -> anyhow::Result<()> {
+    // The start screen, then hosting.
+    app.type_into("input[name=title]", "Design review").await?;
+    app.type_into("input[name=host-name]", "Hana Host").await?;
+    app.shot("01-start").await?;
+    app.click("Host meeting").await?;
+    app.find("h1[data-testid=room-name]").await?;
+    let joined = app
+        .until(
+            "the invite",
+            "return localStorage.getItem('breakout.joined');",
+        )
+        .await?;
+    let joined: Value = serde_json::from_str(joined.as_str().context("joined is JSON text")?)?;
+    let server = joined["server_url"]
+        .as_str()
+        .context("server_url")?
+        .to_string();
+    let code = joined["invite_code"]
+        .as_str()
+        .context("invite_code")?
+        .to_string();
+    assert!(
+        !code.is_empty(),
+        "hosting must produce an invite code: {joined}"
+    );
+
+    // Four participants join with the code; the meeting window shows them.
+    let bot_bin = paths::bot()?;
+    let mut bots = Vec::new();
+    for name in ["Ada", "Ben", "Cleo", "Dev"] {
+        bots.push(Bot::join(&bot_bin, &server, &code, name).await?);
+    }
+    app.until("five tiles", &tiles_equal(5)).await?;
+    app.shot("02-meeting-five-people").await?;
+
+    // The dashboard window: two rooms, everyone assigned, start.
+    let meeting_window = app.client.window().await?;
+    app.click("Rooms dashboard").await?;
+    app.switch_to_other(&meeting_window).await?;
+    app.find("input[name=room-count]").await?;
+    app.type_into("input[name=room-count]", "2").await?;
+    app.click("Create rooms").await?;
+    app.until("main and two rooms", &count_is(".column[data-room]", 3))
+        .await?;
+    app.click("Auto-assign").await?;
+    app.until(
+        "four people planned into rooms",
+        &count_is(".column[data-room]:not(.main) button.person", 4),
+    )
+    .await?;
+    app.shot("03-dashboard-assigned").await?;
+    app.click("Start breakouts").await?;
+
+    // A participant's view: the countdown, then its room.
+    let ada = &mut bots[0];
+    let countdown = ada
+        .wait_for("the countdown before the move", |m| {
+            event(m, "changing_meeting").is_some()
+        })
+        .await?;
+    let room = countdown["event"]["room"]
+        .as_u64()
+        .context("countdown names a room")?;
+    assert!(countdown["event"]["at"].as_u64().is_some(), "{countdown}");
+    app.shot("04-dashboard-started").await?;
+    let ada_id = ada.id;
+    ada.wait_for("the move to its room", |m| {
+        event(m, "meeting_changed").is_some_and(|e| e["participant"] == ada_id && e["room"] == room)
+    })
+    .await?;
+    let in_room = format!(
+        ".column[data-room='{room}'] button.person[data-participant='{ada_id}']:not(.waiting)"
+    );
+    app.until(
+        "Ada in her room on the board",
+        &format!("return !!document.querySelector({in_room:?});"),
+    )
+    .await?;
+    app.shot("05-dashboard-running").await?;
+
+    // Ada asks for help; the dashboard highlights her room and her.
+    ada.send(r#"{"type":"request_help"}"#).await?;
+    ada.wait_for("the help request's acceptance", |m| {
+        event(m, "help_requested").is_some()
+    })
+    .await?;
+    let highlighted = format!(
+        "return !!document.querySelector('[data-help=\"{ada_id}\"]') \
+         && !!document.querySelector('.column.help[data-room=\"{room}\"]') \
+         && !!document.querySelector('button.person.helpme[data-participant=\"{ada_id}\"]');"
+    );
+    app.until("the help highlight", &highlighted).await?;
+    app.shot("06-dashboard-help").await?;
+    screen_shot("06-screen").await?;
+
+    // The host's own meeting window stays in the main room.
+    app.client.switch_to_window(meeting_window).await?;
+    app.until("the host still in main", &tiles_equal(1)).await?;
+    app.shot("07-meeting-window-after-start").await?;
+    Ok(())
+}
+
+fn tiles_equal(n: usize) -> String {
+    count_is("ul.tiles li.tile", n)
+}
+
+fn count_is(css: &str, n: usize) -> String {
+    format!("return document.querySelectorAll({css:?}).length === {n};")
+}
