@@ -112,8 +112,8 @@ pub async fn list_devices() -> Result<Devices, IpcError> {
     list().await
 }
 
-/// Kept for the media engine, which is not there yet: nothing captures
-/// until it lands, and the UI already shows the choice.
+/// Remembered for the meeting's media: the engine captures from the chosen
+/// devices once media runs in the app (not wired yet; the choice is kept).
 #[tauri::command(rename_all = "snake_case")]
 pub async fn select_device(
     shell: State<'_, Shell>,

@@ -1,25 +1,18 @@
 //! Which microphones, speakers and cameras this computer has, as the media
-//! stack will see them: audio through cpal (the library the media engine
-//! captures with), cameras through Video4Linux's sysfs entries (what nokhwa
-//! enumerates on Linux), read directly to avoid building a camera stack just
-//! to list names. Nothing is invented: no device, empty list. Blocking; call
-//! it off the async runtime.
+//! engine (breakout-client's `media`) sees them: cpal for audio, nokhwa for
+//! cameras. Nothing is invented: no device, empty list, and the engine's
+//! sentences saying why ("no camera found: …") ride along as `notes`.
+//! Blocking (ALSA probes every card); call it off the async runtime.
 
-use cpal::traits::{DeviceTrait, HostTrait};
-use tracing::warn;
+use breakout_client::media::{self, DeviceList};
 
 use crate::ipc::{Device, DeviceKind, Devices};
 
 pub fn list() -> Devices {
-    let (microphones, speakers) = audio();
-    Devices {
-        microphones,
-        cameras: cameras(),
-        speakers,
-    }
+    from_engine(media::devices::list())
 }
 
-/// Whether `id` is a device of `kind` on this computer now.
+/// Whether `id` is a device of `kind` in `devices`.
 pub fn exists(devices: &Devices, kind: DeviceKind, id: &str) -> bool {
     let list = match kind {
         DeviceKind::Microphone => &devices.microphones,
@@ -29,61 +22,34 @@ pub fn exists(devices: &Devices, kind: DeviceKind, id: &str) -> bool {
     list.iter().any(|d| d.id == id)
 }
 
-fn audio() -> (Vec<Device>, Vec<Device>) {
-    let host = cpal::default_host();
-    let id_of = |d: &cpal::Device| d.id().ok().map(|id| id.to_string());
-    let default_in = host.default_input_device().as_ref().and_then(id_of);
-    let default_out = host.default_output_device().as_ref().and_then(id_of);
-    let describe = |devices: Result<_, cpal::Error>, default: &Option<String>, what: &str| {
-        let devices: Box<dyn Iterator<Item = cpal::Device>> = match devices {
-            Ok(devices) => Box::new(devices),
-            Err(error) => {
-                warn!(%error, "cannot list audio {what}");
-                Box::new(std::iter::empty())
-            }
-        };
+/// The engine's list in the IPC contract's shape. Cameras are chosen by
+/// index there, so their id is the index; the first one is the default.
+fn from_engine(list: DeviceList) -> Devices {
+    let audio = |devices: Vec<media::AudioDevice>| {
         devices
-            .filter_map(|d| {
-                let id = id_of(&d)?;
-                let label = d
-                    .description()
-                    .map(|desc| desc.name().to_string())
-                    .unwrap_or_else(|_| d.to_string());
-                Some(Device {
-                    default: default.as_deref() == Some(id.as_str()),
-                    id,
-                    label,
-                })
+            .into_iter()
+            .map(|d| Device {
+                id: d.id,
+                label: d.name,
+                default: d.default,
             })
-            .collect::<Vec<_>>()
+            .collect()
     };
-    let inputs = describe(host.input_devices(), &default_in, "inputs");
-    let outputs = describe(host.output_devices(), &default_out, "outputs");
-    (inputs, outputs)
-}
-
-/// `/sys/class/video4linux/videoN/name` for every capture node.
-fn cameras() -> Vec<Device> {
-    let Ok(entries) = std::fs::read_dir("/sys/class/video4linux") else {
-        return Vec::new();
-    };
-    let mut cameras: Vec<Device> = entries
-        .flatten()
-        .filter_map(|entry| {
-            let node = entry.file_name().to_string_lossy().into_owned();
-            let name = std::fs::read_to_string(entry.path().join("name")).ok()?;
-            Some(Device {
-                id: format!("/dev/{node}"),
-                label: name.trim().to_string(),
-                default: false,
+    Devices {
+        microphones: audio(list.microphones),
+        speakers: audio(list.speakers),
+        cameras: list
+            .cameras
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| Device {
+                id: c.index.to_string(),
+                label: c.name,
+                default: i == 0,
             })
-        })
-        .collect();
-    cameras.sort_by(|a, b| a.id.cmp(&b.id));
-    if let Some(first) = cameras.first_mut() {
-        first.default = true;
+            .collect(),
+        notes: list.notes,
     }
-    cameras
 }
 
 #[cfg(test)]
@@ -91,19 +57,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn listing_never_fails_and_invents_nothing() {
+    fn the_engines_list_keeps_ids_defaults_and_reasons() {
+        let engine = DeviceList {
+            microphones: vec![media::AudioDevice {
+                id: "alsa:default".into(),
+                name: "Default".into(),
+                default: true,
+            }],
+            speakers: vec![],
+            cameras: vec![media::CameraDevice {
+                index: 2,
+                name: "USB camera".into(),
+            }],
+            notes: vec!["no speaker found: you will not hear others".into()],
+        };
+        let devices = from_engine(engine);
+        assert!(exists(&devices, DeviceKind::Microphone, "alsa:default"));
+        assert!(exists(&devices, DeviceKind::Camera, "2"));
+        assert!(!exists(&devices, DeviceKind::Speaker, "alsa:default"));
+        assert!(devices.cameras[0].default && devices.microphones[0].default);
+        assert_eq!(devices.notes.len(), 1);
+    }
+
+    #[test]
+    fn listing_the_real_machine_never_fails() {
         let devices = list();
-        for d in devices
-            .microphones
-            .iter()
-            .chain(&devices.speakers)
-            .chain(&devices.cameras)
-        {
-            assert!(!d.id.is_empty() && !d.label.is_empty(), "{d:?}");
+        for d in devices.microphones.iter().chain(&devices.speakers) {
+            assert!(!d.id.is_empty(), "{d:?}");
         }
-        for list in [&devices.microphones, &devices.speakers, &devices.cameras] {
-            assert!(list.iter().filter(|d| d.default).count() <= 1);
-        }
-        assert!(!exists(&devices, DeviceKind::Camera, "/dev/no-such-camera"));
     }
 }

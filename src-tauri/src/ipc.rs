@@ -35,6 +35,10 @@ pub struct Devices {
     pub microphones: Vec<Device>,
     pub cameras: Vec<Device>,
     pub speakers: Vec<Device>,
+    /// Why a list is empty or a backend unavailable, as sentences to show
+    /// ("no camera found: you can join with audio only"). Beyond ipc.ts's
+    /// `Devices` so far; the UI may show them.
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
