@@ -20,6 +20,8 @@ use tokio::process::{Child, Command};
 
 use crate::{PATIENCE, paths};
 
+/// How long launching the app and opening a session may take.
+const LAUNCH_LIMIT: Duration = Duration::from_secs(60);
 /// How often a condition is checked again while waiting for it.
 const POLL: Duration = Duration::from_millis(100);
 
@@ -61,12 +63,19 @@ impl Driver {
             .process_group(0)
             .kill_on_drop(true);
         let child = command.spawn().context("starting tauri-driver")?;
+        // tauri-driver listens at once but forwards to WebKitWebDriver,
+        // which it starts without waiting: a session asked for before the
+        // native driver listens fails. Wait for both.
+        for port in [port, native_port] {
+            let addr = format!("127.0.0.1:{port}");
+            until(
+                "tauri-driver and WebKitWebDriver to listen",
+                PATIENCE,
+                || async { Ok(tokio::net::TcpStream::connect(&addr).await.ok().map(drop)) },
+            )
+            .await?;
+        }
         let url = format!("http://127.0.0.1:{port}");
-        let addr = format!("127.0.0.1:{port}");
-        until("tauri-driver to listen", PATIENCE, || async {
-            Ok(tokio::net::TcpStream::connect(&addr).await.ok().map(drop))
-        })
-        .await?;
         Ok(Driver {
             child,
             url,
@@ -75,6 +84,8 @@ impl Driver {
     }
 
     /// Launches the app and opens a WebDriver session on its main window.
+    /// A cold first launch on a busy machine can be slow: one retry, and a
+    /// limit on each attempt so a stuck launch fails rather than hangs.
     pub async fn launch(&self, app: &Path) -> anyhow::Result<App> {
         let capabilities = json!({
             "browserName": "wry",
@@ -83,12 +94,19 @@ impl Driver {
         let Value::Object(capabilities) = capabilities else {
             unreachable!()
         };
-        let client = ClientBuilder::new(HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&self.url)
-            .await
-            .context("opening a WebDriver session on the app")?;
-        Ok(App { client })
+        let mut builder = ClientBuilder::new(HttpConnector::new());
+        builder.capabilities(capabilities);
+        let mut last_error = None;
+        for _attempt in 0..2 {
+            match tokio::time::timeout(LAUNCH_LIMIT, builder.connect(&self.url)).await {
+                Ok(Ok(client)) => return Ok(App { client }),
+                Ok(Err(error)) => last_error = Some(anyhow::Error::new(error)),
+                Err(_) => last_error = Some(anyhow::anyhow!("no session within {LAUNCH_LIMIT:?}")),
+            }
+        }
+        Err(last_error.expect("an attempt was made").context(
+            "opening a WebDriver session on the app (tauri-driver → WebKitWebDriver → app)",
+        ))
     }
 
     /// tauri-driver's pid: the app runs below it.

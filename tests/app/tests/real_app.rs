@@ -7,6 +7,8 @@
 //! Ignored by plain `cargo test`: it needs an X display, tauri-driver and
 //! the built binaries. `make app-test` provides them and runs it.
 
+use std::time::Duration;
+
 use anyhow::Context;
 use breakout_app_e2e::bot::event;
 use breakout_app_e2e::driver::screen_shot;
@@ -18,7 +20,14 @@ use serde_json::Value;
 async fn a_hosted_meeting_splits_into_rooms_and_help_reaches_the_dashboard() -> anyhow::Result<()> {
     let driver = Driver::start().await?;
     let app = driver.launch(&paths::app()?).await?;
-    let result = scenario(&app).await;
+    // Every step has its own limit; this one catches a WebDriver call that
+    // never answers, so the test fails instead of hanging.
+    let result = match tokio::time::timeout(Duration::from_secs(240), scenario(&app)).await {
+        Ok(result) => result,
+        Err(_) => Err(anyhow::anyhow!(
+            "the scenario did not finish within 4 minutes"
+        )),
+    };
     if result.is_err() {
         let _ = screen_shot("failure-screen").await;
     }
