@@ -13,14 +13,13 @@ run:
 
 ## Everything CI checks. app-setup comes first: lint and unit build the app,
 ## which needs the desktop system packages (WebKitGTK).
-test: app-setup setup lint unit schemathesis ui-test media-test
+test: app-setup setup lint unit schemathesis ui-test media-test app-test
 
 ## System packages for the desktop app and its real-window tests.
 app-setup:
 	@scripts/setup.sh desktop
 
 ## The real app under Xvfb, driven through WebDriver (screenshots in target/e2e-shots/).
-## Not yet part of `make test`: it joins once it passes reliably on a fresh machine.
 app-test:
 	scripts/app-test.sh
 
