@@ -168,6 +168,22 @@ impl App {
         Ok(())
     }
 
+    /// Clicks the button `label` of the open modal dialog (closed dialogs
+    /// have buttons with the same labels).
+    pub async fn click_in_dialog(&self, label: &str) -> anyhow::Result<()> {
+        let xpath = format!("//dialog[@open]//button[normalize-space()={label:?}]");
+        self.client
+            .wait()
+            .at_most(PATIENCE)
+            .every(POLL)
+            .for_element(Locator::XPath(&xpath))
+            .await
+            .with_context(|| format!("no button {label:?} in an open dialog"))?
+            .click()
+            .await?;
+        Ok(())
+    }
+
     pub async fn type_into(&self, css: &str, text: &str) -> anyhow::Result<()> {
         let field = self.find(css).await?;
         field.clear().await?;
@@ -175,13 +191,38 @@ impl App {
         Ok(())
     }
 
+    /// Hosts a meeting from the start screen and reads the invite the way
+    /// the host would, from the Invite dialog: (server address, code).
+    pub async fn host(&self, title: &str, name: &str) -> anyhow::Result<(String, String)> {
+        self.type_into("input[name=title]", title).await?;
+        self.type_into("input[name=host-name]", name).await?;
+        self.click("Host meeting").await?;
+        self.find("h1[data-testid=room-name]").await?;
+        self.click("Invite").await?;
+        let code = self
+            .find("code[data-testid=invite-code]")
+            .await?
+            .text()
+            .await?;
+        let server = self.find("dialog[open] dd code").await?.text().await?;
+        if code.is_empty() || !server.starts_with("http://") {
+            bail!("hosting showed no usable invite: code {code:?}, server {server:?}");
+        }
+        Ok((server, code))
+    }
+
     /// Number of elements matching `css` in the current window.
     pub fn count_script(css: &str) -> String {
         format!("return document.querySelectorAll({css:?}).length;")
     }
 
-    /// Saves the current window as `target/e2e-shots/<name>.png`.
+    /// Saves the current window as `target/e2e-shots/<name>.png`, after
+    /// two animation frames: WebKitWebDriver captures the last composited
+    /// frame, which otherwise can predate the step just taken.
     pub async fn shot(&self, name: &str) -> anyhow::Result<()> {
+        let painted = "const done = arguments[arguments.length - 1]; \
+                       requestAnimationFrame(() => requestAnimationFrame(() => done(true)));";
+        self.client.execute_async(painted, vec![]).await?;
         let png = self.client.screenshot().await?;
         std::fs::write(paths::shots()?.join(format!("{name}.png")), png)?;
         Ok(())

@@ -13,7 +13,6 @@ use anyhow::Context;
 use breakout_app_e2e::bot::event;
 use breakout_app_e2e::driver::screen_shot;
 use breakout_app_e2e::{App, Bot, Driver, paths};
-use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "drives the real app under X: run by `make app-test`"]
@@ -36,31 +35,13 @@ async fn a_hosted_meeting_splits_into_rooms_and_help_reaches_the_dashboard() -> 
 }
 
 async fn scenario(app: &App) -> anyhow::Result<()> {
-    // The start screen, then hosting.
-    app.type_into("input[name=title]", "Design review").await?;
-    app.type_into("input[name=host-name]", "Hana Host").await?;
+    // The start screen, then hosting; the invite is read from the Invite
+    // dialog, as the host would.
+    app.find("input[name=title]").await?;
     app.shot("01-start").await?;
-    app.click("Host meeting").await?;
-    app.find("h1[data-testid=room-name]").await?;
-    let joined = app
-        .until(
-            "the invite",
-            "return localStorage.getItem('breakout.joined');",
-        )
-        .await?;
-    let joined: Value = serde_json::from_str(joined.as_str().context("joined is JSON text")?)?;
-    let server = joined["server_url"]
-        .as_str()
-        .context("server_url")?
-        .to_string();
-    let code = joined["invite_code"]
-        .as_str()
-        .context("invite_code")?
-        .to_string();
-    assert!(
-        !code.is_empty(),
-        "hosting must produce an invite code: {joined}"
-    );
+    let (server, code) = app.host("Design review", "Hana Host").await?;
+    app.shot("02-invite").await?;
+    app.click_in_dialog("Close").await?;
 
     // Four participants join with the code; the meeting window shows them.
     let bot_bin = paths::bot()?;
@@ -69,7 +50,7 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
         bots.push(Bot::join(&bot_bin, &server, &code, name).await?);
     }
     app.until("five tiles", &tiles_equal(5)).await?;
-    app.shot("02-meeting-five-people").await?;
+    app.shot("03-meeting-five-people").await?;
 
     // The dashboard window: two rooms, everyone assigned, start.
     let meeting_window = app.client.window().await?;
@@ -86,7 +67,7 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
         &count_is(".column[data-room]:not(.main) button.person", 4),
     )
     .await?;
-    app.shot("03-dashboard-assigned").await?;
+    app.shot("04-dashboard-assigned").await?;
     app.click("Start breakouts").await?;
 
     // A participant's view: the countdown, then its room.
@@ -100,7 +81,7 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
         .as_u64()
         .context("countdown names a room")?;
     assert!(countdown["event"]["at"].as_u64().is_some(), "{countdown}");
-    app.shot("04-dashboard-started").await?;
+    app.shot("05-dashboard-started").await?;
     let ada_id = ada.id;
     ada.wait_for("the move to its room", |m| {
         event(m, "meeting_changed").is_some_and(|e| e["participant"] == ada_id && e["room"] == room)
@@ -114,7 +95,7 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
         &format!("return !!document.querySelector({in_room:?});"),
     )
     .await?;
-    app.shot("05-dashboard-running").await?;
+    app.shot("06-dashboard-running").await?;
 
     // Ada asks for help; the dashboard highlights her room and her.
     ada.send(r#"{"type":"request_help"}"#).await?;
@@ -128,13 +109,13 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
          && !!document.querySelector('button.person.helpme[data-participant=\"{ada_id}\"]');"
     );
     app.until("the help highlight", &highlighted).await?;
-    app.shot("06-dashboard-help").await?;
-    screen_shot("06-screen").await?;
+    app.shot("07-dashboard-help").await?;
+    screen_shot("07-screen").await?;
 
     // The host's own meeting window stays in the main room.
     app.client.switch_to_window(meeting_window).await?;
     app.until("the host still in main", &tiles_equal(1)).await?;
-    app.shot("07-meeting-window-after-start").await?;
+    app.shot("08-meeting-window-after-start").await?;
     Ok(())
 }
 

@@ -20,7 +20,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use breakout_app_e2e::{App, Bot, Driver, paths, procs};
-use serde_json::Value;
 
 const LAUNCHES: usize = 3;
 const BOTS: usize = 8;
@@ -52,22 +51,12 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn nine_person_room(driver: &Driver, app: &App) -> anyhow::Result<()> {
-    app.type_into("input[name=title]", "Bench").await?;
-    app.type_into("input[name=host-name]", "Host").await?;
-    app.click("Host meeting").await?;
-    let joined = app
-        .until(
-            "the invite",
-            "return localStorage.getItem('breakout.joined');",
-        )
-        .await?;
-    let joined: Value = serde_json::from_str(joined.as_str().context("joined is text")?)?;
-    let server = joined["server_url"].as_str().context("server_url")?;
-    let code = joined["invite_code"].as_str().context("invite_code")?;
+    let (server, code) = app.host("Bench", "Host").await?;
+    app.click_in_dialog("Close").await?;
     let bot_bin = paths::bot()?;
     let mut bots = Vec::new();
     for i in 1..=BOTS {
-        bots.push(Bot::join(&bot_bin, server, code, &format!("Bot {i}")).await?);
+        bots.push(Bot::join(&bot_bin, &server, &code, &format!("Bot {i}")).await?);
     }
     let nine = format!(
         "return document.querySelectorAll('ul.tiles li.tile').length === {};",
