@@ -74,7 +74,7 @@
 //!
 //! - NACK: the stack's NACK generator asks publishers for lost packets; its
 //!   responder answers subscribers' NACKs from the per-slot send buffer
-//!   (1024 packets, after rewriting, so numbers match). Subscribers' NACKs
+//!   (256 packets, after rewriting, so numbers match). Subscribers' NACKs
 //!   are not passed upstream: a retransmission the buffer cannot answer
 //!   would be too late for a live call anyway.
 //! - PLI/FIR from a subscriber go to the slot's current source (at most one

@@ -17,6 +17,8 @@ use webrtc::api::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8, MediaEngine};
 use webrtc::api::setting_engine::SettingEngine;
 use webrtc::api::{API, APIBuilder};
 use webrtc::ice::network_type::NetworkType;
+use webrtc::interceptor::nack::generator::Generator;
+use webrtc::interceptor::nack::responder::Responder;
 use webrtc::interceptor::registry::Registry;
 use webrtc::peer_connection::RTCPeerConnection;
 use webrtc::peer_connection::configuration::RTCConfiguration;
@@ -86,6 +88,23 @@ fn feedback(typ: &str, parameter: &str) -> RTCPFeedback {
     }
 }
 
+/// Packets kept per video slot to answer subscribers' NACKs: 2^8 = 256,
+/// about a second of 720p video. The stack's default (2^13 = 8,192 entries,
+/// ~0.9 MB of bookkeeping per slot before any payload) made nine video
+/// slots cost ~8 MB per participant, most of the server's memory.
+const NACK_BUFFER_LOG2: u8 = 8;
+
+/// The stack's `configure_nack` with a send buffer sized for live video.
+fn configure_nack(mut registry: Registry, media: &mut MediaEngine) -> Registry {
+    media.register_feedback(feedback("nack", ""), RTPCodecType::Video);
+    media.register_feedback(feedback("nack", "pli"), RTPCodecType::Video);
+    registry.add(Box::new(
+        Responder::builder().with_log2_size(NACK_BUFFER_LOG2),
+    ));
+    registry.add(Box::new(Generator::builder()));
+    registry
+}
+
 /// Opus and VP8 only (what every client, Chromium included, has), NACK with
 /// retransmission from the stack's buffer, sender/receiver reports, TWCC
 /// feedback to publishers, RFC 6464 audio levels, and the counters.
@@ -107,7 +126,7 @@ fn api(bind_ip: Option<IpAddr>, stats: Arc<PeerStats>) -> Result<API, MediaError
     let mut registry = Registry::new();
     // First, so the NACK generator and our PLIs write through it.
     registry.add(Box::new(FeedbackCounterBuilder(stats)));
-    let registry = webrtc::api::interceptor_registry::configure_nack(registry, &mut media);
+    let registry = configure_nack(registry, &mut media);
     let registry = webrtc::api::interceptor_registry::configure_rtcp_reports(registry);
     let registry =
         webrtc::api::interceptor_registry::configure_twcc_receiver_only(registry, &mut media)?;
