@@ -374,3 +374,49 @@ async fn a_visiting_host_receives_the_visited_room_only() {
     assert_eq!(host.offers_sent, 1);
     drop((a, b, server));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trickled_candidates_are_checked_and_never_hold_up_the_connection() {
+    let Meeting {
+        server,
+        host: _host,
+        mut a,
+        b,
+        c: _c,
+    } = meeting().await;
+    let candidate = |line: String| Request::MediaCandidate {
+        candidate: breakout_protocol::media::IceCandidate {
+            candidate: line,
+            sdp_mid: Some("0".into()),
+            sdp_mline_index: Some(0),
+            username_fragment: None,
+        },
+    };
+
+    let refused = a
+        .signal
+        .request(candidate("candidate:not a candidate".into()))
+        .await;
+    assert_eq!(refused.expect_err("refused").code, "bad_candidate");
+
+    // A burst of well-formed candidates nobody answers on (TEST-NET-1):
+    // each is acknowledged and the request behind them still gets its reply.
+    for port in 0..60u16 {
+        let line = format!(
+            "candidate:{port} 1 udp 2122260223 192.0.2.{} {} typ host",
+            port + 1,
+            40_000 + port
+        );
+        let reply = a.signal.request(candidate(line)).await;
+        assert!(matches!(reply, Ok(Reply::Ok)), "{reply:?}");
+    }
+    let Ok(Reply::MediaStats { stats }) = a.signal.request(Request::GetMediaStats).await else {
+        panic!("stats expected");
+    };
+    assert_eq!(stats.state, "connected");
+    // Media still flows on the connection that got them.
+    a.drain();
+    a.wait_for("Bo's audio", from(b.participant, RTPCodecType::Audio))
+        .await;
+    drop(server);
+}

@@ -142,6 +142,9 @@ pub enum MediaError {
     /// The offer could not be applied.
     #[error("the offer was refused: {0}")]
     BadOffer(String),
+    /// The candidate line could not be read.
+    #[error("the ICE candidate was refused: {0}")]
+    BadCandidate(String),
     /// No slot has this mid.
     #[error("no slot has this mid")]
     UnknownSlot,
@@ -162,6 +165,7 @@ impl From<MediaError> for ApiError {
             MediaError::AlreadyNegotiated => "already_negotiated",
             MediaError::NotNegotiated => "not_negotiated",
             MediaError::BadOffer(_) => "bad_offer",
+            MediaError::BadCandidate(_) => "bad_candidate",
             MediaError::UnknownSlot => "unknown_slot",
             MediaError::WebRtc(_) | MediaError::Internal(_) => "media_failed",
             MediaError::Gone => "meeting_gone",

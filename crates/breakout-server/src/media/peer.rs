@@ -11,11 +11,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use breakout_core::ParticipantId;
-use breakout_protocol::media::{MAX_AUDIO_SLOTS, MAX_VIDEO_SLOTS, MediaKind};
+use breakout_protocol::media::{IceCandidate, MAX_AUDIO_SLOTS, MAX_VIDEO_SLOTS, MediaKind};
 use tokio::sync::mpsc;
 use webrtc::api::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8, MediaEngine};
 use webrtc::api::setting_engine::SettingEngine;
 use webrtc::api::{API, APIBuilder};
+use webrtc::ice::candidate::candidate_base::unmarshal_candidate;
 use webrtc::ice::network_type::NetworkType;
 use webrtc::interceptor::nack::generator::Generator;
 use webrtc::interceptor::nack::responder::Responder;
@@ -279,10 +280,25 @@ pub async fn negotiate(
 }
 
 /// Applies a client's trickled candidate and answers the request.
+/// Reads a trickled candidate line the way the stack will, so a malformed
+/// one is refused with a reason (an empty line ends the candidates).
+pub fn check_candidate(candidate: &IceCandidate) -> Result<(), MediaError> {
+    let line = candidate.candidate.trim();
+    let line = line.strip_prefix("candidate:").unwrap_or(line);
+    if line.is_empty() {
+        return Ok(());
+    }
+    unmarshal_candidate(line)
+        .map(|_| ())
+        .map_err(|error| MediaError::BadCandidate(error.to_string()))
+}
+
+/// Adds a checked candidate to the connection; a failure now can only be
+/// the connection closing, which its state change already reports.
 pub async fn add_candidate(
+    participant: ParticipantId,
     pc: Arc<RTCPeerConnection>,
-    candidate: breakout_protocol::media::IceCandidate,
-    reply: tokio::sync::oneshot::Sender<Result<breakout_protocol::ws::Reply, MediaError>>,
+    candidate: IceCandidate,
 ) {
     let init = webrtc::ice_transport::ice_candidate::RTCIceCandidateInit {
         candidate: candidate.candidate,
@@ -290,12 +306,9 @@ pub async fn add_candidate(
         sdp_mline_index: candidate.sdp_mline_index,
         username_fragment: candidate.username_fragment,
     };
-    let result = pc.add_ice_candidate(init).await;
-    let _ = reply.send(
-        result
-            .map(|()| breakout_protocol::ws::Reply::Ok)
-            .map_err(MediaError::from),
-    );
+    if let Err(error) = pc.add_ice_candidate(init).await {
+        tracing::debug!(%participant, %error, "could not add an ICE candidate");
+    }
 }
 
 /// How many audio and video m-lines of an offer are `recvonly`.

@@ -118,11 +118,13 @@ impl Router {
         let result = match request {
             MediaRequest::Offer { sdp } => return self.offer(who, connection, sdp, reply),
             MediaRequest::Candidate { candidate } => match self.peers.get(&who) {
-                Some(peer) => {
-                    // Quick but async: never hold up the router.
-                    tokio::spawn(peer::add_candidate(peer.pc.clone(), candidate, reply));
-                    return;
-                }
+                // Checked now, added in the background: the reply never
+                // waits on the ICE agent, so a burst of trickled candidates
+                // cannot hold up the requests behind it on the connection.
+                Some(peer) => peer::check_candidate(&candidate).map(|()| {
+                    tokio::spawn(peer::add_candidate(who, peer.pc.clone(), candidate));
+                    Reply::Ok
+                }),
                 None => Err(MediaError::NotNegotiated),
             },
             MediaRequest::Keyframe { mid } => self.keyframe(who, &mid),
