@@ -13,6 +13,8 @@ const COMMANDS: &[&str] = &[
     "host_meeting",
     "join_meeting",
     "send_command",
+    "set_media",
+    "get_media",
     "get_state",
     "get_chat",
     "export_assignments",

@@ -8,7 +8,7 @@ use breakout_client::protocol::ws::{Reply, Request};
 use breakout_client::protocol::{ChatMessage, Command, MeetingView, RoomId};
 use tauri::{AppHandle, Manager, Runtime, State};
 
-use crate::ipc::{DeviceKind, Devices, Joined};
+use crate::ipc::{DeviceKind, Devices, Joined, MediaStatus};
 use crate::shell::Shell;
 use crate::{IpcError, devices, events, windows};
 
@@ -52,11 +52,46 @@ pub async fn join_meeting<R: Runtime>(
         .await
 }
 
+/// `set_media` goes through the media engine when it runs, so what is sent
+/// and what the meeting shows stay the same.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn send_command(shell: State<'_, Shell>, command: Command) -> Result<(), IpcError> {
     let active = shell.active().await?;
+    if let (Command::SetMedia { mic, camera }, Some(media)) = (&command, active.link.media()) {
+        return media.set(&active.link, *mic, *camera).await;
+    }
     active.link.request(Request::Command { command }).await?;
     Ok(())
+}
+
+/// Switches the mic and/or camera (`null`: leave as is): capture stops or
+/// resumes and the meeting is told, so the state survives room moves.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_media(
+    shell: State<'_, Shell>,
+    mic: Option<bool>,
+    camera: Option<bool>,
+) -> Result<(), IpcError> {
+    let active = shell.active().await?;
+    match active.link.media() {
+        Some(media) => media.set(&active.link, mic, camera).await,
+        None => {
+            let command = Command::SetMedia { mic, camera };
+            active.link.request(Request::Command { command }).await?;
+            Ok(())
+        }
+    }
+}
+
+/// The media engine's state now (also pushed as the `media` event); off
+/// outside a meeting.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn get_media(shell: State<'_, Shell>) -> Result<MediaStatus, IpcError> {
+    let status = match shell.active().await {
+        Ok(active) => active.link.media().map(|m| m.status()),
+        Err(_) => None,
+    };
+    Ok(status.unwrap_or_default())
 }
 
 /// The server's view when it answers; the session's (possibly a little
@@ -112,8 +147,8 @@ pub async fn list_devices() -> Result<Devices, IpcError> {
     list().await
 }
 
-/// Remembered for the meeting's media: the engine captures from the chosen
-/// devices once media runs in the app (not wired yet; the choice is kept).
+/// Used by the media engine from its next session on: the next meeting, or
+/// the current one after a reconnect.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn select_device(
     shell: State<'_, Shell>,
@@ -127,7 +162,7 @@ pub async fn select_device(
         ));
     }
     tracing::info!(?kind, %id, "device chosen");
-    shell.choose_device(kind, id);
+    shell.choose_device(kind, &id).await;
     Ok(())
 }
 

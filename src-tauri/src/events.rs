@@ -5,7 +5,10 @@ use breakout_client::protocol::ws::ServerMessage;
 use tauri::{AppHandle, Emitter, Runtime};
 use tracing::warn;
 
-use crate::ipc::{CONNECTION_EVENT, ConnectionEvent, SERVER_MESSAGE_EVENT};
+use crate::ipc::{
+    CONNECTION_EVENT, ConnectionEvent, MEDIA_EVENT, MediaStatus, SERVER_MESSAGE_EVENT,
+    SPEAKING_EVENT, SpeakingEvent,
+};
 use crate::meeting::Sink;
 
 pub struct AppSink<R: Runtime> {
@@ -29,5 +32,16 @@ impl<R: Runtime> Sink for AppSink<R> {
         if let Err(error) = self.app.emit(CONNECTION_EVENT, event) {
             warn!(%error, "could not emit the connection state");
         }
+    }
+
+    fn media(&self, status: &MediaStatus) {
+        if let Err(error) = self.app.emit(MEDIA_EVENT, status) {
+            warn!(%error, "could not emit the media status");
+        }
+    }
+
+    fn speaking(&self, event: &SpeakingEvent) {
+        // Many per second: a failure here is not worth a log line each.
+        let _ = self.app.emit(SPEAKING_EVENT, event);
     }
 }

@@ -70,3 +70,49 @@ impl ConnectionEvent {
         ConnectionEvent { state, reason }
     }
 }
+
+/// Event carrying [`MediaStatus`] whenever it changes.
+pub const MEDIA_EVENT: &str = "media";
+/// Event carrying [`SpeakingEvent`].
+pub const SPEAKING_EVENT: &str = "speaking";
+
+/// Payload of the `speaking` event: an audio level from 0 to 1, sent when
+/// it changes noticeably, including back to 0.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SpeakingEvent {
+    pub participant: u64,
+    pub level: f32,
+}
+
+/// Where this app's media stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaPhase {
+    /// Not in a meeting, or between connections.
+    #[default]
+    Off,
+    Starting,
+    On,
+    /// Media could not start; the meeting goes on without it (see `notes`).
+    Failed,
+}
+
+/// Payload of the `media` event and answer to `get_media`: the media
+/// engine's state, what it could not use and why, and which participant
+/// each video slot shows (what the tiles pull from the `breakout-media`
+/// scheme).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MediaStatus {
+    pub phase: MediaPhase,
+    /// Sentences to show as they are ("no camera found: …; continuing
+    /// with audio only").
+    pub notes: Vec<String>,
+    /// Whether a microphone (or synthetic tone) is being captured.
+    pub has_mic: bool,
+    /// Whether a camera (or synthetic pattern) is being captured.
+    pub has_camera: bool,
+    /// Synthetic sources, asked for with `BREAKOUT_SYNTHETIC_MEDIA=1`.
+    pub synthetic: bool,
+    /// Video slots by `mid`, as the latest slot map has them.
+    pub video: Vec<breakout_client::protocol::media::Slot>,
+}

@@ -8,6 +8,9 @@
 //! - [`shell`]: the managed state: host, join, leave one meeting at a time.
 //! - [`meeting`]: the actor that owns the socket and the `Session`, forwards
 //!   messages and reconnects.
+//! - [`media`]: the meeting's media session on that socket; decoded video
+//!   reaches the tiles through the `breakout-media` URI scheme (JPEG at tile
+//!   size, never invoke/JSON), audio levels as `speaking` events.
 //! - [`host`]: the embedded server; [`rest`]: the invite REST calls;
 //!   [`link`]: parsing invite codes and `breakout://` links.
 //! - [`devices`], [`windows`], [`events`], [`ipc`] (the contract's types),
@@ -23,6 +26,7 @@ pub mod events;
 pub mod host;
 pub mod ipc;
 pub mod link;
+pub mod media;
 pub mod meeting;
 pub mod rest;
 pub mod shell;
@@ -36,11 +40,14 @@ use tauri::{Manager, RunEvent, Runtime};
 /// The app without its context: state, commands and window rules.
 pub fn builder<R: Runtime>() -> tauri::Builder<R> {
     tauri::Builder::<R>::new()
-        .manage(shell::Shell::default())
+        .manage(shell::Shell::new(media::MediaOptions::from_env()))
+        .register_asynchronous_uri_scheme_protocol(media::protocol::SCHEME, media::protocol::handle)
         .invoke_handler(tauri::generate_handler![
             commands::host_meeting,
             commands::join_meeting,
             commands::send_command,
+            commands::set_media,
+            commands::get_media,
             commands::get_state,
             commands::get_chat,
             commands::export_assignments,

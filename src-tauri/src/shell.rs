@@ -1,7 +1,6 @@
 //! The managed state: at most one meeting at a time, and how one is hosted,
 //! joined and left. Commands call these; they hold no rules of their own.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -12,6 +11,7 @@ use tracing::info;
 use crate::host::Hosted;
 use crate::ipc::{DeviceKind, Joined};
 use crate::link::{self, JoinTarget};
+use crate::media::{AppMedia, FrameStore, MediaOptions};
 use crate::meeting::{MeetingLink, Sink};
 use crate::{IpcError, rest};
 
@@ -23,15 +23,42 @@ pub struct Active {
     hosted: Mutex<Option<Hosted>>,
 }
 
-#[derive(Default)]
 pub struct Shell {
     active: Mutex<Option<Arc<Active>>>,
     http: reqwest::Client,
-    /// Devices picked in the UI, kept for the media engine.
-    chosen: std::sync::Mutex<HashMap<DeviceKind, String>>,
+    /// Sources for the media engine: synthetic or devices, and the devices
+    /// picked in the UI.
+    media: std::sync::Mutex<MediaOptions>,
+    /// Decoded video for the `breakout-media` scheme, whichever meeting.
+    frames: Arc<FrameStore>,
+}
+
+impl Default for Shell {
+    fn default() -> Self {
+        Shell::new(MediaOptions::default())
+    }
 }
 
 impl Shell {
+    pub fn new(media: MediaOptions) -> Self {
+        Shell {
+            active: Mutex::default(),
+            http: reqwest::Client::default(),
+            media: std::sync::Mutex::new(media),
+            frames: Arc::default(),
+        }
+    }
+
+    pub fn frames(&self) -> Arc<FrameStore> {
+        self.frames.clone()
+    }
+
+    /// Media for a meeting about to be joined.
+    fn new_media(&self, sink: &Arc<dyn Sink>) -> Arc<AppMedia> {
+        let options = self.media.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        AppMedia::new(options, self.frames.clone(), sink.clone())
+    }
+
     /// The current meeting; commands clone it and release the lock at once,
     /// so a slow request never blocks another command.
     pub async fn active(&self) -> Result<Arc<Active>, IpcError> {
@@ -103,7 +130,8 @@ impl Shell {
             &meeting.id,
         )
         .await?;
-        let link = MeetingLink::connect(&hosted.local_url, &host.token, sink).await?;
+        let media = self.new_media(&sink);
+        let link = MeetingLink::connect(&hosted.local_url, &host.token, sink, Some(media)).await?;
         let joined = Joined {
             meeting: meeting.id,
             participant: host.participant.0,
@@ -135,7 +163,8 @@ impl Shell {
             }
             JoinTarget::Token { server, token } => (server, token, String::new(), String::new()),
         };
-        let link = MeetingLink::connect(&server, &token, sink).await?;
+        let media = self.new_media(&sink);
+        let link = MeetingLink::connect(&server, &token, sink, Some(media)).await?;
         let joined = Joined {
             meeting: link.meeting().to_string(),
             participant: link.participant().0,
@@ -156,19 +185,18 @@ impl Shell {
         leave(self.active.lock().await.take()).await;
     }
 
-    pub fn choose_device(&self, kind: DeviceKind, id: String) {
-        self.chosen
+    /// Uses `id` for `kind` from the next media session on (the next
+    /// meeting, or the current one's next connection).
+    pub async fn choose_device(&self, kind: DeviceKind, id: &str) {
+        self.media
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(kind, id);
-    }
-
-    pub fn chosen_device(&self, kind: DeviceKind) -> Option<String> {
-        self.chosen
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&kind)
-            .cloned()
+            .choose(kind, id);
+        if let Some(active) = self.active.lock().await.as_ref()
+            && let Some(media) = active.link.media()
+        {
+            media.choose(kind, id);
+        }
     }
 }
 

@@ -13,6 +13,7 @@ use tracing::{debug, info, warn};
 use super::{Op, Sink, connect_options};
 use crate::IpcError;
 use crate::ipc::{ConnectionEvent, ConnectionState};
+use crate::media::{AppMedia, MediaRun};
 
 const BACKOFF_FIRST: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
@@ -28,6 +29,9 @@ pub(super) struct Actor {
     session: Session,
     /// Published for [`super::MeetingLink::request`]; `None` while down.
     current: watch::Sender<Option<Arc<Connection>>>,
+    media: Option<Arc<AppMedia>>,
+    /// The media session of the current connection.
+    media_run: Option<MediaRun>,
 }
 
 impl Actor {
@@ -36,6 +40,7 @@ impl Actor {
         token: String,
         sink: Arc<dyn Sink>,
         current: watch::Sender<Option<Arc<Connection>>>,
+        media: Option<Arc<AppMedia>>,
     ) -> Self {
         Actor {
             server,
@@ -43,6 +48,26 @@ impl Actor {
             sink,
             session: Session::new(),
             current,
+            media,
+            media_run: None,
+        }
+    }
+
+    /// A media session for this connection (the server negotiates media
+    /// once per connection, so a new socket needs a new one).
+    fn start_media(&mut self, connection: &Arc<Connection>) {
+        if let Some(media) = &self.media {
+            self.media_run = Some(MediaRun::start(
+                media.clone(),
+                &self.server,
+                connection.clone(),
+            ));
+        }
+    }
+
+    async fn stop_media(&mut self) {
+        if let Some(run) = self.media_run.take() {
+            run.stop().await;
         }
     }
 
@@ -52,6 +77,7 @@ impl Actor {
         messages: Messages,
         mut ops: mpsc::Receiver<Op>,
     ) {
+        self.start_media(&connection);
         let mut link: Option<Link> = Some((connection, messages));
         let mut attempt: Option<Attempt> = None;
         let mut backoff = BACKOFF_FIRST;
@@ -77,6 +103,7 @@ impl Actor {
                     None => {
                         link = None;
                         self.current.send_replace(None);
+                        self.stop_media().await;
                         self.session.disconnected();
                         warn!("signaling socket lost; reconnecting");
                         self.sink.connection(&ConnectionEvent::new(
@@ -94,6 +121,7 @@ impl Actor {
                             info!("signaling socket re-opened");
                             let connection = Arc::new(connection);
                             self.current.send_replace(Some(connection.clone()));
+                            self.start_media(&connection);
                             link = Some((connection, messages));
                             self.sink.connection(&ConnectionEvent::new(ConnectionState::Connected, None));
                         }
@@ -116,6 +144,9 @@ impl Actor {
     }
 
     fn deliver(&mut self, message: ServerMessage) {
+        if let Some(run) = &self.media_run {
+            run.forward(&message);
+        }
         for update in self.session.handle(message.clone()) {
             match update {
                 SessionUpdate::Welcomed {
@@ -141,6 +172,7 @@ impl Actor {
 
     async fn close(&mut self, link: Option<Link>) {
         self.current.send_replace(None);
+        self.stop_media().await;
         if let Some((connection, _messages)) = link {
             // Requests still in flight hold clones; dropping ours starts the
             // close, and the last clone's drop completes it.

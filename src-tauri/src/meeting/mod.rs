@@ -22,13 +22,18 @@ use breakout_client::{ClientError, ConnectOptions, Connection};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::IpcError;
-use crate::ipc::{ConnectionEvent, ConnectionState};
+use crate::ipc::{ConnectionEvent, ConnectionState, MediaStatus, SpeakingEvent};
+use crate::media::AppMedia;
 
 /// Where the actor sends what it hears. The app emits Tauri events; tests
 /// collect into a channel.
 pub trait Sink: Send + Sync + 'static {
     fn server_message(&self, message: &ServerMessage);
     fn connection(&self, event: &ConnectionEvent);
+    /// The media engine's state changed (see [`crate::media`]).
+    fn media(&self, _status: &MediaStatus) {}
+    /// Someone's audio level changed.
+    fn speaking(&self, _event: &SpeakingEvent) {}
 }
 
 /// A handle to the actor of one joined meeting. Dropping it ends the actor
@@ -38,6 +43,7 @@ pub struct MeetingLink {
     current: watch::Receiver<Option<Arc<Connection>>>,
     meeting: String,
     participant: ParticipantId,
+    media: Option<Arc<AppMedia>>,
 }
 
 impl std::fmt::Debug for MeetingLink {
@@ -58,11 +64,13 @@ enum Op {
 impl MeetingLink {
     /// Connects as the holder of `token` and starts the actor. The first
     /// connection must succeed (a wrong address or token fails here, at
-    /// once); later drops are retried.
+    /// once); later drops are retried. With `media`, every connection
+    /// also carries a media session (see [`crate::media`]).
     pub async fn connect(
         server: &str,
         token: &str,
         sink: Arc<dyn Sink>,
+        media: Option<Arc<AppMedia>>,
     ) -> Result<MeetingLink, ClientError> {
         let (connection, messages) =
             Connection::connect_with(server, token, connect_options()).await?;
@@ -71,14 +79,26 @@ impl MeetingLink {
         let (current_tx, current) = watch::channel(Some(connection.clone()));
         let (ops_tx, ops) = mpsc::channel(16);
         sink.connection(&ConnectionEvent::new(ConnectionState::Connected, None));
-        let actor = actor::Actor::new(server.to_string(), token.to_string(), sink, current_tx);
+        let actor = actor::Actor::new(
+            server.to_string(),
+            token.to_string(),
+            sink,
+            current_tx,
+            media.clone(),
+        );
         tokio::spawn(actor.run(connection, messages, ops));
         Ok(MeetingLink {
             ops: ops_tx,
             current,
             meeting,
             participant,
+            media,
         })
+    }
+
+    /// The meeting's media, when this link carries it.
+    pub fn media(&self) -> Option<&Arc<AppMedia>> {
+        self.media.as_ref()
     }
 
     /// The meeting's id, from the first welcome.

@@ -106,7 +106,9 @@ async fn forwards_every_message_and_answers_requests() {
     let (url, meeting, token) = meeting_with_host(&server).await;
     let (sink, mut heard) = sink();
 
-    let link = MeetingLink::connect(&url, &token, sink).await.unwrap();
+    let link = MeetingLink::connect(&url, &token, sink, None)
+        .await
+        .unwrap();
     assert_eq!(link.meeting(), meeting);
     expect(
         &mut heard,
@@ -162,7 +164,9 @@ async fn a_restarted_server_resumes_the_same_participant() {
     let addr = server.local_addr();
     let (url, _, token) = meeting_with_host(&server).await;
     let (sink, mut heard) = sink();
-    let link = MeetingLink::connect(&url, &token, sink).await.unwrap();
+    let link = MeetingLink::connect(&url, &token, sink, None)
+        .await
+        .unwrap();
     expect(&mut heard, "the welcome", is_welcome).await;
 
     server.shutdown().await;
@@ -197,7 +201,9 @@ async fn a_refused_token_is_reported_as_closed() {
     let server = start_server(dir.path(), "127.0.0.1:0").await;
     let (url, meeting, token) = meeting_with_host(&server).await;
     let (sink, mut heard) = sink();
-    let link = MeetingLink::connect(&url, &token, sink).await.unwrap();
+    let link = MeetingLink::connect(&url, &token, sink, None)
+        .await
+        .unwrap();
     expect(&mut heard, "the welcome", is_welcome).await;
 
     AdminApi::new(&url, KEY)
@@ -216,7 +222,7 @@ async fn a_wrong_token_fails_at_once() {
     let server = start_server(dir.path(), "127.0.0.1:0").await;
     let url = format!("http://{}", server.local_addr());
     let (sink, _heard) = sink();
-    let error = MeetingLink::connect(&url, "not-a-token", sink)
+    let error = MeetingLink::connect(&url, "not-a-token", sink, None)
         .await
         .unwrap_err();
     assert!(!error.is_transient(), "{error}");

@@ -5,7 +5,7 @@
 
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import type { ChatMessage, Command, MeetingView, RoomId, ServerMessage } from "../generated";
+import type { ChatMessage, Command, MeetingView, RoomId, ServerMessage, Slot } from "../generated";
 
 /** How every failed command rejects. */
 export interface IpcError {
@@ -51,6 +51,33 @@ export interface SpeakingEvent {
   level: number;
 }
 
+/** Where the app's media engine stands. */
+export type MediaPhase = "off" | "starting" | "on" | "failed";
+
+/**
+ * Payload of the `media` event and answer to `get_media`. `video` says which
+ * participant each video slot shows; a tile pulls its slot's frames from the
+ * `breakout-media` scheme (see frames.ts), never through invoke.
+ */
+export interface MediaStatus {
+  phase: MediaPhase;
+  /** Sentences to show as they are (missing devices and what happens instead). */
+  notes: string[];
+  has_mic: boolean;
+  has_camera: boolean;
+  synthetic: boolean;
+  video: Slot[];
+}
+
+export const NO_MEDIA: MediaStatus = {
+  phase: "off",
+  notes: [],
+  has_mic: false,
+  has_camera: false,
+  synthetic: false,
+  video: [],
+};
+
 /** Turns whatever a rejected invoke gave us into `{code, message}`. */
 export function toIpcError(err: unknown): IpcError {
   if (err && typeof err === "object" && "message" in err) {
@@ -83,6 +110,15 @@ export function joinMeeting(server_url: string, invite_code: string, name: strin
 
 export function sendCommand(command: Command): Promise<void> {
   return call("send_command", { command });
+}
+
+/** Mic and/or camera on or off (`null`: unchanged), through the media engine. */
+export function setMedia(mic: boolean | null, camera: boolean | null): Promise<void> {
+  return call("set_media", { mic, camera });
+}
+
+export function getMedia(): Promise<MediaStatus> {
+  return call("get_media");
 }
 
 export function getState(): Promise<MeetingView> {
@@ -126,4 +162,8 @@ export function onConnection(handler: (event: ConnectionEvent) => void): Promise
 
 export function onSpeaking(handler: (event: SpeakingEvent) => void): Promise<UnlistenFn> {
   return listen<SpeakingEvent>("speaking", (e) => handler(e.payload));
+}
+
+export function onMedia(handler: (status: MediaStatus) => void): Promise<UnlistenFn> {
+  return listen<MediaStatus>("media", (e) => handler(e.payload));
 }

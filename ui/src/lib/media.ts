@@ -1,33 +1,55 @@
-// Where video will reach the tiles.
-//
-// Decoded frames never travel through invoke/JSON (a 720p RGBA stream is far
-// beyond what the IPC carries). The shell will instead serve each
-// participant's video as a stream on a custom URI scheme, for example
-// `breakout-media://video/<participant>`, compressed at tile size (MJPEG over
-// a multipart response, or fragmented MP4 fed to Media Source Extensions),
-// which the webview decodes natively into a <video> or <img> placed in the
-// tile. `attachVideo` is that seam: it will create the element, point it at
-// the stream and return a function that detaches it. Until media lands it
-// does nothing and tiles show their placeholder.
+// Where video reaches the tiles: a Svelte action that runs a FramePuller
+// (frames.ts) for one canvas and draws each picture it gets.
 
-import type { ParticipantId } from "../generated";
+import { FramePuller } from "./frames";
 
-export type DetachVideo = () => void;
-
-export function attachVideo(_tile: HTMLElement, _participant: ParticipantId): DetachVideo {
-  return () => {};
+export interface Feed {
+  /** The video slot (`mid`) showing this participant. */
+  mid: string;
+  participant: number;
 }
 
-/** Svelte action: `<div use:video={participant}>`. */
-export function video(node: HTMLElement, participant: ParticipantId) {
-  let detach = attachVideo(node, participant);
+/** Device pixels of `canvas` on screen, rounded up to 16 so sizes repeat. */
+function tileSize(canvas: HTMLCanvasElement): { width: number; height: number } {
+  const ratio = Math.min(window.devicePixelRatio || 1, 2);
+  const up = (v: number) => Math.max(16, Math.ceil((v * ratio) / 16) * 16);
+  return { width: up(canvas.clientWidth), height: up(canvas.clientHeight) };
+}
+
+function attach(canvas: HTMLCanvasElement, feed: Feed): FramePuller {
+  const context = canvas.getContext("2d");
+  const puller = new FramePuller({
+    mid: feed.mid,
+    participant: feed.participant,
+    size: () => tileSize(canvas),
+    draw(picture) {
+      if (canvas.width !== picture.width || canvas.height !== picture.height) {
+        canvas.width = picture.width;
+        canvas.height = picture.height;
+      }
+      context?.drawImage(picture, 0, 0);
+      picture.close();
+      if (canvas.dataset.live !== "true") canvas.dataset.live = "true";
+    },
+  });
+  void puller.start();
+  return puller;
+}
+
+/** Svelte action: `<canvas use:video={{ mid, participant }}>`. */
+export function video(canvas: HTMLCanvasElement, feed: Feed) {
+  let current = feed;
+  let puller = attach(canvas, feed);
   return {
-    update(next: ParticipantId) {
-      detach();
-      detach = attachVideo(node, next);
+    update(next: Feed) {
+      if (next.mid === current.mid && next.participant === current.participant) return;
+      puller.stop();
+      current = next;
+      delete canvas.dataset.live;
+      puller = attach(canvas, next);
     },
     destroy() {
-      detach();
+      puller.stop();
     },
   };
 }

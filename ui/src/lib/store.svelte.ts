@@ -23,6 +23,8 @@ export class MeetingStore {
   state = $state.raw<MeetingState>(initialState(loadOffset()));
   /** Latest audio level per participant. */
   levels = $state.raw<Map<number, number>>(new Map());
+  /** The app's media engine: its phase, notes and video slots. */
+  media = $state.raw<ipc.MediaStatus>(ipc.NO_MEDIA);
   joined = $state.raw<ipc.Joined | null>(null);
   /** Local clock, advanced on a timer so countdowns re-render. */
   now = $state(Date.now());
@@ -41,6 +43,9 @@ export class MeetingStore {
       ipc.onServerMessage((m) => this.receive(m)),
       ipc.onConnection((c) => {
         this.state = { ...this.state, connection: c.state, connectionReason: c.reason ?? null };
+      }),
+      ipc.onMedia((m) => {
+        this.media = m;
       }),
       ipc.onSpeaking((s) => {
         const levels = new Map(this.levels);
@@ -109,6 +114,28 @@ export class MeetingStore {
     return view;
   }
 
+  /** Fetches the media status (the meeting window only; events keep it current). */
+  async loadMedia(): Promise<void> {
+    const status = await this.attempt(() => ipc.getMedia());
+    if (status) this.media = status;
+  }
+
+  /** The video slot showing `participant`, if any. */
+  videoSlot(participant: number): string | null {
+    return this.media.video.find((s) => s.participant === participant)?.mid ?? null;
+  }
+
+  /** Switches the mic and/or camera through the media engine; a refusal becomes a toast. */
+  async setMedia(mic: boolean | null, camera: boolean | null): Promise<boolean> {
+    try {
+      await ipc.setMedia(mic, camera);
+      return true;
+    } catch (err) {
+      this.fail(err);
+      return false;
+    }
+  }
+
   async loadChat(): Promise<void> {
     const room = this.state.view?.you.room;
     if (room === undefined) return;
@@ -144,6 +171,7 @@ export class MeetingStore {
   reset(): void {
     this.state = initialState(this.state.offset);
     this.levels = new Map();
+    this.media = ipc.NO_MEDIA;
     this.setJoined(null);
   }
 

@@ -146,6 +146,9 @@ pub struct MediaSession {
     pub(super) tasks: Vec<JoinHandle<()>>,
     pub(super) devices: Vec<Box<dyn Send + Sync>>,
     pub(super) notes: Vec<String>,
+    /// Whether a mic / camera source was opened (a missing device is left out).
+    pub(super) has_audio: bool,
+    pub(super) has_video: bool,
     pub(super) events_dropped: Arc<AtomicU64>,
     pub(super) closed: AtomicBool,
 }
@@ -168,6 +171,17 @@ impl MediaSession {
 
     pub fn participant(&self) -> ParticipantId {
         self.conn.participant()
+    }
+
+    /// Whether the mic track has a source (a device, tone or replay): when
+    /// not, switching the mic on sends nothing.
+    pub fn has_audio_source(&self) -> bool {
+        self.has_audio
+    }
+
+    /// Whether the camera track has a source.
+    pub fn has_video_source(&self) -> bool {
+        self.has_video
     }
 
     /// Takes in what concerns media among the server's messages (slot maps,

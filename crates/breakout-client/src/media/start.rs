@@ -130,6 +130,7 @@ pub async fn start(
     pc.set_remote_description(RTCSessionDescription::answer(sdp)?)
         .await?;
 
+    let (has_audio, has_video) = (audio.is_some(), video.is_some());
     let switches = Arc::new(Switches {
         mic: AtomicBool::new(config.mic_on && audio.is_some()),
         camera: AtomicBool::new(config.camera_on && video.is_some()),
@@ -177,6 +178,8 @@ pub async fn start(
         tasks,
         devices: kept,
         notes,
+        has_audio,
+        has_video,
         events_dropped: events.dropped(),
         closed: AtomicBool::new(false),
     };

@@ -1,0 +1,145 @@
+//! The latest decoded picture of each video slot, for the `breakout-media`
+//! protocol to serve. Only the newest frame is kept: a tile that asks less
+//! often than frames arrive simply skips the ones in between, and nothing
+//! queues up behind a slow webview.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use breakout_client::media::VideoFrame;
+use breakout_client::protocol::ParticipantId;
+use tokio::sync::watch;
+
+/// One decoded picture and where it came from.
+#[derive(Debug, Clone)]
+pub struct Latest {
+    /// Grows with every frame of every slot, for the app's whole life, so a
+    /// restarted media session never repeats a number a tile has seen.
+    pub seq: u64,
+    pub participant: Option<ParticipantId>,
+    pub frame: VideoFrame,
+}
+
+/// Every slot's newest frame, shared by the media task (writer) and the
+/// protocol handler (readers).
+#[derive(Default)]
+pub struct FrameStore {
+    next_seq: AtomicU64,
+    slots: Mutex<HashMap<String, watch::Sender<Option<Arc<Latest>>>>>,
+}
+
+impl FrameStore {
+    /// Records `frame` as slot `mid`'s newest and wakes whoever waits for it.
+    pub fn put(&self, mid: &str, participant: Option<ParticipantId>, frame: VideoFrame) -> u64 {
+        let seq = self.next_seq.fetch_add(1, Ordering::Relaxed) + 1;
+        let latest = Arc::new(Latest {
+            seq,
+            participant,
+            frame,
+        });
+        self.sender(mid).send_replace(Some(latest));
+        seq
+    }
+
+    /// The newest frame of `mid` if it is newer than `after`; otherwise waits
+    /// up to `patience` for one. `None`: nothing new in time.
+    pub async fn next(&self, mid: &str, after: u64, patience: Duration) -> Option<Arc<Latest>> {
+        let mut rx = self.sender(mid).subscribe();
+        let newer = |l: &Option<Arc<Latest>>| l.as_ref().is_some_and(|l| l.seq > after);
+        let found = tokio::time::timeout(patience, rx.wait_for(newer)).await;
+        match found {
+            Ok(Ok(latest)) => latest.clone(),
+            _ => None,
+        }
+    }
+
+    /// Forgets every frame (the meeting ended or media restarted): tiles
+    /// then show their placeholder instead of a frozen picture.
+    pub fn clear(&self) {
+        for sender in self.lock().values() {
+            sender.send_replace(None);
+        }
+    }
+
+    fn sender(&self, mid: &str) -> watch::Sender<Option<Arc<Latest>>> {
+        self.lock()
+            .entry(mid.to_string())
+            .or_insert_with(|| watch::channel(None).0)
+            .clone()
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, watch::Sender<Option<Arc<Latest>>>>> {
+        self.slots.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame() -> VideoFrame {
+        VideoFrame {
+            width: 2,
+            height: 2,
+            i420: Arc::from(vec![16u8; 6]),
+            keyframe: true,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_waiting_reader_gets_the_next_frame_only() {
+        let store = Arc::new(FrameStore::default());
+        let first = store.put("6", Some(ParticipantId(3)), frame());
+        let seen = store
+            .next("6", 0, Duration::from_secs(5))
+            .await
+            .expect("have one");
+        assert_eq!(seen.seq, first);
+        assert_eq!(seen.participant, Some(ParticipantId(3)));
+
+        let waiting = tokio::spawn({
+            let store = store.clone();
+            async move { store.next("6", first, Duration::from_secs(5)).await }
+        });
+        let second = store.put("6", Some(ParticipantId(3)), frame());
+        let got = waiting.await.unwrap().expect("woken by the new frame");
+        assert_eq!(got.seq, second);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn nothing_new_is_none_after_the_patience() {
+        let store = FrameStore::default();
+        let seq = store.put("6", None, frame());
+        assert!(
+            store
+                .next("6", seq, Duration::from_millis(500))
+                .await
+                .is_none()
+        );
+        assert!(
+            store
+                .next("7", 0, Duration::from_millis(500))
+                .await
+                .is_none()
+        );
+        store.clear();
+        assert!(
+            store
+                .next("6", 0, Duration::from_millis(500))
+                .await
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn sequence_numbers_grow_across_slots() {
+        let store = FrameStore::default();
+        let a = store.put("6", None, frame());
+        let b = store.put("7", None, frame());
+        assert!(b > a);
+    }
+}

@@ -1,0 +1,325 @@
+//! The meeting's media in the app: breakout-client's
+//! [`MediaSession`](breakout_client::media::MediaSession) on the meeting's
+//! own connection, its decoded video to the tiles, its audio levels to the
+//! speaking highlight.
+//!
+//! - [`AppMedia`] belongs to the meeting: the devices to use, the mic and
+//!   camera state the person asked for (kept across reconnects), the status
+//!   the windows see (`media` event, `get_media`).
+//! - [`run`]: one media session per signaling connection. The meeting actor
+//!   starts it when a connection opens and stops it when the connection
+//!   drops; the server's slot maps and ICE candidates are forwarded to it.
+//! - [`frames`] keeps each video slot's newest frame; [`protocol`] serves it
+//!   on the `breakout-media` URI scheme as a JPEG at tile size ([`jpeg`]),
+//!   never through invoke/JSON.
+//! - [`levels`] turns decoded audio into `speaking` events.
+//!
+//! A missing device never stops the meeting: the engine leaves it out and
+//! says why ([`MediaStatus::notes`]), and the meeting goes on audio-only or
+//! listen-only. Synthetic sources (tone and test pattern) are used only
+//! when asked for with `BREAKOUT_SYNTHETIC_MEDIA=1`.
+
+pub mod frames;
+pub mod jpeg;
+pub mod levels;
+pub mod protocol;
+pub mod run;
+
+use std::sync::{Arc, Mutex};
+
+use breakout_client::media::{
+    AudioOutput, AudioSource, MediaConfig, MediaError, MediaSession, VideoSource,
+};
+use breakout_client::protocol::Command;
+use breakout_client::protocol::media::{MediaKind, Slot};
+
+use crate::IpcError;
+use crate::ipc::{DeviceKind, MediaPhase, MediaStatus};
+use crate::meeting::{MeetingLink, Sink};
+
+pub use frames::FrameStore;
+pub use run::MediaRun;
+
+/// The environment variable that asks for synthetic sources.
+pub const SYNTHETIC_ENV: &str = "BREAKOUT_SYNTHETIC_MEDIA";
+/// The test pattern's frame rate when synthetic: what the tiles show at most.
+const PATTERN_FPS: u32 = 15;
+
+/// Which sources to open.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MediaOptions {
+    /// Tone and test pattern instead of devices (tests, demos).
+    pub synthetic: bool,
+    pub microphone: Option<String>,
+    pub speaker: Option<String>,
+    /// A camera's index, as `list_devices` gives it.
+    pub camera: Option<u32>,
+}
+
+impl MediaOptions {
+    /// Synthetic when the environment says so; devices otherwise.
+    pub fn from_env() -> Self {
+        let synthetic = std::env::var(SYNTHETIC_ENV).is_ok_and(|v| !v.is_empty() && v != "0");
+        MediaOptions {
+            synthetic,
+            ..Default::default()
+        }
+    }
+
+    /// Records a device picked in the UI.
+    pub fn choose(&mut self, kind: DeviceKind, id: &str) {
+        match kind {
+            DeviceKind::Microphone => self.microphone = Some(id.to_string()),
+            DeviceKind::Speaker => self.speaker = Some(id.to_string()),
+            DeviceKind::Camera => self.camera = id.parse().ok(),
+        }
+    }
+
+    /// The engine's configuration for a meeting at `server`.
+    pub fn config(&self, server: &str, mic_on: bool, camera_on: bool) -> MediaConfig {
+        let output = AudioOutput::Speaker(self.speaker.clone());
+        let mut config = if self.synthetic {
+            MediaConfig::new(
+                AudioSource::Tone,
+                VideoSource::Pattern { fps: PATTERN_FPS },
+                output,
+            )
+        } else {
+            MediaConfig::new(
+                AudioSource::Microphone(self.microphone.clone()),
+                VideoSource::Camera(self.camera),
+                output,
+            )
+        };
+        config.mic_on = mic_on;
+        config.camera_on = camera_on;
+        config.for_server(server)
+    }
+}
+
+/// The mic and camera state the person asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Wanted {
+    mic: bool,
+    camera: bool,
+}
+
+/// One meeting's media: see the [module docs](self).
+pub struct AppMedia {
+    frames: Arc<FrameStore>,
+    sink: Arc<dyn Sink>,
+    options: Mutex<MediaOptions>,
+    wanted: Mutex<Wanted>,
+    session: Mutex<Option<Arc<MediaSession>>>,
+    status: Mutex<MediaStatus>,
+}
+
+impl AppMedia {
+    /// Media with `options`, starting with mic and camera on (where they
+    /// exist), frames into `frames`, status and levels to `sink`.
+    pub fn new(options: MediaOptions, frames: Arc<FrameStore>, sink: Arc<dyn Sink>) -> Arc<Self> {
+        let status = MediaStatus {
+            synthetic: options.synthetic,
+            ..Default::default()
+        };
+        Arc::new(AppMedia {
+            frames,
+            sink,
+            options: Mutex::new(options),
+            wanted: Mutex::new(Wanted {
+                mic: true,
+                camera: true,
+            }),
+            session: Mutex::default(),
+            status: Mutex::new(status),
+        })
+    }
+
+    pub fn status(&self) -> MediaStatus {
+        lock(&self.status).clone()
+    }
+
+    pub fn frames(&self) -> &Arc<FrameStore> {
+        &self.frames
+    }
+
+    /// Uses `id` for `kind` from the next media session on.
+    pub fn choose(&self, kind: DeviceKind, id: &str) {
+        lock(&self.options).choose(kind, id);
+    }
+
+    /// Switches the mic and/or camera: the media session stops or resumes
+    /// sending and tells the meeting. Without a running session only the
+    /// meeting is told (switching off), or the person is told why not.
+    pub async fn set(
+        &self,
+        link: &MeetingLink,
+        mic: Option<bool>,
+        camera: Option<bool>,
+    ) -> Result<(), IpcError> {
+        let session = lock(&self.session).clone();
+        let Some(session) = session else {
+            if mic == Some(true) || camera == Some(true) {
+                let status = self.status();
+                let why = status.notes.last().cloned().unwrap_or_else(|| {
+                    "media is not running yet; try again in a moment".to_string()
+                });
+                return Err(IpcError::new("media_unavailable", sentence(&why)));
+            }
+            link.request(breakout_client::protocol::ws::Request::Command {
+                command: Command::SetMedia { mic, camera },
+            })
+            .await?;
+            self.remember(mic, camera);
+            return Ok(());
+        };
+        if mic == Some(true) && !session.has_audio_source() {
+            return Err(missing(
+                &self.status(),
+                "microphone",
+                "No microphone to turn on",
+            ));
+        }
+        if camera == Some(true) && !session.has_video_source() {
+            return Err(missing(&self.status(), "camera", "No camera to turn on"));
+        }
+        if let Some(on) = mic {
+            session.set_mic(on).await.map_err(media_error)?;
+        }
+        if let Some(on) = camera {
+            session.set_camera(on).await.map_err(media_error)?;
+        }
+        self.remember(mic, camera);
+        Ok(())
+    }
+
+    fn remember(&self, mic: Option<bool>, camera: Option<bool>) {
+        let mut wanted = lock(&self.wanted);
+        wanted.mic = mic.unwrap_or(wanted.mic);
+        wanted.camera = camera.unwrap_or(wanted.camera);
+    }
+
+    fn config(&self, server: &str) -> MediaConfig {
+        let wanted = *lock(&self.wanted);
+        lock(&self.options).config(server, wanted.mic, wanted.camera)
+    }
+
+    fn set_session(&self, session: Option<Arc<MediaSession>>) {
+        *lock(&self.session) = session;
+    }
+
+    /// Changes the status and tells the windows.
+    fn update(&self, change: impl FnOnce(&mut MediaStatus)) {
+        let status = {
+            let mut status = lock(&self.status);
+            change(&mut status);
+            status.clone()
+        };
+        self.sink.media(&status);
+    }
+
+    /// The status of a running session: its sources, notes and slots.
+    fn running(&self, session: &MediaSession) {
+        let video = video_slots(session);
+        self.update(|s| {
+            s.phase = MediaPhase::On;
+            s.notes = session.notes().to_vec();
+            s.has_mic = session.has_audio_source();
+            s.has_camera = session.has_video_source();
+            s.video = video;
+        });
+    }
+}
+
+/// Which participant each video slot shows, in slot order.
+fn video_slots(session: &MediaSession) -> Vec<Slot> {
+    session
+        .counters()
+        .into_iter()
+        .filter(|c| c.kind == MediaKind::Video)
+        .map(|c| Slot {
+            mid: c.mid,
+            participant: c.participant,
+        })
+        .collect()
+}
+
+fn missing(status: &MediaStatus, kind: &str, fallback: &str) -> IpcError {
+    let why = status
+        .notes
+        .iter()
+        .find(|n| n.contains(kind))
+        .cloned()
+        .unwrap_or_else(|| fallback.to_string());
+    IpcError::new(format!("no_{kind}"), sentence(&why))
+}
+
+fn media_error(error: MediaError) -> IpcError {
+    match error {
+        MediaError::Signaling(e) => e.into(),
+        other => IpcError::new("media_failed", sentence(&other.to_string())),
+    }
+}
+
+/// "no camera found: …" → "No camera found: ….": the UI shows it as is.
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    let mut out: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    };
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synthetic_sources_only_when_asked() {
+        let devices = MediaOptions::default().config("http://10.0.0.2:7000", true, false);
+        assert!(matches!(devices.audio, AudioSource::Microphone(None)));
+        assert!(matches!(devices.video, VideoSource::Camera(None)));
+        assert!(devices.mic_on && !devices.camera_on);
+
+        let synthetic = MediaOptions {
+            synthetic: true,
+            ..Default::default()
+        }
+        .config("http://127.0.0.1:7000", true, true);
+        assert!(matches!(synthetic.audio, AudioSource::Tone));
+        assert!(matches!(
+            synthetic.video,
+            VideoSource::Pattern { fps: PATTERN_FPS }
+        ));
+        assert!(synthetic.bind_ip.is_some_and(|ip| ip.is_loopback()));
+    }
+
+    #[test]
+    fn chosen_devices_are_used() {
+        let mut options = MediaOptions::default();
+        options.choose(DeviceKind::Microphone, "alsa:hw1");
+        options.choose(DeviceKind::Camera, "2");
+        options.choose(DeviceKind::Speaker, "alsa:out");
+        let config = options.config("http://127.0.0.1:1", false, false);
+        assert!(matches!(config.audio, AudioSource::Microphone(Some(ref m)) if m == "alsa:hw1"));
+        assert!(matches!(config.video, VideoSource::Camera(Some(2))));
+        assert!(matches!(config.output, AudioOutput::Speaker(Some(ref s)) if s == "alsa:out"));
+    }
+
+    #[test]
+    fn engine_notes_read_as_sentences() {
+        assert_eq!(
+            sentence("no camera found: plug one in; continuing with audio only"),
+            "No camera found: plug one in; continuing with audio only."
+        );
+        assert_eq!(sentence("Done."), "Done.");
+    }
+}
