@@ -3,7 +3,9 @@
 # computer (embedded server), with a few synthetic participants
 # (breakout-bot) who joined with its invite code, so the meeting is live
 # from the first second. Closing the app window ends everything.
-# Environment: BOTS (default 4), TITLE, NAME.
+# Environment: BOTS (default 4), TITLE, NAME; TONES=1 leaves the bots'
+# synthetic mics on (each a steady tone: the speaking highlight, but noisy).
+# BREAKOUT_SYNTHETIC_MEDIA=1 gives the app a tone and test pattern too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,18 +39,21 @@ server=$(field server_url)
 code=$(field invite_code)
 echo "Hosting at $server — invite code $code — link $(field invite_link)"
 
-# Each bot redeems the code like a person would, then stays (with a hello
-# in the chat and an unmuted mic) until the app closes.
+# Each bot redeems the code like a person would, then stays until the app
+# closes: a hello in the chat, and live synthetic media (its own moving
+# test pattern and tone, `--media synthetic`), so the tiles show video.
+mic=false
+[ "${TONES:-0}" = 1 ] && mic=true
 for i in $(seq 0 $((bots - 1))); do
     name=${names[$((i % ${#names[@]}))]}
     token=$(curl -fsS -X POST "$server/v1/join" -H 'content-type: application/json' \
         -d "{\"code\":\"$code\",\"name\":\"$name\"}" |
         python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
     {
-        echo '{"type":"set_media","mic":true,"camera":false}'
+        echo "{\"type\":\"set_media\",\"mic\":$mic,\"camera\":true}"
         echo "{\"type\":\"chat\",\"text\":\"Hi, $name here.\"}"
     } | BREAKOUT_TOKEN=$token "$target/debug/breakout-bot" join --server "$server" \
-        --exit-after-ms 86400000 >/dev/null &
+        --media synthetic --report-ms 60000 --exit-after-ms 86400000 >/dev/null &
     pids+=($!)
 done
 echo "$bots participants joined. Open the Rooms dashboard to split them into rooms."
