@@ -200,3 +200,20 @@ export const devices = {
     { id: "spk-2", label: "USB headset", default: false },
   ],
 };
+
+/** A 32×18 JPEG (grey, a white and a black block): what the shell's breakout-media scheme serves. */
+export const TILE_JPEG_BASE64 =
+  "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAYEBQYFBAYGBQYHBwYIChAKCgkJChQODwwQFxQYGBcUFhYaHSUfGhsjHBYWICwgIyYnKSopGR8tMC0oMCUoKSj/wAALCAASACABAREA/8QAFgABAQEAAAAAAAAAAAAAAAAAAAgF/8QAGhAAAgIDAAAAAAAAAAAAAAAAAAUCFlWU0f/aAAgBAQAAPwCqQSmDWsjzNMtqfRZHmaZbU+krWN3mWW1PosbvMstqfSkwSuD/2Q==";
+
+/** The `media` event: media running, no camera here, Dan's video in slot 6. */
+export const mediaOn = {
+  phase: "on",
+  notes: ["no camera found: none is connected; continuing with audio only"],
+  has_mic: true,
+  has_camera: false,
+  synthetic: false,
+  video: [
+    { mid: "6", participant: dan.id },
+    { mid: "7", participant: null },
+  ],
+};

@@ -166,11 +166,20 @@ export interface OpenOptions {
   viewport?: { width: number; height: number };
   /** Install Playwright's fake clock at this time before loading. */
   clockAt?: number;
+  /**
+   * A Windows user agent: the UI then asks for video frames at
+   * http://breakout-media.localhost/..., which page.route can answer
+   * (Chromium refuses unknown schemes before routing).
+   */
+  windowsAgent?: boolean;
 }
 
 /** Opens `path` (index.html or dashboard.html) with the fake shell in place. */
 export async function open(browser: Browser, baseUrl: string, path: string, o: OpenOptions = {}): Promise<Opened> {
-  const context = await browser.newContext({ viewport: o.viewport ?? { width: 1280, height: 800 } });
+  const context = await browser.newContext({
+    viewport: o.viewport ?? { width: 1280, height: 800 },
+    ...(o.windowsAgent ? { userAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Breakout-test" } : {}),
+  });
   const page = await context.newPage();
   const errors: Error[] = [];
   page.on("pageerror", (e) => errors.push(e));

@@ -16,7 +16,9 @@ import {
   devices,
   hostView,
   joined,
+  mediaOn,
   state,
+  TILE_JPEG_BASE64,
   welcome,
 } from "./fixtures";
 
@@ -37,8 +39,9 @@ const notJoined = { error: { code: "not_joined", message: "Not in a meeting." } 
 const serverNow = T0 + SERVER_AHEAD_MS;
 
 /** Bob's meeting window, welcomed into Room 1 with the page clock paused at T0. */
-async function bobInRoom(view = bobView()): Promise<Opened> {
+async function bobInRoom(view = bobView(), windowsAgent = false): Promise<Opened> {
   const w = await open(browser, server.url, "index.html", {
+    windowsAgent,
     clockAt: T0 - 5_000,
     answers: {
       get_state: { value: view },
@@ -138,13 +141,13 @@ describe("meeting window", () => {
     const mic = page.getByRole("button", { name: "Microphone", exact: true });
     expect(await mic.getAttribute("aria-pressed")).toBe("true");
     await mic.click();
-    expect(await w.nextCommand()).toEqual({ type: "set_media", mic: false, camera: null });
+    expect((await w.waitForCall("set_media")).args).toEqual({ mic: false, camera: null });
     await w.server({ type: "event", event: { type: "media_changed", participant: bob.id, mic: false, camera: false } });
     await page.locator('button[aria-label="Microphone"][aria-pressed="false"]').waitFor();
     await page.getByRole("listitem", { name: "Bob Okafor (you), muted, camera off" }).waitFor();
 
     await page.getByRole("button", { name: "Camera", exact: true }).click();
-    expect(await w.nextCommand()).toEqual({ type: "set_media", mic: null, camera: true });
+    expect((await w.waitForCall("set_media", 2)).args).toEqual({ mic: null, camera: true });
     await w.server({ type: "event", event: { type: "media_changed", participant: bob.id, mic: false, camera: true } });
     await page.locator('button[aria-label="Camera"][aria-pressed="true"]').waitFor();
 
@@ -159,6 +162,68 @@ describe("meeting window", () => {
     expect((await w.waitForCall("select_device", 2)).args).toEqual({ kind: "speaker", id: "spk-2" });
     await screenshots(page, "meeting-devices");
     await page.getByRole("button", { name: "Done" }).click();
+    await w.close();
+  });
+
+  test("video tiles pull frames from the media scheme; notes when a device is missing", async () => {
+    const w = await bobInRoom(bobView(), true);
+    const { page } = w;
+    // The tiles pace themselves with timers: let the page's clock run.
+    await page.clock.resume();
+    const asked: string[] = [];
+    await page.route("http://breakout-media.localhost/**", async (route) => {
+      const url = new URL(route.request().url());
+      asked.push(`${url.pathname}?after=${url.searchParams.get("after")}`);
+      const cors = {
+        "access-control-allow-origin": "*",
+        "access-control-expose-headers": "X-Frame-Seq, X-Participant",
+      };
+      if (url.searchParams.get("after") === "0") {
+        await route.fulfill({
+          status: 200,
+          headers: { ...cors, "content-type": "image/jpeg", "x-frame-seq": "1", "x-participant": String(dan.id) },
+          body: Buffer.from(TILE_JPEG_BASE64, "base64"),
+        });
+      } else {
+        // The shell holds a request until a newer frame exists; none comes here.
+        await new Promise((ok) => setTimeout(ok, 300));
+        await route.fulfill({ status: 204, headers: cors });
+      }
+    });
+    await w.emit("media", mediaOn);
+
+    // Dan's camera is on and slot 6 carries him: his tile draws the frame.
+    const canvas = page.locator('.tile[data-participant="4"] canvas[data-live="true"]');
+    await canvas.waitFor();
+    const spread = await canvas.evaluate((c: HTMLCanvasElement) => {
+      const data = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+      let low = 255;
+      let high = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        low = Math.min(low, data[i]);
+        high = Math.max(high, data[i]);
+      }
+      return high - low;
+    });
+    expect(spread).toBeGreaterThan(64);
+    // Then it asks only for frames after the one it has.
+    await expect.poll(() => asked.includes("/video/6?after=1")).toBe(true);
+    expect(asked.every((a) => a.startsWith("/video/6?"))).toBe(true);
+    // Cameras off (Bob, Cara): placeholders, no canvas.
+    expect(await page.locator('.tile[data-participant="3"] canvas').count()).toBe(0);
+    await page.locator('.tile[data-participant="3"] .avatar').waitFor();
+
+    // No camera here: the note is shown and the camera cannot be switched on.
+    await page.getByRole("button", { name: /Audio only/ }).waitFor();
+    expect(await page.getByRole("button", { name: "Camera", exact: true }).isDisabled()).toBe(true);
+    await page.getByRole("button", { name: "Choose devices" }).click();
+    await page.getByTestId("media-notes").getByText("no camera found: none is connected").waitFor();
+    await screenshots(page, "meeting-video");
+    await page.getByRole("button", { name: "Done" }).click();
+
+    // Dan turns his camera off: the tile goes back to its placeholder.
+    await w.server({ type: "event", event: { type: "media_changed", participant: dan.id, mic: true, camera: false } });
+    await expect.poll(() => page.locator('.tile[data-participant="4"] canvas').count()).toBe(0);
     await w.close();
   });
 

@@ -36,6 +36,8 @@ describe("ipc contract", () => {
     await ipc.leaveMeeting();
     await ipc.listDevices();
     await ipc.selectDevice("camera", "cam-2");
+    await ipc.setMedia(false, null);
+    await ipc.getMedia();
     expect(calls.map((c) => [c.cmd, c.args])).toEqual([
       ["host_meeting", { title: "Workshop", name: "Ada" }],
       ["join_meeting", { server_url: "10.0.0.2:7800", invite_code: "CODE", name: "Bob" }],
@@ -48,6 +50,8 @@ describe("ipc contract", () => {
       ["leave_meeting", {}],
       ["list_devices", {}],
       ["select_device", { kind: "camera", id: "cam-2" }],
+      ["set_media", { mic: false, camera: null }],
+      ["get_media", {}],
     ]);
   });
 
@@ -73,14 +77,17 @@ describe("ipc contract", () => {
       ipc.onServerMessage((m) => got.push(m)),
       ipc.onConnection((c) => got.push(c)),
       ipc.onSpeaking((s) => got.push(s)),
+      ipc.onMedia((m) => got.push(m)),
     ]);
     await emit("server-message", { type: "event", event: { type: "rooms_changed" } });
     await emit("connection", { state: "reconnecting", reason: "network" });
     await emit("speaking", { participant: 2, level: 0.5 });
+    await emit("media", ipc.NO_MEDIA);
     expect(got).toEqual([
       { type: "event", event: { type: "rooms_changed" } },
       { state: "reconnecting", reason: "network" },
       { participant: 2, level: 0.5 },
+      ipc.NO_MEDIA,
     ]);
     for (const u of un) await u();
   });

@@ -11,17 +11,18 @@ use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 /// Good enough for a tile, a third smaller than the usual 85.
 pub const QUALITY: u8 = 70;
 
-/// The size `frame` is served at inside a `max_w`×`max_h` box: aspect
-/// kept, never enlarged, even sides (the encoder subsamples chroma 2×2).
+/// The size `frame` is served at for a `max_w`×`max_h` tile: just large
+/// enough to cover it (tiles crop, like `object-fit: cover`), aspect kept,
+/// never enlarged, even sides (the encoder subsamples chroma 2×2).
 pub fn fit(width: u32, height: u32, max_w: u32, max_h: u32) -> (u32, u32) {
     let scale = (max_w as f64 / width as f64)
-        .min(max_h as f64 / height as f64)
+        .max(max_h as f64 / height as f64)
         .min(1.0);
     let even = |v: f64| ((v.round() as u32) & !1).max(2);
     (even(width as f64 * scale), even(height as f64 * scale))
 }
 
-/// Encodes `frame` scaled to fit `max_w`×`max_h`. `None` when the frame is
+/// Encodes `frame` scaled to cover `max_w`×`max_h` ([`fit`]). `None` when the frame is
 /// malformed (its buffer shorter than its size says).
 pub fn encode(frame: &VideoFrame, max_w: u32, max_h: u32) -> Option<Vec<u8>> {
     let (w, h) = (frame.width as usize, frame.height as usize);
@@ -112,8 +113,9 @@ mod tests {
     }
 
     #[test]
-    fn fitting_keeps_the_aspect_and_never_enlarges() {
-        assert_eq!(fit(320, 240, 160, 160), (160, 120));
+    fn fitting_covers_the_tile_keeps_the_aspect_and_never_enlarges() {
+        assert_eq!(fit(320, 240, 160, 90), (160, 120));
+        assert_eq!(fit(320, 240, 160, 160), (212, 160));
         assert_eq!(fit(320, 240, 1920, 1080), (320, 240));
         assert_eq!(fit(1280, 720, 427, 240), (426, 240));
         assert_eq!(fit(3, 3, 1, 1), (2, 2));
@@ -121,7 +123,7 @@ mod tests {
 
     #[test]
     fn a_frame_becomes_a_jpeg_of_the_fitted_size() {
-        let jpeg = encode(&picture(320, 240), 160, 160).expect("encoded");
+        let jpeg = encode(&picture(320, 240), 160, 90).expect("encoded");
         assert_eq!(&jpeg[..2], &[0xFF, 0xD8], "JPEG start of image");
         assert_eq!(&jpeg[jpeg.len() - 2..], &[0xFF, 0xD9], "end of image");
         // The SOF0 segment carries height then width.

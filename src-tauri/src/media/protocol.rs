@@ -6,7 +6,7 @@
 //! ```
 //!
 //! (`http://breakout-media.localhost/...` on Windows) and gets the slot's
-//! newest frame as a JPEG fitted into `w`×`h`, with its sequence number in
+//! newest frame as a JPEG just large enough to cover `w`×`h`, with its sequence number in
 //! `X-Frame-Seq` and the participant it shows in `X-Participant`. When no
 //! frame newer than `after` exists the request waits for one (long poll, up
 //! to [`PATIENCE`]) and then answers `204 No Content`, so a tile never

@@ -25,6 +25,28 @@ pub struct Bot {
 impl Bot {
     /// Joins `server` with `code` as `name` and starts the bot process.
     pub async fn join(bot: &Path, server: &str, code: &str, name: &str) -> anyhow::Result<Bot> {
+        Self::join_with(bot, server, code, name, &[]).await
+    }
+
+    /// As [`Bot::join`], carrying synthetic media: its moving test pattern
+    /// and its tone, camera and mic on.
+    pub async fn join_with_media(
+        bot: &Path,
+        server: &str,
+        code: &str,
+        name: &str,
+    ) -> anyhow::Result<Bot> {
+        let media = ["--media", "synthetic", "--report-ms", "60000"];
+        Self::join_with(bot, server, code, name, &media).await
+    }
+
+    async fn join_with(
+        bot: &Path,
+        server: &str,
+        code: &str,
+        name: &str,
+        extra: &[&str],
+    ) -> anyhow::Result<Bot> {
         let url = format!("{}/v1/join", server.trim_end_matches('/'));
         let body = JoinWithInvite {
             code: code.to_string(),
@@ -38,6 +60,7 @@ impl Bot {
         let created: ParticipantCreated = response.json().await?;
         let mut child = Command::new(bot)
             .args(["join", "--server", server])
+            .args(extra)
             .env("BREAKOUT_TOKEN", &created.token)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -1,5 +1,7 @@
 //! The real app, end to end: it hosts a meeting, four `breakout-bot`
-//! participants join with the invite code it shows, the dashboard window
+//! participants join with the invite code it shows (two of them with
+//! synthetic media: the meeting window shows their video and who speaks),
+//! the dashboard window
 //! creates two rooms, assigns and starts breakouts, a participant sees the
 //! countdown and then its room, and its call for help lights up the
 //! dashboard. Screenshots of each step go to target/e2e-shots/.
@@ -44,12 +46,22 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     app.click_in_dialog("Close").await?;
 
     // Four participants join with the code; the meeting window shows them.
+    // Ada and Ben send their test pattern and tone.
     let bot_bin = paths::bot()?;
     let mut bots = Vec::new();
-    for name in ["Ada", "Ben", "Cleo", "Dev"] {
+    for name in ["Ada", "Ben"] {
+        bots.push(Bot::join_with_media(&bot_bin, &server, &code, name).await?);
+    }
+    for name in ["Cleo", "Dev"] {
         bots.push(Bot::join(&bot_bin, &server, &code, name).await?);
     }
     app.until("five tiles", &tiles_equal(5)).await?;
+    app.until("a tile showing video", SHOWS_VIDEO).await?;
+    app.until(
+        "a speaking highlight",
+        "return !!document.querySelector('ul.tiles li.tile.speaking');",
+    )
+    .await?;
     app.shot("03-meeting-five-people").await?;
 
     // The dashboard window: two rooms, everyone assigned, start.
@@ -118,6 +130,23 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     app.shot("08-meeting-window-after-start").await?;
     Ok(())
 }
+
+/// Whether a tile's canvas holds a picture: frames were drawn into it and
+/// its pixels are not one flat colour (the test pattern has black, white
+/// and grey blocks).
+const SHOWS_VIDEO: &str = r#"
+    for (const canvas of document.querySelectorAll('ul.tiles canvas[data-live="true"]')) {
+        if (!canvas.width || !canvas.height) continue;
+        const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+        let low = 255, high = 0;
+        for (let i = 0; i < data.length; i += 4) {
+            low = Math.min(low, data[i]);
+            high = Math.max(high, data[i]);
+        }
+        if (high - low > 64) return true;
+    }
+    return false;
+"#;
 
 fn tiles_equal(n: usize) -> String {
     count_is("ul.tiles li.tile", n)

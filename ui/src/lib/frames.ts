@@ -1,7 +1,7 @@
 // Pulling a video slot's frames into a tile.
 //
 // Decoded video never travels through invoke/JSON. The shell serves each
-// slot's newest frame as a JPEG, fitted to the size the tile asks for, on
+// slot's newest frame as a JPEG scaled to cover the size the tile asks for, on
 // its own URI scheme:
 //
 //   breakout-media://localhost/video/<mid>?after=<seq>&w=<px>&h=<px>
@@ -45,7 +45,7 @@ export function isWindows(): boolean {
   return typeof navigator !== "undefined" && /Windows/i.test(navigator.userAgent);
 }
 
-/** The URL of slot `mid`'s next frame after `after`, fitted to `width`×`height`. */
+/** The URL of slot `mid`'s next frame after `after`, for a `width`×`height` tile. */
 export function frameUrl(mid: string, after: number, width: number, height: number, windows = isWindows()): string {
   const base = windows ? `http://${SCHEME}.localhost` : `${SCHEME}://localhost`;
   const w = Math.max(2, Math.round(width));
