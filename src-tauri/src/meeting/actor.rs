@@ -87,6 +87,21 @@ impl Actor {
                     Some(Op::View(reply)) => {
                         let _ = reply.send(self.session.view().cloned());
                     }
+                    Some(Op::Reconnect) => {
+                        if let Some(dropped) = link.take() {
+                            self.current.send_replace(None);
+                            self.stop_media().await;
+                            self.session.disconnected();
+                            close_connection(dropped).await;
+                            info!("reconnecting on request (devices changed)");
+                            self.sink.connection(&ConnectionEvent::new(
+                                ConnectionState::Reconnecting,
+                                Some("Switching devices: reconnecting to the meeting.".into()),
+                            ));
+                            backoff = BACKOFF_FIRST;
+                            attempt = Some(self.reconnect_after(Duration::ZERO));
+                        }
+                    }
                     Some(Op::Close(done)) => {
                         self.close(link).await;
                         let _ = done.send(());
@@ -173,14 +188,18 @@ impl Actor {
     async fn close(&mut self, link: Option<Link>) {
         self.current.send_replace(None);
         self.stop_media().await;
-        if let Some((connection, _messages)) = link {
-            // Requests still in flight hold clones; dropping ours starts the
-            // close, and the last clone's drop completes it.
-            match Arc::try_unwrap(connection) {
-                Ok(connection) => connection.close().await,
-                Err(shared) => drop(shared),
-            }
+        if let Some(link) = link {
+            close_connection(link).await;
         }
+    }
+}
+
+/// Requests still in flight hold clones; dropping ours starts the close,
+/// and the last clone's drop completes it.
+async fn close_connection((connection, _messages): Link) {
+    match Arc::try_unwrap(connection) {
+        Ok(connection) => connection.close().await,
+        Err(shared) => drop(shared),
     }
 }
 

@@ -58,6 +58,8 @@ impl std::fmt::Debug for MeetingLink {
 
 enum Op {
     View(oneshot::Sender<Option<MeetingView>>),
+    /// Re-open the socket now (and so media, with the devices chosen since).
+    Reconnect,
     Close(oneshot::Sender<()>),
 }
 
@@ -131,6 +133,13 @@ impl MeetingLink {
         let (tx, rx) = oneshot::channel();
         self.ops.send(Op::View(tx)).await.ok()?;
         rx.await.ok().flatten()
+    }
+
+    /// Re-opens the connection at once, as after a drop: the server resumes
+    /// us, and a new media session starts with the devices chosen since
+    /// (media is negotiated once per connection).
+    pub async fn reconnect(&self) {
+        let _ = self.ops.send(Op::Reconnect).await;
     }
 
     /// Closes the socket politely and waits for the actor to finish.

@@ -1,6 +1,7 @@
 //! The actor against a real embedded server on 127.0.0.1:0: messages are
 //! forwarded, requests answered, a restarted server resumed, a refused token
-//! reported as closed. No sleeps: every wait is for an event, with a limit.
+//! reported as closed, a reconnect on request, media on the connection.
+//! No sleeps: every wait is for an event, with a limit.
 
 use std::time::Duration;
 
@@ -19,6 +20,7 @@ const PATIENCE: Duration = Duration::from_secs(15);
 enum Heard {
     Message(ServerMessage),
     Connection(ConnectionEvent),
+    Media(MediaStatus),
 }
 
 struct ChannelSink(mpsc::UnboundedSender<Heard>);
@@ -29,6 +31,9 @@ impl Sink for ChannelSink {
     }
     fn connection(&self, event: &ConnectionEvent) {
         let _ = self.0.send(Heard::Connection(event.clone()));
+    }
+    fn media(&self, status: &MediaStatus) {
+        let _ = self.0.send(Heard::Media(status.clone()));
     }
 }
 
@@ -226,5 +231,83 @@ async fn a_wrong_token_fails_at_once() {
         .await
         .unwrap_err();
     assert!(!error.is_transient(), "{error}");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_requested_reconnect_resumes_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), "127.0.0.1:0").await;
+    let (url, _, token) = meeting_with_host(&server).await;
+    let (sink, mut heard) = sink();
+    let link = MeetingLink::connect(&url, &token, sink, None)
+        .await
+        .unwrap();
+    expect(&mut heard, "the welcome", is_welcome).await;
+
+    link.reconnect().await;
+    expect(
+        &mut heard,
+        "reconnecting",
+        connection_is(ConnectionState::Reconnecting),
+    )
+    .await;
+    expect(
+        &mut heard,
+        "connected again",
+        connection_is(ConnectionState::Connected),
+    )
+    .await;
+    expect(&mut heard, "a fresh welcome", is_welcome).await;
+    link.close().await;
+    server.shutdown().await;
+}
+
+/// Synthetic media on the meeting's connection: it runs, the mic switch
+/// reaches the meeting, and the switch is kept when the connection (and
+/// so the media session) is re-opened.
+#[tokio::test(flavor = "multi_thread")]
+async fn media_runs_on_the_connection_and_keeps_the_mic_state_across_reconnects() {
+    use crate::ipc::MediaPhase;
+    use crate::media::{AppMedia, FrameStore, MediaOptions};
+    use breakout_client::protocol::EventBody;
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), "127.0.0.1:0").await;
+    let (url, _, token) = meeting_with_host(&server).await;
+    let (sink, mut heard) = sink();
+    let options = MediaOptions {
+        synthetic: true,
+        ..Default::default()
+    };
+    let media = AppMedia::new(options, Arc::new(FrameStore::default()), sink.clone());
+    let link = MeetingLink::connect(&url, &token, sink, Some(media.clone()))
+        .await
+        .unwrap();
+    let running = |h: &Heard| matches!(h, Heard::Media(s) if s.phase == MediaPhase::On && s.has_mic && s.has_camera);
+    expect(&mut heard, "media running with tone and pattern", running).await;
+    assert_eq!(media.status().video.len(), 9, "nine video slots");
+
+    media.set(&link, Some(false), None).await.unwrap();
+    let muted = |h: &Heard| {
+        matches!(
+            h,
+            Heard::Message(ServerMessage::Event {
+                event: EventBody::MediaChanged {
+                    mic: false,
+                    camera: true,
+                    ..
+                }
+            })
+        )
+    };
+    expect(&mut heard, "the meeting hears the mute", muted).await;
+
+    link.reconnect().await;
+    expect(&mut heard, "media running again", running).await;
+    let view = link.view().await.expect("a view");
+    assert!(!view.you.media.mic, "still muted: {:?}", view.you.media);
+    assert!(view.you.media.camera);
+    link.close().await;
     server.shutdown().await;
 }

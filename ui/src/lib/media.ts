@@ -3,6 +3,10 @@
 
 import { FramePuller } from "./frames";
 
+/** Frames drawn by every tile of this window, read by the app benchmark. */
+export const videoStats = { drawn: 0 };
+(globalThis as { __breakoutVideo?: typeof videoStats }).__breakoutVideo = videoStats;
+
 export interface Feed {
   /** The video slot (`mid`) showing this participant. */
   mid: string;
@@ -29,6 +33,7 @@ function attach(canvas: HTMLCanvasElement, feed: Feed): FramePuller {
       }
       context?.drawImage(picture, 0, 0);
       picture.close();
+      videoStats.drawn += 1;
       if (canvas.dataset.live !== "true") canvas.dataset.live = "true";
     },
   });
