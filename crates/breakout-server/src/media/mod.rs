@@ -43,9 +43,13 @@
 //! run is dominated by task switches and futex wake-ups (the classic
 //! crate's tokio mutexes and one wake per packet per hop), then loopback
 //! `sendto`, which on loopback also charges the receiver's kernel path to
-//! the SFU. Peak RSS 293 MB, and ~295 MB in a run with 30 connections
-//! instead of ~80, so it does not grow with connections made; where it goes
-//! is not yet measured. Both are the next things to work on.
+//! the SFU. Writing from the publisher's reader task straight to each
+//! subscriber's track (no queue, no writer task) was tried and measured
+//! 20-30% *more* CPU in back-to-back runs: several publishers' tasks then
+//! contend for the subscriber connection's SRTP and mux locks, which one
+//! writer task per subscriber serialises for free. Peak RSS 46 MB since
+//! the NACK send buffer is sized for live video (it was 293 MB with the
+//! stack's 8,192-packet default per slot).
 //!
 //! # Layers (after LiveKit's `sfu`)
 //!
