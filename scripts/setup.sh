@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build and tests need and a fresh Debian/Ubuntu machine
-# lacks. Idempotent: each step checks first. Usage: setup.sh [base|test|desktop]
+# lacks. Idempotent: each step checks first.
+# Usage: setup.sh [base|test|desktop|bench]
 set -euo pipefail
 
 stage=${1:-test}
@@ -58,8 +59,13 @@ case "$stage" in
             pulseaudio pulseaudio-utils sox imagemagick webkit2gtk-driver x11-utils \
             libvpx-dev cmake chromium
         ;;
+    bench)
+        # Janus is the SFU that bench-janus.sh compares ours with; it runs
+        # in a private network namespace (unshare, ip).
+        apt_install janus iproute2 util-linux curl
+        ;;
     *)
-        echo "usage: setup.sh [base|test|desktop]" >&2
+        echo "usage: setup.sh [base|test|desktop|bench]" >&2
         exit 2
         ;;
 esac

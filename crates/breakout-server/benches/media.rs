@@ -7,6 +7,7 @@
 //! are measured apart from the load generators in this process; otherwise it
 //! starts in-process (CPU and RSS then include the peers).
 
+mod common;
 #[path = "../tests/media_peer/mod.rs"]
 mod media_peer;
 
@@ -119,20 +120,7 @@ impl Target {
 
     /// CPU seconds and peak RSS of the server process, if it is separate.
     fn usage(&self) -> Option<(f64, f64)> {
-        let pid = self.pid?;
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
-        let ticks: f64 =
-            fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        let hwm_kb: f64 = status
-            .lines()
-            .find(|l| l.starts_with("VmHWM"))?
-            .split_whitespace()
-            .nth(1)?
-            .parse()
-            .ok()?;
-        Some((ticks / 100.0, hwm_kb / 1024.0))
+        common::process_usage(self.pid?)
     }
 }
 

@@ -12,6 +12,7 @@
 
 pub mod signal;
 
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -32,9 +33,9 @@ use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
 use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
 use webrtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use webrtc::rtp::packet::Packet;
-use webrtc::rtp_transceiver::RTCRtpTransceiverInit;
 use webrtc::rtp_transceiver::rtp_codec::{RTCRtpCodecCapability, RTPCodecType};
 use webrtc::rtp_transceiver::rtp_transceiver_direction::RTCRtpTransceiverDirection;
+use webrtc::rtp_transceiver::{RTCRtpTransceiver, RTCRtpTransceiverInit};
 use webrtc::track::track_local::TrackLocalWriter;
 use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
 
@@ -90,12 +91,20 @@ fn capability(kind: RTPCodecType) -> RTCRtpCodecCapability {
 }
 
 pub async fn new_pc() -> Arc<RTCPeerConnection> {
+    new_pc_on(|ip| ip.is_loopback()).await
+}
+
+/// A connection with host candidates only on the addresses `accept` keeps
+/// (the Janus bench uses the one address its Janus can reach).
+pub async fn new_pc_on(
+    accept: impl Fn(IpAddr) -> bool + Send + Sync + 'static,
+) -> Arc<RTCPeerConnection> {
     let mut media = MediaEngine::default();
     media.register_default_codecs().expect("codecs");
     let registry =
         register_default_interceptors(Registry::new(), &mut media).expect("interceptors");
     let mut settings = SettingEngine::default();
-    settings.set_ip_filter(Box::new(|ip| ip.is_loopback()));
+    settings.set_ip_filter(Box::new(accept));
     settings.set_include_loopback_candidate(true);
     settings.set_network_types(vec![NetworkType::Udp4]);
     let api = APIBuilder::new()
@@ -127,29 +136,7 @@ impl MediaPeer {
             }
             Box::pin(async {})
         }));
-        let audio = Arc::new(TrackLocalStaticRTP::new(
-            capability(RTPCodecType::Audio),
-            "mic".into(),
-            format!("p{}", participant.0),
-        ));
-        let video = Arc::new(TrackLocalStaticRTP::new(
-            capability(RTPCodecType::Video),
-            "camera".into(),
-            format!("p{}", participant.0),
-        ));
-        let send_only = || {
-            Some(RTCRtpTransceiverInit {
-                direction: RTCRtpTransceiverDirection::Sendonly,
-                send_encodings: vec![],
-            })
-        };
-        pc.add_transceiver_from_track(audio.clone(), send_only())
-            .await
-            .expect("audio upstream");
-        let video_transceiver = pc
-            .add_transceiver_from_track(video.clone(), send_only())
-            .await
-            .expect("video upstream");
+        let upstream = Upstream::add(&pc, participant).await;
         for (kind, count) in [
             (RTPCodecType::Audio, AUDIO_SLOTS),
             (RTPCodecType::Video, VIDEO_SLOTS),
@@ -166,31 +153,11 @@ impl MediaPeer {
                 .expect("slot");
             }
         }
-        let (received_tx, received) = mpsc::unbounded_channel();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let record = Arc::new(AtomicBool::new(true));
-        let sink = log.clone();
-        let recording = record.clone();
-        pc.on_track(Box::new(move |track, _, transceiver| {
-            let received_tx = received_tx.clone();
-            let sink = sink.clone();
-            let recording = recording.clone();
-            let mid = transceiver.mid().map(|m| m.to_string()).unwrap_or_default();
-            Box::pin(async move {
-                tokio::spawn(async move {
-                    while let Ok((packet, _)) = track.read_rtp().await {
-                        if !recording.load(Relaxed) {
-                            continue;
-                        }
-                        let Some(got) = decode(&mid, track.kind(), &packet) else {
-                            continue;
-                        };
-                        sink.lock().expect("log").push(got.clone());
-                        let _ = received_tx.send(got);
-                    }
-                });
-            })
-        }));
+        let Inbound {
+            received,
+            log,
+            record,
+        } = Inbound::record(&pc);
         let offer = pc.create_offer(None).await.expect("offer");
         let mut gathered = pc.gathering_complete_promise().await;
         pc.set_local_description(offer).await.expect("local");
@@ -211,31 +178,7 @@ impl MediaPeer {
             .await
             .expect("connected within 30 s");
 
-        let plis = Arc::new(AtomicU64::new(0));
-        let keyframe_wanted = Arc::new(AtomicBool::new(true));
-        let sender = video_transceiver.sender().await;
-        let (count, wanted) = (plis.clone(), keyframe_wanted.clone());
-        let rtcp = tokio::spawn(async move {
-            while let Ok((packets, _)) = sender.read_rtcp().await {
-                for packet in packets {
-                    if packet.as_any().is::<PictureLossIndication>() {
-                        count.fetch_add(1, Relaxed);
-                        wanted.store(true, Relaxed);
-                    }
-                }
-            }
-        });
-        let mut senders = vec![rtcp];
-        if video_pps > 0 {
-            senders.push(tokio::spawn(publish(audio, participant, 50, 960, None)));
-            senders.push(tokio::spawn(publish(
-                video,
-                participant,
-                video_pps,
-                90_000 / video_pps,
-                Some(keyframe_wanted),
-            )));
-        }
+        let (plis, senders) = upstream.start(participant, video_pps).await;
         MediaPeer {
             participant,
             signal,
@@ -284,6 +227,135 @@ impl Drop for MediaPeer {
     fn drop(&mut self) {
         for task in &self.senders {
             task.abort();
+        }
+    }
+}
+
+/// The sending half of a peer: one Opus and one VP8 track, `sendonly`.
+/// Shared with the Janus bench, which must send exactly the same packets.
+pub struct Upstream {
+    audio: Arc<TrackLocalStaticRTP>,
+    video: Arc<TrackLocalStaticRTP>,
+    video_transceiver: Arc<RTCRtpTransceiver>,
+}
+
+impl Upstream {
+    /// Adds the two send-only transceivers; call before the offer.
+    pub async fn add(pc: &RTCPeerConnection, participant: ParticipantId) -> Upstream {
+        let audio = Arc::new(TrackLocalStaticRTP::new(
+            capability(RTPCodecType::Audio),
+            "mic".into(),
+            format!("p{}", participant.0),
+        ));
+        let video = Arc::new(TrackLocalStaticRTP::new(
+            capability(RTPCodecType::Video),
+            "camera".into(),
+            format!("p{}", participant.0),
+        ));
+        let send_only = || {
+            Some(RTCRtpTransceiverInit {
+                direction: RTCRtpTransceiverDirection::Sendonly,
+                send_encodings: vec![],
+            })
+        };
+        pc.add_transceiver_from_track(audio.clone(), send_only())
+            .await
+            .expect("audio upstream");
+        let video_transceiver = pc
+            .add_transceiver_from_track(video.clone(), send_only())
+            .await
+            .expect("video upstream");
+        Upstream {
+            audio,
+            video,
+            video_transceiver,
+        }
+    }
+
+    /// Once connected: counts PLIs (each makes the next video packet a
+    /// keyframe) and, with `video_pps` > 0, sends audio at 50 pps and video
+    /// at `video_pps`. Returns the PLI count and the tasks to abort.
+    pub async fn start(
+        self,
+        participant: ParticipantId,
+        video_pps: u32,
+    ) -> (Arc<AtomicU64>, Vec<tokio::task::JoinHandle<()>>) {
+        let plis = Arc::new(AtomicU64::new(0));
+        let keyframe_wanted = Arc::new(AtomicBool::new(true));
+        let sender = self.video_transceiver.sender().await;
+        let (count, wanted) = (plis.clone(), keyframe_wanted.clone());
+        let rtcp = tokio::spawn(async move {
+            while let Ok((packets, _)) = sender.read_rtcp().await {
+                for packet in packets {
+                    if packet.as_any().is::<PictureLossIndication>() {
+                        count.fetch_add(1, Relaxed);
+                        wanted.store(true, Relaxed);
+                    }
+                }
+            }
+        });
+        let mut senders = vec![rtcp];
+        if video_pps > 0 {
+            senders.push(tokio::spawn(publish(
+                self.audio,
+                participant,
+                50,
+                960,
+                None,
+            )));
+            senders.push(tokio::spawn(publish(
+                self.video,
+                participant,
+                video_pps,
+                90_000 / video_pps,
+                Some(keyframe_wanted),
+            )));
+        }
+        (plis, senders)
+    }
+}
+
+/// The receiving half of a peer: every packet on every track, decoded.
+pub struct Inbound {
+    pub received: mpsc::UnboundedReceiver<Received>,
+    /// Every packet received so far (also kept when `received` was drained).
+    pub log: Arc<Mutex<Vec<Received>>>,
+    /// Clear to stop keeping received packets (load runs).
+    pub record: Arc<AtomicBool>,
+}
+
+impl Inbound {
+    /// Reads every track `pc` will receive; call before the offer/answer.
+    pub fn record(pc: &RTCPeerConnection) -> Inbound {
+        let (received_tx, received) = mpsc::unbounded_channel();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let record = Arc::new(AtomicBool::new(true));
+        let sink = log.clone();
+        let recording = record.clone();
+        pc.on_track(Box::new(move |track, _, transceiver| {
+            let received_tx = received_tx.clone();
+            let sink = sink.clone();
+            let recording = recording.clone();
+            let mid = transceiver.mid().map(|m| m.to_string()).unwrap_or_default();
+            Box::pin(async move {
+                tokio::spawn(async move {
+                    while let Ok((packet, _)) = track.read_rtp().await {
+                        if !recording.load(Relaxed) {
+                            continue;
+                        }
+                        let Some(got) = decode(&mid, track.kind(), &packet) else {
+                            continue;
+                        };
+                        sink.lock().expect("log").push(got.clone());
+                        let _ = received_tx.send(got);
+                    }
+                });
+            })
+        }));
+        Inbound {
+            received,
+            log,
+            record,
         }
     }
 }
