@@ -118,6 +118,20 @@ pub struct MeetingView {
 impl Meeting {
     /// The view for `viewer`, or `None` if they are not in the meeting.
     pub fn view_for(&self, viewer: ParticipantId, now: Timestamp) -> Option<MeetingView> {
+        self.view_with_members_up_to(viewer, now, usize::MAX)
+    }
+
+    /// [`Meeting::view_for`], except that someone who does not manage
+    /// breakouts gets their own room's member list only while the room has
+    /// at most `max_members` people (a server keeps bigger lists current
+    /// with member events). The list is then never built, which matters
+    /// when a crowded main room's view goes to everyone in it.
+    pub fn view_with_members_up_to(
+        &self,
+        viewer: ParticipantId,
+        now: Timestamp,
+        max_members: usize,
+    ) -> Option<MeetingView> {
         let person = self.participants.get(&viewer)?;
         let preset = self.presets.get(&person.preset)?;
         let permissions = preset.permissions;
@@ -163,7 +177,8 @@ impl Meeting {
                     title: room.title.clone(),
                     open: room.open,
                     member_count: room.members.len() as u32,
-                    members: (manager || own).then(|| self.members_of(room.id)),
+                    members: (manager || (own && room.members.len() <= max_members))
+                        .then(|| self.members_of(room.id)),
                     assigned: manager.then(|| assigned.remove(&room.id).unwrap_or_default()),
                     can_join,
                 }

@@ -272,3 +272,50 @@ fn room_business_never_leaks_to_people_outside() {
     assert!(sim.all_in_main());
     check_everyone(&sim);
 }
+
+#[test]
+fn a_crowded_room_leaves_its_member_list_out_of_a_limited_view() {
+    let mut sim = Sim::with(6, 2, instant_config());
+    let limited = |sim: &Sim, id, max| {
+        sim.m
+            .view_with_members_up_to(id, sim.now, max)
+            .expect("in the meeting")
+    };
+    let main_members = |view: &MeetingView| {
+        view.rooms
+            .iter()
+            .find(|r| r.id.is_main())
+            .expect("main is shown")
+            .members
+            .clone()
+    };
+    // Seven people in main: a limit of 7 keeps the list, 6 drops it, and the
+    // count stays either way.
+    let kept = limited(&sim, p(1), 7);
+    assert_eq!(main_members(&kept), main_members(&view(&sim, p(1))));
+    let dropped = limited(&sim, p(1), 6);
+    assert_eq!(main_members(&dropped), None);
+    let main = dropped.rooms.iter().find(|r| r.id.is_main()).unwrap();
+    assert_eq!(main.member_count, 7);
+    // Apart from the list, the limited view is the full one.
+    let mut full = view(&sim, p(1));
+    for room in &mut full.rooms {
+        if room.id.is_main() {
+            room.members = None;
+        }
+    }
+    assert_eq!(dropped, full);
+    // Whoever manages breakouts always gets every list.
+    let host = limited(&sim, HOST, 0);
+    assert!(host.rooms.iter().all(|r| r.members.is_some()));
+    sim.host(Command::AutoAssign {
+        seed: 1,
+        minimise_repeats: false,
+    });
+    sim.host(Command::Start);
+    // In a room of three, a limit of 6 keeps one's own list.
+    let room = sim.room_of(p(1));
+    let v = limited(&sim, p(1), 6);
+    let own = v.rooms.iter().find(|r| r.id == room).unwrap();
+    assert_eq!(own.members.as_ref().map(Vec::len), Some(3));
+}

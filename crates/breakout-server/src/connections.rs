@@ -129,10 +129,10 @@ impl Connections {
     pub fn flush_views(&mut self, meeting: &Meeting, now: Timestamp) -> Vec<ParticipantId> {
         let mut overflowed = Vec::new();
         for (who, live) in self.live.iter_mut() {
-            let Some(mut view) = meeting.view_for(*who, now) else {
+            let Some(mut view) = meeting.view_with_members_up_to(*who, now, MAX_PUSHED_MEMBERS)
+            else {
                 continue;
             };
-            trim_members(&mut view, meeting.is_manager(*who));
             // The revision and cooldown change on every tick; compare the rest.
             let revision = view.revision;
             view.revision = 0;
@@ -201,21 +201,6 @@ pub fn encode(message: &ServerMessage) -> Arc<str> {
     serde_json::to_string(message)
         .expect("server messages always serialise")
         .into()
-}
-
-/// Leaves member lists out of a pushed view where events keep them current:
-/// rooms other than the recipient's own, and an own room that is crowded.
-/// Managers get every list (they are few and their dashboard shows all).
-fn trim_members(view: &mut breakout_core::MeetingView, manager: bool) {
-    if manager {
-        return;
-    }
-    let own = view.you.room;
-    for room in &mut view.rooms {
-        if room.id != own || room.member_count as usize > MAX_PUSHED_MEMBERS {
-            room.members = None;
-        }
-    }
 }
 
 fn digest(view: &breakout_core::MeetingView) -> u64 {
