@@ -37,13 +37,16 @@
 //! against p50 54.5 ms, p95 95.1 ms for a new signaling connection and
 //! PeerConnection per room (ratio 0.19). Token → first RTP: 51.4 ms (p50).
 //! Forwarding 4 publishers (50 pps audio + 300 pps video each) to 7
-//! listeners each, 56 streams, 9,800 packets/s out: 5.9 ms of CPU per
-//! stream-second (~34 µs per forwarded packet, ten times the floor of
-//! socket + SRTP + copy measured on this machine). A `perf` profile of that
+//! listeners each, 56 streams, 9,800 packets/s out: 4.2-5.9 ms of CPU per
+//! stream-second depending on the machine's load (24-34 µs per forwarded
+//! packet, of which ~8 µs is the loopback `sendto`). A `perf` profile of that
 //! run is dominated by task switches and futex wake-ups (the classic
 //! crate's tokio mutexes and one wake per packet per hop), then loopback
 //! `sendto`, which on loopback also charges the receiver's kernel path to
-//! the SFU. Writing from the publisher's reader task straight to each
+//! the SFU. The same load through Janus 1.1.2 (VideoRoom, multistream
+//! subscribers) in the same run costs Janus 7.1-8.8 ms per stream-second,
+//! so ours/Janus is 0.5-0.75 (`forward_cpu_ratio_vs_janus`); Janus peaks at
+//! 26 MB RSS against our 46 MB. Writing from the publisher's reader task straight to each
 //! subscriber's track (no queue, no writer task) was tried and measured
 //! 20-30% *more* CPU in back-to-back runs: several publishers' tasks then
 //! contend for the subscriber connection's SRTP and mux locks, which one
