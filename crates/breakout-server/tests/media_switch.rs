@@ -420,3 +420,56 @@ async fn trickled_candidates_are_checked_and_never_hold_up_the_connection() {
         .await;
     drop(server);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nack_is_answered_from_the_slot_send_buffer() {
+    use webrtc::rtcp::transport_feedbacks::transport_layer_nack::{NackPair, TransportLayerNack};
+
+    let Meeting {
+        server,
+        host: _host,
+        a,
+        mut b,
+        c: _c,
+    } = meeting().await;
+    let pa = a.participant;
+    // Let a few of Ann's video packets arrive, then ask for one again.
+    for _ in 0..5 {
+        b.wait_for("Ann's video", from(pa, RTPCodecType::Video))
+            .await;
+    }
+    let wanted = log_of(&b)
+        .into_iter()
+        .rfind(|r| r.source == pa && r.kind == RTPCodecType::Video)
+        .expect("Ann's video is logged");
+    let nack = TransportLayerNack {
+        sender_ssrc: 0,
+        media_ssrc: wanted.ssrc,
+        nacks: vec![NackPair {
+            packet_id: wanted.seq,
+            lost_packets: 0,
+        }],
+    };
+    b.pc.write_rtcp(&[Box::new(nack)]).await.expect("nack sent");
+    // Counted in the log: the original may still be queued for `wait_for`.
+    let log = b.log.clone();
+    let copies = move || {
+        log.lock()
+            .expect("log")
+            .iter()
+            .filter(|r| r.ssrc == wanted.ssrc && r.seq == wanted.seq)
+            .map(|r| (r.source, r.counter))
+            .collect::<Vec<_>>()
+    };
+    b.wait_for("the retransmission", |_| copies().len() >= 2)
+        .await;
+    assert!(
+        copies().iter().all(|c| *c == (pa, wanted.counter)),
+        "the retransmission is the same packet"
+    );
+    let Ok(Reply::MediaStats { stats }) = b.signal.request(Request::GetMediaStats).await else {
+        panic!("stats expected");
+    };
+    assert!(stats.nacks_received >= 1);
+    drop(server);
+}
