@@ -84,15 +84,25 @@ pub fn handle<R: Runtime>(
 
 /// The answer to one request: the next frame as JPEG, or 204 after waiting.
 pub async fn serve(frames: &Arc<FrameStore>, asked: FrameRequest) -> Response<Vec<u8>> {
+    let asked_at = std::time::Instant::now();
     let Some(latest) = frames.next(&asked.mid, asked.after, PATIENCE).await else {
         return empty(StatusCode::NO_CONTENT);
     };
     let (w, h) = (asked.width, asked.height);
     let frame = latest.frame.clone();
+    let waited = asked_at.elapsed();
     let encoded = tauri::async_runtime::spawn_blocking(move || jpeg::encode(&frame, w, h)).await;
     let Ok(Some(jpeg)) = encoded else {
         return empty(StatusCode::INTERNAL_SERVER_ERROR);
     };
+    tracing::trace!(
+        mid = %asked.mid,
+        seq = latest.seq,
+        ?waited,
+        encoded = ?(asked_at.elapsed() - waited),
+        bytes = jpeg.len(),
+        "frame served"
+    );
     let participant = latest
         .participant
         .map(|p| p.0.to_string())

@@ -87,6 +87,11 @@ impl Bot {
         })
     }
 
+    /// The bot process's id (gone once it exited).
+    pub fn pid(&self) -> Option<u32> {
+        self._child.id()
+    }
+
     /// Waits for the first printed message `wanted` accepts; the ones
     /// before it are passed over.
     pub async fn wait_for(
