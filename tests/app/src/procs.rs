@@ -10,6 +10,10 @@ pub struct Proc {
     pub pid: u32,
     pub name: String,
     pub rss_kib: u64,
+    /// Proportional set size: pages shared with other processes (WebKit's
+    /// libraries, mapped by all three) count as their share only, so the
+    /// sum over processes is what they take together.
+    pub pss_kib: u64,
     pub cpu_ticks: u64,
 }
 
@@ -88,12 +92,22 @@ fn read(pid: u32) -> Option<(u32, Proc)> {
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
         .unwrap_or(0);
+    let pss_kib = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
+        .ok()
+        .and_then(|rollup| {
+            rollup
+                .lines()
+                .find_map(|l| l.strip_prefix("Pss:"))
+                .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        })
+        .unwrap_or(rss_kib);
     Some((
         ppid,
         Proc {
             pid,
             name,
             rss_kib,
+            pss_kib,
             cpu_ticks: utime + stime,
         },
     ))
@@ -109,5 +123,6 @@ mod tests {
         let tree = tree(me);
         let this = tree.iter().find(|p| p.pid == me).expect("found");
         assert!(this.rss_kib > 0);
+        assert!(this.pss_kib > 0 && this.pss_kib <= this.rss_kib);
     }
 }

@@ -12,6 +12,8 @@
 //!   window shows 9 video tiles: 9 breakout-bot participants with
 //!   synthetic media (320×240 test pattern at 30 fps, tone) in the host's
 //!   room. A sum of RSS: pages shared between processes count once each.
+//! - `app_pss_9_mb`: the same processes' proportional set size, where a
+//!   page shared by several counts once in total: what they take together.
 //! - `app_render_9_cpu_pct`: CPU time of the same processes over 10 s, as
 //!   % of one core, while those 9 tiles render: the engine receives and
 //!   decodes 9 VP8 streams and 4 Opus slots, the shell encodes each tile's
@@ -95,6 +97,8 @@ async fn nine_person_room(driver: &Driver, app: &App) -> anyhow::Result<()> {
         );
     }
     println!("app_rss_9_mb={}", rss_kib / 1024);
+    let pss_kib: u64 = before.iter().map(|p| p.pss_kib).sum();
+    println!("app_pss_9_mb={}", pss_kib / 1024);
 
     let ticks = |tree: &[procs::Proc]| tree.iter().map(|p| p.cpu_ticks).sum::<u64>();
     let drawn_before = frames_drawn(app).await?;
