@@ -12,12 +12,16 @@ function fakeShell(replies: Reply[]) {
   let clock = 0;
   let puller: FramePuller | null = null;
   const deps: PullDeps = {
-    async fetch(url) {
+    async fetch(url, init) {
       urls.push(url);
       const reply = replies.shift();
       if (!reply) {
-        puller?.stop();
-        throw new Error("done");
+        // Out of replies: the tile goes away once what it holds is drawn
+        // (a macrotask runs after every pending microtask), aborting this.
+        setTimeout(() => puller?.stop(), 0);
+        return new Promise<Response>((_ok, fail) =>
+          init.signal.addEventListener("abort", () => fail(new Error("aborted"))),
+        );
       }
       const headers = new Headers();
       if (reply.seq !== undefined) headers.set("X-Frame-Seq", String(reply.seq));
@@ -92,6 +96,27 @@ describe("FramePuller", () => {
     // One sleep for the picture (fetching took no time on this clock); the
     // 204s were waited for by the shell.
     expect(shell.sleeps).toEqual([gap]);
+  });
+
+  test("asks for the next frame before drawing this one", async () => {
+    const shell = fakeShell([
+      { status: 200, seq: 1, participant: 7 },
+      { status: 200, seq: 2, participant: 7 },
+    ]);
+    const requestsAtDraw: number[] = [];
+    const puller = new FramePuller({
+      mid: "6",
+      participant: 7,
+      size: () => ({ width: 320, height: 180 }),
+      draw: () => requestsAtDraw.push(shell.urls.length),
+      deps: shell.deps,
+      windows: false,
+    });
+    shell.bind(puller);
+    await puller.start();
+    // Drawing frame 1, the request for frame 2 is out; drawing frame 2,
+    // the one after it.
+    expect(requestsAtDraw).toEqual([2, 3]);
   });
 
   test("does not draw a frame of someone else (the slot is switching)", async () => {

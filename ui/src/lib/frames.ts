@@ -10,8 +10,8 @@
 // The answer carries the frame's sequence number (X-Frame-Seq) and who it
 // shows (X-Participant). A request for a frame newer than `after` waits in
 // the shell until one exists, then answers 204 if none came; so a tile asks
-// again at once after a 204, and at most MAX_FPS times a second after a
-// picture. The webview decodes the JPEG natively (createImageBitmap) and the
+// again at once after a 204 or a picture, and draws at most MAX_FPS pictures
+// a second. The webview decodes the JPEG natively (createImageBitmap) and the
 // tile draws it into a canvas.
 
 export const SCHEME = "breakout-media";
@@ -91,21 +91,29 @@ export class FramePuller {
     return this.running;
   }
 
+  /** Asks for the frame after the newest one seen; `null` if the request failed. */
+  private request(): Promise<Response | null> {
+    const { width, height } = this.options.size();
+    this.abort = new AbortController();
+    const url = frameUrl(this.options.mid, this.seq, width, height, this.options.windows);
+    return this.deps.fetch(url, { signal: this.abort.signal }).catch(() => null);
+  }
+
   private async loop(): Promise<void> {
     const { deps, options } = this;
+    // The request for the next frame goes out as soon as a picture has
+    // arrived, so the shell waits for and encodes it while this one is
+    // decoded and drawn: one round trip per frame would cap the rate.
+    let next: Promise<Response | null> | null = null;
     while (this.running) {
       const started = deps.now();
-      const { width, height } = options.size();
-      this.abort = new AbortController();
-      let response: Response;
-      try {
-        const url = frameUrl(options.mid, this.seq, width, height, options.windows);
-        response = await deps.fetch(url, { signal: this.abort.signal });
-      } catch {
-        if (this.running) await deps.sleep(RETRY_MS);
+      const response = await (next ?? this.request());
+      next = null;
+      if (!this.running) break;
+      if (response === null) {
+        await deps.sleep(RETRY_MS);
         continue;
       }
-      if (!this.running) break;
       if (response.status === 204) continue; // the shell waited; nothing new
       if (response.status !== 200) {
         await deps.sleep(RETRY_MS);
@@ -114,9 +122,18 @@ export class FramePuller {
       const seq = Number(response.headers.get("X-Frame-Seq"));
       if (Number.isFinite(seq) && seq > this.seq) this.seq = seq;
       const shows = response.headers.get("X-Participant");
-      if (shows === null || shows === "" || Number(shows) === options.participant) {
+      const ours = shows === null || shows === "" || Number(shows) === options.participant;
+      let blob: Blob | null = null;
+      try {
+        blob = ours ? await response.blob() : null;
+      } catch {
+        // A body that does not arrive is skipped; the next frame will.
+      }
+      if (!this.running) break;
+      next = this.request();
+      if (blob !== null) {
         try {
-          const picture = await deps.decode(await response.blob());
+          const picture = await deps.decode(blob);
           if (this.running) {
             options.draw(picture);
             this.drawn += 1;
