@@ -227,6 +227,62 @@ describe("meeting window", () => {
     await w.close();
   });
 
+  test("your own tile shows your camera from the shell, mirrored", async () => {
+    const bobOn = { ...bob, camera: true };
+    const w = await bobInRoom(bobView({ members: [bobOn, cara, dan], you: { media: { mic: true, camera: true } } }), true);
+    const { page } = w;
+    await page.clock.resume();
+    const asked: string[] = [];
+    await page.route("http://breakout-media.localhost/**", async (route) => {
+      const url = new URL(route.request().url());
+      asked.push(`${url.pathname}?after=${url.searchParams.get("after")}`);
+      const cors = {
+        "access-control-allow-origin": "*",
+        "access-control-expose-headers": "X-Frame-Seq, X-Participant",
+      };
+      const after = Number(url.searchParams.get("after"));
+      if (url.pathname === "/video/self" && after < 2) {
+        // Our own camera: no participant header, as the shell serves it.
+        await route.fulfill({
+          status: 200,
+          headers: { ...cors, "content-type": "image/jpeg", "x-frame-seq": String(after + 1), "x-participant": "" },
+          body: Buffer.from(TILE_JPEG_BASE64, "base64"),
+        });
+      } else {
+        await new Promise((ok) => setTimeout(ok, 300));
+        await route.fulfill({ status: 204, headers: cors });
+      }
+    });
+    await w.emit("media", { ...mediaOn, notes: [], has_camera: true });
+
+    // Bob's tile draws the self-view frames, flipped like a mirror.
+    const self = page.locator(`.tile[data-participant="${bob.id}"] canvas[data-mid="self"][data-live="true"]`);
+    await self.waitFor();
+    await expect.poll(() => asked.includes("/video/self?after=2")).toBe(true);
+    const drawn = await self.evaluate((c: HTMLCanvasElement) => {
+      const data = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+      let low = 255;
+      let high = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        low = Math.min(low, data[i]);
+        high = Math.max(high, data[i]);
+      }
+      return { spread: high - low, transform: getComputedStyle(c).transform };
+    });
+    expect(drawn.spread).toBeGreaterThan(64);
+    expect(drawn.transform).toBe("matrix(-1, 0, 0, 1, 0, 0)");
+    // Other people's tiles are not mirrored.
+    const dans = page.locator('.tile[data-participant="4"] canvas');
+    expect(await dans.evaluate((c) => getComputedStyle(c).transform)).toBe("none");
+    await screenshots(page, "meeting-self-view");
+
+    // Bob turns his camera off: his tile goes back to its placeholder.
+    await w.server({ type: "event", event: { type: "media_changed", participant: bob.id, mic: true, camera: false } });
+    await expect.poll(() => page.locator(`.tile[data-participant="${bob.id}"] canvas`).count()).toBe(0);
+    await page.locator(`.tile[data-participant="${bob.id}"] .avatar`).waitFor();
+    await w.close();
+  });
+
   test("ask for help shows its cooldown", async () => {
     const w = await bobInRoom();
     const { page } = w;

@@ -12,6 +12,10 @@ use breakout_client::media::VideoFrame;
 use breakout_client::protocol::ParticipantId;
 use tokio::sync::watch;
 
+/// The key of our own camera's pictures (the self-view), beside the
+/// server's slot mids (which are numbers, so they never collide).
+pub const SELF_MID: &str = "self";
+
 /// One decoded picture and where it came from.
 #[derive(Debug, Clone)]
 pub struct Latest {
@@ -59,6 +63,14 @@ impl FrameStore {
     /// then show their placeholder instead of a frozen picture.
     pub fn clear(&self) {
         for sender in self.lock().values() {
+            sender.send_replace(None);
+        }
+    }
+
+    /// Forgets one slot's frame (our camera went off), as [`Self::clear`]
+    /// does for all.
+    pub fn forget(&self, mid: &str) {
+        if let Some(sender) = self.lock().get(mid) {
             sender.send_replace(None);
         }
     }
@@ -133,6 +145,20 @@ mod tests {
                 .await
                 .is_none()
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_self_view_is_forgotten_alone() {
+        let store = FrameStore::default();
+        store.put("6", None, frame());
+        let own = store.put(SELF_MID, None, frame());
+        let seen = store.next(SELF_MID, 0, Duration::from_secs(1)).await;
+        assert_eq!(seen.map(|l| l.seq), Some(own));
+
+        store.forget(SELF_MID);
+        let patience = Duration::from_millis(500);
+        assert!(store.next(SELF_MID, 0, patience).await.is_none());
+        assert!(store.next("6", 0, patience).await.is_some());
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! - [`run`]: one media session per signaling connection. The meeting actor
 //!   starts it when a connection opens and stops it when the connection
 //!   drops; the server's slot maps and ICE candidates are forwarded to it.
-//! - [`frames`] keeps each video slot's newest frame; [`protocol`] serves it
+//! - [`frames`] keeps each video slot's newest frame, and our own camera's
+//!   under [`frames::SELF_MID`] for the self-view; [`protocol`] serves it
 //!   on the `breakout-media` URI scheme as a JPEG at tile size ([`jpeg`]),
 //!   never through invoke/JSON.
 //! - [`levels`] turns decoded audio into `speaking` events.
@@ -188,6 +189,9 @@ impl AppMedia {
         }
         if let Some(on) = camera {
             session.set_camera(on).await.map_err(media_error)?;
+            if !on {
+                self.frames.forget(frames::SELF_MID);
+            }
         }
         self.remember(mic, camera);
         Ok(())

@@ -11,6 +11,8 @@
 //! frame newer than `after` exists the request waits for one (long poll, up
 //! to [`PATIENCE`]) and then answers `204 No Content`, so a tile never
 //! downloads the same picture twice and an idle slot costs nothing.
+//! `<mid>` `self` is our own camera (the self-view, see
+//! [`SELF_MID`](super::frames::SELF_MID)).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -150,6 +152,7 @@ mod tests {
     use breakout_client::media::VideoFrame;
     use breakout_client::protocol::ParticipantId;
 
+    use super::super::frames::SELF_MID;
     use super::*;
 
     #[test]
@@ -164,6 +167,10 @@ mod tests {
             })
         );
         assert_eq!(parse("/video/12", None).map(|r| r.after), Some(0));
+        assert_eq!(
+            parse("/video/self", Some("after=3")).map(|r| r.mid),
+            Some(SELF_MID.to_string())
+        );
         assert_eq!(
             parse("/video/6", Some("w=99999")).map(|r| r.width),
             Some(MAX_SIDE)
@@ -191,6 +198,23 @@ mod tests {
         assert_eq!(header("X-Frame-Seq"), seq.to_string());
         assert_eq!(header("X-Participant"), "9");
         assert_eq!(header("content-type"), "image/jpeg");
+        assert_eq!(&response.body()[..2], &[0xFF, 0xD8]);
+    }
+
+    #[tokio::test]
+    async fn our_own_camera_is_served_as_the_self_view() {
+        let frames = Arc::new(FrameStore::default());
+        let frame = VideoFrame {
+            width: 64,
+            height: 48,
+            i420: Arc::from(vec![100u8; 64 * 48 * 3 / 2]),
+            keyframe: false,
+        };
+        let seq = frames.put(SELF_MID, None, frame);
+        let asked = parse("/video/self", Some("after=0&w=32&h=32")).unwrap();
+        let response = serve(&frames, asked).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["X-Frame-Seq"], seq.to_string().as_str());
         assert_eq!(&response.body()[..2], &[0xFF, 0xD8]);
     }
 

@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
 use super::AppMedia;
+use super::frames::SELF_MID;
 use super::levels::Levels;
 use crate::ipc::MediaPhase;
 
@@ -107,6 +108,11 @@ async fn run(
             event = events.recv() => match event {
                 Some(MediaEvent::Video { mid, participant, frame }) => {
                     media.frames.put(&mid, participant, frame);
+                }
+                // One already on its way when the camera went off must not
+                // bring the self-view back.
+                Some(MediaEvent::LocalVideo { frame }) if session.camera_on() => {
+                    media.frames.put(SELF_MID, None, frame);
                 }
                 Some(MediaEvent::Audio { participant: Some(p), frame, .. }) => {
                     if let Some(level) = levels.observe(p, &frame.samples, Instant::now()) {

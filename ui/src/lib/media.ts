@@ -8,9 +8,23 @@ export const videoStats = { drawn: 0 };
 (globalThis as { __breakoutVideo?: typeof videoStats }).__breakoutVideo = videoStats;
 
 export interface Feed {
-  /** The video slot (`mid`) showing this participant. */
+  /** The video slot (`mid`) showing this participant, or SELF_MID. */
   mid: string;
   participant: number;
+}
+
+/** The shell's key for our own camera's pictures (the self-view). */
+export const SELF_MID = "self";
+
+/**
+ * What a tile shows: nothing while the person's camera is off; our own
+ * camera straight from the shell (no round trip through the server); anyone
+ * else's from the slot that carries them, once there is one.
+ */
+export function tileFeed(member: { id: number; camera: boolean }, you: boolean, mid: string | null): Feed | null {
+  if (!member.camera) return null;
+  if (you) return { mid: SELF_MID, participant: member.id };
+  return mid === null ? null : { mid, participant: member.id };
 }
 
 /** Device pixels of `canvas` on screen, rounded up to 16 so sizes repeat. */

@@ -32,6 +32,9 @@ use super::video::Vp8Encoder;
 const FRAME: Duration = Duration::from_millis(20);
 /// VP8 target for the 320×240 pattern; cameras scale it by area.
 const PATTERN_KBPS: u32 = 300;
+/// The most self-view pictures a second ([`MediaEvent::LocalVideo`]): a
+/// preview needs no more, and a 30 fps camera should not double the events.
+pub const LOCAL_VIDEO_FPS: u32 = 15;
 
 /// Mic/camera switches shared by the tasks and the session.
 #[derive(Debug)]
@@ -167,6 +170,7 @@ pub fn spawn_video(
     input: VideoInput,
     track: Arc<TrackLocalStaticSample>,
     switches: Arc<Switches>,
+    events: EventSink,
     mut stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -180,6 +184,7 @@ pub fn spawn_video(
         let mut counter = 0u32;
         let mut replayed = 0usize;
         let mut last_write = Instant::now();
+        let mut preview = Preview::default();
         let (pattern_of, mut frames, clip) = match input {
             VideoInput::Pattern { participant, .. } => (Some(participant), None, None),
             VideoInput::Frames(rx) => (None, Some(rx), None),
@@ -220,6 +225,12 @@ pub fn spawn_video(
                     }
                     (None, None) => continue,
                 };
+                if preview.due(Instant::now()) {
+                    // Shares the pixels (an `Arc`), and `send` never waits.
+                    events.send(MediaEvent::LocalVideo {
+                        frame: picture.clone(),
+                    });
+                }
                 let mut enc = match encoder.take() {
                     Some(e) if e.fits(&picture) => e,
                     _ => {
@@ -268,6 +279,26 @@ pub fn spawn_video(
             }
         }
     })
+}
+
+/// Paces the self-view to [`LOCAL_VIDEO_FPS`].
+#[derive(Default)]
+struct Preview {
+    last: Option<Instant>,
+}
+
+impl Preview {
+    fn due(&mut self, now: Instant) -> bool {
+        let gap = Duration::from_secs(1) / LOCAL_VIDEO_FPS;
+        // A little slack so a 15 fps source whose ticks jitter is not halved.
+        let due = self
+            .last
+            .is_none_or(|last| now.duration_since(last) + gap / 8 >= gap);
+        if due {
+            self.last = Some(now);
+        }
+        due
+    }
 }
 
 async fn recv_frame(rx: Option<&mut mpsc::Receiver<VideoFrame>>) -> Option<VideoFrame> {
@@ -327,4 +358,71 @@ pub fn encode_tone_clip(participant: ParticipantId, frames: u32) -> Vec<Bytes> {
         .filter_map(|_| encoder.encode(&tone.next_frame()).ok())
         .map(Bytes::from)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::synthetic::read_pattern;
+
+    #[test]
+    fn the_preview_keeps_to_its_rate() {
+        let start = Instant::now();
+        let mut preview = Preview::default();
+        // A 60 fps source for one second.
+        let shown = (0..60)
+            .filter(|i| preview.due(start + Duration::from_secs(1) * *i / 60))
+            .count() as u32;
+        assert!(
+            (LOCAL_VIDEO_FPS - 1..=LOCAL_VIDEO_FPS + 1).contains(&shown),
+            "{shown}"
+        );
+        // A 15 fps source is not thinned.
+        let mut preview = Preview::default();
+        let shown = (0..15)
+            .filter(|i| preview.due(start + Duration::from_secs(1) * *i / 15))
+            .count();
+        assert_eq!(shown, 15);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_pattern_is_previewed_only_while_the_camera_is_on() {
+        let track = Arc::new(TrackLocalStaticSample::new(
+            super::super::peer::vp8_capability(),
+            "camera".into(),
+            "test".into(),
+        ));
+        let switches = Arc::new(Switches {
+            mic: AtomicBool::new(false),
+            camera: AtomicBool::new(false),
+            keyframe: AtomicBool::new(false),
+        });
+        let (events, mut rx) = EventSink::new(16);
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let participant = ParticipantId(7);
+        let input = VideoInput::Pattern {
+            participant,
+            fps: 30,
+        };
+        let task = spawn_video(input, track, switches.clone(), events, stop_rx);
+
+        // Off: the source ticks on (paused time skips ahead), nothing is shown.
+        let quiet = tokio::time::timeout(Duration::from_secs(1), rx.recv()).await;
+        assert!(quiet.is_err(), "no preview while the camera is off");
+
+        switches.camera.store(true, Ordering::Relaxed);
+        let event = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .expect("a preview soon after the camera is on")
+            .expect("channel open");
+        let MediaEvent::LocalVideo { frame } = event else {
+            panic!("expected LocalVideo, got {event:?}");
+        };
+        assert_eq!((frame.width, frame.height), (PATTERN_WIDTH, PATTERN_HEIGHT));
+        let stamp = read_pattern(&frame).expect("our own test pattern");
+        assert_eq!(stamp.participant, participant);
+
+        stop_tx.send_replace(true);
+        task.await.unwrap();
+    }
 }

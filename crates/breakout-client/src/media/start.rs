@@ -150,6 +150,7 @@ pub async fn start(
             input,
             built.camera.clone(),
             switches.clone(),
+            events.clone(),
             stop_rx.clone(),
         ));
     }
