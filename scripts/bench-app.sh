@@ -9,8 +9,8 @@ target=${CARGO_TARGET_DIR:-target}
 
 scripts/app-build.sh --release >&2
 scripts/app-driver.sh >&2
-# The nine participants with synthetic media encode and decode video all
-# the time: release bots, so they leave the machine to the app measured.
+# Release bots: the nine participants' packets cost the machine as little
+# as possible, leaving it to the app measured.
 cargo build --release -p breakout-client --bin breakout-bot >&2
 cargo build -p breakout-app-e2e --bin app-bench --quiet >&2
 BREAKOUT_APP_BIN="$target/release/breakout-app" BREAKOUT_BOT_BIN="$target/release/breakout-bot" \

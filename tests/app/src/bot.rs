@@ -40,6 +40,19 @@ impl Bot {
         Self::join_with(bot, server, code, name, &media).await
     }
 
+    /// As [`Bot::join`], replaying its pre-encoded test pattern (15 fps) and
+    /// tone and receiving nothing: a remote participant that costs this
+    /// machine only the packets it sends.
+    pub async fn join_replaying(
+        bot: &Path,
+        server: &str,
+        code: &str,
+        name: &str,
+    ) -> anyhow::Result<Bot> {
+        let media = ["--media", "replay", "--report-ms", "60000"];
+        Self::join_with(bot, server, code, name, &media).await
+    }
+
     async fn join_with(
         bot: &Path,
         server: &str,

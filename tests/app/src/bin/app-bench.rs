@@ -9,18 +9,18 @@
 //!   set-up, so it slightly overstates what a user waits.
 //! - `app_rss_9_mb`: resident memory of the app process and every process
 //!   below it (WebKit's web and network processes) while the meeting
-//!   window shows 9 video tiles: 9 breakout-bot participants with
-//!   synthetic media (320×240 test pattern at 30 fps, tone) in the host's
-//!   room. A sum of RSS: pages shared between processes count once each.
+//!   window shows 9 video tiles: 9 breakout-bot participants in the
+//!   host's room replaying their pre-encoded 320×240 test pattern at 15 fps
+//!   and tone (as LiveKit's load tester does: they stand in for remote
+//!   people, so they send and do not encode, decode or receive here). A
+//!   sum of RSS: pages shared between processes count once each.
 //! - `app_pss_9_mb`: the same processes' proportional set size, where a
 //!   page shared by several counts once in total: what they take together.
 //! - `app_render_9_cpu_pct`: CPU time of the same processes over 10 s, as
 //!   % of one core, while those 9 tiles render: the engine receives and
 //!   decodes 9 VP8 streams and 4 Opus slots, the shell encodes each tile's
 //!   frames to JPEG on request, the webview decodes and draws them (at most
-//!   15 fps per tile). The bots run on the same machine (release builds,
-//!   reniced so they do not starve the app they stand in for remote
-//!   people for) and are not counted.
+//!   15 fps per tile). The bots (release builds, reniced) are not counted.
 //! - `app_render_9_fps`: frames the 9 tiles actually drew per second, per
 //!   tile, over the same window (the tiles' own count), to show the CPU
 //!   figure is for real video at the intended rate.
@@ -66,7 +66,7 @@ async fn nine_person_room(driver: &Driver, app: &App) -> anyhow::Result<()> {
     let mut bots = Vec::new();
     for i in 1..=BOTS {
         let name = format!("Bot {i}");
-        let bot = Bot::join_with_media(&bot_bin, &server, &code, &name).await?;
+        let bot = Bot::join_replaying(&bot_bin, &server, &code, &name).await?;
         if let Some(pid) = bot.pid() {
             let _ = std::process::Command::new("renice")
                 .args(["-n", "10", "-p", &pid.to_string()])

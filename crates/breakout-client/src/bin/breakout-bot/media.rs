@@ -12,9 +12,12 @@ use std::time::Duration;
 use anyhow::Context;
 use breakout_client::Connection;
 use breakout_client::media::analysis::Received;
-use breakout_client::media::{MediaConfig, MediaEvent, MediaSession};
-use breakout_client::protocol::Command;
+use breakout_client::media::{
+    AudioOutput, AudioSource, MediaConfig, MediaEvent, MediaSession, VideoSource,
+    encode_pattern_clip, encode_tone_clip,
+};
 use breakout_client::protocol::ws::Request;
+use breakout_client::protocol::{Command, ParticipantId};
 use clap::ValueEnum;
 use serde::Serialize;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -33,6 +36,10 @@ pub enum MediaMode {
     /// The default microphone, camera and speaker; missing ones are left
     /// out with a note on stderr.
     Devices,
+    /// Its tone and test pattern encoded once and replayed in a loop, and
+    /// nothing received: a remote participant stood in for at the cost of
+    /// sending packets only, so a machine can host many (load generators).
+    Replay,
 }
 
 #[derive(Serialize)]
@@ -70,6 +77,7 @@ pub async fn run(
             config.camera_on = true;
             config
         }
+        MediaMode::Replay => replaying(conn.participant()),
         MediaMode::None => unreachable!("handled by join"),
     };
     let (media, mut events) = MediaSession::start(conn.clone(), config.for_server(server))
@@ -152,4 +160,21 @@ pub async fn run(
     }
     media.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Two seconds of pattern at 15 fps and one of tone, looped; no slots.
+fn replaying(participant: ParticipantId) -> MediaConfig {
+    let mut config = MediaConfig::new(
+        AudioSource::Replay(encode_tone_clip(participant, 50).into()),
+        VideoSource::Replay {
+            frames: encode_pattern_clip(participant, 30).into(),
+            fps: 15,
+        },
+        AudioOutput::None,
+    );
+    config.mic_on = true;
+    config.camera_on = true;
+    config.audio_slots = 0;
+    config.video_slots = 0;
+    config
 }
