@@ -28,6 +28,7 @@ pub mod ipc;
 pub mod link;
 pub mod media;
 pub mod meeting;
+pub mod rendering;
 pub mod rest;
 pub mod shell;
 pub mod startup;
@@ -69,6 +70,9 @@ pub fn run() {
     });
     let app = builder::<tauri::Wry>()
         .setup(move |app| {
+            if let Some(window) = app.get_webview_window(windows::MAIN) {
+                rendering::apply(&window);
+            }
             if let Some((title, name)) = &startup.host {
                 host_at_start(app.handle(), title, name)?;
             }

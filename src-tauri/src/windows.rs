@@ -22,12 +22,14 @@ pub fn open_dashboard<R: Runtime>(app: &AppHandle<R>) -> Result<(), IpcError> {
         window.show().map_err(failed)?;
         return window.set_focus().map_err(failed);
     }
-    WebviewWindowBuilder::new(app, DASHBOARD, WebviewUrl::App("dashboard.html".into()))
-        .title("Breakout — Rooms dashboard")
-        .inner_size(1280.0, 800.0)
-        .min_inner_size(800.0, 600.0)
-        .build()
-        .map_err(failed)?;
+    let window =
+        WebviewWindowBuilder::new(app, DASHBOARD, WebviewUrl::App("dashboard.html".into()))
+            .title("Breakout — Rooms dashboard")
+            .inner_size(1280.0, 800.0)
+            .min_inner_size(800.0, 600.0)
+            .build()
+            .map_err(failed)?;
+    crate::rendering::apply(&window);
     Ok(())
 }
 

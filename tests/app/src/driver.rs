@@ -219,12 +219,24 @@ impl App {
     /// Saves the current window as `target/e2e-shots/<name>.png`, after
     /// two animation frames: WebKitWebDriver captures the last composited
     /// frame, which otherwise can predate the step just taken.
+    ///
+    /// With software painting (the app's default) WebKit answers a
+    /// screenshot only after the page paints again, and a still page never
+    /// does: an invisible outline is toggled every 50 ms while the picture
+    /// is taken, so a paint always follows.
     pub async fn shot(&self, name: &str) -> anyhow::Result<()> {
+        const REPAINT_ON: &str = "window.__e2eRepaint = setInterval(() => { \
+            const style = document.documentElement.style; \
+            style.outline = style.outline ? '' : '1px solid transparent'; }, 50);";
+        const REPAINT_OFF: &str = "clearInterval(window.__e2eRepaint); \
+            document.documentElement.style.outline = '';";
         let painted = "const done = arguments[arguments.length - 1]; \
                        requestAnimationFrame(() => requestAnimationFrame(() => done(true)));";
         self.client.execute_async(painted, vec![]).await?;
-        let png = self.client.screenshot().await?;
-        std::fs::write(paths::shots()?.join(format!("{name}.png")), png)?;
+        self.client.execute(REPAINT_ON, vec![]).await?;
+        let png = self.client.screenshot().await;
+        self.client.execute(REPAINT_OFF, vec![]).await?;
+        std::fs::write(paths::shots()?.join(format!("{name}.png")), png?)?;
         Ok(())
     }
 

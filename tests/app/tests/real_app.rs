@@ -32,7 +32,9 @@ async fn a_hosted_meeting_splits_into_rooms_and_help_reaches_the_dashboard() -> 
     if result.is_err() {
         let _ = screen_shot("failure-screen").await;
     }
-    let _ = app.client.close().await;
+    // Bounded too: a webview that stopped answering must not turn a
+    // failure into a hang.
+    let _ = tokio::time::timeout(Duration::from_secs(20), app.client.close()).await;
     result
 }
 
