@@ -211,6 +211,17 @@ impl App {
         Ok((server, code))
     }
 
+    /// Joins the meeting at `server` with `code` from the start screen, as
+    /// someone invited would.
+    pub async fn join(&self, server: &str, code: &str, name: &str) -> anyhow::Result<()> {
+        self.type_into("input[name=server]", server).await?;
+        self.type_into("input[name=invite]", code).await?;
+        self.type_into("input[name=join-name]", name).await?;
+        self.click("Join meeting").await?;
+        self.find("h1[data-testid=room-name]").await?;
+        Ok(())
+    }
+
     /// Number of elements matching `css` in the current window.
     pub fn count_script(css: &str) -> String {
         format!("return document.querySelectorAll({css:?}).length;")

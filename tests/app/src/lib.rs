@@ -8,14 +8,17 @@
 //! - [`driver`]: tauri-driver, the app session and page helpers.
 //! - [`bot`]: a `breakout-bot join` participant joined with an invite code.
 //! - [`procs`]: memory and CPU of a process tree, for the figures.
+//! - [`server`]: a stand-alone room server with a meeting to join.
 
 pub mod bot;
 pub mod driver;
 pub mod paths;
 pub mod procs;
+pub mod server;
 
 pub use bot::Bot;
 pub use driver::{App, Driver};
+pub use server::RoomServer;
 
 use std::time::Duration;
 

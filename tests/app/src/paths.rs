@@ -38,6 +38,10 @@ pub fn bot() -> anyhow::Result<PathBuf> {
     built("breakout-bot", "BREAKOUT_BOT_BIN")
 }
 
+pub fn server() -> anyhow::Result<PathBuf> {
+    built("breakout-server", "BREAKOUT_SERVER_BIN")
+}
+
 /// `target/e2e-shots/`, created on demand.
 pub fn shots() -> anyhow::Result<PathBuf> {
     let dir = target_dir().join("e2e-shots");

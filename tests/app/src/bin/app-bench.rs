@@ -9,8 +9,9 @@
 //!   set-up, so it slightly overstates what a user waits.
 //! - `app_rss_9_mb`: resident memory of the app process and every process
 //!   below it (WebKit's web and network processes) while the meeting
-//!   window shows 9 video tiles: 9 breakout-bot participants in the
-//!   host's room replaying their pre-encoded 320×240 test pattern at 15 fps
+//!   window shows 9 video tiles. The app has joined, as a participant, a
+//!   meeting on a stand-alone breakout-server (not counted), and 9
+//!   breakout-bot participants in its room are replaying their pre-encoded 320×240 test pattern at 15 fps
 //!   and tone (as LiveKit's load tester does: they stand in for remote
 //!   people, so they send and do not encode, decode or receive here). A
 //!   sum of RSS: pages shared between processes count once each.
@@ -24,11 +25,14 @@
 //! - `app_render_9_fps`: frames the 9 tiles actually drew per second, per
 //!   tile, over the same window (the tiles' own count), to show the CPU
 //!   figure is for real video at the intended rate.
+//! - `app_host_9_rss_mb`, `app_host_9_cpu_pct`, `app_host_9_fps`: the same
+//!   with the app hosting the meeting, so its process also runs the room
+//!   server and forwards every bot's media (the SFU's share).
 
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use breakout_app_e2e::{App, Bot, Driver, paths, procs};
+use breakout_app_e2e::{App, Bot, Driver, RoomServer, paths, procs};
 
 const LAUNCHES: usize = 3;
 const BOTS: usize = 9;
@@ -53,20 +57,60 @@ async fn main() -> anyhow::Result<()> {
     starts.sort();
     println!("app_start_ms={}", starts[LAUNCHES / 2].as_millis());
 
+    // As a participant of a meeting on a stand-alone server: what showing
+    // nine people costs.
+    let server = RoomServer::start(&paths::server()?).await?;
+    let code = server.meeting_with_invite("Bench").await?;
     let app = driver.launch(&app_bin).await?;
-    let result = nine_person_room(&driver, &app).await;
+    let joined = async {
+        app.join(&server.url, &code, "Viewer").await?;
+        nine_person_room(&driver, &app, &server.url, &code).await
+    }
+    .await;
     let _ = app.client.close().await;
-    result
+    let joined = joined?;
+    println!("app_rss_9_mb={}", joined.rss_mb);
+    println!("app_pss_9_mb={}", joined.pss_mb);
+    println!("app_render_9_cpu_pct={:.1}", joined.cpu_pct);
+    println!("app_render_9_fps={:.1}", joined.fps);
+
+    // As the host, the room server running inside the app.
+    let app = driver.launch(&app_bin).await?;
+    let hosting = async {
+        let (server, code) = app.host("Bench", "Host").await?;
+        app.click_in_dialog("Close").await?;
+        nine_person_room(&driver, &app, &server, &code).await
+    }
+    .await;
+    let _ = app.client.close().await;
+    let hosting = hosting?;
+    println!("app_host_9_rss_mb={}", hosting.rss_mb);
+    println!("app_host_9_cpu_pct={:.1}", hosting.cpu_pct);
+    println!("app_host_9_fps={:.1}", hosting.fps);
+    Ok(())
 }
 
-async fn nine_person_room(driver: &Driver, app: &App) -> anyhow::Result<()> {
-    let (server, code) = app.host("Bench", "Host").await?;
-    app.click_in_dialog("Close").await?;
+/// What the app's processes took while nine tiles showed video.
+struct Figures {
+    rss_mb: u64,
+    pss_mb: u64,
+    cpu_pct: f64,
+    fps: f64,
+}
+
+/// Nine replaying bots join the meeting the app is in; once all nine tiles
+/// show video and things settled, memory is read and CPU counted.
+async fn nine_person_room(
+    driver: &Driver,
+    app: &App,
+    server: &str,
+    code: &str,
+) -> anyhow::Result<Figures> {
     let bot_bin = paths::bot()?;
     let mut bots = Vec::new();
     for i in 1..=BOTS {
         let name = format!("Bot {i}");
-        let bot = Bot::join_replaying(&bot_bin, &server, &code, &name).await?;
+        let bot = Bot::join_replaying(&bot_bin, server, code, &name).await?;
         if let Some(pid) = bot.pid() {
             let _ = std::process::Command::new("renice")
                 .args(["-n", "10", "-p", &pid.to_string()])
@@ -87,7 +131,6 @@ async fn nine_person_room(driver: &Driver, app: &App) -> anyhow::Result<()> {
         .first()
         .context("no breakout-app process below tauri-driver")?;
     let before = procs::tree(app_pid);
-    let rss_kib: u64 = before.iter().map(|p| p.rss_kib).sum();
     for p in &before {
         eprintln!(
             "measured: {} (pid {}) rss {} MiB",
@@ -96,9 +139,8 @@ async fn nine_person_room(driver: &Driver, app: &App) -> anyhow::Result<()> {
             p.rss_kib / 1024
         );
     }
-    println!("app_rss_9_mb={}", rss_kib / 1024);
-    let pss_kib: u64 = before.iter().map(|p| p.pss_kib).sum();
-    println!("app_pss_9_mb={}", pss_kib / 1024);
+    let rss_mb = before.iter().map(|p| p.rss_kib).sum::<u64>() / 1024;
+    let pss_mb = before.iter().map(|p| p.pss_kib).sum::<u64>() / 1024;
 
     let ticks = |tree: &[procs::Proc]| tree.iter().map(|p| p.cpu_ticks).sum::<u64>();
     let drawn_before = frames_drawn(app).await?;
@@ -117,13 +159,13 @@ async fn nine_person_room(driver: &Driver, app: &App) -> anyhow::Result<()> {
         eprintln!("measured: {} (pid {}) cpu {pct:.1}%", p.name, p.pid);
     }
     let used = ticks(&after).saturating_sub(ticks(&before)) as f64 / hz;
-    println!("app_render_9_cpu_pct={:.1}", 100.0 * used / elapsed);
-    println!(
-        "app_render_9_fps={:.1}",
-        drawn as f64 / elapsed / BOTS as f64
-    );
     drop(bots);
-    Ok(())
+    Ok(Figures {
+        rss_mb,
+        pss_mb,
+        cpu_pct: 100.0 * used / elapsed,
+        fps: drawn as f64 / elapsed / BOTS as f64,
+    })
 }
 
 /// Frames drawn so far by the meeting window's tiles (their own count).
