@@ -38,6 +38,27 @@ afterAll(async () => {
 const notJoined = { error: { code: "not_joined", message: "Not in a meeting." } };
 const serverNow = T0 + SERVER_AHEAD_MS;
 
+const CORS = { "access-control-allow-origin": "*", "access-control-expose-headers": "X-Frames" };
+
+/** The entries of a frames request's `want` list (`mid:after:w:h`). */
+function wanted(url: string): string[] {
+  return (new URL(url).searchParams.get("want") ?? "").split(",").filter(Boolean);
+}
+
+/** The shell's answer carrying one tile-sized JPEG per entry. */
+function frames(entries: { mid: string; seq: number; participant: string }[]) {
+  const jpeg = Buffer.from(TILE_JPEG_BASE64, "base64");
+  return {
+    status: 200,
+    headers: {
+      ...CORS,
+      "content-type": "application/octet-stream",
+      "x-frames": entries.map((e) => `${e.mid}:${e.seq}:${e.participant}:${jpeg.length}`).join(","),
+    },
+    body: Buffer.concat(entries.map(() => jpeg)),
+  };
+}
+
 /** Bob's meeting window, welcomed into Room 1 with the page clock paused at T0. */
 async function bobInRoom(view = bobView(), windowsAgent = false): Promise<Opened> {
   const w = await open(browser, server.url, "index.html", {
@@ -170,24 +191,16 @@ describe("meeting window", () => {
     const { page } = w;
     // The tiles pace themselves with timers: let the page's clock run.
     await page.clock.resume();
-    const asked: string[] = [];
+    const asked: string[][] = [];
     await page.route("http://breakout-media.localhost/**", async (route) => {
-      const url = new URL(route.request().url());
-      asked.push(`${url.pathname}?after=${url.searchParams.get("after")}`);
-      const cors = {
-        "access-control-allow-origin": "*",
-        "access-control-expose-headers": "X-Frame-Seq, X-Participant",
-      };
-      if (url.searchParams.get("after") === "0") {
-        await route.fulfill({
-          status: 200,
-          headers: { ...cors, "content-type": "image/jpeg", "x-frame-seq": "1", "x-participant": String(dan.id) },
-          body: Buffer.from(TILE_JPEG_BASE64, "base64"),
-        });
+      const wants = wanted(route.request().url());
+      asked.push(wants);
+      if (wants.some((w) => w.startsWith("6:0:"))) {
+        await route.fulfill(frames([{ mid: "6", seq: 1, participant: String(dan.id) }]));
       } else {
         // The shell holds a request until a newer frame exists; none comes here.
         await new Promise((ok) => setTimeout(ok, 300));
-        await route.fulfill({ status: 204, headers: cors });
+        await route.fulfill({ status: 204, headers: CORS });
       }
     });
     await w.emit("media", mediaOn);
@@ -206,9 +219,10 @@ describe("meeting window", () => {
       return high - low;
     });
     expect(spread).toBeGreaterThan(64);
-    // Then it asks only for frames after the one it has.
-    await expect.poll(() => asked.includes("/video/6?after=1")).toBe(true);
-    expect(asked.every((a) => a.startsWith("/video/6?"))).toBe(true);
+    // Then it asks only for frames after the one it has, and only for
+    // the slot on screen, at the tile's size.
+    await expect.poll(() => asked.some((wants) => wants.some((w) => w.startsWith("6:1:")))).toBe(true);
+    expect(asked.every((wants) => wants.length === 1 && /^6:\d+:\d+:\d+$/.test(wants[0]))).toBe(true);
     // Cameras off (Bob, Cara): placeholders, no canvas.
     expect(await page.locator('.tile[data-participant="3"] canvas').count()).toBe(0);
     await page.locator('.tile[data-participant="3"] .avatar').waitFor();
@@ -234,23 +248,15 @@ describe("meeting window", () => {
     await page.clock.resume();
     const asked: string[] = [];
     await page.route("http://breakout-media.localhost/**", async (route) => {
-      const url = new URL(route.request().url());
-      asked.push(`${url.pathname}?after=${url.searchParams.get("after")}`);
-      const cors = {
-        "access-control-allow-origin": "*",
-        "access-control-expose-headers": "X-Frame-Seq, X-Participant",
-      };
-      const after = Number(url.searchParams.get("after"));
-      if (url.pathname === "/video/self" && after < 2) {
-        // Our own camera: no participant header, as the shell serves it.
-        await route.fulfill({
-          status: 200,
-          headers: { ...cors, "content-type": "image/jpeg", "x-frame-seq": String(after + 1), "x-participant": "" },
-          body: Buffer.from(TILE_JPEG_BASE64, "base64"),
-        });
+      const self = wanted(route.request().url()).find((w) => w.startsWith("self:"));
+      if (self) asked.push(self.split(":").slice(0, 2).join(":"));
+      const after = Number(self?.split(":")[1]);
+      if (self && after < 2) {
+        // Our own camera: no participant, as the shell serves it.
+        await route.fulfill(frames([{ mid: "self", seq: after + 1, participant: "" }]));
       } else {
         await new Promise((ok) => setTimeout(ok, 300));
-        await route.fulfill({ status: 204, headers: cors });
+        await route.fulfill({ status: 204, headers: CORS });
       }
     });
     await w.emit("media", { ...mediaOn, notes: [], has_camera: true });
@@ -258,7 +264,7 @@ describe("meeting window", () => {
     // Bob's tile draws the self-view frames, flipped like a mirror.
     const self = page.locator(`.tile[data-participant="${bob.id}"] canvas[data-mid="self"][data-live="true"]`);
     await self.waitFor();
-    await expect.poll(() => asked.includes("/video/self?after=2")).toBe(true);
+    await expect.poll(() => asked.includes("self:2")).toBe(true);
     const drawn = await self.evaluate((c: HTMLCanvasElement) => {
       const data = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
       let low = 255;

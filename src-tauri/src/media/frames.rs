@@ -32,6 +32,9 @@ pub struct Latest {
 pub struct FrameStore {
     next_seq: AtomicU64,
     slots: Mutex<HashMap<String, watch::Sender<Option<Arc<Latest>>>>>,
+    /// The newest sequence number of any slot: what a reader waiting on
+    /// several slots at once listens to.
+    newest: watch::Sender<u64>,
 }
 
 impl FrameStore {
@@ -44,19 +47,46 @@ impl FrameStore {
             frame,
         });
         self.sender(mid).send_replace(Some(latest));
+        self.newest.send_replace(seq);
         seq
     }
 
-    /// The newest frame of `mid` if it is newer than `after`; otherwise waits
-    /// up to `patience` for one. `None`: nothing new in time.
-    pub async fn next(&self, mid: &str, after: u64, patience: Duration) -> Option<Arc<Latest>> {
-        let mut rx = self.sender(mid).subscribe();
-        let newer = |l: &Option<Arc<Latest>>| l.as_ref().is_some_and(|l| l.seq > after);
-        let found = tokio::time::timeout(patience, rx.wait_for(newer)).await;
-        match found {
-            Ok(Ok(latest)) => latest.clone(),
-            _ => None,
+    /// The newest frame of each `(mid, after)` that is newer than `after`,
+    /// with its index in `wanted`; when there is none, waits up to
+    /// `patience` for the first to arrive. Empty: nothing new in time.
+    pub async fn next_of(
+        &self,
+        wanted: &[(&str, u64)],
+        patience: Duration,
+    ) -> Vec<(usize, Arc<Latest>)> {
+        let mut arrivals = self.newest.subscribe();
+        let deadline = tokio::time::Instant::now() + patience;
+        loop {
+            arrivals.borrow_and_update();
+            let found = self.newer(wanted);
+            if !found.is_empty() {
+                return found;
+            }
+            // The store owns the sender, so `changed` only ends by a frame.
+            if tokio::time::timeout_at(deadline, arrivals.changed())
+                .await
+                .is_err()
+            {
+                return Vec::new();
+            }
         }
+    }
+
+    fn newer(&self, wanted: &[(&str, u64)]) -> Vec<(usize, Arc<Latest>)> {
+        let slots = self.lock();
+        wanted
+            .iter()
+            .enumerate()
+            .filter_map(|(index, &(mid, after))| {
+                let latest = slots.get(mid)?.borrow().clone()?;
+                (latest.seq > after).then_some((index, latest))
+            })
+            .collect()
     }
 
     /// Forgets every frame (the meeting ended or media restarted): tiles
@@ -93,6 +123,17 @@ impl FrameStore {
 mod tests {
     use super::*;
 
+    /// One slot's next frame, as a tile of one would get it.
+    async fn next(
+        store: &FrameStore,
+        mid: &str,
+        after: u64,
+        patience: Duration,
+    ) -> Option<Arc<Latest>> {
+        let found = store.next_of(&[(mid, after)], patience).await;
+        found.into_iter().next().map(|(_, latest)| latest)
+    }
+
     fn frame() -> VideoFrame {
         VideoFrame {
             width: 2,
@@ -106,8 +147,7 @@ mod tests {
     async fn a_waiting_reader_gets_the_next_frame_only() {
         let store = Arc::new(FrameStore::default());
         let first = store.put("6", Some(ParticipantId(3)), frame());
-        let seen = store
-            .next("6", 0, Duration::from_secs(5))
+        let seen = next(&store, "6", 0, Duration::from_secs(5))
             .await
             .expect("have one");
         assert_eq!(seen.seq, first);
@@ -115,7 +155,7 @@ mod tests {
 
         let waiting = tokio::spawn({
             let store = store.clone();
-            async move { store.next("6", first, Duration::from_secs(5)).await }
+            async move { next(&store, "6", first, Duration::from_secs(5)).await }
         });
         let second = store.put("6", Some(ParticipantId(3)), frame());
         let got = waiting.await.unwrap().expect("woken by the new frame");
@@ -127,21 +167,18 @@ mod tests {
         let store = FrameStore::default();
         let seq = store.put("6", None, frame());
         assert!(
-            store
-                .next("6", seq, Duration::from_millis(500))
+            next(&store, "6", seq, Duration::from_millis(500))
                 .await
                 .is_none()
         );
         assert!(
-            store
-                .next("7", 0, Duration::from_millis(500))
+            next(&store, "7", 0, Duration::from_millis(500))
                 .await
                 .is_none()
         );
         store.clear();
         assert!(
-            store
-                .next("6", 0, Duration::from_millis(500))
+            next(&store, "6", 0, Duration::from_millis(500))
                 .await
                 .is_none()
         );
@@ -152,13 +189,57 @@ mod tests {
         let store = FrameStore::default();
         store.put("6", None, frame());
         let own = store.put(SELF_MID, None, frame());
-        let seen = store.next(SELF_MID, 0, Duration::from_secs(1)).await;
+        let seen = next(&store, SELF_MID, 0, Duration::from_secs(1)).await;
         assert_eq!(seen.map(|l| l.seq), Some(own));
 
         store.forget(SELF_MID);
         let patience = Duration::from_millis(500);
-        assert!(store.next(SELF_MID, 0, patience).await.is_none());
-        assert!(store.next("6", 0, patience).await.is_some());
+        assert!(next(&store, SELF_MID, 0, patience).await.is_none());
+        assert!(next(&store, "6", 0, patience).await.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_reader_of_several_slots_gets_every_newer_one_or_waits_for_the_first() {
+        let store = Arc::new(FrameStore::default());
+        let six = store.put("6", Some(ParticipantId(3)), frame());
+        let seven = store.put("7", Some(ParticipantId(4)), frame());
+        let both = store
+            .next_of(&[("6", 0), ("7", 0), ("8", 0)], Duration::from_secs(5))
+            .await;
+        let got: Vec<_> = both.iter().map(|(i, l)| (*i, l.seq)).collect();
+        assert_eq!(got, vec![(0, six), (1, seven)]);
+
+        let waiting = tokio::spawn({
+            let store = store.clone();
+            async move {
+                store
+                    .next_of(&[("6", six), ("7", seven)], Duration::from_secs(5))
+                    .await
+            }
+        });
+        tokio::task::yield_now().await;
+        let newer = store.put("7", Some(ParticipantId(4)), frame());
+        let got: Vec<_> = waiting
+            .await
+            .unwrap()
+            .iter()
+            .map(|(i, l)| (*i, l.seq))
+            .collect();
+        assert_eq!(got, vec![(1, newer)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reader_of_several_slots_gives_up_after_the_patience() {
+        let store = FrameStore::default();
+        let seq = store.put("6", None, frame());
+        let patience = Duration::from_millis(500);
+        assert!(
+            store
+                .next_of(&[("6", seq), ("7", 0)], patience)
+                .await
+                .is_empty()
+        );
+        assert!(store.next_of(&[], patience).await.is_empty());
     }
 
     #[test]

@@ -1,7 +1,7 @@
-// Where video reaches the tiles: a Svelte action that runs a FramePuller
-// (frames.ts) for one canvas and draws each picture it gets.
+// Where video reaches the tiles: a Svelte action that adds a canvas to the
+// window's FrameHub (frames.ts) and draws each picture it gets.
 
-import { FramePuller } from "./frames";
+import { FrameHub } from "./frames";
 
 /** Frames drawn by every tile of this window, read by the app benchmark. */
 export const videoStats = { drawn: 0 };
@@ -34,9 +34,12 @@ function tileSize(canvas: HTMLCanvasElement): { width: number; height: number } 
   return { width: up(canvas.clientWidth), height: up(canvas.clientHeight) };
 }
 
-function attach(canvas: HTMLCanvasElement, feed: Feed): FramePuller {
+/** Every tile of this window pulls through one hub: one request per tick. */
+const hub = new FrameHub();
+
+function attach(canvas: HTMLCanvasElement, feed: Feed): () => void {
   const context = canvas.getContext("2d");
-  const puller = new FramePuller({
+  return hub.add({
     mid: feed.mid,
     participant: feed.participant,
     size: () => tileSize(canvas),
@@ -51,24 +54,22 @@ function attach(canvas: HTMLCanvasElement, feed: Feed): FramePuller {
       if (canvas.dataset.live !== "true") canvas.dataset.live = "true";
     },
   });
-  void puller.start();
-  return puller;
 }
 
 /** Svelte action: `<canvas use:video={{ mid, participant }}>`. */
 export function video(canvas: HTMLCanvasElement, feed: Feed) {
   let current = feed;
-  let puller = attach(canvas, feed);
+  let detach = attach(canvas, feed);
   return {
     update(next: Feed) {
       if (next.mid === current.mid && next.participant === current.participant) return;
-      puller.stop();
+      detach();
       current = next;
       delete canvas.dataset.live;
-      puller = attach(canvas, next);
+      detach = attach(canvas, next);
     },
     destroy() {
-      puller.stop();
+      detach();
     },
   };
 }
