@@ -2,8 +2,8 @@
 //! a machine without a GPU driver that OpenGL is Mesa's llvmpipe, and with
 //! nine video tiles the web process then spent ~140% of a core in llvmpipe's
 //! generated code (app_render_9_cpu_pct 167 at 12.5 fps). WebKit's own
-//! software painting drew the same tiles at the full 15 fps for ~37%
-//! (app_render_9_cpu_pct 80). The windows are flat 2D (canvases, no WebGL),
+//! software painting drew the same tiles at the full 15 fps with the web
+//! process at ~37% (app_render_9_cpu_pct 84). The windows are flat 2D (canvases, no WebGL),
 //! so they paint in software unless BREAKOUT_HARDWARE_COMPOSITING=1 asks for
 //! OpenGL compositing (worth trying on a machine with a real GPU driver).
 
