@@ -19,9 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use breakout_client::media::analysis::Observation;
-use breakout_client::media::{
-    AudioOutput, AudioSource, MediaConfig, VideoSource, encode_pattern_clip, encode_tone_clip,
-};
+use breakout_client::media::{AudioOutput, AudioSource, MediaConfig, VideoSource};
 use breakout_client::protocol::{Command, ParticipantId, RoomId};
 use media_support::{Bot, PATIENCE, TestServer, command, start_breakouts};
 use tokio::sync::broadcast;
@@ -39,21 +37,6 @@ fn percentile(samples: &[Duration], p: f64) -> f64 {
     sorted.sort();
     let i = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
     sorted[i].as_secs_f64() * 1_000.0
-}
-
-/// A participant replaying its own pre-encoded tone and pattern.
-fn replaying(participant: ParticipantId) -> MediaConfig {
-    let mut config = MediaConfig::new(
-        AudioSource::Replay(encode_tone_clip(participant, 50).into()),
-        VideoSource::Replay {
-            frames: encode_pattern_clip(participant, 60).into(),
-            fps: 30,
-        },
-        AudioOutput::None,
-    );
-    config.mic_on = true;
-    config.camera_on = true;
-    config
 }
 
 /// Waits for the first observation matching `wanted` made at or after
@@ -223,7 +206,7 @@ async fn join_replaying(server: &TestServer, token: &str, name: &str) -> Bot {
     // The participant id is known only once connected: replay clips carry
     // it, so connect once to learn it, then join for real.
     let id = probe_id(&server.url, token).await;
-    Bot::join_with_token(&server.url, token, name, replaying(id)).await
+    Bot::join_with_token(&server.url, token, name, MediaConfig::replaying(id, 30)).await
 }
 
 async fn probe_id(url: &str, token: &str) -> ParticipantId {

@@ -111,6 +111,23 @@ impl MediaConfig {
         config
     }
 
+    /// `participant`'s tone and test pattern encoded once and sent in a
+    /// loop (two seconds of video at `fps`), both on; no speaker. Costs only
+    /// the packets, so many can run on one machine as remote people would.
+    pub fn replaying(participant: ParticipantId, fps: u32) -> Self {
+        let mut config = Self::new(
+            AudioSource::Replay(super::encode_tone_clip(participant, 50).into()),
+            VideoSource::Replay {
+                frames: super::encode_pattern_clip(participant, 2 * fps).into(),
+                fps,
+            },
+            AudioOutput::None,
+        );
+        config.mic_on = true;
+        config.camera_on = true;
+        config
+    }
+
     /// The default microphone, camera and speaker.
     pub fn devices() -> Self {
         Self::new(

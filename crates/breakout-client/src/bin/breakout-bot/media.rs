@@ -12,12 +12,9 @@ use std::time::Duration;
 use anyhow::Context;
 use breakout_client::Connection;
 use breakout_client::media::analysis::Received;
-use breakout_client::media::{
-    AudioOutput, AudioSource, MediaConfig, MediaEvent, MediaSession, VideoSource,
-    encode_pattern_clip, encode_tone_clip,
-};
+use breakout_client::media::{MediaConfig, MediaEvent, MediaSession};
+use breakout_client::protocol::Command;
 use breakout_client::protocol::ws::Request;
-use breakout_client::protocol::{Command, ParticipantId};
 use clap::ValueEnum;
 use serde::Serialize;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -77,7 +74,13 @@ pub async fn run(
             config.camera_on = true;
             config
         }
-        MediaMode::Replay => replaying(conn.participant()),
+        MediaMode::Replay => {
+            // Stands in for a remote person: sends, receives nothing.
+            let mut config = MediaConfig::replaying(conn.participant(), 15);
+            config.audio_slots = 0;
+            config.video_slots = 0;
+            config
+        }
         MediaMode::None => unreachable!("handled by join"),
     };
     let (media, mut events) = MediaSession::start(conn.clone(), config.for_server(server))
@@ -160,21 +163,4 @@ pub async fn run(
     }
     media.close().await;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Two seconds of pattern at 15 fps and one of tone, looped; no slots.
-fn replaying(participant: ParticipantId) -> MediaConfig {
-    let mut config = MediaConfig::new(
-        AudioSource::Replay(encode_tone_clip(participant, 50).into()),
-        VideoSource::Replay {
-            frames: encode_pattern_clip(participant, 30).into(),
-            fps: 15,
-        },
-        AudioOutput::None,
-    );
-    config.mic_on = true;
-    config.camera_on = true;
-    config.audio_slots = 0;
-    config.video_slots = 0;
-    config
 }
