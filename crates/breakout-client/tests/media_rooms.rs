@@ -2,12 +2,17 @@
 //! server and its SFU on loopback: each decodes the tones and test patterns
 //! of its own room and none of the other room's; after the host moves one,
 //! it decodes its new room, its old room stops hearing it, and everyone's
-//! mic and camera state is what it was.
+//! mic and camera state is what it was. A participant who picks another
+//! microphone or camera mid-meeting is heard and seen through it on the
+//! same connection.
 
 mod media_support;
 
-use breakout_client::media::MediaConfig;
-use breakout_client::protocol::{Command, RoomId};
+use breakout_client::media::synthetic::tone_frequency;
+use breakout_client::media::{
+    AudioSource, MediaConfig, MediaError, VideoSource, encode_pattern_clip, encode_tone_clip,
+};
+use breakout_client::protocol::{Command, ParticipantId, RoomId};
 use media_support::{Bot, TestServer, command, media_state, start_breakouts, view};
 
 /// Frames that make "decoded" unambiguous: 25 × 20 ms of a tone, 15
@@ -207,6 +212,74 @@ async fn muting_stops_what_others_hear_and_survives_a_move() {
     a.media.set_mic(true).await.expect("unmute");
     b.wait_for("a heard again", |r| {
         r.tone_frames(a.tone()) >= heard + HEARD
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn another_device_replaces_the_old_one_on_the_same_connection() {
+    let server = TestServer::start().await;
+    let meeting = server.meeting().await;
+    let host = server.host(&meeting).await;
+    let a = Bot::join(&server, &meeting, "a", MediaConfig::synthetic()).await;
+    let b = Bot::join(&server, &meeting, "b", MediaConfig::synthetic()).await;
+    start_breakouts(&host, 1, &[(a.id, 1), (b.id, 1)]).await;
+    b.wait_for("b hears and sees a", |r| {
+        r.tone_frames(a.tone()) >= HEARD && r.pattern_frames(a.id) >= SEEN
+    })
+    .await;
+    let slots_before = b.slots.borrow().clone().expect("b has a slot map");
+
+    // "Another device": recordings that carry someone else's identity, so
+    // what b decodes tells which source a sends.
+    let other = ParticipantId(99);
+    let other_tone = tone_frequency(other) as u32;
+    a.media
+        .replace_audio_source(&AudioSource::Replay(encode_tone_clip(other, 50).into()))
+        .expect("the new audio source opens");
+    a.media
+        .replace_video_source(&VideoSource::Replay {
+            frames: encode_pattern_clip(other, 30).into(),
+            fps: 15,
+        })
+        .expect("the new video source opens");
+    b.wait_for("b hears and sees a's new source", |r| {
+        r.tone_frames(other_tone) >= HEARD && r.pattern_frames(other) >= SEEN
+    })
+    .await;
+    let (old_tone, old_pattern) = {
+        let r = b.snapshot();
+        (r.tone_frames(a.tone()), r.pattern_frames(a.id))
+    };
+    b.wait_for("more of the new source", |r| {
+        r.tone_frames(other_tone) >= 2 * HEARD && r.pattern_frames(other) >= 2 * SEEN
+    })
+    .await;
+    let r = b.snapshot();
+    assert_eq!(r.tone_frames(a.tone()), old_tone, "the old mic is closed");
+    assert_eq!(
+        r.pattern_frames(a.id),
+        old_pattern,
+        "the old camera is closed"
+    );
+
+    // Nothing was renegotiated: the same slot map, the same connection.
+    assert_eq!(b.slots.borrow().as_ref(), Some(&slots_before));
+    assert_eq!(a.media.connection_state(), "connected");
+    assert!(a.media.has_audio_source() && a.media.has_video_source());
+    assert_eq!(media_state(&view(&host).await, a.id), (true, true));
+
+    // A device that cannot be opened is refused; the current one goes on.
+    let missing = a
+        .media
+        .replace_audio_source(&AudioSource::Microphone(Some("no such microphone".into())));
+    assert!(
+        matches!(missing, Err(MediaError::NoDevice { .. })),
+        "{missing:?}"
+    );
+    let heard = b.snapshot().tone_frames(other_tone);
+    b.wait_for("the new source still heard", |r| {
+        r.tone_frames(other_tone) >= heard + HEARD
     })
     .await;
 }

@@ -43,6 +43,7 @@ mod peer;
 mod receive;
 mod send;
 mod session;
+mod sources;
 mod start;
 pub mod synthetic;
 mod video;

@@ -17,6 +17,7 @@ use webrtc::peer_connection::RTCPeerConnection;
 use super::events::{MediaEvent, SlotCounters};
 use super::receive::SlotState;
 use super::send::Switches;
+use super::sources::Sources;
 use super::{MediaError, start};
 use crate::{Connection, server_url};
 
@@ -161,11 +162,9 @@ pub struct MediaSession {
     pub(super) slot_version: Mutex<Option<u64>>,
     pub(super) stop: watch::Sender<bool>,
     pub(super) tasks: Vec<JoinHandle<()>>,
-    pub(super) devices: Vec<Box<dyn Send + Sync>>,
+    /// Mic, camera and playout, each replaceable on its own.
+    pub(super) sources: Sources,
     pub(super) notes: Vec<String>,
-    /// Whether a mic / camera source was opened (a missing device is left out).
-    pub(super) has_audio: bool,
-    pub(super) has_video: bool,
     pub(super) events_dropped: Arc<AtomicU64>,
     pub(super) closed: AtomicBool,
 }
@@ -193,12 +192,33 @@ impl MediaSession {
     /// Whether the mic track has a source (a device, tone or replay): when
     /// not, switching the mic on sends nothing.
     pub fn has_audio_source(&self) -> bool {
-        self.has_audio
+        self.sources.has_audio()
     }
 
     /// Whether the camera track has a source.
     pub fn has_video_source(&self) -> bool {
-        self.has_video
+        self.sources.has_video()
+    }
+
+    /// Sends `source` on the mic track from now on, in place of the one
+    /// before, on the same connection: nothing is renegotiated and the
+    /// others hear the new device within a frame. When it cannot be opened
+    /// the error says why and the old source carries on.
+    /// [`AudioSource::None`] stops sending.
+    pub fn replace_audio_source(&self, source: &AudioSource) -> Result<(), MediaError> {
+        self.sources.set_audio(source)
+    }
+
+    /// As [`MediaSession::replace_audio_source`], for the camera; the new
+    /// source starts with a keyframe.
+    pub fn replace_video_source(&self, source: &VideoSource) -> Result<(), MediaError> {
+        self.sources.set_video(source)
+    }
+
+    /// Plays to `output` from now on; when it cannot be opened the error
+    /// says why and playout carries on where it was.
+    pub fn replace_audio_output(&self, output: &AudioOutput) -> Result<(), MediaError> {
+        self.sources.set_output(output)
     }
 
     /// Takes in what concerns media among the server's messages (slot maps,
@@ -355,7 +375,7 @@ impl MediaSession {
         for task in self.tasks.drain(..) {
             task.abort();
         }
-        self.devices.clear();
+        self.sources.stop_all();
     }
 }
 

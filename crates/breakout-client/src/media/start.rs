@@ -11,16 +11,13 @@ use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
 use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
 
 use super::MediaError;
-use super::devices;
 use super::events::{EventSink, MediaEvent};
 use super::peer;
 use super::receive::{self, SlotState};
-use super::send::{self, AudioInput, Switches, VideoInput};
-use super::session::{AudioOutput, AudioSource, MediaConfig, MediaSession, VideoSource};
-use super::synthetic::Tone;
+use super::send::{self, Switches};
+use super::session::{MediaConfig, MediaSession};
+use super::sources::{self, Sources, Wiring};
 use crate::Connection;
-
-type Device = Box<dyn Send + Sync>;
 
 pub async fn start(
     conn: Arc<Connection>,
@@ -29,34 +26,15 @@ pub async fn start(
     let participant = conn.participant();
     let (events, rx) = EventSink::new(config.event_capacity);
     let mut notes = Vec::new();
-    let mut kept: Vec<Device> = Vec::new();
 
-    let audio = audio_input(&config.audio, participant, &events, &mut kept, &mut notes);
-    let video = video_input(&config.video, participant, &events, &mut kept, &mut notes);
-    let speaker = match &config.output {
-        AudioOutput::None => None,
-        AudioOutput::Speaker(name) => {
-            let lost = events.clone();
-            match devices::playout(name.as_deref(), move |message| {
-                lost.send(MediaEvent::DeviceLost {
-                    kind: "speaker",
-                    message,
-                })
-            }) {
-                Ok((stream, queue)) => {
-                    kept.push(Box::new(stream));
-                    Some(queue)
-                }
-                Err(e) => {
-                    notes.push(format!("{e}; you will not hear others"));
-                    None
-                }
-            }
-        }
-    };
-    for note in &notes {
-        warn!("{note}");
-    }
+    // Devices open before the offer, so a missing one is known (and said)
+    // before anyone hears or sees anything.
+    let audio = sources::open_audio(&config.audio, participant, &events)
+        .unwrap_or_else(|e| note(&mut notes, e, "others will not hear you"));
+    let video = sources::open_video(&config.video, participant, &events)
+        .unwrap_or_else(|e| note(&mut notes, e, "continuing with audio only"));
+    let speaker = sources::open_output(&config.output, &events)
+        .unwrap_or_else(|e| note(&mut notes, e, "you will not hear others"));
 
     let built = peer::build(
         config.bind_ip,
@@ -130,30 +108,11 @@ pub async fn start(
     pc.set_remote_description(RTCSessionDescription::answer(sdp)?)
         .await?;
 
-    let (has_audio, has_video) = (audio.is_some(), video.is_some());
     let switches = Arc::new(Switches {
         mic: AtomicBool::new(config.mic_on && audio.is_some()),
         camera: AtomicBool::new(config.camera_on && video.is_some()),
         keyframe: AtomicBool::new(false),
     });
-    if let Some(input) = audio {
-        tasks.push(send::spawn_audio(
-            input,
-            built.mic.clone(),
-            switches.clone(),
-            events.clone(),
-            stop_rx.clone(),
-        ));
-    }
-    if let Some(input) = video {
-        tasks.push(send::spawn_video(
-            input,
-            built.camera.clone(),
-            switches.clone(),
-            events.clone(),
-            stop_rx.clone(),
-        ));
-    }
     tasks.push(send::spawn_rtcp_reader(
         built.mic_transceiver.sender().await,
         None,
@@ -162,12 +121,18 @@ pub async fn start(
         built.camera_transceiver.sender().await,
         Some(switches.clone()),
     ));
-    tasks.push(receive::spawn_playout(
-        slots.clone(),
-        speaker,
-        events.clone(),
-        stop_rx,
-    ));
+    let sources = Sources::new(Wiring {
+        participant,
+        events: events.clone(),
+        switches: switches.clone(),
+        stop: stop_rx,
+        slots: slots.clone(),
+        mic_track: built.mic.clone(),
+        camera_track: built.camera.clone(),
+    });
+    sources.run_audio(audio);
+    sources.run_video(video);
+    sources.run_output(speaker);
 
     let session = MediaSession {
         conn,
@@ -177,10 +142,8 @@ pub async fn start(
         slot_version: Default::default(),
         stop,
         tasks,
-        devices: kept,
+        sources,
         notes,
-        has_audio,
-        has_video,
         events_dropped: events.dropped(),
         closed: AtomicBool::new(false),
     };
@@ -196,114 +159,10 @@ pub async fn start(
     Ok((session, rx))
 }
 
-fn audio_input(
-    source: &AudioSource,
-    participant: breakout_protocol::ParticipantId,
-    events: &EventSink,
-    kept: &mut Vec<Device>,
-    notes: &mut Vec<String>,
-) -> Option<AudioInput> {
-    match source {
-        AudioSource::None => None,
-        AudioSource::Tone => Some(AudioInput::Tone(Tone::for_participant(participant))),
-        AudioSource::ToneBursts { on, period } => Some(AudioInput::Tone(
-            Tone::for_participant(participant).bursts(*on, *period),
-        )),
-        AudioSource::Replay(packets) => Some(AudioInput::Encoded(packets.clone())),
-        AudioSource::Microphone(name) => {
-            let (tx, rx) = mpsc::channel(8);
-            let lost = events.clone();
-            let started = devices::capture(
-                name.as_deref(),
-                move |frame| {
-                    // The encoder is behind: drop rather than queue latency.
-                    let _ = tx.try_send(frame);
-                },
-                move |message| {
-                    lost.send(MediaEvent::DeviceLost {
-                        kind: "microphone",
-                        message,
-                    })
-                },
-            );
-            match started {
-                Ok(stream) => {
-                    kept.push(Box::new(stream));
-                    Some(AudioInput::Frames(rx))
-                }
-                Err(e) => {
-                    notes.push(format!("{e}; others will not hear you"));
-                    None
-                }
-            }
-        }
-    }
-}
-
-fn video_input(
-    source: &VideoSource,
-    participant: breakout_protocol::ParticipantId,
-    events: &EventSink,
-    kept: &mut Vec<Device>,
-    notes: &mut Vec<String>,
-) -> Option<VideoInput> {
-    match source {
-        VideoSource::None => None,
-        VideoSource::Pattern { fps } => Some(VideoInput::Pattern {
-            participant,
-            fps: *fps,
-        }),
-        VideoSource::Replay { frames, fps } => Some(VideoInput::Encoded {
-            frames: frames.clone(),
-            fps: *fps,
-        }),
-        VideoSource::Camera(index) => camera_input(*index, events, kept, notes),
-    }
-}
-
-#[cfg(feature = "camera")]
-fn camera_input(
-    index: Option<u32>,
-    events: &EventSink,
-    kept: &mut Vec<Device>,
-    notes: &mut Vec<String>,
-) -> Option<VideoInput> {
-    let (tx, rx) = mpsc::channel(2);
-    let lost = events.clone();
-    let opened = super::camera::open(
-        index,
-        move |frame| {
-            let _ = tx.try_send(frame);
-        },
-        move |message| {
-            lost.send(MediaEvent::DeviceLost {
-                kind: "camera",
-                message,
-            })
-        },
-    );
-    match opened {
-        Ok(stream) => {
-            info!(camera = %stream.name, stream.width, stream.height, "camera open");
-            kept.push(Box::new(stream));
-            Some(VideoInput::Frames(rx))
-        }
-        Err(e) => {
-            notes.push(format!("{e}; continuing with audio only"));
-            None
-        }
-    }
-}
-
-#[cfg(not(feature = "camera"))]
-fn camera_input(
-    _index: Option<u32>,
-    _events: &EventSink,
-    _kept: &mut Vec<Device>,
-    notes: &mut Vec<String>,
-) -> Option<VideoInput> {
-    notes.push(
-        "this build has no camera support (feature `camera`); continuing with audio only".into(),
-    );
+/// Records why a device was left out; the session goes on without it.
+fn note<T>(notes: &mut Vec<String>, error: MediaError, consequence: &str) -> Option<T> {
+    let sentence = format!("{error}; {consequence}");
+    warn!("{sentence}");
+    notes.push(sentence);
     None
 }

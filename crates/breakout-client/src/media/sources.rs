@@ -1,0 +1,286 @@
+//! What feeds the session and what it plays to: the mic and camera
+//! pipelines (source → encoder → sendonly track) and the playout (slots →
+//! mixer → speaker). Each runs as its own task with the device it opened,
+//! so a device picked in the middle of a meeting replaces one pipeline on
+//! the same track: same connection, same RTP stream (sequence numbers and
+//! timestamps go on), nothing renegotiated, nobody sees a reconnect.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use breakout_protocol::ParticipantId;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use webrtc::track::track_local::track_local_static_sample::TrackLocalStaticSample;
+
+use super::MediaError;
+use super::devices::{self, PlayoutQueue};
+use super::events::{EventSink, MediaEvent};
+use super::receive::{self, SlotState};
+use super::send::{self, AudioInput, Switches, VideoInput};
+use super::session::{AudioOutput, AudioSource, VideoSource};
+use super::synthetic::Tone;
+
+/// An open device: closed when dropped.
+type Device = Box<dyn Send + Sync>;
+
+/// An opened source or output and its device, if it has one.
+pub(super) type Opened<T> = (T, Option<Device>);
+
+/// A running pipeline and the device it reads or plays to.
+struct Running {
+    task: JoinHandle<()>,
+    _device: Option<Device>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The session's three pipelines; each can be replaced while the others run.
+pub(super) struct Sources {
+    participant: ParticipantId,
+    events: EventSink,
+    switches: Arc<Switches>,
+    stop: watch::Receiver<bool>,
+    slots: Vec<Arc<SlotState>>,
+    mic_track: Arc<TrackLocalStaticSample>,
+    camera_track: Arc<TrackLocalStaticSample>,
+    mic: Mutex<Option<Running>>,
+    camera: Mutex<Option<Running>>,
+    playout: Mutex<Option<Running>>,
+}
+
+/// Where the session sends and plays, once negotiated.
+pub(super) struct Wiring {
+    pub participant: ParticipantId,
+    pub events: EventSink,
+    pub switches: Arc<Switches>,
+    pub stop: watch::Receiver<bool>,
+    pub slots: Vec<Arc<SlotState>>,
+    pub mic_track: Arc<TrackLocalStaticSample>,
+    pub camera_track: Arc<TrackLocalStaticSample>,
+}
+
+impl Sources {
+    pub fn new(wiring: Wiring) -> Self {
+        Sources {
+            participant: wiring.participant,
+            events: wiring.events,
+            switches: wiring.switches,
+            stop: wiring.stop,
+            slots: wiring.slots,
+            mic_track: wiring.mic_track,
+            camera_track: wiring.camera_track,
+            mic: Mutex::new(None),
+            camera: Mutex::new(None),
+            playout: Mutex::new(None),
+        }
+    }
+
+    /// Opens `source` and sends it on the mic track in place of what was
+    /// sent before. On error nothing changes. `AudioSource::None` stops
+    /// sending.
+    pub fn set_audio(&self, source: &AudioSource) -> Result<(), MediaError> {
+        let opened = open_audio(source, self.participant, &self.events)?;
+        self.run_audio(opened);
+        Ok(())
+    }
+
+    /// Sends `opened` on the mic track, replacing what ran before.
+    pub fn run_audio(&self, opened: Option<Opened<AudioInput>>) {
+        let running = opened.map(|(input, device)| Running {
+            task: send::spawn_audio(
+                input,
+                self.mic_track.clone(),
+                self.switches.clone(),
+                self.events.clone(),
+                self.stop.clone(),
+            ),
+            _device: device,
+        });
+        *lock(&self.mic) = running;
+    }
+
+    /// As [`Sources::set_audio`], for the camera track. The new source's
+    /// first picture is a keyframe, so whoever watches decodes it at once.
+    pub fn set_video(&self, source: &VideoSource) -> Result<(), MediaError> {
+        let opened = open_video(source, self.participant, &self.events)?;
+        self.run_video(opened);
+        Ok(())
+    }
+
+    /// Sends `opened` on the camera track, replacing what ran before.
+    pub fn run_video(&self, opened: Option<Opened<VideoInput>>) {
+        let running = opened.map(|(input, device)| Running {
+            task: send::spawn_video(
+                input,
+                self.camera_track.clone(),
+                self.switches.clone(),
+                self.events.clone(),
+                self.stop.clone(),
+            ),
+            _device: device,
+        });
+        self.switches
+            .keyframe
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        *lock(&self.camera) = running;
+    }
+
+    /// Plays the slots to `output` from now on (the playout restarts; the
+    /// jitter buffers keep what they hold). On error nothing changes.
+    pub fn set_output(&self, output: &AudioOutput) -> Result<(), MediaError> {
+        let opened = open_output(output, &self.events)?;
+        self.run_output(opened);
+        Ok(())
+    }
+
+    /// Plays the slots to `opened` (nothing: decoded only, for levels and
+    /// tests), replacing the playout that ran before.
+    pub fn run_output(&self, opened: Option<Opened<PlayoutQueue>>) {
+        let (queue, device) = match opened {
+            Some((queue, device)) => (Some(queue), device),
+            None => (None, None),
+        };
+        let task = receive::spawn_playout(
+            self.slots.clone(),
+            queue,
+            self.events.clone(),
+            self.stop.clone(),
+        );
+        *lock(&self.playout) = Some(Running {
+            task,
+            _device: device,
+        });
+    }
+
+    pub fn has_audio(&self) -> bool {
+        lock(&self.mic).is_some()
+    }
+
+    pub fn has_video(&self) -> bool {
+        lock(&self.camera).is_some()
+    }
+
+    /// Stops every pipeline and closes every device.
+    pub fn stop_all(&self) {
+        lock(&self.mic).take();
+        lock(&self.camera).take();
+        lock(&self.playout).take();
+    }
+}
+
+fn lock(running: &Mutex<Option<Running>>) -> MutexGuard<'_, Option<Running>> {
+    running.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// `None` for [`AudioSource::None`].
+pub(super) fn open_audio(
+    source: &AudioSource,
+    participant: ParticipantId,
+    events: &EventSink,
+) -> Result<Option<Opened<AudioInput>>, MediaError> {
+    let input = match source {
+        AudioSource::None => return Ok(None),
+        AudioSource::Tone => AudioInput::Tone(Tone::for_participant(participant)),
+        AudioSource::ToneBursts { on, period } => {
+            AudioInput::Tone(Tone::for_participant(participant).bursts(*on, *period))
+        }
+        AudioSource::Replay(packets) => AudioInput::Encoded(packets.clone()),
+        AudioSource::Microphone(name) => {
+            let (tx, rx) = mpsc::channel(8);
+            let lost = events.clone();
+            let stream = devices::capture(
+                name.as_deref(),
+                move |frame| {
+                    // The encoder is behind: drop rather than queue latency.
+                    let _ = tx.try_send(frame);
+                },
+                move |message| {
+                    lost.send(MediaEvent::DeviceLost {
+                        kind: "microphone",
+                        message,
+                    })
+                },
+            )?;
+            return Ok(Some((AudioInput::Frames(rx), Some(Box::new(stream)))));
+        }
+    };
+    Ok(Some((input, None)))
+}
+
+/// `None` for [`VideoSource::None`].
+pub(super) fn open_video(
+    source: &VideoSource,
+    participant: ParticipantId,
+    events: &EventSink,
+) -> Result<Option<Opened<VideoInput>>, MediaError> {
+    let input = match source {
+        VideoSource::None => return Ok(None),
+        VideoSource::Pattern { fps } => VideoInput::Pattern {
+            participant,
+            fps: *fps,
+        },
+        VideoSource::Replay { frames, fps } => VideoInput::Encoded {
+            frames: frames.clone(),
+            fps: *fps,
+        },
+        VideoSource::Camera(index) => {
+            let (input, device) = open_camera(*index, events)?;
+            return Ok(Some((input, Some(device))));
+        }
+    };
+    Ok(Some((input, None)))
+}
+
+#[cfg(feature = "camera")]
+fn open_camera(index: Option<u32>, events: &EventSink) -> Result<(VideoInput, Device), MediaError> {
+    let (tx, rx) = mpsc::channel(2);
+    let lost = events.clone();
+    let stream = super::camera::open(
+        index,
+        move |frame| {
+            let _ = tx.try_send(frame);
+        },
+        move |message| {
+            lost.send(MediaEvent::DeviceLost {
+                kind: "camera",
+                message,
+            })
+        },
+    )?;
+    tracing::info!(camera = %stream.name, stream.width, stream.height, "camera open");
+    Ok((VideoInput::Frames(rx), Box::new(stream)))
+}
+
+#[cfg(not(feature = "camera"))]
+fn open_camera(
+    index: Option<u32>,
+    _events: &EventSink,
+) -> Result<(VideoInput, Device), MediaError> {
+    Err(MediaError::NoDevice {
+        kind: "camera",
+        requested: index.map(|i| i.to_string()),
+        hint: "this build has no camera support (feature `camera`)".into(),
+    })
+}
+
+/// `None` for [`AudioOutput::None`].
+pub(super) fn open_output(
+    output: &AudioOutput,
+    events: &EventSink,
+) -> Result<Option<Opened<PlayoutQueue>>, MediaError> {
+    let AudioOutput::Speaker(name) = output else {
+        return Ok(None);
+    };
+    let lost = events.clone();
+    let (stream, queue) = devices::playout(name.as_deref(), move |message| {
+        lost.send(MediaEvent::DeviceLost {
+            kind: "speaker",
+            message,
+        })
+    })?;
+    Ok(Some((queue, Some(Box::new(stream)))))
+}
