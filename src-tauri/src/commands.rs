@@ -147,9 +147,8 @@ pub async fn list_devices() -> Result<Devices, IpcError> {
     list().await
 }
 
-/// Used by the media engine from its next session on: in a meeting, the
-/// connection is re-opened at once so the new device is used (media is
-/// negotiated once per connection); otherwise from the next meeting.
+/// In a meeting the media engine switches to the device at once, on the
+/// same connection; otherwise it is used from the next meeting on.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn select_device(
     shell: State<'_, Shell>,
@@ -163,13 +162,7 @@ pub async fn select_device(
         ));
     }
     tracing::info!(?kind, %id, "device chosen");
-    shell.choose_device(kind, &id).await;
-    if let Ok(active) = shell.active().await
-        && active.link.media().is_some()
-    {
-        active.link.reconnect().await;
-    }
-    Ok(())
+    shell.choose_device(kind, &id).await
 }
 
 /// Device enumeration blocks (ALSA probes every card).

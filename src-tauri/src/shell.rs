@@ -185,9 +185,10 @@ impl Shell {
         leave(self.active.lock().await.take()).await;
     }
 
-    /// Uses `id` for `kind` from the next media session on (the next
-    /// meeting, or the current one's next connection).
-    pub async fn choose_device(&self, kind: DeviceKind, id: &str) {
+    /// Uses `id` for `kind`: in the current meeting at once (see
+    /// [`AppMedia::use_device`](crate::media::AppMedia::use_device)), and
+    /// in the next ones.
+    pub async fn choose_device(&self, kind: DeviceKind, id: &str) -> Result<(), IpcError> {
         self.media
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -195,8 +196,9 @@ impl Shell {
         if let Some(active) = self.active.lock().await.as_ref()
             && let Some(media) = active.link.media()
         {
-            media.choose(kind, id);
+            media.use_device(kind, id)?;
         }
+        Ok(())
     }
 }
 

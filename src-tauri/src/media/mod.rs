@@ -144,9 +144,43 @@ impl AppMedia {
         &self.frames
     }
 
-    /// Uses `id` for `kind` from the next media session on.
-    pub fn choose(&self, kind: DeviceKind, id: &str) {
-        lock(&self.options).choose(kind, id);
+    /// Uses `id` for `kind` from now on. A running session swaps that
+    /// source (or the speaker) on its own connection, so nobody sees a
+    /// reconnect; otherwise the next session opens it. A device that cannot
+    /// be opened is refused with the reason and the current one stays.
+    pub fn use_device(&self, kind: DeviceKind, id: &str) -> Result<(), IpcError> {
+        let options = {
+            let mut options = lock(&self.options);
+            options.choose(kind, id);
+            options.clone()
+        };
+        let session = lock(&self.session).clone();
+        let Some(session) = session.filter(|_| !options.synthetic) else {
+            return Ok(());
+        };
+        let replaced = match kind {
+            DeviceKind::Microphone => {
+                session.replace_audio_source(&AudioSource::Microphone(options.microphone.clone()))
+            }
+            DeviceKind::Camera => {
+                session.replace_video_source(&VideoSource::Camera(options.camera))
+            }
+            DeviceKind::Speaker => {
+                session.replace_audio_output(&AudioOutput::Speaker(options.speaker.clone()))
+            }
+        };
+        replaced.map_err(media_error)?;
+        let word = match kind {
+            DeviceKind::Microphone => "microphone",
+            DeviceKind::Camera => "camera",
+            DeviceKind::Speaker => "speaker",
+        };
+        self.update(|s| {
+            s.notes.retain(|note| !note.contains(word));
+            s.has_mic = session.has_audio_source();
+            s.has_camera = session.has_video_source();
+        });
+        Ok(())
     }
 
     /// Switches the mic and/or camera: the media session stops or resumes
@@ -261,6 +295,9 @@ fn missing(status: &MediaStatus, kind: &str, fallback: &str) -> IpcError {
 fn media_error(error: MediaError) -> IpcError {
     match error {
         MediaError::Signaling(e) => e.into(),
+        missing @ MediaError::NoDevice { .. } => {
+            IpcError::new("no_device", sentence(&missing.to_string()))
+        }
         other => IpcError::new("media_failed", sentence(&other.to_string())),
     }
 }

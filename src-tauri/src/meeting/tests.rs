@@ -311,3 +311,44 @@ async fn media_runs_on_the_connection_and_keeps_the_mic_state_across_reconnects(
     link.close().await;
     server.shutdown().await;
 }
+
+/// A device picked mid-meeting is opened by the running session itself (no
+/// reconnect); one that cannot be opened is refused with the reason, and
+/// media carries on as it was.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_device_that_cannot_be_opened_is_refused_and_media_goes_on() {
+    use crate::ipc::{DeviceKind, MediaPhase};
+    use crate::media::{AppMedia, FrameStore, MediaOptions};
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), "127.0.0.1:0").await;
+    let (url, _, token) = meeting_with_host(&server).await;
+    let (sink, mut heard) = sink();
+    let media = AppMedia::new(
+        MediaOptions::default(),
+        Arc::new(FrameStore::default()),
+        sink.clone(),
+    );
+    let link = MeetingLink::connect(&url, &token, sink, Some(media.clone()))
+        .await
+        .unwrap();
+    let running = |h: &Heard| matches!(h, Heard::Media(s) if s.phase == MediaPhase::On);
+    expect(&mut heard, "media running", running).await;
+    let before = media.status();
+
+    let refused = media
+        .use_device(DeviceKind::Microphone, "no such microphone")
+        .unwrap_err();
+    assert_eq!(refused.code, "no_device", "{refused:?}");
+    assert!(
+        refused.message.contains("no such microphone"),
+        "{refused:?}"
+    );
+    assert_eq!(media.status(), before, "nothing changed");
+    assert!(
+        link.view().await.is_some(),
+        "still in the meeting on the same connection"
+    );
+    link.close().await;
+    server.shutdown().await;
+}

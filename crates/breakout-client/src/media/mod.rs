@@ -20,7 +20,9 @@
 //! - Sources are chosen explicitly ([`AudioSource`], [`VideoSource`]). A
 //!   missing device is an error the caller sees ([`MediaError::NoDevice`]),
 //!   never a silent switch to a synthetic source; without a camera the
-//!   session carries on audio-only.
+//!   session carries on audio-only. A device picked mid-meeting replaces
+//!   its pipeline on the same track ([`MediaSession::replace_audio_source`]
+//!   and friends, see `sources.rs`): the connection stays up.
 //! - Synthetic sources ([`synthetic`]) carry their identity in the content:
 //!   a tone whose frequency names the participant, a test pattern whose
 //!   blocks encode participant, frame counter and capture time. Tests and
