@@ -60,6 +60,8 @@ pub enum VideoInput {
         participant: ParticipantId,
         fps: u32,
     },
+    /// Camera pictures from the capture thread (builds with `camera`).
+    #[cfg_attr(not(feature = "camera"), allow(dead_code))]
     Frames(mpsc::Receiver<VideoFrame>),
     /// A pre-encoded clip starting with a keyframe, replayed in a loop; a
     /// keyframe request restarts it.
