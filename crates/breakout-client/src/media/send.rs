@@ -65,10 +65,7 @@ pub enum VideoInput {
     Frames(mpsc::Receiver<VideoFrame>),
     /// A pre-encoded clip starting with a keyframe, replayed in a loop; a
     /// keyframe request restarts it.
-    Encoded {
-        frames: Arc<[Bytes]>,
-        fps: u32,
-    },
+    Encoded { frames: Arc<[Bytes]>, fps: u32 },
 }
 
 pub fn now_ms() -> u64 {
