@@ -15,6 +15,7 @@ const COMMANDS: &[&str] = &[
     "send_command",
     "set_media",
     "get_media",
+    "get_joined",
     "get_state",
     "get_chat",
     "export_assignments",

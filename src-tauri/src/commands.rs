@@ -83,6 +83,19 @@ pub async fn set_media(
     }
 }
 
+/// The meeting this app is in, as hosting or joining answered it (with the
+/// invite to pass on); `None` outside a meeting. A window that loads after
+/// the meeting began (hosted from the command line, or reloaded) reads it
+/// here.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn get_joined(shell: State<'_, Shell>) -> Result<Option<Joined>, IpcError> {
+    Ok(shell
+        .active()
+        .await
+        .ok()
+        .map(|active| active.joined.clone()))
+}
+
 /// The media engine's state now (also pushed as the `media` event); off
 /// outside a meeting.
 #[tauri::command(rename_all = "snake_case")]

@@ -49,6 +49,7 @@ pub fn builder<R: Runtime>() -> tauri::Builder<R> {
             commands::send_command,
             commands::set_media,
             commands::get_media,
+            commands::get_joined,
             commands::get_state,
             commands::get_chat,
             commands::export_assignments,

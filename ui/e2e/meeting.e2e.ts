@@ -107,6 +107,19 @@ describe("start screen", () => {
     await w.close();
   });
 
+  test("a meeting hosted before the window loaded shows its invite", async () => {
+    // `breakout-app --host ...` (what `make run` does): the shell is in the
+    // meeting before the page asks.
+    const w = await open(browser, server.url, "index.html", {
+      answers: { get_state: { value: hostView() }, get_joined: { value: joined } },
+    });
+    const { page } = w;
+    await page.getByRole("heading", { name: "Main room" }).waitFor();
+    await page.getByRole("button", { name: "Invite" }).click();
+    await page.getByTestId("invite-code").getByText("TEAM-4821").waitFor();
+    await w.close();
+  });
+
   test("joins with a breakout:// link and shows a refusal", async () => {
     const w = await open(browser, server.url, "index.html", {
       answers: {

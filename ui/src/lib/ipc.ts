@@ -117,6 +117,11 @@ export function setMedia(mic: boolean | null, camera: boolean | null): Promise<v
   return call("set_media", { mic, camera });
 }
 
+/** The meeting the shell is in (with its invite), or null outside one. */
+export function getJoined(): Promise<Joined | null> {
+  return call("get_joined");
+}
+
 export function getMedia(): Promise<MediaStatus> {
   return call("get_media");
 }
