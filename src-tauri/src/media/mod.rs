@@ -158,23 +158,21 @@ impl AppMedia {
         let Some(session) = session.filter(|_| !options.synthetic) else {
             return Ok(());
         };
-        let replaced = match kind {
-            DeviceKind::Microphone => {
-                session.replace_audio_source(&AudioSource::Microphone(options.microphone.clone()))
-            }
-            DeviceKind::Camera => {
-                session.replace_video_source(&VideoSource::Camera(options.camera))
-            }
-            DeviceKind::Speaker => {
-                session.replace_audio_output(&AudioOutput::Speaker(options.speaker.clone()))
-            }
+        let (replaced, word) = match kind {
+            DeviceKind::Microphone => (
+                session.replace_audio_source(&AudioSource::Microphone(options.microphone.clone())),
+                "microphone",
+            ),
+            DeviceKind::Camera => (
+                session.replace_video_source(&VideoSource::Camera(options.camera)),
+                "camera",
+            ),
+            DeviceKind::Speaker => (
+                session.replace_audio_output(&AudioOutput::Speaker(options.speaker.clone())),
+                "speaker",
+            ),
         };
         replaced.map_err(media_error)?;
-        let word = match kind {
-            DeviceKind::Microphone => "microphone",
-            DeviceKind::Camera => "camera",
-            DeviceKind::Speaker => "speaker",
-        };
         self.update(|s| {
             s.notes.retain(|note| !note.contains(word));
             s.has_mic = session.has_audio_source();

@@ -40,13 +40,7 @@ impl Drop for Running {
 
 /// The session's three pipelines; each can be replaced while the others run.
 pub(super) struct Sources {
-    participant: ParticipantId,
-    events: EventSink,
-    switches: Arc<Switches>,
-    stop: watch::Receiver<bool>,
-    slots: Vec<Arc<SlotState>>,
-    mic_track: Arc<TrackLocalStaticSample>,
-    camera_track: Arc<TrackLocalStaticSample>,
+    wiring: Wiring,
     mic: Mutex<Option<Running>>,
     camera: Mutex<Option<Running>>,
     playout: Mutex<Option<Running>>,
@@ -66,13 +60,7 @@ pub(super) struct Wiring {
 impl Sources {
     pub fn new(wiring: Wiring) -> Self {
         Sources {
-            participant: wiring.participant,
-            events: wiring.events,
-            switches: wiring.switches,
-            stop: wiring.stop,
-            slots: wiring.slots,
-            mic_track: wiring.mic_track,
-            camera_track: wiring.camera_track,
+            wiring,
             mic: Mutex::new(None),
             camera: Mutex::new(None),
             playout: Mutex::new(None),
@@ -83,7 +71,7 @@ impl Sources {
     /// sent before. On error nothing changes. `AudioSource::None` stops
     /// sending.
     pub fn set_audio(&self, source: &AudioSource) -> Result<(), MediaError> {
-        let opened = open_audio(source, self.participant, &self.events)?;
+        let opened = open_audio(source, self.wiring.participant, &self.wiring.events)?;
         self.run_audio(opened);
         Ok(())
     }
@@ -93,10 +81,10 @@ impl Sources {
         let running = opened.map(|(input, device)| Running {
             task: send::spawn_audio(
                 input,
-                self.mic_track.clone(),
-                self.switches.clone(),
-                self.events.clone(),
-                self.stop.clone(),
+                self.wiring.mic_track.clone(),
+                self.wiring.switches.clone(),
+                self.wiring.events.clone(),
+                self.wiring.stop.clone(),
             ),
             _device: device,
         });
@@ -106,7 +94,7 @@ impl Sources {
     /// As [`Sources::set_audio`], for the camera track. The new source's
     /// first picture is a keyframe, so whoever watches decodes it at once.
     pub fn set_video(&self, source: &VideoSource) -> Result<(), MediaError> {
-        let opened = open_video(source, self.participant, &self.events)?;
+        let opened = open_video(source, self.wiring.participant, &self.wiring.events)?;
         self.run_video(opened);
         Ok(())
     }
@@ -116,14 +104,15 @@ impl Sources {
         let running = opened.map(|(input, device)| Running {
             task: send::spawn_video(
                 input,
-                self.camera_track.clone(),
-                self.switches.clone(),
-                self.events.clone(),
-                self.stop.clone(),
+                self.wiring.camera_track.clone(),
+                self.wiring.switches.clone(),
+                self.wiring.events.clone(),
+                self.wiring.stop.clone(),
             ),
             _device: device,
         });
-        self.switches
+        self.wiring
+            .switches
             .keyframe
             .store(true, std::sync::atomic::Ordering::Relaxed);
         *lock(&self.camera) = running;
@@ -132,7 +121,7 @@ impl Sources {
     /// Plays the slots to `output` from now on (the playout restarts; the
     /// jitter buffers keep what they hold). On error nothing changes.
     pub fn set_output(&self, output: &AudioOutput) -> Result<(), MediaError> {
-        let opened = open_output(output, &self.events)?;
+        let opened = open_output(output, &self.wiring.events)?;
         self.run_output(opened);
         Ok(())
     }
@@ -145,10 +134,10 @@ impl Sources {
             None => (None, None),
         };
         let task = receive::spawn_playout(
-            self.slots.clone(),
+            self.wiring.slots.clone(),
             queue,
-            self.events.clone(),
-            self.stop.clone(),
+            self.wiring.events.clone(),
+            self.wiring.stop.clone(),
         );
         *lock(&self.playout) = Some(Running {
             task,
