@@ -11,9 +11,11 @@ export CARGO_TERM_COLOR ?= never
 run:
 	@scripts/app-run.sh
 
-## Everything CI checks. app-setup comes first: lint and unit build the app,
-## which needs the desktop system packages (WebKitGTK).
-test: app-setup setup lint unit schemathesis ui-test media-test app-test
+## Everything CI checks, stage by stage, printing the seconds each took
+## (scripts/test.sh). setup comes first: lint and unit build the app, which
+## needs the desktop system packages (WebKitGTK).
+test:
+	@scripts/test.sh
 
 ## System packages for the desktop app and its real-window tests.
 app-setup:
@@ -27,10 +29,13 @@ app-test:
 bundle:
 	scripts/app-bundle.sh
 
+## Every system package make test needs, in one apt run.
 setup:
-	@scripts/setup.sh test
+	@scripts/setup.sh all
 
+## A fresh clone must build as it is: no tracked symlink out of the tree.
 lint:
+	scripts/check-tree.sh
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
@@ -47,8 +52,10 @@ ui-test:
 media-test:
 	scripts/media-test.sh
 
+## Builds as `unit` does (same features, so nothing is compiled twice).
 schemathesis:
-	$(CARGO) build -p breakout-server
+	@scripts/setup.sh python
+	$(CARGO) build --workspace --bins
 	scripts/schemathesis.sh $(TARGET_DIR)/debug/breakout-server
 
 ## Speed figures as name=value lines (not part of `make test`).

@@ -8,7 +8,11 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh desktop
 scripts/app-ui.sh
-profile=()
-[ "${1:-}" = "--release" ] && profile=(--release --features tauri/custom-protocol)
-cargo build "${profile[@]}" -p breakout-app
-cargo build -p breakout-client --bin breakout-bot
+if [ "${1:-}" = "--release" ]; then
+    cargo build --release --features tauri/custom-protocol -p breakout-app
+    cargo build -p breakout-client --bin breakout-bot
+else
+    # The whole workspace's binaries, as `make unit` builds them: one feature
+    # set for every dependency, so nothing is compiled a second time.
+    cargo build --workspace --bins
+fi

@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 scripts/app-build.sh
 scripts/app-driver.sh
 # Compile the test before the X server starts, so xvfb-run only runs it.
-cargo test -p breakout-app-e2e --no-run --quiet
+cargo test --workspace --test real_app --no-run --quiet
 rm -rf "${CARGO_TARGET_DIR:-target}/e2e-shots"
 xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" \
-    cargo test -p breakout-app-e2e --quiet -- --ignored --nocapture --test-threads=1
+    cargo test --workspace --test real_app --quiet -- --ignored --nocapture --test-threads=1
 echo "app-test: screenshots in ${CARGO_TARGET_DIR:-target}/e2e-shots/"

@@ -12,7 +12,7 @@ if ! command -v npm >/dev/null; then
     if [ "$(id -u)" -eq 0 ]; then apt-get install -y -qq nodejs npm >/dev/null; else sudo apt-get install -y -qq nodejs npm >/dev/null; fi
 fi
 # playwright-core only; browsers are never downloaded (Debian's chromium is used).
-(cd tests/interop && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+scripts/npm-ci.sh tests/interop
 
 eval "$(scripts/pulse.sh)"
 # Skipping for want of a sound server or a browser is a failure here.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build and tests need and a fresh Debian/Ubuntu machine
 # lacks. Idempotent: each step checks first.
-# Usage: setup.sh [base|test|desktop|bench]
+# Usage: setup.sh [all|base|test|desktop|python|bench]
 set -euo pipefail
 
 stage=${1:-test}
@@ -41,7 +41,26 @@ need_python_tools() {
     }
 }
 
+desktop_packages=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev
+    libssl-dev libayatana-appindicator3-dev librsvg2-dev libasound2-dev
+    libasound2-plugins libv4l-dev libclang-dev clang pkg-config xvfb xauth
+    pulseaudio pulseaudio-utils sox imagemagick webkit2gtk-driver x11-utils
+    libvpx-dev cmake chromium)
+
+need_node() {
+    command -v npm >/dev/null || apt_install nodejs npm
+}
+
 case "$stage" in
+    all)
+        # Everything `make test` needs, in one apt run.
+        need_rust
+        apt_install "${desktop_packages[@]}"
+        need_node
+        ;;
+    python)
+        need_python_tools
+        ;;
     base)
         need_rust
         apt_install build-essential pkg-config
@@ -53,11 +72,7 @@ case "$stage" in
         ;;
     desktop)
         need_rust
-        apt_install libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev \
-            libssl-dev libayatana-appindicator3-dev librsvg2-dev libasound2-dev \
-            libasound2-plugins libv4l-dev libclang-dev clang pkg-config xvfb xauth \
-            pulseaudio pulseaudio-utils sox imagemagick webkit2gtk-driver x11-utils \
-            libvpx-dev cmake chromium
+        apt_install "${desktop_packages[@]}"
         ;;
     bench)
         # Janus is the SFU that bench-janus.sh compares ours with; it runs
@@ -65,7 +80,7 @@ case "$stage" in
         apt_install janus iproute2 util-linux curl
         ;;
     *)
-        echo "usage: setup.sh [base|test|desktop|bench]" >&2
+        echo "usage: setup.sh [all|base|test|desktop|python|bench]" >&2
         exit 2
         ;;
 esac

@@ -37,9 +37,9 @@ if [ "${UI_SKIP_BINDINGS:-0}" != 1 ]; then
   fi
 fi
 
-cd ui
 step "npm ci"
-npm ci --no-audit --no-fund --loglevel=error
+scripts/npm-ci.sh ui
+cd ui
 
 step "type-check"
 npm run --silent check

@@ -10,6 +10,29 @@
 //!
 //! Meeting semantics (commands, events, views) are `breakout-core`'s types,
 //! re-exported here so every party speaks the same ones.
+//!
+//! # Writing a client (a browser, or anything else)
+//!
+//! What a client must know that the types alone do not say:
+//!
+//! 1. **Authentication on the socket.** The participant token goes in the
+//!    query string: `wss://HOST/v1/ws?token=TOKEN`. Browsers cannot set
+//!    headers on a WebSocket, so the query is the one way every client uses;
+//!    the server never logs it.
+//! 2. **Nothing is forwarded until you say so.** A participant joins with mic
+//!    and camera off. The SFU forwards a participant's upstream only after
+//!    `{"type": "command", "command": {"type": "set_media", "mic": true,
+//!    "camera": true}}`; until then their tiles stay empty for everyone, even
+//!    with RTP flowing.
+//! 3. **A pushed slot map can arrive before the answer.** Slot maps carry a
+//!    `version`; a `slots` message may precede the `media_answer` reply whose
+//!    map is older. Keep the map with the highest version, whatever the order
+//!    of arrival (see [`media::SlotMap`]).
+//! 4. **`create_rooms` answers with the new rooms.** The reply lists the ids
+//!    of the rooms it created, in order, so a script can assign people to
+//!    them without reading the whole view again.
+//! 5. **Errors are data.** Every refusal is `{"code", "message"}`
+//!    ([`ApiError`]): branch on `code`, show `message` to people.
 
 pub mod media;
 pub mod rest;
