@@ -28,6 +28,7 @@ mod rooms;
 mod running;
 mod view;
 
+pub use assign::{AssignmentView, RotationView};
 pub use command::{Actor, Audience, Command};
 pub use config::{AssignmentMethod, BreakoutConfig};
 pub use event::{Event, EventBody, Recipients};
