@@ -201,7 +201,7 @@ impl<'a> Search<'a> {
         let mut cost = 0;
         for a in 0..n {
             for b in a + 1..n {
-                cost += usize::from(together[a * n + b].saturating_sub(1));
+                cost += usize::from(together[a * n + b] > 1);
             }
         }
         Search {
@@ -274,15 +274,17 @@ impl<'a> Search<'a> {
     }
 
     /// Repeats no schedule avoids: someone who meets more people over the
-    /// rounds than there are others meets some twice.
+    /// rounds than there are others meets some twice, and a pair meets at
+    /// most once a round.
     fn floor(&self) -> usize {
-        let mut excess = 0;
+        let most = self.room.len() + 1;
+        let mut pairs = 0;
         for a in 0..self.n {
             let row = &self.together[a * self.n..(a + 1) * self.n];
             let meetings: usize = row.iter().map(|&t| usize::from(t)).sum();
-            excess += meetings.saturating_sub(self.n - 1);
+            pairs += meetings.saturating_sub(self.n - 1).div_ceil(most - 1);
         }
-        excess.div_ceil(2)
+        pairs.div_ceil(2)
     }
 
     fn repeats_of(&self, w: usize, a: usize) -> bool {
@@ -292,7 +294,7 @@ impl<'a> Search<'a> {
             .any(|&m| m != a && row[m] > 1)
     }
 
-    /// The change in excess meetings if `a` and `b` trade rooms in round `w`.
+    /// The change in pairs who meet more than once if `a` and `b` trade rooms in round `w`.
     fn delta(&self, w: usize, a: usize, b: usize) -> isize {
         let n = self.n;
         let (ra, rb) = (self.room[w][a], self.room[w][b]);
@@ -300,12 +302,12 @@ impl<'a> Search<'a> {
         for (mover, from, to) in [(a, ra, rb), (b, rb, ra)] {
             let row = &self.together[mover * n..(mover + 1) * n];
             for &m in &self.members[w][from] {
-                if m != mover && row[m] > 1 {
+                if m != mover && row[m] == 2 {
                     delta -= 1;
                 }
             }
             for &m in &self.members[w][to] {
-                if m != a && m != b && row[m] > 0 {
+                if m != a && m != b && row[m] == 1 {
                     delta += 1;
                 }
             }
