@@ -175,7 +175,8 @@ fn assignment_command() -> impl Strategy<Value = Command> {
 fn round_command() -> impl Strategy<Value = Command> {
     prop_oneof![
         4 => Just(Command::Start),
-        2 => any::<u64>().prop_map(|seed| Command::Shuffle { seed, minimise_repeats: false }),
+        2 => (any::<u64>(), any::<bool>())
+            .prop_map(|(seed, minimise_repeats)| Command::Shuffle { seed, minimise_repeats }),
         2 => Just(Command::RoundRobin),
         2 => Just(Command::Gather),
         2 => Just(Command::SendToRooms),
