@@ -246,7 +246,14 @@ impl<'a> Search<'a> {
                 }
                 a = rng.below(self.n);
             }
-            let b = rng.below(self.n);
+            // Often someone elsewhere who meets an acquaintance again too.
+            let mut b = rng.below(self.n);
+            for _ in 0..2 {
+                if self.room[w][a] != self.room[w][b] && self.repeats_of(w, b) {
+                    break;
+                }
+                b = rng.below(self.n);
+            }
             if self.room[w][a] == self.room[w][b] || !self.allowed(w, a, b) {
                 continue;
             }
