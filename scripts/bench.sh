@@ -11,6 +11,10 @@ echo "== core (criterion)"
 cargo bench -p breakout-core --bench meeting -- --warm-up-time 1 --measurement-time 3 >/dev/null
 CARGO_TARGET_DIR=$target python3 scripts/criterion_summary.py | tee -a "$summary"
 
+echo "== core: rotations planned as a whole"
+cargo bench -p breakout-core --bench rotation -- --warm-up-time 1 --measurement-time 3 \
+    | grep -E '^[a-z0-9_]+=' | tee -a "$summary"
+
 echo "== server: breakouts start for 1,000 participants over real WebSockets"
 cargo build --release -p breakout-server -p breakout-client >/dev/null
 scripts/bench-server.sh "$target/release" | tee -a "$summary"

@@ -136,7 +136,14 @@ fn commands(c: &mut Criterion) {
                 (base.clone(), seed)
             },
             |(mut m, seed)| {
-                let events = m.apply(host, Command::Shuffle { seed }, NOW);
+                let events = m.apply(
+                    host,
+                    Command::Shuffle {
+                        seed,
+                        minimise_repeats: false,
+                    },
+                    NOW,
+                );
                 (m, events)
             },
             BatchSize::PerIteration,

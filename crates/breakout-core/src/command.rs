@@ -115,7 +115,18 @@ pub enum Command {
 
     // Running breakouts.
     Start,
+    /// Everyone who does not manage breakouts to a new room; with
+    /// `minimise_repeats`, the next round of the rotation.
     Shuffle {
+        seed: u64,
+        #[serde(default)]
+        minimise_repeats: bool,
+    },
+    /// Plans `rounds` rounds that avoid repeat pairings and assigns the
+    /// first; `shuffle` or `auto_assign` with `minimise_repeats` hand out
+    /// the next ones.
+    PlanRotation {
+        rounds: u16,
         seed: u64,
     },
     RoundRobin,
@@ -201,6 +212,7 @@ impl Command {
             Command::ClearConstraints => "clear_constraints",
             Command::Start => "start",
             Command::Shuffle { .. } => "shuffle",
+            Command::PlanRotation { .. } => "plan_rotation",
             Command::RoundRobin => "round_robin",
             Command::Gather => "gather",
             Command::SendToRooms => "send_to_rooms",

@@ -48,6 +48,16 @@ pub enum EventBody {
         participant: ParticipantId,
         room: Option<RoomId>,
     },
+    /// What an assignment could not honour as asked, or relaxed as
+    /// documented (sent to managers).
+    AssignmentNotes {
+        notes: Vec<String>,
+    },
+    /// A rotation plan was made; `repeats` pairs meet more than once over it.
+    RotationPlanned {
+        rounds: u32,
+        repeats: u32,
+    },
     BreakoutsStarted {
         ends_at: Option<Timestamp>,
     },

@@ -28,8 +28,10 @@ mod rooms;
 mod running;
 mod view;
 
+pub use assign::{AssignmentView, RotationView};
 pub use command::{Actor, Audience, Command};
 pub use config::{AssignmentMethod, BreakoutConfig};
+pub use csv_io::{CsvChange, CsvPreview};
 pub use event::{Event, EventBody, Recipients};
 pub use ids::{ParticipantId, PollId, RoomId, Timestamp};
 pub use meeting::{ChatMessage, MediaState, Meeting, Participant, Phase, Poll, Room};

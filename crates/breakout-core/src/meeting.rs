@@ -108,6 +108,9 @@ pub struct Meeting {
     pub(crate) phase: Phase,
     pub(crate) together: Vec<Vec<ParticipantId>>,
     pub(crate) apart: Vec<Vec<ParticipantId>>,
+    /// Rounds planned ahead to avoid repeat pairings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) rotation: Option<crate::assign::Rotation>,
     /// Pairs (smaller id first) who already shared a room in an earlier round.
     pub(crate) met: Met,
     pub(crate) polls: BTreeMap<PollId, Poll>,
@@ -157,6 +160,7 @@ impl Meeting {
             phase: Phase::Idle,
             together: Vec::new(),
             apart: Vec::new(),
+            rotation: None,
             met: Met::default(),
             polls: BTreeMap::new(),
             managers: BTreeSet::new(),
@@ -208,11 +212,17 @@ impl Meeting {
                 minimise_repeats,
             } => self.auto_assign(actor, seed, minimise_repeats, now, &mut out),
             C::ImportAssignments { csv } => self.import_assignments(actor, &csv, now, &mut out),
-            C::KeepTogether { participants } => self.keep_together(actor, participants),
+            C::KeepTogether { participants } => self.keep_together(actor, participants, &mut out),
             C::KeepApart { participants } => self.keep_apart(actor, participants),
             C::ClearConstraints => self.clear_constraints(actor),
             C::Start => self.start(actor, now, &mut out),
-            C::Shuffle { seed } => self.shuffle(actor, seed, now, &mut out),
+            C::Shuffle {
+                seed,
+                minimise_repeats,
+            } => self.shuffle(actor, seed, minimise_repeats, now, &mut out),
+            C::PlanRotation { rounds, seed } => {
+                self.plan_rotation(actor, rounds, seed, now, &mut out)
+            }
             C::RoundRobin => self.round_robin(actor, now, &mut out),
             C::Gather => self.gather(actor, now, &mut out),
             C::SendToRooms => self.send_to_rooms(actor, now, &mut out),

@@ -34,6 +34,10 @@ impl Met {
         self.0.contains(&ordered(a, b))
     }
 
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (ParticipantId, ParticipantId)> + '_ {
+        self.0.iter().copied()
+    }
+
     pub(crate) fn clear(&mut self) {
         self.0.clear();
     }

@@ -51,6 +51,17 @@ impl Meeting {
                 None => Ok(format!("Room {}", i + 1)),
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let mut folded = std::collections::BTreeSet::from([crate::csv_io::fold(Self::MAIN_TITLE)]);
+        if let Some(twin) = titles
+            .iter()
+            .find(|t| !folded.insert(crate::csv_io::fold(t)))
+        {
+            return Err(Refusal::InvalidInput {
+                reason: format!(
+                    "the room name {twin:?} is given twice; room names must differ by more than case"
+                ),
+            });
+        }
         let old: Vec<RoomId> = self.breakout_rooms().map(|r| r.id).collect();
         self.drop_rooms(&old, out);
         for title in titles {
@@ -80,6 +91,7 @@ impl Meeting {
             Some(t) => Self::valid_text(&t, "a room name", Self::MAX_NAME_CHARS)?,
             None => self.free_title(),
         };
+        self.require_distinct_title(&title, None)?;
         self.insert_room(title, open);
         out.push(Event {
             to: Recipients::Everyone,
@@ -97,6 +109,8 @@ impl Meeting {
     ) -> Result<(), Refusal> {
         self.require_manager(actor, "rename rooms")?;
         let title = Self::valid_text(&title, "a room name", Self::MAX_NAME_CHARS)?;
+        self.breakout_mut(room)?;
+        self.require_distinct_title(&title, Some(room))?;
         self.breakout_mut(room)?.title = title;
         out.push(Event {
             to: Recipients::Everyone,

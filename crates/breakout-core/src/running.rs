@@ -34,13 +34,21 @@ impl Meeting {
                 .into_iter()
                 .filter(|p| self.participants[p].assigned.is_none())
                 .collect();
-            Some(self.plan(unassigned, &base, now.0, false)?)
+            Some(self.plan(unassigned, &base, now.0)?)
         } else {
             None
         };
-        for (who, room) in auto_plan.unwrap_or_default() {
-            self.set_assignment(who, Some(room), out);
+        let mut notes = Vec::new();
+        if let Some(placement) = auto_plan {
+            notes = placement.notes;
+            for (who, room) in placement.plan {
+                self.set_assignment(who, Some(room), out);
+            }
         }
+        // Manual assignments may break constraints; the host hears of it
+        // before people move.
+        notes.extend(self.violations());
+        self.notify_notes(notes, out);
         let ends_at = self.config.auto_end_mins.map(|m| now.plus_mins(m));
         self.phase = Phase::Running {
             started_at: now,

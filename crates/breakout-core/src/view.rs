@@ -113,6 +113,9 @@ pub struct MeetingView {
     pub help_requests: Vec<HelpView>,
     /// Polls of your current room.
     pub polls: Vec<PollView>,
+    /// Assignment constraints, what breaks them and the rotation plan;
+    /// only for those who manage breakouts.
+    pub assignment: Option<crate::AssignmentView>,
 }
 
 impl Meeting {
@@ -241,6 +244,7 @@ impl Meeting {
             rooms,
             help_requests,
             polls,
+            assignment: manager.then(|| self.assignment_view()),
         })
     }
 

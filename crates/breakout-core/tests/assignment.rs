@@ -391,20 +391,27 @@ fn constraints_check_their_people() {
 }
 
 #[test]
-fn keep_apart_needs_enough_rooms() {
+fn keep_apart_needs_enough_rooms_when_set() {
     let mut sim = Sim::with(3, 2, instant_config());
+    let refusal = sim.refuse(
+        who(HOST),
+        Command::KeepApart {
+            participants: vec![p(1), p(2), p(3)],
+        },
+    );
+    assert_eq!(refusal.code(), "constraint_conflict");
+    assert_eq!(
+        refusal.to_string(),
+        "the assignment constraints cannot be met: keeping 3 people apart needs at least 3 \
+         breakout rooms, and there are 2"
+    );
+    sim.host(Command::AddRoom {
+        title: None,
+        open: true,
+    });
     sim.host(Command::KeepApart {
         participants: vec![p(1), p(2), p(3)],
     });
-    let refusal = sim.refuse(
-        who(HOST),
-        Command::AutoAssign {
-            seed: 1,
-            minimise_repeats: false,
-        },
-    );
-    assert!(matches!(refusal, Refusal::ConstraintConflict { .. }));
-    sim.host(Command::ClearConstraints);
     sim.host(Command::AutoAssign {
         seed: 1,
         minimise_repeats: false,

@@ -397,7 +397,10 @@ fn media_belongs_to_the_person_through_every_move() {
     let before = media(&sim);
     let room = sim.room(1);
     let steps = [
-        Command::Shuffle { seed: 5 },
+        Command::Shuffle {
+            seed: 5,
+            minimise_repeats: false,
+        },
         Command::RoundRobin,
         Command::Gather,
         Command::SendToRooms,

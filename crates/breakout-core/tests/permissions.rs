@@ -59,7 +59,10 @@ fn manager_commands(sim: &Sim) -> Vec<Command> {
         },
         Command::ClearConstraints,
         Command::Start,
-        Command::Shuffle { seed: 7 },
+        Command::Shuffle {
+            seed: 7,
+            minimise_repeats: false,
+        },
         Command::RoundRobin,
         Command::Gather,
         Command::SendToRooms,
@@ -359,7 +362,13 @@ fn every_refusal_is_reachable_and_changes_nothing() {
         },
     ));
     note(sim.refuse(who(p(1)), Command::Chat { text: "  ".into() }));
-    note(sim.refuse(who(HOST), Command::Shuffle { seed: 1 }));
+    note(sim.refuse(
+        who(HOST),
+        Command::Shuffle {
+            seed: 1,
+            minimise_repeats: false,
+        },
+    ));
     note(sim.refuse(who(p(1)), Command::LeaveToMain));
     note(sim.refuse(
         who(HOST),

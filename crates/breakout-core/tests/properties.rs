@@ -175,7 +175,8 @@ fn assignment_command() -> impl Strategy<Value = Command> {
 fn round_command() -> impl Strategy<Value = Command> {
     prop_oneof![
         4 => Just(Command::Start),
-        2 => any::<u64>().prop_map(|seed| Command::Shuffle { seed }),
+        2 => (any::<u64>(), any::<bool>())
+            .prop_map(|(seed, minimise_repeats)| Command::Shuffle { seed, minimise_repeats }),
         2 => Just(Command::RoundRobin),
         2 => Just(Command::Gather),
         2 => Just(Command::SendToRooms),
@@ -596,7 +597,7 @@ proptest! {
         sim.host(Command::AutoAssign { seed: seeds[0], minimise_repeats: true });
         sim.host(Command::Start);
         for seed in &seeds {
-            sim.host(Command::Shuffle { seed: *seed });
+            sim.host(Command::Shuffle { seed: *seed, minimise_repeats: false });
             sim.advance(5);
             sim.host(Command::RoundRobin);
             sim.advance(11);

@@ -162,7 +162,10 @@ fn shuffle_rebalances_without_losing_anyone() {
     sim.add(COHOST, "cohost");
     let everyone = sim.everyone();
     let before: Vec<_> = sim.rooms().iter().map(|r| sim.in_room(*r)).collect();
-    let events = sim.host(Command::Shuffle { seed: 99 });
+    let events = sim.host(Command::Shuffle {
+        seed: 99,
+        minimise_repeats: false,
+    });
     assert_eq!(sim.everyone(), everyone);
     let after: Vec<_> = sim.rooms().iter().map(|r| sim.in_room(*r)).collect();
     assert_ne!(before, after);
@@ -179,7 +182,13 @@ fn shuffle_rebalances_without_losing_anyone() {
 fn shuffle_only_while_running() {
     let mut sim = Sim::with(4, 2, instant_config());
     assert_eq!(
-        sim.refuse(who(HOST), Command::Shuffle { seed: 1 }),
+        sim.refuse(
+            who(HOST),
+            Command::Shuffle {
+                seed: 1,
+                minimise_repeats: false
+            }
+        ),
         Refusal::NotRunning
     );
 }
@@ -258,7 +267,10 @@ fn the_latest_instruction_wins_over_a_pending_move() {
             sim.assign(p(i), rooms[(here + 1) % rooms.len()]);
         }
         sim.advance(2);
-        sim.host(Command::Shuffle { seed });
+        sim.host(Command::Shuffle {
+            seed,
+            minimise_repeats: false,
+        });
         sim.advance(60);
         for person in sim.m.participants().filter(|p| p.assigned.is_some()) {
             assert_eq!(Some(person.room), person.assigned, "seed {seed}");
@@ -370,7 +382,10 @@ fn end_counts_down_then_brings_everyone_back() {
     assert!(!sim.all_in_main(), "the countdown runs first");
     // Nothing that moves people is accepted while closing.
     for command in [
-        Command::Shuffle { seed: 1 },
+        Command::Shuffle {
+            seed: 1,
+            minimise_repeats: false,
+        },
         Command::RoundRobin,
         Command::End,
         Command::Gather,
@@ -474,7 +489,10 @@ fn an_auto_end_during_a_move_countdown_leaves_nobody_behind() {
         config: config(30, 0, Some(5)),
     });
     sim.advance(5 * 60 - 10);
-    sim.host(Command::Shuffle { seed: 3 });
+    sim.host(Command::Shuffle {
+        seed: 3,
+        minimise_repeats: false,
+    });
     sim.host(Command::Gather);
     let events = sim.advance(20);
     assert_eq!(count(&events, |b| *b == EventBody::BreakoutsEnded), 1);

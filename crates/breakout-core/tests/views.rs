@@ -222,7 +222,13 @@ fn room_business_never_leaks_to_people_outside() {
                 options: vec!["a".into(), "b".into()],
             },
         ),
-        (who(HOST), Command::Shuffle { seed: 8 }),
+        (
+            who(HOST),
+            Command::Shuffle {
+                seed: 8,
+                minimise_repeats: false,
+            },
+        ),
         (
             who(p(2)),
             Command::SetMedia {

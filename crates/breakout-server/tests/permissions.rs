@@ -49,7 +49,10 @@ fn host_commands(someone: ParticipantId) -> Vec<Command> {
         },
         Command::ClearConstraints,
         Command::Start,
-        Command::Shuffle { seed: 1 },
+        Command::Shuffle {
+            seed: 1,
+            minimise_repeats: false,
+        },
         Command::RoundRobin,
         Command::Gather,
         Command::SendToRooms,

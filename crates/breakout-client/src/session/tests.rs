@@ -79,6 +79,7 @@ fn view(revision: u64) -> MeetingView {
             closed: false,
             your_vote: None,
         }],
+        assignment: None,
     }
 }
 
