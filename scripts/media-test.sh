@@ -18,5 +18,7 @@ eval "$(scripts/pulse.sh)"
 # Skipping for want of a sound server or a browser is a failure here.
 export BREAKOUT_REQUIRE_AUDIO=1 BREAKOUT_REQUIRE_INTEROP=1
 
-cargo test -p breakout-client --lib media
-cargo test -p breakout-client --test media_rooms --test media_devices --test media_bot --test media_interop
+# --workspace, as everywhere in make test: one feature set for every
+# dependency (a -p build recompiles half of them with other features).
+cargo test --workspace --lib media
+cargo test --workspace --test media_rooms --test media_devices --test media_bot --test media_interop

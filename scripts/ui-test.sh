@@ -29,7 +29,9 @@ fi
 
 if [ "${UI_SKIP_BINDINGS:-0}" != 1 ]; then
   step "TypeScript bindings of the wire types"
-  cargo test -q -p breakout-protocol --features ts --test export_bindings
+  # --workspace: dependencies keep the workspace build's features, so only
+  # the two crates with the `ts` feature are compiled again.
+  cargo test -q --workspace --features breakout-protocol/ts --test export_bindings
   if ! git diff --exit-code --stat -- ui/src/generated \
     || [ -n "$(git ls-files --others --exclude-standard -- ui/src/generated)" ]; then
     echo "ui/src/generated is out of date: commit the regenerated files" >&2
