@@ -8,19 +8,28 @@ mod common;
 use breakout_protocol::ws::Request;
 use common::{TestServer, code, quick_config};
 
-/// Well-formed SDP the stack parses, with a slot m-line, but without ICE
-/// credentials: refused only once the connection and its slot exist.
-const NO_ICE_CREDENTIALS: &str = "v=0\r\n\
-o=- 1 1 IN IP4 127.0.0.1\r\n\
-s=-\r\n\
-t=0 0\r\n\
-m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n\
-c=IN IP4 0.0.0.0\r\n\
-a=mid:0\r\n\
-a=recvonly\r\n\
-a=rtpmap:111 opus/48000/2\r\n";
+/// Well-formed SDP the stack parses, shaped like a client's (4 audio and 9
+/// video slots), but without ICE credentials: refused only once the
+/// connection and its slots exist.
+fn no_ice_credentials() -> String {
+    let mut sdp = String::from("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n");
+    for mid in 0..13 {
+        let (kind, codec) = if mid < 4 {
+            ("audio", "111 opus/48000/2")
+        } else {
+            ("video", "96 VP8/90000")
+        };
+        let pt = &codec[..codec.find(' ').unwrap_or(0)];
+        sdp += &format!(
+            "m={kind} 9 UDP/TLS/RTP/SAVPF {pt}\r\nc=IN IP4 0.0.0.0\r\na=mid:{mid}\r\n\
+             a=recvonly\r\na=rtpmap:{codec}\r\n"
+        );
+    }
+    sdp
+}
 
 const REFUSED_OFFERS: usize = 1_000;
+const OFFERS_PER_MEETING: usize = 50;
 /// What the 1,000 offers may add to the resident set: a leak of even a
 /// third of a connection's ~116 kB each would exceed it.
 const RSS_ALLOWANCE_BYTES: u64 = 40 << 20;
@@ -35,41 +44,56 @@ fn resident_bytes() -> u64 {
     pages * 4096
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_thousand_refused_offers_leave_no_connection_and_no_memory_behind() {
-    let server = TestServer::start().await;
+/// Refuses `count` offers from one new participant of a new meeting (each
+/// connection stays within its request rate and its allowance of refusals).
+async fn refuse_offers(server: &TestServer, count: usize) {
     let meeting = server.create_meeting(quick_config()).await;
     let person = server.add(&meeting, "Ann", "participant").await;
     let mut ws = server.connect(&person.token).await;
-    let offer = |sdp: &str| Request::MediaOffer { sdp: sdp.into() };
-
     // Unparsable SDP is refused before anything is built.
     assert_eq!(code(ws.request(offer("v=0")).await), "bad_offer");
-    assert_eq!(breakout_server::live_media_connections(), 0);
-
-    // The first refusals load what the process keeps anyway (code pages,
-    // the allocator's arenas, the stack's lazy statics).
-    for _ in 0..50 {
+    for i in 0..count {
         assert_eq!(
-            code(ws.request(offer(NO_ICE_CREDENTIALS)).await),
+            code(ws.request(offer(&no_ice_credentials())).await),
             "bad_offer"
         );
-    }
-    let before = resident_bytes();
-    for i in 0..REFUSED_OFFERS {
-        let refused = ws.request(offer(NO_ICE_CREDENTIALS)).await;
-        assert_eq!(code(refused), "bad_offer");
         assert_eq!(
             breakout_server::live_media_connections(),
             0,
             "refused offer {i} left its connection open"
         );
     }
+    let deleted = server
+        .http
+        .delete(server.url(&format!("/v1/meetings/{meeting}")))
+        .bearer_auth(common::KEY)
+        .send()
+        .await
+        .expect("delete");
+    assert!(deleted.status().is_success(), "{}", deleted.status());
+}
+
+fn offer(sdp: &str) -> Request {
+    Request::MediaOffer { sdp: sdp.into() }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_refused_offers_leave_no_connection_and_no_memory_behind() {
+    let server = TestServer::start().await;
+    // The first refusals load what the process keeps anyway (code pages,
+    // the allocator's arenas, the stack's lazy statics).
+    refuse_offers(&server, OFFERS_PER_MEETING).await;
+    let before = resident_bytes();
+    for _ in 0..REFUSED_OFFERS / OFFERS_PER_MEETING {
+        refuse_offers(&server, OFFERS_PER_MEETING).await;
+    }
     let grown = resident_bytes().saturating_sub(before);
+    eprintln!("resident set grew by {} kB", grown >> 10);
     assert!(
         grown < RSS_ALLOWANCE_BYTES,
         "{REFUSED_OFFERS} refused offers grew the resident set by {} kB",
         grown >> 10
     );
+    assert_eq!(breakout_server::live_media_connections(), 0);
     drop(server);
 }

@@ -95,7 +95,8 @@ impl Router {
                     if changed.is_err() {
                         break;
                     }
-                    self.follow_placement();
+                    // `changed` marked it seen: apply it unconditionally.
+                    self.apply_placement();
                 }
                 message = self.requests.recv() => match message {
                     Some(RouterMessage::Request { participant, connection, request, reply }) => {
@@ -336,9 +337,13 @@ impl Router {
     /// Applies the newest placement if the router has not yet.
     fn follow_placement(&mut self) {
         if self.placement.has_changed().unwrap_or(false) {
-            self.current = self.placement.borrow_and_update().clone();
-            self.on_placement();
+            self.apply_placement();
         }
+    }
+
+    fn apply_placement(&mut self) {
+        self.current = self.placement.borrow_and_update().clone();
+        self.on_placement();
     }
 
     /// The periodic re-ranking of talkers.

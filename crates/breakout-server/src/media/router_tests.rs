@@ -115,7 +115,7 @@ fn assert_only_roommates(maps: &[(ParticipantId, SlotMap)], placement: &Placemen
             if let Some(named) = slot.participant {
                 assert_eq!(
                     placement.members[&named].room, room,
-                    "{when}: the map of {who} (room {room}) names {named} of another room: {map:?}"
+                    "{when}: the map of {who} ({room}) names {named} of another room: {map:?}"
                 );
             }
         }
