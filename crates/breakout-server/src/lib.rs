@@ -138,6 +138,12 @@ impl Server {
     }
 }
 
+/// Media (WebRTC) connections open in this process, across every server
+/// and meeting in it: each holds sockets, tasks and buffers until closed.
+pub fn live_media_connections() -> usize {
+    media::live_connections()
+}
+
 /// The admin key lives in `data_dir/admin-key` (mode 0600) so the operator
 /// can read it again; it is created on first start.
 fn load_or_create_admin_key(dir: &std::path::Path) -> Result<String, ServerError> {

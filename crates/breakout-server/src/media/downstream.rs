@@ -1,8 +1,9 @@
 //! One subscriber's fixed slots and the task that writes to them (LiveKit's
 //! "downtrack"). Each slot has its own SSRC for the life of the connection;
-//! the task rewrites sequence numbers and timestamps so that a change of
-//! source is invisible to the receiver's jitter buffer, and holds a new
-//! video source back until it starts a keyframe.
+//! the task rewrites sequence numbers, timestamps and the VP8 descriptor's
+//! picture numbering so that a change of source is invisible to the
+//! receiver's jitter and frame buffers, and holds a new video source back
+//! until it starts a keyframe.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -15,6 +16,7 @@ use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
 use super::rewrite::{Rewriter, Rewritten};
 use super::stats::{Counter, PeerStats};
 use super::upstream::{DownPacket, Upstream};
+use super::vp8::Vp8Rewriter;
 
 /// While a video slot waits for a keyframe, ask again this often (the first
 /// request or its answer may be lost).
@@ -60,6 +62,8 @@ struct SlotState {
     writer: SlotWriter,
     source: Option<Arc<Upstream>>,
     rewriter: Rewriter,
+    /// Video slots only: the payload descriptor's counters.
+    vp8: Option<Vp8Rewriter>,
     waiting_for_keyframe: bool,
     last_keyframe_request: Option<Instant>,
 }
@@ -75,6 +79,7 @@ pub async fn run(
         .into_iter()
         .map(|writer| SlotState {
             rewriter: Rewriter::new(writer.clock_rate),
+            vp8: (writer.shared.kind == MediaKind::Video).then(Vp8Rewriter::default),
             writer,
             source: None,
             waiting_for_keyframe: false,
@@ -108,6 +113,9 @@ pub async fn run(
 
 fn switch(state: &mut SlotState, source: Option<Arc<Upstream>>) {
     state.rewriter.switch();
+    if let Some(vp8) = &mut state.vp8 {
+        vp8.switch();
+    }
     state.waiting_for_keyframe = state.writer.shared.kind == MediaKind::Video;
     state.last_keyframe_request = source.as_ref().map(|_| Instant::now());
     state.source = source;
@@ -145,6 +153,9 @@ async fn forward(state: &mut SlotState, down: DownPacket, stats: &PeerStats) {
             packet.header.timestamp = timestamp;
         }
         Rewritten::TooOld => return,
+    }
+    if let Some(vp8) = &mut state.vp8 {
+        packet.payload = vp8.rewrite(&packet.payload);
     }
     let size = packet.payload.len() + 12;
     // The track sets the slot's own SSRC and payload type.

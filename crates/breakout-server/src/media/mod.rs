@@ -66,8 +66,11 @@
 //!   queues; a full queue is a counted drop.
 //! - [`downstream`]: one writer task per subscriber (the "downtrack"):
 //!   sequence numbers and timestamps of whichever source feeds a slot are
-//!   mapped onto the slot's own continuous ones ([`rewrite`]); a new video
-//!   source is held back until it starts a keyframe.
+//!   mapped onto the slot's own continuous ones ([`rewrite`]), and so are
+//!   the VP8 payload descriptor's PictureID, TL0PICIDX and KEYIDX ([`vp8`]),
+//!   which a browser's frame buffer orders frames by; a new video source is
+//!   held back until it starts a keyframe. A switch then looks like one
+//!   continuous stream to a standard decoder.
 //! - [`participant`]: the router's state of one participant (connection,
 //!   slots, what feeds them) and the one operation that switches a slot.
 //! - [`router`]: one control task per meeting. The meeting actor publishes
@@ -106,6 +109,7 @@ mod router;
 mod slots;
 mod stats;
 mod upstream;
+mod vp8;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -118,6 +122,8 @@ use breakout_protocol::ws::{Reply, Request};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::connections::ConnectionHandle;
+
+pub(crate) use peer::live_connections;
 
 /// The address media binds to, from the server's listen address (set by
 /// `Server::start`): a specific IP gathers only that IP (127.0.0.1 in tests,

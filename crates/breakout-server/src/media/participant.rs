@@ -113,9 +113,5 @@ pub fn slot_map(peer: &mut Peer, room: RoomId) -> SlotMap {
 }
 
 pub fn close_pc(pc: Arc<RTCPeerConnection>) {
-    tokio::spawn(async move {
-        if let Err(error) = pc.close().await {
-            tracing::debug!(%error, "closing a media connection");
-        }
-    });
+    tokio::spawn(super::peer::close(pc));
 }

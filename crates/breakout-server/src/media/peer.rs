@@ -8,6 +8,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use breakout_core::ParticipantId;
@@ -152,8 +153,27 @@ fn api(bind_ip: Option<IpAddr>, stats: Arc<PeerStats>) -> Result<API, MediaError
         .build())
 }
 
+/// Media connections created and not yet closed. A connection holds
+/// sockets, tasks and buffers until it is closed, dropping it is not enough;
+/// counted process-wide because that is what it costs (memory, descriptors).
+static LIVE_CONNECTIONS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many media connections of this process are open.
+pub fn live_connections() -> usize {
+    LIVE_CONNECTIONS.load(Ordering::Relaxed)
+}
+
+/// Closes a connection for good; the only way one ends.
+pub async fn close(pc: Arc<RTCPeerConnection>) {
+    if let Err(error) = pc.close().await {
+        tracing::debug!(%error, "closing a media connection");
+    }
+    LIVE_CONNECTIONS.fetch_sub(1, Ordering::Relaxed);
+}
+
 /// Creates the connection, applies the offer and returns the answer with
-/// the server's candidates in it (no trickle from the server side).
+/// the server's candidates in it (no trickle from the server side). A
+/// refused offer closes what it had built before the error is returned.
 pub async fn negotiate(
     participant: ParticipantId,
     generation: u64,
@@ -169,6 +189,31 @@ pub async fn negotiate(
             .new_peer_connection(RTCConfiguration::default())
             .await?,
     );
+    LIVE_CONNECTIONS.fetch_add(1, Ordering::Relaxed);
+    match answer(&pc, participant, generation, offer, stats, events).await {
+        Ok((answer, slots, audio_slots)) => Ok(Negotiated {
+            pc,
+            answer,
+            slots,
+            audio_slots,
+        }),
+        Err(error) => {
+            close(pc).await;
+            Err(error)
+        }
+    }
+}
+
+/// Everything between creating the connection and its answer: the answer,
+/// the slots (audio, then video, in offer order) and how many are audio.
+async fn answer(
+    pc: &Arc<RTCPeerConnection>,
+    participant: ParticipantId,
+    generation: u64,
+    offer: RTCSessionDescription,
+    stats: Arc<PeerStats>,
+    events: mpsc::UnboundedSender<PeerEvent>,
+) -> Result<(String, Vec<SlotWriter>, usize), MediaError> {
     let state_events = events.clone();
     pc.on_peer_connection_state_change(Box::new(move |state| {
         let _ = state_events.send(PeerEvent::State {
@@ -271,12 +316,7 @@ pub async fn negotiate(
         .sdp;
     let audio_slots = audio.len();
     audio.extend(video);
-    Ok(Negotiated {
-        pc,
-        answer,
-        slots: audio,
-        audio_slots,
-    })
+    Ok((answer, audio, audio_slots))
 }
 
 /// Applies a client's trickled candidate and answers the request.

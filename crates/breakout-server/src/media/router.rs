@@ -40,6 +40,11 @@ const KEYFRAME_QUEUE: usize = 8;
 
 pub struct Router {
     placement: watch::Receiver<Arc<Placement>>,
+    /// The placement every decision is made from: the newest one the router
+    /// has applied in full. Nothing reads the watch directly, so no slot map
+    /// can mix two placements (audio re-ranked in the new rooms while video
+    /// still shows the old ones).
+    current: Arc<Placement>,
     requests: mpsc::Receiver<RouterMessage>,
     events_tx: mpsc::UnboundedSender<PeerEvent>,
     events: mpsc::UnboundedReceiver<PeerEvent>,
@@ -61,8 +66,10 @@ impl Router {
     ) -> Self {
         let (events_tx, events) = mpsc::unbounded_channel();
         let (done_tx, done) = mpsc::unbounded_channel();
+        let current = placement.borrow().clone();
         Router {
             placement,
+            current,
             requests,
             events_tx,
             events,
@@ -80,23 +87,33 @@ impl Router {
         let mut rerank = tokio::time::interval(RERANK_INTERVAL);
         rerank.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
+            // Whichever is ready first, a newer placement is applied in
+            // full before it: requests, connections and re-ranking then all
+            // see the rooms their slot maps will name.
             tokio::select! {
                 changed = self.placement.changed() => {
                     if changed.is_err() {
                         break;
                     }
-                    self.placement.borrow_and_update();
-                    self.on_placement();
+                    // `changed` marked it seen: apply it unconditionally.
+                    self.apply_placement();
                 }
                 message = self.requests.recv() => match message {
                     Some(RouterMessage::Request { participant, connection, request, reply }) => {
+                        self.follow_placement();
                         self.request(participant, connection, request, reply);
                     }
                     Some(RouterMessage::Close) | None => break,
                 },
-                Some(done) = self.done.recv() => self.negotiated(done),
-                Some(event) = self.events.recv() => self.on_event(event),
-                _ = rerank.tick() => self.reassign(true),
+                Some(done) = self.done.recv() => {
+                    self.follow_placement();
+                    self.negotiated(done);
+                }
+                Some(event) = self.events.recv() => {
+                    self.follow_placement();
+                    self.on_event(event);
+                }
+                _ = rerank.tick() => self.rerank(),
             }
         }
         for participant in self.peers.keys().copied().collect::<Vec<_>>() {
@@ -111,7 +128,7 @@ impl Router {
         request: MediaRequest,
         reply: oneshot::Sender<Result<Reply, MediaError>>,
     ) {
-        if !self.placement.borrow().members.contains_key(&who) {
+        if !self.current.members.contains_key(&who) {
             let _ = reply.send(Err(MediaError::NotInMeeting));
             return;
         }
@@ -158,13 +175,21 @@ impl Router {
         tokio::spawn(async move {
             let result =
                 peer::negotiate(who, generation, sdp, bind_ip, stats.clone(), events).await;
-            let _ = done.send(Done {
+            let done = done.send(Done {
                 participant: who,
                 generation,
                 connection,
                 result: result.map(|n| (n, stats)),
                 reply,
             });
+            // The meeting's media stopped meanwhile: nobody will close it.
+            if let Err(mpsc::error::SendError(Done {
+                result: Ok((negotiated, _)),
+                ..
+            })) = done
+            {
+                peer::close(negotiated.pc).await;
+            }
         });
     }
 
@@ -186,7 +211,7 @@ impl Router {
                 return;
             }
         };
-        if !self.placement.borrow().members.contains_key(&who) {
+        if !self.current.members.contains_key(&who) {
             close_pc(negotiated.pc);
             let _ = reply.send(Err(MediaError::NotInMeeting));
             return;
@@ -237,7 +262,7 @@ impl Router {
         let Some(peer) = self.peers.get_mut(&who) else {
             return;
         };
-        let room = self.placement.borrow().members.get(&who).map(|m| m.room);
+        let room = self.current.members.get(&who).map(|m| m.room);
         let slots = slot_map(peer, room.unwrap_or(RoomId::MAIN));
         peer.sent_room = Some(slots.room);
         peer.dirty = false;
@@ -309,15 +334,31 @@ impl Router {
         }
     }
 
+    /// Applies the newest placement if the router has not yet.
+    fn follow_placement(&mut self) {
+        if self.placement.has_changed().unwrap_or(false) {
+            self.apply_placement();
+        }
+    }
+
+    fn apply_placement(&mut self) {
+        self.current = self.placement.borrow_and_update().clone();
+        self.on_placement();
+    }
+
+    /// The periodic re-ranking of talkers.
+    fn rerank(&mut self) {
+        self.follow_placement();
+        self.reassign(true);
+    }
+
     fn on_placement(&mut self) {
-        let gone: Vec<ParticipantId> = {
-            let placement = self.placement.borrow();
-            self.peers
-                .keys()
-                .filter(|p| !placement.members.contains_key(p))
-                .copied()
-                .collect()
-        };
+        let gone: Vec<ParticipantId> = self
+            .peers
+            .keys()
+            .filter(|p| !self.current.members.contains_key(p))
+            .copied()
+            .collect();
         for participant in gone {
             self.drop_peer(participant);
         }
@@ -327,7 +368,7 @@ impl Router {
     /// Recomputes every subscriber's slots and tells each one whose map
     /// changed; `audio_only` for the periodic re-ranking of talkers.
     fn reassign(&mut self, audio_only: bool) {
-        let placement = self.placement.borrow().clone();
+        let placement = self.current.clone();
         let plans = {
             let view: BTreeMap<ParticipantId, assign::PeerView<'_>> = self
                 .peers
@@ -412,3 +453,7 @@ impl Router {
         close_pc(peer.pc);
     }
 }
+
+#[cfg(test)]
+#[path = "router_tests.rs"]
+mod tests;
