@@ -31,3 +31,7 @@ run_load server_start_1000 1000 100 1
 echo "server_rss_1000_mb=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$pid/status")"
 run_load server_start_50x50 50 5 50
 echo "server_rss_after_50x50_mb=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$pid/status")"
+
+# Journal appends as actors make them: durable (synchronous=FULL), several
+# meetings at once, group commit. Its own binary; no server process needed.
+cargo bench -q -p breakout-server --bench journal 2>/dev/null | grep -E '^journal_'

@@ -272,9 +272,15 @@ impl Meeting {
 
     /// Processes every deadline due at or before `now`, in time order. Each
     /// fires once, at its own time rather than at `now`.
+    ///
+    /// The revision counts deadlines, not calls: one late tick and a tick
+    /// at every deadline end at the same revision, so a meeting replayed
+    /// from its journal (ticked once per entry) reaches the revision the
+    /// live meeting had, and a client that saw a later one saw lost events.
     pub fn tick(&mut self, now: Timestamp) -> Vec<Event> {
         let mut out = Vec::new();
         while let Some(due) = self.next_deadline().filter(|due| *due <= now) {
+            self.revision += 1;
             if self.pending.first().is_some_and(|(at, _)| *at == due) {
                 self.complete_pending_moves(due, &mut out);
                 continue;
@@ -284,9 +290,6 @@ impl Meeting {
                 Phase::Closing { .. } => self.finish_closing(&mut out),
                 Phase::Idle => unreachable!("an idle meeting has no phase deadline"),
             }
-        }
-        if !out.is_empty() {
-            self.revision += 1;
         }
         out
     }

@@ -34,6 +34,7 @@
 //! 5. **Errors are data.** Every refusal is `{"code", "message"}`
 //!    ([`ApiError`]): branch on `code`, show `message` to people.
 
+pub mod admin;
 pub mod media;
 pub mod rest;
 pub mod ws;
@@ -46,6 +47,11 @@ pub use breakout_core::{
 
 /// Path of the WebSocket endpoint.
 pub const WS_PATH: &str = "/v1/ws";
+/// Optional query parameter of [`WS_PATH`] on a resume: the newest
+/// `MeetingView::revision` the client has seen, e.g.
+/// `/v1/ws?token=...&revision=42`. A server that restored an older revision
+/// knows acknowledged events were lost and reports it to its operator.
+pub const RESUME_REVISION_PARAM: &str = "revision";
 /// Largest WebSocket frame the server accepts, in bytes.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 /// Protocol version announced in the welcome message.

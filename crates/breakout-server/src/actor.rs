@@ -2,24 +2,28 @@
 //!
 //! Commands arrive on a channel, are applied through `breakout-core`, written
 //! to the journal before anyone hears of them, and the resulting events are
-//! fanned out. Deadlines (countdowns, automatic end) come from
+//! fanned out. The journal write is awaited, never waited for on the
+//! worker: the commands of one turn go to the store's journal writer
+//! together, and their replies and events leave once it has committed them. Deadlines (countdowns, automatic end) come from
 //! `Meeting::next_deadline`; the task sleeps until the next one. Views are
 //! pushed coalesced on a short interval rather than after every change.
 
-use std::sync::Arc;
+use std::collections::BTreeSet;
 use std::time::Duration;
 
-use breakout_core::{Actor, Command, Meeting, ParticipantId, RoomId, Timestamp};
+use breakout_core::{Actor, Command, Meeting, ParticipantId, Timestamp};
 use breakout_protocol::ApiError;
-use breakout_protocol::rest::{MeetingInfo, MemberSummary, RoomSummary, RoomsOverview};
+use breakout_protocol::admin::IncidentKind;
+use breakout_protocol::rest::{MeetingInfo, RoomsOverview};
 use breakout_protocol::ws::{Reply, Request, ServerMessage};
 use tokio::sync::{mpsc, oneshot};
-use tracing::{debug, info, warn};
+use tracing::{debug, info};
 
-use crate::clock::now;
+use self::commit::{Deferred, defer, defer_plain};
 use crate::connections::{ConnectionHandle, Connections};
 use crate::media::{MediaHandle, MediaRouter};
-use crate::store::{JournalEntry, Store};
+use crate::settings::MeetingEnv;
+use crate::store::{JournalEntry, MeetingRecord};
 
 /// How often changed views are pushed; events themselves go out at once.
 const VIEW_FLUSH_INTERVAL: Duration = Duration::from_millis(50);
@@ -27,6 +31,11 @@ const VIEW_FLUSH_INTERVAL: Duration = Duration::from_millis(50);
 const MAX_BATCH: usize = 256;
 /// A snapshot every this many journal entries keeps restarts fast.
 const SNAPSHOT_EVERY: u64 = 500;
+
+mod commit;
+mod queries;
+#[cfg(test)]
+mod tests;
 
 pub type ReplyTo<T> = oneshot::Sender<Result<T, ApiError>>;
 
@@ -44,6 +53,8 @@ pub enum ActorMessage {
     Connect {
         participant: ParticipantId,
         handle: ConnectionHandle,
+        /// The newest revision the client saw before, when it resumes.
+        seen_revision: Option<u64>,
         reply: ReplyTo<ServerMessage>,
     },
     Disconnect {
@@ -105,9 +116,21 @@ pub struct MeetingActor {
     title: String,
     created_at: u64,
     meeting: Meeting,
-    store: Arc<Store>,
+    env: MeetingEnv,
     seq: u64,
     entries_since_snapshot: u64,
+    /// Applied this turn, not yet durable.
+    unsaved: Vec<JournalEntry>,
+    /// Replies of this turn, sent once `unsaved` is durable.
+    replies: Vec<Deferred>,
+    /// Removed this turn: tokens revoked and sockets closed after the commit.
+    removed: Vec<ParticipantId>,
+    /// The revision rebuilt from the journal at start. A client that saw a
+    /// later one before the restart proves acknowledged events were lost.
+    restored_revision: u64,
+    /// Participants who connected since start; only their first connection
+    /// carries a revision from before the restart.
+    resumed: BTreeSet<ParticipantId>,
     connections: Connections,
     views_dirty: bool,
     /// Follows every change of placement; see `crate::media`.
@@ -115,25 +138,23 @@ pub struct MeetingActor {
 }
 
 impl MeetingActor {
-    pub fn new(
-        id: String,
-        title: String,
-        created_at: u64,
-        meeting: Meeting,
-        seq: u64,
-        store: Arc<Store>,
-    ) -> Self {
+    pub fn new(record: MeetingRecord, meeting: Meeting, seq: u64, env: MeetingEnv) -> Self {
         MeetingActor {
-            id,
-            title,
-            created_at,
-            store,
+            id: record.id,
+            title: record.title,
+            created_at: record.created_at,
             seq,
             entries_since_snapshot: 0,
+            unsaved: Vec::new(),
+            replies: Vec::new(),
+            removed: Vec::new(),
+            restored_revision: meeting.revision(),
+            resumed: BTreeSet::new(),
             connections: Connections::default(),
             views_dirty: false,
-            media: MediaRouter::spawn(&meeting),
+            media: MediaRouter::spawn(&meeting, env.settings.media_bind_ip),
             meeting,
+            env,
         }
     }
 
@@ -142,10 +163,19 @@ impl MeetingActor {
         let (tx, rx) = mpsc::channel(4096);
         let media = self.media.handle();
         tokio::spawn(async move {
+            // Deadlines the old process had already fired fire again here,
+            // so the revision compared with resuming clients' is the one
+            // the old process reached with the same journal.
+            self.fire_due_deadlines();
+            self.restored_revision = self.meeting.revision();
             self.mark_everyone_disconnected();
             self.run(rx).await;
         });
         MeetingHandle { tx, media }
+    }
+
+    fn now(&self) -> Timestamp {
+        self.env.settings.clock.now()
     }
 
     async fn run(mut self, mut rx: mpsc::Receiver<ActorMessage>) {
@@ -153,23 +183,24 @@ impl MeetingActor {
         flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             self.fire_due_deadlines();
-            self.flush();
-            let deadline = self.meeting.next_deadline().map(sleep_target);
+            self.flush().await;
+            let deadline = self.meeting.next_deadline().map(|d| self.sleep_target(d));
             tokio::select! {
                 message = rx.recv() => match message {
                     Some(ActorMessage::Stop { done }) => {
-                        self.stop();
+                        self.stop().await;
                         let _ = done.send(());
                         return;
                     }
                     Some(message) => {
                         self.handle(message);
                         // Take whatever else is queued before sending, so a
-                        // burst becomes one batch per connection.
+                        // burst becomes one batch per connection and one
+                        // append for the journal writer.
                         for _ in 0..MAX_BATCH {
                             match rx.try_recv() {
                                 Ok(ActorMessage::Stop { done }) => {
-                                    self.stop();
+                                    self.stop().await;
                                     let _ = done.send(());
                                     return;
                                 }
@@ -177,17 +208,17 @@ impl MeetingActor {
                                 Err(_) => break,
                             }
                         }
-                        self.flush();
+                        self.flush().await;
                     }
                     None => {
-                        self.stop();
+                        self.stop().await;
                         return;
                     }
                 },
                 _ = sleep_until_opt(deadline) => {}
                 _ = flush.tick(), if self.views_dirty => {
                     self.views_dirty = false;
-                    let overflowed = self.connections.flush_views(&self.meeting, now());
+                    let overflowed = self.connections.flush_views(&self.meeting, self.now());
                     self.disconnected(overflowed);
                 }
             }
@@ -202,7 +233,7 @@ impl MeetingActor {
                 reply,
             } => {
                 let result = self.apply(actor, command);
-                let _ = reply.send(result);
+                self.replies.push(defer(reply, result));
             }
             ActorMessage::Request {
                 participant,
@@ -210,15 +241,16 @@ impl MeetingActor {
                 reply,
             } => {
                 let result = self.request(participant, request);
-                let _ = reply.send(result);
+                self.replies.push(defer(reply, result));
             }
             ActorMessage::Connect {
                 participant,
                 handle,
+                seen_revision,
                 reply,
             } => {
-                let result = self.connect(participant, handle);
-                let _ = reply.send(result);
+                let result = self.connect(participant, handle, seen_revision);
+                self.replies.push(defer(reply, result));
             }
             ActorMessage::Disconnect {
                 participant,
@@ -229,22 +261,26 @@ impl MeetingActor {
                 }
             }
             ActorMessage::Info { reply } => {
-                let _ = reply.send(self.info());
+                let info = self.info();
+                self.replies.push(defer_plain(reply, info));
             }
             ActorMessage::Overview { reply } => {
-                let _ = reply.send(self.overview());
+                let overview = self.overview();
+                self.replies.push(defer_plain(reply, overview));
             }
             ActorMessage::Presets { reply } => {
-                let _ = reply.send(self.meeting.presets().cloned().collect());
+                let presets = self.meeting.presets().cloned().collect::<Vec<_>>();
+                self.replies.push(defer_plain(reply, presets));
             }
             ActorMessage::Stop { .. } => unreachable!("handled by the loop"),
         }
     }
 
     /// Applies one command: refused commands change nothing and are not
-    /// journaled; accepted ones are journaled before anyone is told.
+    /// journaled; accepted ones are queued for the journal, and nobody
+    /// hears of them before [`Self::commit`] made them durable.
     fn apply(&mut self, actor: Actor, command: Command) -> Result<(), ApiError> {
-        let at = now();
+        let at = self.now();
         self.fire_deadlines_at(at);
         let name = command.name();
         let removed = match command {
@@ -252,52 +288,26 @@ impl MeetingActor {
             _ => None,
         };
         let events = self.meeting.apply(actor, command.clone(), at)?;
-        let entry = JournalEntry {
-            seq: self.seq + 1,
+        self.seq += 1;
+        self.unsaved.push(JournalEntry {
+            seq: self.seq,
             at,
             actor,
             command,
-        };
-        if let Err(error) = self.store.append(&self.id, std::slice::from_ref(&entry)) {
-            // The state moved but the journal did not: rebuild from what is
-            // durable so memory never runs ahead of the disk.
-            warn!(meeting = %self.id, %error, "journal write failed; reloading meeting");
-            self.reload();
-            return Err(ApiError::new(
-                "storage_failed",
-                "the server could not save this change; please retry",
-            ));
-        }
-        self.seq += 1;
+        });
         debug!(meeting = %self.id, command = name, events = events.len(), "applied");
         self.media.sync(&self.meeting);
+        // Events wait in the connections' queues until the flush after the
+        // commit; a failed commit discards them.
         let overflowed = self.connections.publish(&self.meeting, events);
         self.disconnected(overflowed);
-        if let Some(participant) = removed {
-            if let Err(error) = self.store.revoke_tokens(&self.id, participant) {
-                warn!(meeting = %self.id, %error, "could not revoke tokens");
-            }
-            self.connections
-                .close(participant, "removed from the meeting");
-        }
+        self.removed.extend(removed);
         self.views_dirty = true;
-        self.entries_since_snapshot += 1;
-        if self.entries_since_snapshot >= SNAPSHOT_EVERY {
-            self.snapshot();
-        }
         Ok(())
     }
 
-    fn flush(&mut self) {
-        let overflowed = self.connections.flush();
-        self.disconnected(overflowed);
-        // Disconnections are events too.
-        let overflowed = self.connections.flush();
-        self.disconnected(overflowed);
-    }
-
     fn fire_due_deadlines(&mut self) {
-        self.fire_deadlines_at(now());
+        self.fire_deadlines_at(self.now());
     }
 
     fn fire_deadlines_at(&mut self, at: Timestamp) {
@@ -313,66 +323,30 @@ impl MeetingActor {
         }
     }
 
-    fn request(&mut self, who: ParticipantId, request: Request) -> Result<Reply, ApiError> {
-        let at = now();
-        self.fire_deadlines_at(at);
-        match request {
-            Request::Command { .. } => unreachable!("commands go through ActorMessage::Command"),
-            Request::GetState => self
-                .meeting
-                .view_for(who, at)
-                .map(|view| Reply::State {
-                    view: Box::new(view),
-                })
-                .ok_or_else(|| not_in_meeting(who)),
-            Request::GetChat { room } => {
-                let own = self
-                    .meeting
-                    .participant(who)
-                    .ok_or_else(|| not_in_meeting(who))?
-                    .room;
-                let room = room.unwrap_or(own);
-                if room != own && !self.meeting.is_manager(who) {
-                    return Err(ApiError::new(
-                        "permission_denied",
-                        "you can only read the chat of the room you are in",
-                    ));
-                }
-                Ok(Reply::Chat {
-                    messages: self.meeting.chat_history(room).to_vec(),
-                })
-            }
-            Request::ExportAssignments => {
-                if !self.meeting.is_manager(who) {
-                    return Err(ApiError::new(
-                        "permission_denied",
-                        "your role does not allow you to export assignments",
-                    ));
-                }
-                Ok(Reply::Csv {
-                    csv: self.meeting.export_assignments_csv(),
-                })
-            }
-            Request::Ping => Ok(Reply::Pong { server_time: at }),
-            Request::MediaOffer { .. }
-            | Request::MediaCandidate { .. }
-            | Request::RequestKeyframe { .. }
-            | Request::GetMediaStats => Err(ApiError::new(
-                "bad_request",
-                "media requests go to the meeting's media task",
-            )),
-        }
-    }
-
     fn connect(
         &mut self,
         who: ParticipantId,
         handle: ConnectionHandle,
+        seen_revision: Option<u64>,
     ) -> Result<ServerMessage, ApiError> {
-        let at = now();
+        let at = self.now();
         self.fire_deadlines_at(at);
         if self.meeting.participant(who).is_none() {
             return Err(not_in_meeting(who));
+        }
+        if self.resumed.insert(who)
+            && let Some(seen) = seen_revision
+            && seen > self.restored_revision
+        {
+            self.env.incidents.report(
+                at,
+                &self.id,
+                IncidentKind::LostEvents {
+                    participant: who,
+                    client_revision: seen,
+                    server_revision: self.restored_revision,
+                },
+            );
         }
         self.connections.attach(who, handle);
         if !self.meeting.participant(who).is_some_and(|p| p.connected) {
@@ -386,13 +360,13 @@ impl MeetingActor {
         }
         let view = self
             .meeting
-            .view_for(who, now())
+            .view_for(who, self.now())
             .ok_or_else(|| not_in_meeting(who))?;
         Ok(ServerMessage::Welcome {
             protocol: breakout_protocol::PROTOCOL_VERSION,
             meeting: self.id.clone(),
             participant: who,
-            server_time: now(),
+            server_time: self.now(),
             view: Box::new(view),
         })
     }
@@ -429,74 +403,13 @@ impl MeetingActor {
         self.disconnected(stale);
     }
 
-    fn snapshot(&mut self) {
-        match self.store.save_snapshot(&self.id, self.seq, &self.meeting) {
-            Ok(()) => self.entries_since_snapshot = 0,
-            Err(error) => warn!(meeting = %self.id, %error, "snapshot failed"),
-        }
-    }
-
-    fn reload(&mut self) {
-        match crate::registry::rebuild(&self.store, &self.id) {
-            Ok((meeting, seq)) => {
-                self.meeting = meeting;
-                self.seq = seq;
-                self.media.sync(&self.meeting);
-            }
-            Err(error) => warn!(meeting = %self.id, %error, "reload failed"),
-        }
-        self.views_dirty = true;
-    }
-
-    fn stop(&mut self) {
-        self.snapshot();
+    async fn stop(&mut self) {
+        self.commit().await;
+        self.connections.flush();
+        self.snapshot().await;
         self.connections.close_all("the meeting was closed");
         self.media.close();
         info!(meeting = %self.id, "meeting stopped");
-    }
-
-    fn info(&self) -> MeetingInfo {
-        MeetingInfo {
-            id: self.id.clone(),
-            title: self.title.clone(),
-            created_at: self.created_at,
-            participant_count: self.meeting.participants().count() as u32,
-            phase: self.meeting.phase(),
-        }
-    }
-
-    fn overview(&self) -> RoomsOverview {
-        let main = self.meeting.room(RoomId::MAIN).into_iter();
-        let rooms = main
-            .chain(self.meeting.breakout_rooms())
-            .map(|room| RoomSummary {
-                id: room.id,
-                title: room.title.clone(),
-                open: room.open,
-                members: self
-                    .meeting
-                    .occupants(room.id)
-                    .filter_map(|id| self.meeting.participant(id))
-                    .map(|p| MemberSummary {
-                        id: p.id,
-                        name: p.name.clone(),
-                        role: self
-                            .meeting
-                            .preset_of(p.id)
-                            .map_or(breakout_core::Role::Participant, |preset| preset.role),
-                        assigned: p.assigned,
-                        connected: p.connected,
-                        mic: p.media.mic,
-                        camera: p.media.camera,
-                    })
-                    .collect(),
-            })
-            .collect();
-        RoomsOverview {
-            meeting: self.id.clone(),
-            phase: self.meeting.phase(),
-            rooms,
-        }
     }
 }
 
@@ -507,10 +420,12 @@ fn not_in_meeting(who: ParticipantId) -> ApiError {
     )
 }
 
-/// Converts a wall-clock deadline to a tokio instant.
-fn sleep_target(deadline: Timestamp) -> tokio::time::Instant {
-    let wait = deadline.0.saturating_sub(now().0);
-    tokio::time::Instant::now() + Duration::from_millis(wait)
+impl MeetingActor {
+    /// Converts a wall-clock deadline to a tokio instant.
+    fn sleep_target(&self, deadline: Timestamp) -> tokio::time::Instant {
+        let wait = deadline.0.saturating_sub(self.now().0);
+        tokio::time::Instant::now() + Duration::from_millis(wait)
+    }
 }
 
 async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {

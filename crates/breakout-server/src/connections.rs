@@ -93,6 +93,14 @@ impl Connections {
         }
     }
 
+    /// Drops every message waiting for the end of the turn: the changes
+    /// they tell of were not saved, so they never happened.
+    pub fn discard_pending(&mut self) {
+        for live in self.live.values_mut() {
+            live.pending.clear();
+        }
+    }
+
     pub fn is_connected(&self, who: ParticipantId) -> bool {
         self.live.contains_key(&who)
     }

@@ -7,12 +7,15 @@
 //! `breakout-server` binary or embedded in the desktop app via [`Server`].
 
 mod actor;
+mod admin;
 mod clock;
 mod connections;
 mod http;
+mod incidents;
 mod media;
 mod registry;
 mod rest;
+mod settings;
 pub mod store;
 mod ws;
 
@@ -80,7 +83,6 @@ impl Server {
         };
         let db = config.data_dir.join("breakout.sqlite3");
         let store = Arc::new(store::Store::open(&db)?);
-        let registry = registry::Registry::restore(store)?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|source| ServerError::Bind {
@@ -91,8 +93,13 @@ impl Server {
             addr: config.listen,
             source,
         })?;
-        // Media gathers candidates on the address the server listens on.
-        media::set_bind_ip(addr.ip());
+        // Media gathers candidates on the address the server listens on;
+        // restored meetings need it too, so it is known before restoring.
+        let settings = settings::MeetingSettings {
+            media_bind_ip: Some(addr.ip()),
+            clock: clock::Clock::system(),
+        };
+        let registry = registry::Registry::restore(store, settings)?;
         let state = Arc::new(http::AppState {
             registry,
             admin_key_hash: http::hash_admin_key(&admin_key),

@@ -9,39 +9,51 @@ use rand::Rng;
 use tracing::info;
 
 use crate::actor::{ActorMessage, MeetingActor, MeetingHandle};
-use crate::clock::now;
-use crate::store::{MeetingRecord, Store, StoreError};
+use crate::incidents::Incidents;
+use crate::settings::{MeetingEnv, MeetingSettings};
+use crate::store::{MeetingRecord, Restored, Store, StoreError};
 
 pub struct Registry {
-    store: Arc<Store>,
+    env: MeetingEnv,
     meetings: RwLock<HashMap<String, MeetingHandle>>,
 }
 
 impl Registry {
-    /// Opens every meeting found in the store, replaying its journal.
-    pub fn restore(store: Arc<Store>) -> Result<Registry, StoreError> {
+    /// Opens every meeting found in the store, replaying its journal. A
+    /// meeting that cannot be restored is quarantined (reported, left on
+    /// disk, not served) so it does not keep the others down.
+    pub fn restore(store: Arc<Store>, settings: MeetingSettings) -> Result<Registry, StoreError> {
+        let env = MeetingEnv {
+            store,
+            settings,
+            incidents: Arc::new(Incidents::default()),
+        };
         let mut meetings = HashMap::new();
-        for record in store.meetings()? {
-            let (meeting, seq) = rebuild(&store, &record.id)?;
+        for record in env.store.meetings()? {
+            let (meeting, seq) = match rebuild(&env.store, &record.id) {
+                Ok(rebuilt) => rebuilt,
+                Err(error) => {
+                    let at = env.settings.clock.now();
+                    env.incidents.quarantine(at, &record, error.to_string());
+                    continue;
+                }
+            };
             info!(meeting = %record.id, seq, "restored meeting");
-            let actor = MeetingActor::new(
-                record.id.clone(),
-                record.title,
-                record.created_at,
-                meeting,
-                seq,
-                store.clone(),
-            );
+            let actor = MeetingActor::new(record.clone(), meeting, seq, env.clone());
             meetings.insert(record.id, actor.spawn());
         }
         Ok(Registry {
-            store,
+            env,
             meetings: RwLock::new(meetings),
         })
     }
 
     pub fn store(&self) -> &Arc<Store> {
-        &self.store
+        &self.env.store
+    }
+
+    pub fn incidents(&self) -> &Incidents {
+        &self.env.incidents
     }
 
     pub fn get(&self, id: &str) -> Result<MeetingHandle, ApiError> {
@@ -82,43 +94,41 @@ impl Registry {
         let first = config.map(|config| Command::Configure { config });
         if let Some(command) = &first {
             // Validate before anything is written.
-            meeting.apply(Actor::System, command.clone(), now())?;
+            meeting.apply(Actor::System, command.clone(), self.now())?;
         }
         let record = MeetingRecord {
             id: new_meeting_id(),
             title,
-            created_at: now().0,
+            created_at: self.now().0,
         };
-        let store = self.store.clone();
+        let store = self.store().clone();
         let saved = record.clone();
         blocking(move || store.create_meeting(&saved)).await?;
         let mut seq = 0;
         if let Some(command) = first {
             let entry = crate::store::JournalEntry {
                 seq: 1,
-                at: now(),
+                at: self.now(),
                 actor: Actor::System,
                 command,
             };
-            let store = self.store.clone();
-            let id = record.id.clone();
-            blocking(move || store.append(&id, &[entry])).await?;
+            self.store()
+                .append_async(&record.id, &[entry])
+                .await
+                .map_err(storage_error)?;
             seq = 1;
         }
-        let actor = MeetingActor::new(
-            record.id.clone(),
-            record.title,
-            record.created_at,
-            meeting,
-            seq,
-            self.store.clone(),
-        );
-        let handle = actor.spawn();
+        let id = record.id.clone();
+        let handle = MeetingActor::new(record, meeting, seq, self.env.clone()).spawn();
         self.meetings
             .write()
             .expect("registry lock poisoned")
-            .insert(record.id, handle.clone());
+            .insert(id, handle.clone());
         Ok(handle)
+    }
+
+    fn now(&self) -> breakout_core::Timestamp {
+        self.env.settings.clock.now()
     }
 
     pub async fn delete(&self, id: &str) -> Result<(), ApiError> {
@@ -129,7 +139,7 @@ impl Registry {
             .remove(id)
             .ok_or_else(|| ApiError::new("meeting_not_found", format!("no meeting {id:?}")))?;
         let _ = handle.ask(|done| ActorMessage::Stop { done }).await;
-        let store = self.store.clone();
+        let store = self.store().clone();
         let id = id.to_string();
         blocking(move || store.delete_meeting(&id)).await?;
         Ok(())
@@ -154,7 +164,11 @@ impl Registry {
 /// Deadlines are processed at each entry's own time, so the result equals
 /// the state the live actor had.
 pub fn rebuild(store: &Store, id: &str) -> Result<(Meeting, u64), StoreError> {
-    let restored = store.restore(id)?;
+    replay(id, store.restore(id)?)
+}
+
+/// Applies a restored journal to its snapshot; see [`rebuild`].
+pub fn replay(id: &str, restored: Restored) -> Result<(Meeting, u64), StoreError> {
     let (mut seq, mut meeting) = restored.snapshot.unwrap_or((0, Meeting::new()));
     for entry in restored.journal {
         meeting.tick(entry.at);

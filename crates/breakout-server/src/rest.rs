@@ -46,6 +46,7 @@ pub fn routes() -> Router<Arc<AppState>> {
     info(title = "Breakout room server", description = "Administration of meetings, participants and presets. Participants then connect to /v1/ws with their token."),
     paths(health, create_meeting, list_meetings, get_meeting, delete_meeting, list_presets, create_preset, add_participant, remove_participant, rooms, create_invite, join),
     components(schemas(ApiError, CreateMeeting, MeetingInfo, AddParticipant, ParticipantCreated, PresetList, RoomsOverview, Health, CreateInvite, Invite, JoinWithInvite)),
+    nest((path = "/v1/admin", api = crate::admin::AdminDoc)),
     modifiers(&AdminKeyScheme),
     security(("admin_key" = []))
 )]

@@ -7,8 +7,10 @@
 //! compacts the journal up to it, so recovery replays at most one snapshot
 //! interval of commands however old the meeting is.
 //!
-//! The API is synchronous. [`Store`] is `Send + Sync` and serialises all
-//! access through one connection behind a mutex: call it from
+//! Journal appends go through the journal writer (`writer`), a thread of
+//! its own doing group commit; the `*_async` calls await it without holding
+//! a tokio worker. Everything else is synchronous and serialised through
+//! the same connection behind a mutex: call it from
 //! `tokio::task::spawn_blocking` or a dedicated thread, never directly on an
 //! async worker.
 //!
@@ -16,16 +18,18 @@
 //! store only its [`hash_token`].
 
 mod invites;
+mod journal;
 mod schema;
 #[cfg(test)]
 mod tests;
+mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use breakout_core::{Actor, Command, Meeting, ParticipantId, Timestamp};
 use rand::RngCore;
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
@@ -75,6 +79,13 @@ pub enum StoreError {
         seq: u64,
         newest: u64,
     },
+    /// The transaction holding this append (and those grouped with it)
+    /// could not be committed; none of them is stored.
+    #[error("journal commit failed: {reason}")]
+    CommitFailed { reason: String },
+    /// The journal writer stopped before answering (the store is closing).
+    #[error("the journal writer has stopped")]
+    WriterGone,
     /// A value could not be encoded as JSON (a bug in its `Serialize`).
     #[error("cannot encode as JSON: {0}")]
     Encode(#[source] serde_json::Error),
@@ -110,7 +121,8 @@ pub struct Restored {
 
 /// The SQLite store. Cheap to share behind an `Arc`.
 pub struct Store {
-    conn: Mutex<Connection>,
+    conn: Arc<Mutex<Connection>>,
+    writer: writer::JournalWriter,
 }
 
 impl Store {
@@ -135,8 +147,10 @@ impl Store {
     fn init(mut conn: Connection) -> Result<Store, StoreError> {
         schema::configure(&conn)?;
         schema::migrate(&mut conn)?;
+        let conn = Arc::new(Mutex::new(conn));
         Ok(Store {
-            conn: Mutex::new(conn),
+            writer: writer::JournalWriter::start(conn.clone())?,
+            conn,
         })
     }
 
@@ -185,145 +199,6 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// Appends entries to a meeting's journal, all or none. Each `seq` must
-    /// be above the previous one and above everything already stored.
-    pub fn append(&self, meeting: &str, entries: &[JournalEntry]) -> Result<(), StoreError> {
-        // Encode before taking the lock so other callers do not wait on it.
-        let rows = entries
-            .iter()
-            .map(|e| Ok((e.seq, e.at.0, to_json(&e.actor)?, to_json(&e.command)?)))
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let mut last = last_seq(&tx, meeting)?;
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO journal (meeting, seq, at, actor, command)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
-            for (seq, at, actor, command) in &rows {
-                // Checked here rather than left to the primary key because an
-                // entry at or below a compacted snapshot would not collide
-                // yet would be silently skipped by `restore`.
-                if let Some(last) = last
-                    && *seq <= last
-                {
-                    return Err(StoreError::SeqOutOfOrder {
-                        meeting: meeting.to_owned(),
-                        seq: *seq,
-                        last,
-                    });
-                }
-                insert.execute(params![meeting, seq, at, actor, command])?;
-                last = Some(*seq);
-            }
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// Saves `state` as the meeting's snapshot after journal entry `seq`,
-    /// replacing the previous snapshot and deleting the journal up to and
-    /// including `seq`, atomically.
-    pub fn save_snapshot(
-        &self,
-        meeting: &str,
-        seq: u64,
-        state: &Meeting,
-    ) -> Result<(), StoreError> {
-        let json = to_json(state)?;
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        require_meeting(&tx, meeting)?;
-        let newest: Option<u64> = tx
-            .query_row(
-                "SELECT seq FROM snapshots WHERE meeting = ?1",
-                [meeting],
-                |row| row.get(0),
-            )
-            .optional()?;
-        if let Some(newest) = newest
-            && newest > seq
-        {
-            return Err(StoreError::StaleSnapshot {
-                meeting: meeting.to_owned(),
-                seq,
-                newest,
-            });
-        }
-        tx.execute(
-            "INSERT INTO snapshots (meeting, seq, state) VALUES (?1, ?2, ?3)
-             ON CONFLICT (meeting) DO UPDATE SET seq = excluded.seq, state = excluded.state",
-            params![meeting, seq, json],
-        )?;
-        tx.execute(
-            "DELETE FROM journal WHERE meeting = ?1 AND seq <= ?2",
-            params![meeting, seq],
-        )?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// Loads what is needed to rebuild a meeting: its newest snapshot and
-    /// the journal after it.
-    pub fn restore(&self, meeting: &str) -> Result<Restored, StoreError> {
-        let (snapshot, rows) = {
-            let mut conn = self.conn();
-            // One transaction so the snapshot and journal are read from the
-            // same version of the file even if another process writes.
-            let tx = conn.transaction()?;
-            require_meeting(&tx, meeting)?;
-            let snapshot: Option<(u64, String)> = tx
-                .query_row(
-                    "SELECT seq, state FROM snapshots WHERE meeting = ?1",
-                    [meeting],
-                    |row| Ok((row.get(0)?, row.get(1)?)),
-                )
-                .optional()?;
-            let after = snapshot.as_ref().map(|(seq, _)| *seq);
-            let mut stmt = tx.prepare_cached(
-                "SELECT seq, at, actor, command FROM journal
-                 WHERE meeting = ?1 AND (?2 IS NULL OR seq > ?2) ORDER BY seq",
-            )?;
-            let rows = stmt
-                .query_map(params![meeting, after], |row| {
-                    Ok((
-                        row.get::<_, u64>(0)?,
-                        row.get::<_, u64>(1)?,
-                        row.get::<_, String>(2)?,
-                        row.get::<_, String>(3)?,
-                    ))
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            (snapshot, rows)
-        };
-        // Decoding happens without the lock: a large meeting takes a while.
-        let snapshot = snapshot
-            .map(|(seq, json)| {
-                let state: Meeting = from_json(meeting, &json, || format!("snapshot at {seq}"))?;
-                state
-                    .check_invariants()
-                    .map_err(|broken| StoreError::Corrupt {
-                        meeting: meeting.to_owned(),
-                        reason: format!("snapshot at {seq}: {broken}"),
-                    })?;
-                Ok::<_, StoreError>((seq, state))
-            })
-            .transpose()?;
-        let journal = rows
-            .into_iter()
-            .map(|(seq, at, actor, command)| {
-                Ok(JournalEntry {
-                    seq,
-                    at: Timestamp(at),
-                    actor: from_json(meeting, &actor, || format!("actor of entry {seq}"))?,
-                    command: from_json(meeting, &command, || format!("command of entry {seq}"))?,
-                })
-            })
-            .collect::<Result<_, StoreError>>()?;
-        Ok(Restored { snapshot, journal })
     }
 
     /// Allocates the next participant id of a meeting: 1, 2, 3, … Persisted
@@ -444,7 +319,7 @@ fn from_json<T: DeserializeOwned>(
     })
 }
 
-fn require_meeting(tx: &Transaction<'_>, meeting: &str) -> Result<(), StoreError> {
+fn require_meeting(tx: &Connection, meeting: &str) -> Result<(), StoreError> {
     let found = tx
         .query_row(
             "SELECT 1 FROM meetings WHERE id = ?1",
@@ -457,7 +332,7 @@ fn require_meeting(tx: &Transaction<'_>, meeting: &str) -> Result<(), StoreError
 
 /// The highest `seq` a meeting has ever stored: its journal's last entry or,
 /// once compacted, its snapshot.
-fn last_seq(tx: &Transaction<'_>, meeting: &str) -> Result<Option<u64>, StoreError> {
+fn last_seq(tx: &Connection, meeting: &str) -> Result<Option<u64>, StoreError> {
     let (journal, snapshot): (Option<u64>, Option<u64>) = tx
         .query_row(
             "SELECT (SELECT MAX(seq) FROM journal WHERE meeting = ?1),

@@ -45,6 +45,9 @@ static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
 #[derive(Deserialize)]
 pub struct TokenQuery {
     token: Option<String>,
+    /// `breakout_protocol::RESUME_REVISION_PARAM`: the newest revision the
+    /// client saw before this connection, if it resumes.
+    revision: Option<u64>,
 }
 
 pub async fn upgrade(
@@ -67,11 +70,16 @@ pub async fn upgrade(
         .max_message_size(HARD_FRAME_LIMIT)
         .max_frame_size(HARD_FRAME_LIMIT)
         .read_buffer_size(READ_BUFFER_BYTES)
-        .on_upgrade(move |socket| serve(socket, meeting, participant))
+        .on_upgrade(move |socket| serve(socket, meeting, participant, query.revision))
         .into_response())
 }
 
-async fn serve(socket: WebSocket, meeting: MeetingHandle, participant: ParticipantId) {
+async fn serve(
+    socket: WebSocket,
+    meeting: MeetingHandle,
+    participant: ParticipantId,
+    seen_revision: Option<u64>,
+) {
     let (mut sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::channel(QUEUE_CAPACITY);
     let connection = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
@@ -80,6 +88,7 @@ async fn serve(socket: WebSocket, meeting: MeetingHandle, participant: Participa
         .ask(|reply| ActorMessage::Connect {
             participant,
             handle: handle.clone(),
+            seen_revision,
             reply,
         })
         .await

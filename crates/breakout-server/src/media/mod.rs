@@ -113,7 +113,7 @@ mod vp8;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use breakout_core::{Meeting, ParticipantId, RoomId};
 use breakout_protocol::ApiError;
@@ -124,20 +124,6 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::connections::ConnectionHandle;
 
 pub(crate) use peer::live_connections;
-
-/// The address media binds to, from the server's listen address (set by
-/// `Server::start`): a specific IP gathers only that IP (127.0.0.1 in tests,
-/// the LAN address of an embedded server); unspecified gathers every
-/// interface.
-static BIND_IP: RwLock<Option<IpAddr>> = RwLock::new(None);
-
-pub(crate) fn set_bind_ip(ip: IpAddr) {
-    *BIND_IP.write().unwrap_or_else(|e| e.into_inner()) = Some(ip);
-}
-
-fn bind_ip() -> Option<IpAddr> {
-    *BIND_IP.read().unwrap_or_else(|e| e.into_inner())
-}
 
 /// Why a media request failed.
 #[derive(Debug, thiserror::Error)]
@@ -261,11 +247,12 @@ pub(crate) struct MediaHandle {
 }
 
 impl MediaRouter {
-    /// Starts the meeting's media task (needs a tokio runtime).
-    pub fn spawn(meeting: &Meeting) -> MediaRouter {
+    /// Starts the meeting's media task (needs a tokio runtime). Media binds
+    /// `bind_ip` (see `MeetingSettings::media_bind_ip`).
+    pub fn spawn(meeting: &Meeting, bind_ip: Option<IpAddr>) -> MediaRouter {
         let (placement, placement_rx) = watch::channel(Arc::new(Placement::of(meeting)));
         let (tx, rx) = mpsc::channel(1024);
-        tokio::spawn(router::Router::new(placement_rx, rx, bind_ip()).run());
+        tokio::spawn(router::Router::new(placement_rx, rx, bind_ip).run());
         MediaRouter {
             placement,
             handle: MediaHandle { tx },

@@ -70,9 +70,11 @@ pub(super) fn configure(conn: &Connection) -> Result<(), StoreError> {
     // WAL lets readers (e.g. a backup) run alongside the writer. An
     // in-memory database answers "memory" and stays so, which is fine.
     conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))?;
-    // In WAL mode NORMAL never corrupts the file; a power cut may drop the
-    // last few commits, which clients recover from by resuming.
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // FULL syncs the WAL at every commit, so an acknowledged event survives
+    // a power cut, not only a crash of the process. NORMAL would drop the
+    // last commits then. The journal writer's group commit pays this once
+    // per group rather than once per append.
+    conn.pragma_update(None, "synchronous", "FULL")?;
     // Off by default in SQLite; the cascades on meeting deletion need it.
     conn.pragma_update(None, "foreign_keys", true)?;
     Ok(())

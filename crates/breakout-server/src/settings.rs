@@ -1,0 +1,28 @@
+//! What every meeting on a server runs with, handed down explicitly from
+//! [`crate::Server::start`] to the registry, each actor and its media: no
+//! process-wide state, so two servers in one process (tests, an app that
+//! restarts its embedded server) never see each other's settings.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::incidents::Incidents;
+use crate::store::Store;
+
+#[derive(Debug, Clone)]
+pub struct MeetingSettings {
+    /// The address media binds to, from the server's listen address: a
+    /// specific IP gathers only that IP (127.0.0.1 in tests, the LAN
+    /// address of an embedded server); unspecified gathers every interface.
+    pub media_bind_ip: Option<IpAddr>,
+    pub clock: Clock,
+}
+
+/// What a meeting actor is given besides its own state.
+#[derive(Clone)]
+pub struct MeetingEnv {
+    pub store: Arc<Store>,
+    pub settings: MeetingSettings,
+    pub incidents: Arc<Incidents>,
+}

@@ -1,0 +1,241 @@
+//! The journal and snapshots: appending through the writer, compacting, and
+//! reading back what a restart needs.
+
+use std::future::Future;
+
+use breakout_core::{Meeting, ParticipantId, Timestamp};
+use rusqlite::{Connection, OptionalExtension, params};
+use tokio::sync::oneshot;
+
+use super::writer::{Job, Row};
+use super::{JournalEntry, Restored, Store, StoreError, from_json, require_meeting, to_json};
+
+impl Store {
+    /// Appends entries to a meeting's journal, all or none, and returns once
+    /// they are durable. Each `seq` must be above the previous one and above
+    /// everything already stored. Blocks: async code uses
+    /// [`Store::append_async`].
+    pub fn append(&self, meeting: &str, entries: &[JournalEntry]) -> Result<(), StoreError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.submit_append(meeting, entries, move |result| {
+            let _ = tx.send(result);
+        });
+        rx.recv().unwrap_or(Err(StoreError::WriterGone))
+    }
+
+    /// [`Store::append`] without blocking: the returned future resolves
+    /// once the writer committed the entries (or refused them).
+    pub fn append_async(
+        &self,
+        meeting: &str,
+        entries: &[JournalEntry],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
+        let (tx, rx) = oneshot::channel();
+        self.submit_append(meeting, entries, move |result| {
+            let _ = tx.send(result);
+        });
+        async move { rx.await.unwrap_or(Err(StoreError::WriterGone)) }
+    }
+
+    fn submit_append(
+        &self,
+        meeting: &str,
+        entries: &[JournalEntry],
+        done: impl FnOnce(Result<(), StoreError>) + Send + 'static,
+    ) {
+        // Encoded by the caller so the writer thread only does I/O.
+        let rows = entries
+            .iter()
+            .map(|e| Ok((e.seq, e.at.0, to_json(&e.actor)?, to_json(&e.command)?)))
+            .collect::<Result<Vec<Row>, StoreError>>();
+        match rows {
+            Ok(rows) => self.writer.submit(Job::Append {
+                meeting: meeting.to_owned(),
+                rows,
+                done: Box::new(done),
+            }),
+            Err(error) => done(Err(error)),
+        }
+    }
+
+    /// Runs `work` on the writer thread, after every job queued before it.
+    fn run_async<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> impl Future<Output = Result<T, StoreError>> + Send + 'static {
+        let (tx, rx) = oneshot::channel();
+        self.writer.submit(Job::Run(Box::new(move |conn| {
+            let _ = tx.send(work(conn));
+        })));
+        async move { rx.await.unwrap_or(Err(StoreError::WriterGone)) }
+    }
+
+    /// Transactions the journal writer committed since the store opened;
+    /// appends divided by this is the group-commit factor.
+    pub fn journal_commits(&self) -> u64 {
+        self.writer.commits()
+    }
+
+    /// Saves `state` as the meeting's snapshot after journal entry `seq`,
+    /// replacing the previous snapshot and deleting the journal up to and
+    /// including `seq`, atomically.
+    pub fn save_snapshot(
+        &self,
+        meeting: &str,
+        seq: u64,
+        state: &Meeting,
+    ) -> Result<(), StoreError> {
+        let json = to_json(state)?;
+        save_snapshot(&mut self.conn(), meeting, seq, &json)
+    }
+
+    /// [`Store::save_snapshot`] in order with the appends queued before it.
+    pub fn save_snapshot_async(
+        &self,
+        meeting: &str,
+        seq: u64,
+        state: &Meeting,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
+        let json = to_json(state);
+        let meeting = meeting.to_owned();
+        self.run_async(move |conn| save_snapshot(conn, &meeting, seq, &json?))
+    }
+
+    /// Loads what is needed to rebuild a meeting: its newest snapshot and
+    /// the journal after it.
+    pub fn restore(&self, meeting: &str) -> Result<Restored, StoreError> {
+        let rows = read_restore_rows(&mut self.conn(), meeting)?;
+        // Decoding happens without the lock: a large meeting takes a while.
+        decode(meeting, rows)
+    }
+
+    /// [`Store::restore`], reading after every append queued before it.
+    pub fn restore_async(
+        &self,
+        meeting: &str,
+    ) -> impl Future<Output = Result<Restored, StoreError>> + Send + 'static {
+        let meeting = meeting.to_owned();
+        self.run_async(move |conn| decode(&meeting, read_restore_rows(conn, &meeting)?))
+    }
+
+    /// [`Store::revoke_tokens`], in order with the appends queued before it.
+    pub fn revoke_tokens_async(
+        &self,
+        meeting: &str,
+        participant: ParticipantId,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
+        let meeting = meeting.to_owned();
+        self.run_async(move |conn| {
+            conn.execute(
+                "DELETE FROM tokens WHERE meeting = ?1 AND participant = ?2",
+                params![meeting, participant.0],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Holds the writer thread until the returned sender is dropped, so
+    /// tests can queue work behind it deterministically.
+    #[cfg(test)]
+    pub(crate) fn stall_writer(&self) -> std::sync::mpsc::Sender<()> {
+        let (release, stalled) = std::sync::mpsc::channel();
+        self.writer.submit(Job::Stall(stalled));
+        release
+    }
+}
+
+fn save_snapshot(
+    conn: &mut Connection,
+    meeting: &str,
+    seq: u64,
+    json: &str,
+) -> Result<(), StoreError> {
+    let tx = conn.transaction()?;
+    require_meeting(&tx, meeting)?;
+    let newest: Option<u64> = tx
+        .query_row(
+            "SELECT seq FROM snapshots WHERE meeting = ?1",
+            [meeting],
+            |row| row.get(0),
+        )
+        .optional()?;
+    if let Some(newest) = newest
+        && newest > seq
+    {
+        return Err(StoreError::StaleSnapshot {
+            meeting: meeting.to_owned(),
+            seq,
+            newest,
+        });
+    }
+    tx.execute(
+        "INSERT INTO snapshots (meeting, seq, state) VALUES (?1, ?2, ?3)
+         ON CONFLICT (meeting) DO UPDATE SET seq = excluded.seq, state = excluded.state",
+        params![meeting, seq, json],
+    )?;
+    tx.execute(
+        "DELETE FROM journal WHERE meeting = ?1 AND seq <= ?2",
+        params![meeting, seq],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+type RestoreRows = (Option<(u64, String)>, Vec<(u64, u64, String, String)>);
+
+fn read_restore_rows(conn: &mut Connection, meeting: &str) -> Result<RestoreRows, StoreError> {
+    // One transaction so the snapshot and journal are read from the same
+    // version of the file even if another process writes.
+    let tx = conn.transaction()?;
+    require_meeting(&tx, meeting)?;
+    let snapshot: Option<(u64, String)> = tx
+        .query_row(
+            "SELECT seq, state FROM snapshots WHERE meeting = ?1",
+            [meeting],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    let after = snapshot.as_ref().map(|(seq, _)| *seq);
+    let mut stmt = tx.prepare_cached(
+        "SELECT seq, at, actor, command FROM journal
+         WHERE meeting = ?1 AND (?2 IS NULL OR seq > ?2) ORDER BY seq",
+    )?;
+    let rows = stmt
+        .query_map(params![meeting, after], |row| {
+            Ok((
+                row.get::<_, u64>(0)?,
+                row.get::<_, u64>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((snapshot, rows))
+}
+
+fn decode(meeting: &str, (snapshot, rows): RestoreRows) -> Result<Restored, StoreError> {
+    let snapshot = snapshot
+        .map(|(seq, json)| {
+            let state: Meeting = from_json(meeting, &json, || format!("snapshot at {seq}"))?;
+            state
+                .check_invariants()
+                .map_err(|broken| StoreError::Corrupt {
+                    meeting: meeting.to_owned(),
+                    reason: format!("snapshot at {seq}: {broken}"),
+                })?;
+            Ok::<_, StoreError>((seq, state))
+        })
+        .transpose()?;
+    let journal = rows
+        .into_iter()
+        .map(|(seq, at, actor, command)| {
+            Ok(JournalEntry {
+                seq,
+                at: Timestamp(at),
+                actor: from_json(meeting, &actor, || format!("actor of entry {seq}"))?,
+                command: from_json(meeting, &command, || format!("command of entry {seq}"))?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok(Restored { snapshot, journal })
+}
