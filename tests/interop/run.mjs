@@ -2,10 +2,7 @@
 // as a Breakout participant, until the page has decoded audio and video
 // from its slots. Prints one JSON line: {"ok":true,...} or {"ok":false,...}.
 // Then keeps the page (and its media) running until stdin closes, so the
-// other side can check what it decoded from Chromium. Meanwhile each stdin
-// line {"await": PARTICIPANT, "pictures": N} waits until the page has
-// decoded N pictures of that participant's test pattern since the last
-// report, then prints the report (page.html's interopReport) as one line.
+// other side can check what it decoded from Chromium.
 //
 //   node run.mjs ws://127.0.0.1:PORT TOKEN [timeout-ms]
 //
@@ -15,7 +12,6 @@
 import { chromium } from "playwright-core";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
-import readline from "node:readline";
 
 const [server, token, timeoutArg] = process.argv.slice(2);
 if (!server || !token) {
@@ -49,9 +45,8 @@ const browser = await chromium.launch({
   ],
 });
 let result;
-let page;
 try {
-  page = await browser.newPage();
+  const page = await browser.newPage();
   page.on("console", (m) => console.error(`page: ${m.text()}`));
   await page.goto(page_url.href);
   await page.waitForFunction(() => window.interop && window.interop.phase !== "starting", null, { timeout });
@@ -71,22 +66,8 @@ try {
   } catch {}
 }
 console.log(JSON.stringify(result));
-// Answer the test's requests until it is done with us (stdin closes).
-const requests = readline.createInterface({ input: process.stdin });
-for await (const line of requests) {
-  if (!line.trim()) continue;
-  let report;
-  try {
-    const { await: who, pictures } = JSON.parse(line);
-    await page.waitForFunction(([w, n]) => window.picturesOf(w) >= n, [who, pictures], { timeout });
-    report = { ok: true, ...(await page.evaluate(() => window.interopReport())) };
-  } catch (error) {
-    report = { ok: false, error: String(error && error.message || error) };
-    try {
-      report.report = await page.evaluate(() => window.interopReport());
-    } catch {}
-  }
-  console.log(JSON.stringify(report));
-}
+// Hold until the test is done with us (stdin closes).
+process.stdin.resume();
+await new Promise((resolve) => process.stdin.on("end", resolve).on("close", resolve));
 await browser.close();
 process.exit(result.ok ? 0 : 1);
