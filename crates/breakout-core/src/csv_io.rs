@@ -41,6 +41,9 @@ impl Meeting {
             });
         }
         let rows = self.parse_assignments(text)?;
+        for (who, _) in &rows {
+            self.may_act_on(actor, *who, "move")?;
+        }
         let mut rooms_by_title: BTreeMap<String, RoomId> = self
             .breakout_rooms()
             .map(|r| (r.title.to_lowercase(), r.id))
