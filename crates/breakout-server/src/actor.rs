@@ -9,8 +9,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use breakout_core::{Actor, Command, Meeting, ParticipantId, RoomId, Timestamp};
-use breakout_protocol::ApiError;
+use breakout_core::{
+    Actor, Command, EventBody, Meeting, ParticipantId, Refusal, RoomId, Timestamp,
+};
 use breakout_protocol::rest::{MeetingInfo, MemberSummary, RoomSummary, RoomsOverview};
 use breakout_protocol::ws::{Reply, Request, ServerMessage};
 use tokio::sync::{mpsc, oneshot};
@@ -18,6 +19,7 @@ use tracing::{debug, info, warn};
 
 use crate::clock::now;
 use crate::connections::{ConnectionHandle, Connections};
+use crate::error::ServerError;
 use crate::media::{MediaHandle, MediaRouter};
 use crate::store::{JournalEntry, Store};
 
@@ -28,13 +30,13 @@ const MAX_BATCH: usize = 256;
 /// A snapshot every this many journal entries keeps restarts fast.
 const SNAPSHOT_EVERY: u64 = 500;
 
-pub type ReplyTo<T> = oneshot::Sender<Result<T, ApiError>>;
+pub type ReplyTo<T> = oneshot::Sender<Result<T, ServerError>>;
 
 pub enum ActorMessage {
     Command {
         actor: Actor,
         command: Command,
-        reply: ReplyTo<()>,
+        reply: ReplyTo<Reply>,
     },
     Request {
         participant: ParticipantId,
@@ -59,6 +61,11 @@ pub enum ActorMessage {
     Presets {
         reply: oneshot::Sender<Vec<breakout_core::Preset>>,
     },
+    /// Whether the meeting has this preset (invites name one).
+    CheckPreset {
+        preset: String,
+        reply: ReplyTo<()>,
+    },
     /// Snapshot, close every socket and stop.
     Stop {
         done: oneshot::Sender<()>,
@@ -74,7 +81,7 @@ pub struct MeetingHandle {
 }
 
 impl MeetingHandle {
-    pub async fn command(&self, actor: Actor, command: Command) -> Result<(), ApiError> {
+    pub async fn command(&self, actor: Actor, command: Command) -> Result<Reply, ServerError> {
         self.ask(|reply| ActorMessage::Command {
             actor,
             command,
@@ -86,18 +93,14 @@ impl MeetingHandle {
     pub async fn ask<T>(
         &self,
         message: impl FnOnce(oneshot::Sender<T>) -> ActorMessage,
-    ) -> Result<T, ApiError> {
+    ) -> Result<T, ServerError> {
         let (reply, answer) = oneshot::channel();
-        self.tx.send(message(reply)).await.map_err(|_| gone())?;
-        answer.await.map_err(|_| gone())
+        self.tx
+            .send(message(reply))
+            .await
+            .map_err(|_| ServerError::MeetingGone)?;
+        answer.await.map_err(|_| ServerError::MeetingGone)
     }
-}
-
-fn gone() -> ApiError {
-    ApiError::new(
-        "meeting_gone",
-        "the meeting is no longer running on this server",
-    )
 }
 
 pub struct MeetingActor {
@@ -237,13 +240,18 @@ impl MeetingActor {
             ActorMessage::Presets { reply } => {
                 let _ = reply.send(self.meeting.presets().cloned().collect());
             }
+            ActorMessage::CheckPreset { preset, reply } => {
+                let found = self.meeting.preset(&preset).map(|_| ());
+                let _ = reply.send(found.map_err(ServerError::from));
+            }
             ActorMessage::Stop { .. } => unreachable!("handled by the loop"),
         }
     }
 
     /// Applies one command: refused commands change nothing and are not
-    /// journaled; accepted ones are journaled before anyone is told.
-    fn apply(&mut self, actor: Actor, command: Command) -> Result<(), ApiError> {
+    /// journaled; accepted ones are journaled before anyone is told. The
+    /// answer names the rooms a command created, if it created any.
+    fn apply(&mut self, actor: Actor, command: Command) -> Result<Reply, ServerError> {
         let at = now();
         self.fire_deadlines_at(at);
         let name = command.name();
@@ -263,13 +271,19 @@ impl MeetingActor {
             // durable so memory never runs ahead of the disk.
             warn!(meeting = %self.id, %error, "journal write failed; reloading meeting");
             self.reload();
-            return Err(ApiError::new(
-                "storage_failed",
-                "the server could not save this change; please retry",
-            ));
+            return Err(ServerError::SaveFailed);
         }
         self.seq += 1;
         debug!(meeting = %self.id, command = name, events = events.len(), "applied");
+        let answer = events
+            .iter()
+            .find_map(|event| match &event.body {
+                EventBody::RoomsCreated { rooms } => Some(Reply::RoomsCreated {
+                    rooms: rooms.clone(),
+                }),
+                _ => None,
+            })
+            .unwrap_or(Reply::Ok);
         self.media.sync(&self.meeting);
         let overflowed = self.connections.publish(&self.meeting, events);
         self.disconnected(overflowed);
@@ -285,7 +299,7 @@ impl MeetingActor {
         if self.entries_since_snapshot >= SNAPSHOT_EVERY {
             self.snapshot();
         }
-        Ok(())
+        Ok(answer)
     }
 
     fn flush(&mut self) {
@@ -313,7 +327,7 @@ impl MeetingActor {
         }
     }
 
-    fn request(&mut self, who: ParticipantId, request: Request) -> Result<Reply, ApiError> {
+    fn request(&mut self, who: ParticipantId, request: Request) -> Result<Reply, ServerError> {
         let at = now();
         self.fire_deadlines_at(at);
         match request {
@@ -325,41 +339,18 @@ impl MeetingActor {
                     view: Box::new(view),
                 })
                 .ok_or_else(|| not_in_meeting(who)),
-            Request::GetChat { room } => {
-                let own = self
-                    .meeting
-                    .participant(who)
-                    .ok_or_else(|| not_in_meeting(who))?
-                    .room;
-                let room = room.unwrap_or(own);
-                if room != own && !self.meeting.is_manager(who) {
-                    return Err(ApiError::new(
-                        "permission_denied",
-                        "you can only read the chat of the room you are in",
-                    ));
-                }
-                Ok(Reply::Chat {
-                    messages: self.meeting.chat_history(room).to_vec(),
-                })
-            }
-            Request::ExportAssignments => {
-                if !self.meeting.is_manager(who) {
-                    return Err(ApiError::new(
-                        "permission_denied",
-                        "your role does not allow you to export assignments",
-                    ));
-                }
-                Ok(Reply::Csv {
-                    csv: self.meeting.export_assignments_csv(),
-                })
-            }
+            Request::GetChat { room } => Ok(Reply::Chat {
+                messages: self.meeting.chat_for(who, room)?.to_vec(),
+            }),
+            Request::ExportAssignments => Ok(Reply::Csv {
+                csv: self.meeting.assignments_csv_for(who)?,
+            }),
             Request::Ping => Ok(Reply::Pong { server_time: at }),
             Request::MediaOffer { .. }
             | Request::MediaCandidate { .. }
             | Request::RequestKeyframe { .. }
-            | Request::GetMediaStats => Err(ApiError::new(
-                "bad_request",
-                "media requests go to the meeting's media task",
+            | Request::GetMediaStats => Err(ServerError::BadRequest(
+                "media requests go to the meeting's media task".into(),
             )),
         }
     }
@@ -368,7 +359,7 @@ impl MeetingActor {
         &mut self,
         who: ParticipantId,
         handle: ConnectionHandle,
-    ) -> Result<ServerMessage, ApiError> {
+    ) -> Result<ServerMessage, ServerError> {
         let at = now();
         self.fire_deadlines_at(at);
         if self.meeting.participant(who).is_none() {
@@ -500,11 +491,8 @@ impl MeetingActor {
     }
 }
 
-fn not_in_meeting(who: ParticipantId) -> ApiError {
-    ApiError::new(
-        "unknown_participant",
-        format!("{who} is not in this meeting"),
-    )
+fn not_in_meeting(who: ParticipantId) -> ServerError {
+    Refusal::UnknownParticipant(who).into()
 }
 
 /// Converts a wall-clock deadline to a tokio instant.

@@ -9,6 +9,7 @@
 mod actor;
 mod clock;
 mod connections;
+mod error;
 mod http;
 mod media;
 mod registry;
