@@ -190,6 +190,19 @@ fn yes() -> bool {
 }
 
 impl Command {
+    /// The person this command acts on with force, and the verb for a
+    /// refusal. The rank rule (see [`crate::Meeting::may_act_on`]) is checked
+    /// against it before any command runs, so a new command that targets
+    /// someone only has to be listed here.
+    pub fn forced_target(&self) -> Option<(ParticipantId, &'static str)> {
+        match self {
+            Command::RemoveParticipant { participant } => Some((*participant, "remove")),
+            Command::MuteParticipant { participant } => Some((*participant, "mute")),
+            Command::Assign { participant, .. } => Some((*participant, "move")),
+            _ => None,
+        }
+    }
+
     /// A short verb for logs and refusals.
     pub fn name(&self) -> &'static str {
         match self {

@@ -117,6 +117,9 @@ impl Meeting {
     ) -> Result<(), Refusal> {
         self.require_manager(actor, "import assignments")?;
         let rows = self.parse_assignments(text)?;
+        for (who, _) in &rows {
+            self.may_act_on(actor, *who, "move")?;
+        }
         let mut rooms_by_title = self.titles_by_fold();
         let mut missing: Vec<String> = rows
             .iter()

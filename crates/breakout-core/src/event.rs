@@ -43,6 +43,12 @@ pub enum EventBody {
     },
     /// Rooms were created, renamed, opened/closed or deleted.
     RoomsChanged,
+    /// These rooms were just made (by `create_rooms` or `add_room`), in
+    /// order; sent to those who manage breakouts, and the answer to the
+    /// command that made them.
+    RoomsCreated {
+        rooms: Vec<RoomId>,
+    },
     /// Assignments changed (seen by managers, and by each person for their own).
     AssignmentChanged {
         participant: ParticipantId,

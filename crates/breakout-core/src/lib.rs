@@ -10,6 +10,7 @@
 //! touches anything; a refusal is a [`Refusal`] and leaves the meeting as it
 //! was.
 
+mod access;
 mod assign;
 mod chat;
 mod command;
@@ -19,6 +20,7 @@ mod event;
 mod ids;
 mod meeting;
 mod met;
+mod names;
 mod people;
 mod polls;
 mod preset;

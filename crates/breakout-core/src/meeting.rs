@@ -122,6 +122,9 @@ pub struct Meeting {
     pub(crate) next_room: u32,
     pub(crate) next_poll: u32,
     pub(crate) next_chat: u64,
+    /// Bytes of chat history held over all rooms; see `crate::chat`.
+    #[serde(default)]
+    pub(crate) chat_bytes: usize,
     pub(crate) revision: u64,
 }
 
@@ -168,6 +171,7 @@ impl Meeting {
             next_room: 1,
             next_poll: 1,
             next_chat: 1,
+            chat_bytes: 0,
             revision: 0,
         }
     }
@@ -182,6 +186,7 @@ impl Meeting {
         command: Command,
         now: Timestamp,
     ) -> Result<Vec<Event>, Refusal> {
+        self.check_rank(actor, &command)?;
         let mut out = Vec::new();
         use Command as C;
         match command {
@@ -346,11 +351,6 @@ impl Meeting {
     pub fn is_manager(&self, id: ParticipantId) -> bool {
         self.preset_of(id)
             .is_some_and(|p| p.permissions.manage_breakouts)
-    }
-
-    /// Chat history of a room, oldest first.
-    pub fn chat_history(&self, room: RoomId) -> &[ChatMessage] {
-        self.rooms.get(&room).map_or(&[], |r| &r.chat)
     }
 
     /// Checks the structural invariants; used by tests and after restore.

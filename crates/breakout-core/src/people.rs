@@ -22,15 +22,13 @@ impl Meeting {
         if self.participants.contains_key(&id) {
             return Err(Refusal::DuplicateParticipant(id));
         }
-        if !self.presets.contains_key(&preset) {
-            return Err(Refusal::UnknownPreset(preset));
-        }
+        self.preset(&preset)?;
         if self.participants.len() >= Self::MAX_PARTICIPANTS {
             return Err(Refusal::InvalidInput {
                 reason: format!("a meeting holds at most {} people", Self::MAX_PARTICIPANTS),
             });
         }
-        let name = Self::valid_text(&name, "the name", Self::MAX_NAME_CHARS)?;
+        let name = Self::valid_name(&name)?;
         let email = match email.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(e) if e.contains('@') && e.len() <= 254 => Some(e.to_ascii_lowercase()),
@@ -168,35 +166,25 @@ impl Meeting {
         Ok(())
     }
 
-    /// A person enters a room on their own: their assigned room, an open room
-    /// when they may choose, or any room if they manage breakouts.
+    /// A person enters a room on their own, as [`Meeting::may_join`] allows.
     pub(crate) fn join_room(
         &mut self,
         actor: Actor,
         room: RoomId,
         out: &mut Out,
     ) -> Result<(), Refusal> {
-        let permissions = self.permissions(actor)?;
+        self.permissions(actor)?;
         let person = self.sender(actor)?;
         let id = person.id;
         if room.is_main() {
             return self.leave_to_main(actor, out);
         }
         self.require_running()?;
-        let target = self.require_room(room)?;
+        self.require_room(room)?;
         if person.room == room {
             return Ok(());
         }
-        let late = matches!(self.phase, crate::Phase::Running { started_at, .. } if person.joined_at > started_at);
-        let allowed = permissions.visit_any_room
-            || ((!late || self.config.allow_join_later)
-                && (person.assigned == Some(room)
-                    || (target.open
-                        && (permissions.switch_rooms
-                            || self.config.assignment == crate::AssignmentMethod::Choose))));
-        if !allowed {
-            return Err(Refusal::JoinNotAllowed(room));
-        }
+        self.may_join(id, room)?;
         self.relocate(id, room, out);
         Ok(())
     }
@@ -262,7 +250,12 @@ impl Meeting {
         if let Some(last) = person.last_help_at {
             let retry_at = last.plus_secs(Self::HELP_COOLDOWN_SECS);
             if now < retry_at {
-                return Err(Refusal::HelpCooldown { retry_at });
+                // Whole seconds, rounded up: "in 0 s" would invite a retry that fails.
+                let wait_secs = (retry_at.0 - now.0).div_ceil(1_000);
+                return Err(Refusal::HelpCooldown {
+                    retry_at,
+                    wait_secs,
+                });
             }
         }
         let person = self.participants.get_mut(&id).expect("sender exists");

@@ -13,6 +13,33 @@ pub enum Role {
     Participant,
 }
 
+impl Role {
+    /// Standing in the meeting: a host over a cohost over a presenter over
+    /// a participant. Custom presets rank by the role they give.
+    pub fn rank(self) -> u8 {
+        match self {
+            Role::Host => 3,
+            Role::Cohost => 2,
+            Role::Presenter => 1,
+            Role::Participant => 0,
+        }
+    }
+
+    /// Whether someone of this role stands above someone of `other`.
+    pub fn outranks(self, other: Role) -> bool {
+        self.rank() > other.rank()
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Host => "host",
+            Role::Cohost => "cohost",
+            Role::Presenter => "presenter",
+            Role::Participant => "participant",
+        }
+    }
+}
+
 /// What the holder of a preset may do. Checked by the meeting on every command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

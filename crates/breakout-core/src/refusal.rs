@@ -1,6 +1,6 @@
 //! Why a command was not applied.
 
-use crate::{ParticipantId, PollId, RoomId, Timestamp};
+use crate::{ParticipantId, PollId, Role, RoomId, Timestamp};
 
 /// A refused command. The meeting is exactly as it was before the command.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -9,6 +9,15 @@ pub enum Refusal {
     /// The sender's preset does not allow this action.
     #[error("your role does not allow you to {action}")]
     PermissionDenied { action: &'static str },
+    /// The target stands above the sender: nobody acts with force on a
+    /// higher role.
+    #[error("you may not {action} {target}: a {theirs} stands above a {yours}", theirs = .theirs.label(), yours = .yours.label())]
+    Outranked {
+        action: &'static str,
+        target: ParticipantId,
+        theirs: Role,
+        yours: Role,
+    },
     /// The sender or target is not in this meeting.
     #[error("{0} is not in this meeting")]
     UnknownParticipant(ParticipantId),
@@ -34,14 +43,17 @@ pub enum Refusal {
     InvalidConfig { reason: String },
     #[error("invalid input: {reason}")]
     InvalidInput { reason: String },
+    /// A display name or title that cannot be shown safely.
+    #[error("{what} {reason}")]
+    InvalidName { what: &'static str, reason: String },
     #[error("you may not join {0}")]
     JoinNotAllowed(RoomId),
     #[error("returning to the main room is not allowed in this meeting")]
     ReturnNotAllowed,
     #[error("you are not in a breakout room")]
     NotInBreakout,
-    #[error("you already asked for help; you can ask again at {retry_at:?}")]
-    HelpCooldown { retry_at: Timestamp },
+    #[error("you already asked for help; you can ask again in {wait_secs} s")]
+    HelpCooldown { retry_at: Timestamp, wait_secs: u64 },
     #[error("{0} has not asked for help")]
     NoHelpRequest(ParticipantId),
     #[error("breakouts have no automatic end to extend")]
@@ -64,7 +76,7 @@ impl Refusal {
     /// A stable machine-readable code, used on the wire.
     pub fn code(&self) -> &'static str {
         match self {
-            Refusal::PermissionDenied { .. } => "permission_denied",
+            Refusal::PermissionDenied { .. } | Refusal::Outranked { .. } => "permission_denied",
             Refusal::UnknownParticipant(_) => "unknown_participant",
             Refusal::DuplicateParticipant(_) => "duplicate_participant",
             Refusal::UnknownPreset(_) => "unknown_preset",
@@ -76,6 +88,7 @@ impl Refusal {
             Refusal::NoRooms => "no_rooms",
             Refusal::InvalidConfig { .. } => "invalid_config",
             Refusal::InvalidInput { .. } => "invalid_input",
+            Refusal::InvalidName { .. } => "invalid_name",
             Refusal::JoinNotAllowed(_) => "join_not_allowed",
             Refusal::ReturnNotAllowed => "return_not_allowed",
             Refusal::NotInBreakout => "not_in_breakout",

@@ -47,7 +47,7 @@ impl Meeting {
         }
         let titles = (0..count)
             .map(|i| match names.get(i) {
-                Some(name) => Self::valid_text(name, "a room name", Self::MAX_NAME_CHARS),
+                Some(name) => crate::names::clean_label(name, "a room name", Self::MAX_NAME_CHARS),
                 None => Ok(format!("Room {}", i + 1)),
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -64,12 +64,17 @@ impl Meeting {
         }
         let old: Vec<RoomId> = self.breakout_rooms().map(|r| r.id).collect();
         self.drop_rooms(&old, out);
-        for title in titles {
-            self.insert_room(title, true);
-        }
+        let rooms = titles
+            .into_iter()
+            .map(|title| self.insert_room(title, true))
+            .collect();
         out.push(Event {
             to: Recipients::Everyone,
             body: EventBody::RoomsChanged,
+        });
+        out.push(Event {
+            to: Recipients::Managers,
+            body: EventBody::RoomsCreated { rooms },
         });
         Ok(())
     }
@@ -88,14 +93,18 @@ impl Meeting {
             });
         }
         let title = match title {
-            Some(t) => Self::valid_text(&t, "a room name", Self::MAX_NAME_CHARS)?,
+            Some(t) => crate::names::clean_label(&t, "a room name", Self::MAX_NAME_CHARS)?,
             None => self.free_title(),
         };
         self.require_distinct_title(&title, None)?;
-        self.insert_room(title, open);
+        let room = self.insert_room(title, open);
         out.push(Event {
             to: Recipients::Everyone,
             body: EventBody::RoomsChanged,
+        });
+        out.push(Event {
+            to: Recipients::Managers,
+            body: EventBody::RoomsCreated { rooms: vec![room] },
         });
         Ok(())
     }
@@ -108,7 +117,7 @@ impl Meeting {
         out: &mut Out,
     ) -> Result<(), Refusal> {
         self.require_manager(actor, "rename rooms")?;
-        let title = Self::valid_text(&title, "a room name", Self::MAX_NAME_CHARS)?;
+        let title = crate::names::clean_label(&title, "a room name", Self::MAX_NAME_CHARS)?;
         self.breakout_mut(room)?;
         self.require_distinct_title(&title, Some(room))?;
         self.breakout_mut(room)?.title = title;
@@ -223,7 +232,9 @@ impl Meeting {
             self.set_assignment(who, None, out);
         }
         for room in rooms {
-            self.rooms.remove(room);
+            if let Some(gone) = self.rooms.remove(room) {
+                self.forget_chat(&gone.chat);
+            }
         }
         self.polls.retain(|_, poll| !rooms.contains(&poll.room));
         let stale: Vec<ParticipantId> = self

@@ -142,7 +142,6 @@ impl Meeting {
         let running = self.is_running();
         let may_choose = running
             && (permissions.switch_rooms || self.config.assignment == AssignmentMethod::Choose);
-        let late = matches!(self.phase, Phase::Running { started_at, .. } if person.joined_at > started_at);
         // Grouped in one pass: scanning everyone once per room is quadratic.
         let mut assigned: BTreeMap<RoomId, Vec<ParticipantId>> = BTreeMap::new();
         if manager {
@@ -165,16 +164,7 @@ impl Meeting {
             })
             .map(|room| {
                 let own = room.id == person.room;
-                let can_join = !own
-                    && if room.id.is_main() {
-                        self.may_return(viewer)
-                    } else {
-                        running
-                            && (permissions.visit_any_room
-                                || ((!late || self.config.allow_join_later)
-                                    && (Some(room.id) == person.assigned
-                                        || (room.open && may_choose))))
-                    };
+                let can_join = !own && self.may_join(viewer, room.id).is_ok();
                 RoomView {
                     id: room.id,
                     title: room.title.clone(),

@@ -63,7 +63,10 @@ fn adding_people_checks_their_details() {
             },
         );
         assert!(
-            matches!(refusal, Refusal::InvalidInput { .. }),
+            matches!(
+                refusal,
+                Refusal::InvalidInput { .. } | Refusal::InvalidName { .. }
+            ),
             "{refusal:?}"
         );
     }
@@ -321,7 +324,10 @@ fn help_has_a_ten_second_cooldown_and_can_be_dismissed() {
     sim.advance_ms(9_999);
     assert_eq!(
         sim.refuse(who(p(1)), Command::RequestHelp),
-        Refusal::HelpCooldown { retry_at }
+        Refusal::HelpCooldown {
+            retry_at,
+            wait_secs: 1
+        }
     );
     let mine = sim.m.view_for(p(1), sim.now).unwrap().you;
     assert!(mine.help_requested);

@@ -487,11 +487,28 @@ fn refusals_read_as_sentences() {
         "your role does not allow you to start breakouts"
     );
     assert_eq!(refusal.code(), "permission_denied");
+    let cooldown = Refusal::HelpCooldown {
+        retry_at: at_secs(10),
+        wait_secs: 7,
+    };
+    assert_eq!(cooldown.code(), "help_cooldown");
     assert_eq!(
-        Refusal::HelpCooldown {
-            retry_at: at_secs(10)
-        }
-        .code(),
-        "help_cooldown"
+        cooldown.to_string(),
+        "you already asked for help; you can ask again in 7 s"
+    );
+}
+
+#[test]
+fn the_help_cooldown_says_how_long_to_wait() {
+    let mut sim = Sim::with(1, 1, instant_config());
+    let room = sim.room(0);
+    sim.assign(p(1), room);
+    sim.host(Command::Start);
+    sim.cmd(who(p(1)), Command::RequestHelp);
+    sim.advance_ms(3_000);
+    let refusal = sim.refuse(who(p(1)), Command::RequestHelp);
+    assert_eq!(
+        refusal.to_string(),
+        "you already asked for help; you can ask again in 7 s"
     );
 }

@@ -145,7 +145,10 @@ fn create_rooms_checks_its_input() {
     ] {
         let refusal = sim.refuse(who(HOST), Command::CreateRooms { count, names });
         assert!(
-            matches!(refusal, Refusal::InvalidInput { .. }),
+            matches!(
+                refusal,
+                Refusal::InvalidInput { .. } | Refusal::InvalidName { .. }
+            ),
             "{refusal:?}"
         );
     }
@@ -273,7 +276,7 @@ fn rename_and_open_check_the_room() {
             title: "\n".into(),
         },
     );
-    assert!(matches!(refusal, Refusal::InvalidInput { .. }));
+    assert!(matches!(refusal, Refusal::InvalidName { .. }));
 }
 
 #[test]

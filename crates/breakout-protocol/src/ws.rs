@@ -103,10 +103,28 @@ pub enum ServerMessage {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Reply {
     Ok,
-    State { view: Box<MeetingView> },
-    Chat { messages: Vec<ChatMessage> },
-    Csv { csv: String },
-    Pong { server_time: Timestamp },
-    MediaAnswer { sdp: String, slots: SlotMap },
-    MediaStats { stats: Box<MediaStats> },
+    /// The answer to `create_rooms` and `add_room`: the new rooms' ids, in
+    /// the order of the names given.
+    RoomsCreated {
+        rooms: Vec<RoomId>,
+    },
+    State {
+        view: Box<MeetingView>,
+    },
+    Chat {
+        messages: Vec<ChatMessage>,
+    },
+    Csv {
+        csv: String,
+    },
+    Pong {
+        server_time: Timestamp,
+    },
+    MediaAnswer {
+        sdp: String,
+        slots: SlotMap,
+    },
+    MediaStats {
+        stats: Box<MediaStats>,
+    },
 }

@@ -11,8 +11,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use breakout_core::{Actor, Command, Meeting, ParticipantId, Timestamp};
-use breakout_protocol::ApiError;
+use breakout_core::{Actor, Command, EventBody, Meeting, ParticipantId, Refusal, Timestamp};
 use breakout_protocol::admin::IncidentKind;
 use breakout_protocol::rest::{MeetingInfo, RoomsOverview};
 use breakout_protocol::ws::{Reply, Request, ServerMessage};
@@ -21,6 +20,7 @@ use tracing::{debug, info};
 
 use self::commit::{Deferred, defer, defer_plain};
 use crate::connections::{ConnectionHandle, Connections};
+use crate::error::ServerError;
 use crate::media::{MediaHandle, MediaRouter};
 use crate::settings::MeetingEnv;
 use crate::store::{JournalEntry, MeetingRecord};
@@ -37,13 +37,13 @@ mod queries;
 #[cfg(test)]
 mod tests;
 
-pub type ReplyTo<T> = oneshot::Sender<Result<T, ApiError>>;
+pub type ReplyTo<T> = oneshot::Sender<Result<T, ServerError>>;
 
 pub enum ActorMessage {
     Command {
         actor: Actor,
         command: Command,
-        reply: ReplyTo<()>,
+        reply: ReplyTo<Reply>,
     },
     Request {
         participant: ParticipantId,
@@ -70,6 +70,11 @@ pub enum ActorMessage {
     Presets {
         reply: oneshot::Sender<Vec<breakout_core::Preset>>,
     },
+    /// Whether the meeting has this preset (invites name one).
+    CheckPreset {
+        preset: String,
+        reply: ReplyTo<()>,
+    },
     /// Snapshot, close every socket and stop.
     Stop {
         done: oneshot::Sender<()>,
@@ -85,7 +90,7 @@ pub struct MeetingHandle {
 }
 
 impl MeetingHandle {
-    pub async fn command(&self, actor: Actor, command: Command) -> Result<(), ApiError> {
+    pub async fn command(&self, actor: Actor, command: Command) -> Result<Reply, ServerError> {
         self.ask(|reply| ActorMessage::Command {
             actor,
             command,
@@ -97,18 +102,14 @@ impl MeetingHandle {
     pub async fn ask<T>(
         &self,
         message: impl FnOnce(oneshot::Sender<T>) -> ActorMessage,
-    ) -> Result<T, ApiError> {
+    ) -> Result<T, ServerError> {
         let (reply, answer) = oneshot::channel();
-        self.tx.send(message(reply)).await.map_err(|_| gone())?;
-        answer.await.map_err(|_| gone())
+        self.tx
+            .send(message(reply))
+            .await
+            .map_err(|_| ServerError::MeetingGone)?;
+        answer.await.map_err(|_| ServerError::MeetingGone)
     }
-}
-
-fn gone() -> ApiError {
-    ApiError::new(
-        "meeting_gone",
-        "the meeting is no longer running on this server",
-    )
 }
 
 pub struct MeetingActor {
@@ -272,14 +273,19 @@ impl MeetingActor {
                 let presets = self.meeting.presets().cloned().collect::<Vec<_>>();
                 self.replies.push(defer_plain(reply, presets));
             }
+            ActorMessage::CheckPreset { preset, reply } => {
+                let found = self.meeting.preset(&preset).map(|_| ());
+                let _ = reply.send(found.map_err(ServerError::from));
+            }
             ActorMessage::Stop { .. } => unreachable!("handled by the loop"),
         }
     }
 
     /// Applies one command: refused commands change nothing and are not
     /// journaled; accepted ones are queued for the journal, and nobody
-    /// hears of them before [`Self::commit`] made them durable.
-    fn apply(&mut self, actor: Actor, command: Command) -> Result<(), ApiError> {
+    /// hears of them before [`Self::commit`] made them durable. The answer
+    /// names the rooms a command created, if it created any.
+    fn apply(&mut self, actor: Actor, command: Command) -> Result<Reply, ServerError> {
         let at = self.now();
         self.fire_deadlines_at(at);
         let name = command.name();
@@ -296,6 +302,15 @@ impl MeetingActor {
             command,
         });
         debug!(meeting = %self.id, command = name, events = events.len(), "applied");
+        let answer = events
+            .iter()
+            .find_map(|event| match &event.body {
+                EventBody::RoomsCreated { rooms } => Some(Reply::RoomsCreated {
+                    rooms: rooms.clone(),
+                }),
+                _ => None,
+            })
+            .unwrap_or(Reply::Ok);
         self.media.sync(&self.meeting);
         // Events wait in the connections' queues until the flush after the
         // commit; a failed commit discards them.
@@ -303,7 +318,7 @@ impl MeetingActor {
         self.disconnected(overflowed);
         self.removed.extend(removed);
         self.views_dirty = true;
-        Ok(())
+        Ok(answer)
     }
 
     fn fire_due_deadlines(&mut self) {
@@ -328,7 +343,7 @@ impl MeetingActor {
         who: ParticipantId,
         handle: ConnectionHandle,
         seen_revision: Option<u64>,
-    ) -> Result<ServerMessage, ApiError> {
+    ) -> Result<ServerMessage, ServerError> {
         let at = self.now();
         self.fire_deadlines_at(at);
         if self.meeting.participant(who).is_none() {
@@ -413,11 +428,8 @@ impl MeetingActor {
     }
 }
 
-fn not_in_meeting(who: ParticipantId) -> ApiError {
-    ApiError::new(
-        "unknown_participant",
-        format!("{who} is not in this meeting"),
-    )
+fn not_in_meeting(who: ParticipantId) -> ServerError {
+    Refusal::UnknownParticipant(who).into()
 }
 
 impl MeetingActor {

@@ -4,12 +4,11 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, header};
 use axum::routing::get;
-use breakout_protocol::ApiError;
 use sha2::{Digest, Sha256};
 
+use crate::error::ServerError;
 use crate::registry::Registry;
 
 pub struct AppState {
@@ -32,51 +31,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-async fn not_found() -> HttpError {
-    HttpError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
-}
-
-/// An error response: a status plus the usual `{code, message}` body.
-#[derive(Debug)]
-pub struct HttpError {
-    pub status: StatusCode,
-    pub error: ApiError,
-}
-
-impl HttpError {
-    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        HttpError {
-            status,
-            error: ApiError::new(code, message),
-        }
-    }
-
-    pub fn unauthorized(message: &str) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
-    }
-}
-
-impl From<ApiError> for HttpError {
-    fn from(error: ApiError) -> Self {
-        let status = match error.code.as_str() {
-            "meeting_not_found" | "unknown_participant" | "room_not_found" | "not_found" => {
-                StatusCode::NOT_FOUND
-            }
-            "permission_denied" => StatusCode::FORBIDDEN,
-            "unauthorized" => StatusCode::UNAUTHORIZED,
-            "duplicate_participant" | "not_while_running" | "closing" => StatusCode::CONFLICT,
-            "storage_failed" | "internal" => StatusCode::INTERNAL_SERVER_ERROR,
-            "meeting_gone" => StatusCode::SERVICE_UNAVAILABLE,
-            _ => StatusCode::BAD_REQUEST,
-        };
-        HttpError { status, error }
-    }
-}
-
-impl IntoResponse for HttpError {
-    fn into_response(self) -> Response {
-        (self.status, Json(self.error)).into_response()
-    }
+async fn not_found() -> ServerError {
+    ServerError::NoSuchEndpoint
 }
 
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -92,14 +48,14 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 pub struct Admin;
 
 impl axum::extract::FromRequestParts<Arc<AppState>> for Admin {
-    type Rejection = HttpError;
+    type Rejection = ServerError;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
         let given = bearer(&parts.headers).ok_or_else(|| {
-            HttpError::unauthorized("the admin key is required (Authorization: Bearer ...)")
+            ServerError::Unauthorized("the admin key is required (Authorization: Bearer ...)")
         })?;
         let digest: [u8; 32] = Sha256::digest(given.as_bytes()).into();
         // Compare digests without an early exit.
@@ -110,7 +66,7 @@ impl axum::extract::FromRequestParts<Arc<AppState>> for Admin {
         if differing == 0 {
             Ok(Admin)
         } else {
-            Err(HttpError::unauthorized("the admin key is not valid"))
+            Err(ServerError::Unauthorized("the admin key is not valid"))
         }
     }
 }
@@ -128,16 +84,15 @@ where
     T: serde::de::DeserializeOwned,
     S: Send + Sync,
 {
-    type Rejection = HttpError;
+    type Rejection = ServerError;
 
-    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, HttpError> {
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ServerError> {
         match Json::<T>::from_request(request, state).await {
             Ok(Json(value)) => Ok(JsonBody(value)),
-            Err(rejection) => Err(HttpError::new(
-                rejection.status(),
-                "bad_request",
-                rejection.body_text(),
-            )),
+            Err(rejection) => Err(ServerError::Unreadable {
+                status: rejection.status(),
+                message: rejection.body_text(),
+            }),
         }
     }
 }
@@ -150,19 +105,18 @@ where
     T: serde::de::DeserializeOwned + Send,
     S: Send + Sync,
 {
-    type Rejection = HttpError;
+    type Rejection = ServerError;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
         state: &S,
-    ) -> Result<Self, HttpError> {
+    ) -> Result<Self, ServerError> {
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(value)) => Ok(PathParams(value)),
-            Err(rejection) => Err(HttpError::new(
-                rejection.status(),
-                "bad_request",
-                rejection.body_text(),
-            )),
+            Err(rejection) => Err(ServerError::Unreadable {
+                status: rejection.status(),
+                message: rejection.body_text(),
+            }),
         }
     }
 }

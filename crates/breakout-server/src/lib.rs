@@ -10,6 +10,7 @@ mod actor;
 mod admin;
 mod clock;
 mod connections;
+mod error;
 mod http;
 mod incidents;
 mod media;

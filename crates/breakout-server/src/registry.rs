@@ -4,11 +4,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use breakout_core::{Actor, Command, Meeting};
-use breakout_protocol::ApiError;
 use rand::Rng;
 use tracing::info;
 
 use crate::actor::{ActorMessage, MeetingActor, MeetingHandle};
+use crate::error::ServerError;
 use crate::incidents::Incidents;
 use crate::settings::{MeetingEnv, MeetingSettings};
 use crate::store::{MeetingRecord, Restored, Store, StoreError};
@@ -56,13 +56,13 @@ impl Registry {
         &self.env.incidents
     }
 
-    pub fn get(&self, id: &str) -> Result<MeetingHandle, ApiError> {
+    pub fn get(&self, id: &str) -> Result<MeetingHandle, ServerError> {
         self.meetings
             .read()
             .expect("registry lock poisoned")
             .get(id)
             .cloned()
-            .ok_or_else(|| ApiError::new("meeting_not_found", format!("no meeting {id:?}")))
+            .ok_or_else(|| ServerError::MeetingNotFound(id.to_string()))
     }
 
     pub fn ids(&self) -> Vec<String> {
@@ -82,14 +82,8 @@ impl Registry {
         &self,
         title: String,
         config: Option<breakout_core::BreakoutConfig>,
-    ) -> Result<MeetingHandle, ApiError> {
-        let title = title.trim().to_string();
-        if title.is_empty() || title.chars().count() > 100 {
-            return Err(ApiError::new(
-                "invalid_input",
-                "a meeting title is 1 to 100 characters",
-            ));
-        }
+    ) -> Result<MeetingHandle, ServerError> {
+        let title = Meeting::valid_title(&title)?;
         let mut meeting = Meeting::new();
         let first = config.map(|config| Command::Configure { config });
         if let Some(command) = &first {
@@ -131,13 +125,13 @@ impl Registry {
         self.env.settings.clock.now()
     }
 
-    pub async fn delete(&self, id: &str) -> Result<(), ApiError> {
+    pub async fn delete(&self, id: &str) -> Result<(), ServerError> {
         let handle = self
             .meetings
             .write()
             .expect("registry lock poisoned")
             .remove(id)
-            .ok_or_else(|| ApiError::new("meeting_not_found", format!("no meeting {id:?}")))?;
+            .ok_or_else(|| ServerError::MeetingNotFound(id.to_string()))?;
         let _ = handle.ask(|done| ActorMessage::Stop { done }).await;
         let store = self.store().clone();
         let id = id.to_string();
@@ -194,17 +188,14 @@ fn new_meeting_id() -> String {
 /// Runs a store call off the async workers.
 pub async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, ApiError> {
+) -> Result<T, ServerError> {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|_| ApiError::new("internal", "a storage task failed"))?
+        .map_err(|_| ServerError::Internal)?
         .map_err(storage_error)
 }
 
-pub fn storage_error(error: StoreError) -> ApiError {
+pub fn storage_error(error: StoreError) -> ServerError {
     tracing::error!(%error, "storage error");
-    ApiError::new(
-        "storage_failed",
-        "the server could not read or write its database",
-    )
+    ServerError::Storage
 }

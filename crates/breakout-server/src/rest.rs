@@ -16,11 +16,12 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use crate::actor::{ActorMessage, MeetingHandle};
-use crate::http::{Admin, AppState, HttpError, JsonBody, PathParams};
+use crate::error::ServerError;
+use crate::http::{Admin, AppState, JsonBody, PathParams};
 use crate::registry::blocking;
 use crate::store::{hash_token, new_token};
 
-type Result<T> = std::result::Result<T, HttpError>;
+type Result<T> = std::result::Result<T, ServerError>;
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -178,14 +179,10 @@ async fn create_invite(
     JsonBody(body): JsonBody<CreateInvite>,
 ) -> Result<(StatusCode, Json<Invite>)> {
     let handle = state.registry.get(&id)?;
-    let presets = handle.ask(|reply| ActorMessage::Presets { reply }).await?;
-    if !presets.iter().any(|p| p.name == body.preset) {
-        return Err(ApiError::new(
-            "unknown_preset",
-            format!("there is no preset named {:?}", body.preset),
-        )
-        .into());
-    }
+    let preset = body.preset.clone();
+    handle
+        .ask(|reply| ActorMessage::CheckPreset { preset, reply })
+        .await??;
     let code = new_invite_code();
     let hash = hash_token(&code);
     let store = state.registry.store().clone();
@@ -205,13 +202,7 @@ async fn join(
     let store = state.registry.store().clone();
     let (meeting, preset) = blocking(move || store.find_invite(&hash))
         .await?
-        .ok_or_else(|| {
-            HttpError::new(
-                StatusCode::FORBIDDEN,
-                "invalid_invite",
-                "this invite code is not valid",
-            )
-        })?;
+        .ok_or(ServerError::InvalidInvite)?;
     let created = admit(&state, &meeting, body.name, body.email, preset).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -297,6 +288,6 @@ async fn rooms(
     ))
 }
 
-async fn info(handle: &MeetingHandle) -> std::result::Result<MeetingInfo, ApiError> {
+async fn info(handle: &MeetingHandle) -> Result<MeetingInfo> {
     handle.ask(|reply| ActorMessage::Info { reply }).await
 }

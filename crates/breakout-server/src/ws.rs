@@ -14,7 +14,6 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use breakout_core::{Actor, Command, ParticipantId};
-use breakout_protocol::ApiError;
 use breakout_protocol::ws::{ClientMessage, Request, ServerMessage};
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
@@ -23,7 +22,8 @@ use tracing::{debug, info};
 
 use crate::actor::{ActorMessage, MeetingHandle};
 use crate::connections::{ConnectionHandle, Outgoing, QUEUE_CAPACITY, encode};
-use crate::http::{AppState, HttpError};
+use crate::error::ServerError;
+use crate::http::AppState;
 use crate::media::MediaRequest;
 use crate::registry::blocking;
 use crate::store::hash_token;
@@ -55,16 +55,16 @@ pub async fn upgrade(
     Query(query): Query<TokenQuery>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
-) -> Result<Response, HttpError> {
+) -> Result<Response, ServerError> {
     let token = query
         .token
         .or_else(|| crate::http::bearer(&headers).map(str::to_string))
-        .ok_or_else(|| HttpError::unauthorized("a participant token is required"))?;
+        .ok_or(ServerError::Unauthorized("a participant token is required"))?;
     let hash = hash_token(&token);
     let store = state.registry.store().clone();
     let found = blocking(move || store.find_token(&hash)).await?;
     let (meeting_id, participant) =
-        found.ok_or_else(|| HttpError::unauthorized("this token is not valid"))?;
+        found.ok_or(ServerError::Unauthorized("this token is not valid"))?;
     let meeting = state.registry.get(&meeting_id)?;
     Ok(upgrade
         .max_message_size(HARD_FRAME_LIMIT)
@@ -147,18 +147,12 @@ async fn serve(
                 let reply = match frame {
                     Message::Text(body) => {
                         if !limiter.allow() {
-                            Some(error_frame(None, ApiError::new(
-                                "rate_limited",
-                                "too many requests; slow down",
-                            )))
+                            Some(error_frame(None, ServerError::RateLimited))
                         } else {
                             handle_text(&meeting, participant, &handle, body.as_str()).await
                         }
                     }
-                    Message::Binary(_) => Some(error_frame(None, ApiError::new(
-                        "binary_not_supported",
-                        "send JSON text frames",
-                    ))),
+                    Message::Binary(_) => Some(error_frame(None, ServerError::BinaryNotSupported)),
                     Message::Close(_) => break None,
                     Message::Ping(_) | Message::Pong(_) => None,
                 };
@@ -203,13 +197,7 @@ async fn handle_text(
     if body.len() > breakout_protocol::MAX_FRAME_BYTES {
         return Some(error_frame(
             None,
-            ApiError::new(
-                "frame_too_large",
-                format!(
-                    "frames are limited to {} bytes",
-                    breakout_protocol::MAX_FRAME_BYTES
-                ),
-            ),
+            ServerError::FrameTooLarge(breakout_protocol::MAX_FRAME_BYTES),
         ));
     }
     let message: ClientMessage = match serde_json::from_str(body) {
@@ -219,30 +207,30 @@ async fn handle_text(
             let id = serde_json::from_str::<serde_json::Value>(body)
                 .ok()
                 .and_then(|v| v.get("id").and_then(|id| id.as_u64()));
-            let code = if error.is_syntax() || error.is_eof() {
-                "malformed_json"
+            let error = if error.is_syntax() || error.is_eof() {
+                ServerError::MalformedJson(error.to_string())
             } else {
-                "bad_request"
+                ServerError::BadRequest(error.to_string())
             };
-            return Some(error_frame(id, ApiError::new(code, error.to_string())));
+            return Some(error_frame(id, error));
         }
     };
     let id = message.id;
     let result = match message.request {
         Request::Command { command } => match server_only(&command) {
             Some(error) => Err(error),
-            None => meeting
-                .command(Actor::Participant(participant), command)
-                .await
-                .map(|()| breakout_protocol::ws::Reply::Ok),
-        },
-        request => match MediaRequest::from_request(request) {
-            Ok(media) => {
+            None => {
                 meeting
-                    .media
-                    .request(participant, connection.clone(), media)
+                    .command(Actor::Participant(participant), command)
                     .await
             }
+        },
+        request => match MediaRequest::from_request(request) {
+            Ok(media) => meeting
+                .media
+                .request(participant, connection.clone(), media)
+                .await
+                .map_err(ServerError::Media),
             Err(request) => meeting
                 .ask(|reply| ActorMessage::Request {
                     participant,
@@ -260,20 +248,20 @@ async fn handle_text(
 }
 
 /// Membership is administered over REST, where ids and tokens are issued.
-fn server_only(command: &Command) -> Option<ApiError> {
+fn server_only(command: &Command) -> Option<ServerError> {
     match command {
         Command::AddParticipant { .. }
         | Command::SetConnected { .. }
-        | Command::DefinePreset { .. } => Some(ApiError::new(
-            "not_allowed_here",
-            format!("{} is only available through the REST API", command.name()),
-        )),
+        | Command::DefinePreset { .. } => Some(ServerError::NotAllowedHere(command.name())),
         _ => None,
     }
 }
 
-fn error_frame(id: Option<u64>, error: ApiError) -> ServerMessage {
-    ServerMessage::Error { id, error }
+fn error_frame(id: Option<u64>, error: ServerError) -> ServerMessage {
+    ServerMessage::Error {
+        id,
+        error: error.api_error(),
+    }
 }
 
 fn text(message: &ServerMessage) -> Message {

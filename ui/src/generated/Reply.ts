@@ -2,7 +2,8 @@
 import type { ChatMessage } from "./ChatMessage";
 import type { MediaStats } from "./MediaStats";
 import type { MeetingView } from "./MeetingView";
+import type { RoomId } from "./RoomId";
 import type { SlotMap } from "./SlotMap";
 import type { Timestamp } from "./Timestamp";
 
-export type Reply = { "kind": "ok" } | { "kind": "state", view: MeetingView, } | { "kind": "chat", messages: Array<ChatMessage>, } | { "kind": "csv", csv: string, } | { "kind": "pong", server_time: Timestamp, } | { "kind": "media_answer", sdp: string, slots: SlotMap, } | { "kind": "media_stats", stats: MediaStats, };
+export type Reply = { "kind": "ok" } | { "kind": "rooms_created", rooms: Array<RoomId>, } | { "kind": "state", view: MeetingView, } | { "kind": "chat", messages: Array<ChatMessage>, } | { "kind": "csv", csv: string, } | { "kind": "pong", server_time: Timestamp, } | { "kind": "media_answer", sdp: string, slots: SlotMap, } | { "kind": "media_stats", stats: MediaStats, };

@@ -279,6 +279,7 @@ function applyEvent(state: MeetingState, event: EventBody): MeetingState {
     case "participant_joined":
     case "participant_left":
     case "rooms_changed":
+    case "rooms_created":
     case "assignment_changed":
     case "breakouts_started":
       // The state message that follows carries the whole new layout.

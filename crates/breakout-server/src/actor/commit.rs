@@ -4,21 +4,30 @@
 //! back to what is on disk and answers every waiting request with the
 //! storage error.
 
-use breakout_protocol::ApiError;
 use tokio::sync::oneshot;
 use tracing::warn;
 
 use super::{MeetingActor, ReplyTo, SNAPSHOT_EVERY};
+use crate::error::ServerError;
 
 /// A reply held back until the turn's journal entries are committed; told
 /// the storage failure if the commit failed.
-pub(super) type Deferred = Box<dyn FnOnce(Option<&ApiError>) + Send>;
+pub(super) type Deferred = Box<dyn FnOnce(CommitOutcome) + Send>;
 
-pub(super) fn defer<T: Send + 'static>(reply: ReplyTo<T>, result: Result<T, ApiError>) -> Deferred {
-    Box::new(move |failure| {
-        let _ = reply.send(match failure {
-            Some(error) => Err(error.clone()),
-            None => result,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum CommitOutcome {
+    Durable,
+    Failed,
+}
+
+pub(super) fn defer<T: Send + 'static>(
+    reply: ReplyTo<T>,
+    result: Result<T, ServerError>,
+) -> Deferred {
+    Box::new(move |outcome| {
+        let _ = reply.send(match outcome {
+            CommitOutcome::Failed => Err(ServerError::SaveFailed),
+            CommitOutcome::Durable => result,
         });
     })
 }
@@ -33,14 +42,14 @@ impl MeetingActor {
     /// Makes this turn's entries durable, then answers its requests.
     pub(super) async fn commit(&mut self) {
         let entries = std::mem::take(&mut self.unsaved);
-        let failure = if entries.is_empty() {
-            None
+        let outcome = if entries.is_empty() {
+            CommitOutcome::Durable
         } else {
             let saved = self.env.store.append_async(&self.id, &entries).await;
             match saved {
                 Ok(()) => {
                     self.entries_since_snapshot += entries.len() as u64;
-                    None
+                    CommitOutcome::Durable
                 }
                 Err(error) => {
                     // The state moved but the journal did not: rebuild from
@@ -49,10 +58,7 @@ impl MeetingActor {
                     self.connections.discard_pending();
                     self.removed.clear();
                     self.reload().await;
-                    Some(ApiError::new(
-                        "storage_failed",
-                        "the server could not save this change; please retry",
-                    ))
+                    CommitOutcome::Failed
                 }
             }
         };
@@ -65,7 +71,7 @@ impl MeetingActor {
                 .close(participant, "removed from the meeting");
         }
         for reply in std::mem::take(&mut self.replies) {
-            reply(failure.as_ref());
+            reply(outcome);
         }
         if self.entries_since_snapshot >= SNAPSHOT_EVERY {
             self.snapshot().await;

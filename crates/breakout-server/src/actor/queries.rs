@@ -2,18 +2,18 @@
 //! summaries the REST API shows.
 
 use breakout_core::{ParticipantId, RoomId};
-use breakout_protocol::ApiError;
 use breakout_protocol::rest::{MeetingInfo, MemberSummary, RoomSummary, RoomsOverview};
 use breakout_protocol::ws::{Reply, Request};
 
 use super::{MeetingActor, not_in_meeting};
+use crate::error::ServerError;
 
 impl MeetingActor {
     pub(super) fn request(
         &mut self,
         who: ParticipantId,
         request: Request,
-    ) -> Result<Reply, ApiError> {
+    ) -> Result<Reply, ServerError> {
         let at = self.now();
         self.fire_deadlines_at(at);
         match request {
@@ -25,41 +25,18 @@ impl MeetingActor {
                     view: Box::new(view),
                 })
                 .ok_or_else(|| not_in_meeting(who)),
-            Request::GetChat { room } => {
-                let own = self
-                    .meeting
-                    .participant(who)
-                    .ok_or_else(|| not_in_meeting(who))?
-                    .room;
-                let room = room.unwrap_or(own);
-                if room != own && !self.meeting.is_manager(who) {
-                    return Err(ApiError::new(
-                        "permission_denied",
-                        "you can only read the chat of the room you are in",
-                    ));
-                }
-                Ok(Reply::Chat {
-                    messages: self.meeting.chat_history(room).to_vec(),
-                })
-            }
-            Request::ExportAssignments => {
-                if !self.meeting.is_manager(who) {
-                    return Err(ApiError::new(
-                        "permission_denied",
-                        "your role does not allow you to export assignments",
-                    ));
-                }
-                Ok(Reply::Csv {
-                    csv: self.meeting.export_assignments_csv(),
-                })
-            }
+            Request::GetChat { room } => Ok(Reply::Chat {
+                messages: self.meeting.chat_for(who, room)?.to_vec(),
+            }),
+            Request::ExportAssignments => Ok(Reply::Csv {
+                csv: self.meeting.assignments_csv_for(who)?,
+            }),
             Request::Ping => Ok(Reply::Pong { server_time: at }),
             Request::MediaOffer { .. }
             | Request::MediaCandidate { .. }
             | Request::RequestKeyframe { .. }
-            | Request::GetMediaStats => Err(ApiError::new(
-                "bad_request",
-                "media requests go to the meeting's media task",
+            | Request::GetMediaStats => Err(ServerError::BadRequest(
+                "media requests go to the meeting's media task".into(),
             )),
         }
     }

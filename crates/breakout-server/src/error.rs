@@ -1,0 +1,125 @@
+//! Every error the server answers with, on REST and on the WebSocket: one
+//! type that knows its HTTP status, its stable code and its sentence.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use breakout_core::Refusal;
+use breakout_protocol::ApiError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The meeting refused a command or a read; its code and sentence are the core's.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error("no meeting {0:?}")]
+    MeetingNotFound(String),
+    #[error("the meeting is no longer running on this server")]
+    MeetingGone,
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    #[error("this invite code is not valid")]
+    InvalidInvite,
+    #[error("no such endpoint")]
+    NoSuchEndpoint,
+    /// A request the HTTP layer could not read (body, path); axum chose the status.
+    #[error("{message}")]
+    Unreadable { status: StatusCode, message: String },
+    #[error("{0}")]
+    MalformedJson(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0} is only available through the REST API")]
+    NotAllowedHere(&'static str),
+    #[error("frames are limited to {0} bytes")]
+    FrameTooLarge(usize),
+    #[error("send JSON text frames")]
+    BinaryNotSupported,
+    #[error("too many requests; slow down")]
+    RateLimited,
+    #[error("the server could not save this change; please retry")]
+    SaveFailed,
+    #[error("the server could not read or write its database")]
+    Storage,
+    #[error("a storage task failed")]
+    Internal,
+    /// An error the media task answered with; it owns its code.
+    #[error("{}", .0.message)]
+    Media(ApiError),
+}
+
+impl ServerError {
+    pub fn code(&self) -> &str {
+        match self {
+            ServerError::Refused(refusal) => refusal.code(),
+            ServerError::MeetingNotFound(_) => "meeting_not_found",
+            ServerError::MeetingGone => "meeting_gone",
+            ServerError::Unauthorized(_) => "unauthorized",
+            ServerError::InvalidInvite => "invalid_invite",
+            ServerError::NoSuchEndpoint => "not_found",
+            ServerError::Unreadable { .. } | ServerError::BadRequest(_) => "bad_request",
+            ServerError::MalformedJson(_) => "malformed_json",
+            ServerError::NotAllowedHere(_) => "not_allowed_here",
+            ServerError::FrameTooLarge(_) => "frame_too_large",
+            ServerError::BinaryNotSupported => "binary_not_supported",
+            ServerError::RateLimited => "rate_limited",
+            ServerError::SaveFailed | ServerError::Storage => "storage_failed",
+            ServerError::Internal => "internal",
+            ServerError::Media(error) => &error.code,
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ServerError::Refused(refusal) => refusal_status(refusal),
+            ServerError::MeetingNotFound(_) | ServerError::NoSuchEndpoint => StatusCode::NOT_FOUND,
+            ServerError::MeetingGone => StatusCode::SERVICE_UNAVAILABLE,
+            ServerError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ServerError::InvalidInvite => StatusCode::FORBIDDEN,
+            ServerError::Unreadable { status, .. } => *status,
+            ServerError::FrameTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ServerError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ServerError::SaveFailed | ServerError::Storage | ServerError::Internal => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            ServerError::MalformedJson(_)
+            | ServerError::BadRequest(_)
+            | ServerError::NotAllowedHere(_)
+            | ServerError::BinaryNotSupported
+            | ServerError::Media(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// The `{code, message}` body, as sent on both surfaces.
+    pub fn api_error(&self) -> ApiError {
+        ApiError::new(self.code(), self.to_string())
+    }
+}
+
+/// Not found for what does not exist, conflict for what the meeting's
+/// state forbids now, forbidden for what the role forbids.
+fn refusal_status(refusal: &Refusal) -> StatusCode {
+    match refusal {
+        Refusal::PermissionDenied { .. } | Refusal::Outranked { .. } => StatusCode::FORBIDDEN,
+        Refusal::UnknownParticipant(_) | Refusal::RoomNotFound(_) | Refusal::PollNotFound(_) => {
+            StatusCode::NOT_FOUND
+        }
+        Refusal::DuplicateParticipant(_) | Refusal::NotWhileRunning | Refusal::Closing => {
+            StatusCode::CONFLICT
+        }
+        Refusal::HelpCooldown { .. } => StatusCode::TOO_MANY_REQUESTS,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+impl From<ServerError> for ApiError {
+    fn from(error: ServerError) -> Self {
+        error.api_error()
+    }
+}
+
+impl IntoResponse for ServerError {
+    fn into_response(self) -> Response {
+        (self.status(), Json(self.api_error())).into_response()
+    }
+}
