@@ -15,8 +15,10 @@ fi
 (cd tests/interop && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 
 eval "$(scripts/pulse.sh)"
-# Skipping for want of a sound server or a browser is a failure here.
-export BREAKOUT_REQUIRE_AUDIO=1 BREAKOUT_REQUIRE_INTEROP=1
 
 cargo test -p breakout-client --lib media
-cargo test -p breakout-client --test media_rooms --test media_devices --test media_bot --test media_interop
+# The tests that need the sound server and the browser are ignored by a
+# plain `cargo test`; here they have both, so they run (and fail if either
+# is missing after all).
+cargo test -p breakout-client --test media_rooms --test media_devices --test media_bot --test media_interop \
+    -- --include-ignored
