@@ -57,8 +57,8 @@ pub async fn join_meeting<R: Runtime>(
 #[tauri::command(rename_all = "snake_case")]
 pub async fn send_command(shell: State<'_, Shell>, command: Command) -> Result<(), IpcError> {
     let active = shell.active().await?;
-    if let (Command::SetMedia { mic, camera }, Some(media)) = (&command, active.link.media()) {
-        return media.set(&active.link, *mic, *camera).await;
+    if let Command::SetMedia { mic, camera } = command {
+        return active.link.set_media(mic, camera).await;
     }
     active.link.request(Request::Command { command }).await?;
     Ok(())
@@ -73,14 +73,7 @@ pub async fn set_media(
     camera: Option<bool>,
 ) -> Result<(), IpcError> {
     let active = shell.active().await?;
-    match active.link.media() {
-        Some(media) => media.set(&active.link, mic, camera).await,
-        None => {
-            let command = Command::SetMedia { mic, camera };
-            active.link.request(Request::Command { command }).await?;
-            Ok(())
-        }
-    }
+    active.link.set_media(mic, camera).await
 }
 
 /// The meeting this app is in, as hosting or joining answered it (with the

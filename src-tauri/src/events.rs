@@ -9,7 +9,7 @@ use crate::ipc::{
     CONNECTION_EVENT, ConnectionEvent, MEDIA_EVENT, MediaStatus, SERVER_MESSAGE_EVENT,
     SPEAKING_EVENT, SpeakingEvent,
 };
-use crate::meeting::Sink;
+use crate::sink::Sink;
 
 pub struct AppSink<R: Runtime> {
     app: AppHandle<R>,

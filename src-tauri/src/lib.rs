@@ -11,8 +11,8 @@
 //! - [`media`]: the meeting's media session on that socket; decoded video
 //!   reaches the tiles through the `breakout-media` URI scheme (JPEG at tile
 //!   size, never invoke/JSON), audio levels as `speaking` events.
-//! - [`host`]: the embedded server; [`rest`]: the invite REST calls;
-//!   [`link`]: parsing invite codes and `breakout://` links.
+//! - [`host`]: the embedded server; [`link`]: parsing invite codes and
+//!   `breakout://` links (REST calls go through breakout-client).
 //! - [`devices`], [`windows`], [`events`], [`ipc`] (the contract's types),
 //!   [`error`] (`{code, message}`), [`startup`] (command-line options).
 //!
@@ -29,8 +29,8 @@ pub mod link;
 pub mod media;
 pub mod meeting;
 pub mod rendering;
-pub mod rest;
 pub mod shell;
+pub mod sink;
 pub mod startup;
 pub mod windows;
 
@@ -40,8 +40,10 @@ use tauri::{Manager, RunEvent, Runtime};
 
 /// The app without its context: state, commands and window rules.
 pub fn builder<R: Runtime>() -> tauri::Builder<R> {
+    let shell = shell::Shell::new(media::MediaOptions::from_env());
     tauri::Builder::<R>::new()
-        .manage(shell::Shell::new(media::MediaOptions::from_env()))
+        .manage(shell.frames())
+        .manage(shell)
         .register_asynchronous_uri_scheme_protocol(media::protocol::SCHEME, media::protocol::handle)
         .invoke_handler(tauri::generate_handler![
             commands::host_meeting,

@@ -1,24 +1,33 @@
 //! What people paste into the Join form: a server address and an invite
-//! code, or a `breakout://join?server=…&code=…` link (an invite, as the
-//! server makes them), or `breakout://join?server=…&token=…` (a personal
-//! link from add-participant). Pure parsing, so every form is unit-tested.
+//! code, or a join link (`breakout://join?server=…&code=…`, an invite as
+//! the server makes them, or `…&token=…`, a personal link from
+//! add-participant; the format is breakout-protocol's
+//! [`JoinLink`]). Pure parsing, so every form is unit-tested.
 
-use reqwest::Url;
+use breakout_client::protocol::link::{JoinLink, JoinPass, LinkError};
 
 use crate::IpcError;
 
-/// The scheme the server's links use (and the app registers).
-pub const SCHEME: &str = "breakout";
 /// Port of a server address typed without one ("192.168.1.20").
 pub const DEFAULT_PORT: u16 = 7800;
 
-/// Who to join as, once the input is understood.
+/// Who to join as, once the input is understood: the server, always named,
+/// and what lets us in.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JoinTarget {
-    /// Redeem an invite code at `server` (`POST /v1/join`).
-    Invite { server: String, code: String },
-    /// Connect with a personal token.
-    Token { server: String, token: String },
+pub struct JoinTarget {
+    /// `http(s)://host:port`, as [`server_address`] completes it.
+    pub server: String,
+    pub pass: JoinPass,
+}
+
+impl JoinTarget {
+    /// The link that leads here, for passing on.
+    pub fn link(&self) -> JoinLink {
+        JoinLink {
+            server: Some(self.server.clone()),
+            pass: self.pass.clone(),
+        }
+    }
 }
 
 /// `server_field` may be empty when the invite is a link that names its server.
@@ -30,39 +39,29 @@ pub fn parse(server_field: &str, invite_field: &str) -> Result<JoinTarget, IpcEr
             "Enter an invite code or link.",
         ));
     }
-    let is_link = invite
-        .get(..SCHEME.len() + 1)
-        .is_some_and(|head| head.eq_ignore_ascii_case(&format!("{SCHEME}:")));
-    if !is_link {
-        let server = server_address(server_field)?;
-        return Ok(JoinTarget::Invite {
-            server,
-            code: invite.to_string(),
+    if !JoinLink::looks_like_link(invite) {
+        return Ok(JoinTarget {
+            server: server_address(server_field)?,
+            pass: JoinPass::Invite(invite.to_string()),
         });
     }
-    let url = Url::parse(invite).map_err(|e| bad_link(&e.to_string()))?;
-    if url.host_str() != Some("join") {
-        return Err(bad_link("only breakout://join links can be opened"));
-    }
-    let param = |name: &str| {
-        url.query_pairs()
-            .find(|(k, v)| k == name && !v.trim().is_empty())
-            .map(|(_, v)| v.trim().to_string())
-    };
+    let link = JoinLink::parse(invite).map_err(bad_link)?;
     // The field wins over the link: the link may name a LAN address that is
     // not the one this computer reaches the server by.
-    let server = match (server_field.trim(), param("server")) {
+    let server = match (server_field.trim(), link.server) {
         ("", Some(server)) => server_address(&server)?,
-        ("", None) => return Err(bad_link("the link names no server; enter its address")),
+        ("", None) => {
+            return Err(IpcError::new(
+                "invalid_link",
+                "This link cannot be used: the link names no server; enter its address.",
+            ));
+        }
         (field, _) => server_address(field)?,
     };
-    match (param("code"), param("token")) {
-        (Some(code), _) => Ok(JoinTarget::Invite { server, code }),
-        (None, Some(token)) => Ok(JoinTarget::Token { server, token }),
-        (None, None) => Err(bad_link(
-            "the link carries neither an invite code nor a token",
-        )),
-    }
+    Ok(JoinTarget {
+        server,
+        pass: link.pass,
+    })
 }
 
 /// `http://host:port` from what people type: a bare host or `host:port`
@@ -88,10 +87,10 @@ pub fn server_address(field: &str) -> Result<String, IpcError> {
     Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
-fn bad_link(reason: &str) -> IpcError {
+fn bad_link(error: LinkError) -> IpcError {
     IpcError::new(
         "invalid_link",
-        format!("This link cannot be used: {reason}."),
+        format!("This link cannot be used: {error}."),
     )
 }
 
@@ -100,9 +99,9 @@ mod tests {
     use super::*;
 
     fn invite(server: &str, code: &str) -> JoinTarget {
-        JoinTarget::Invite {
+        JoinTarget {
             server: server.into(),
-            code: code.into(),
+            pass: JoinPass::Invite(code.into()),
         }
     }
 
@@ -154,11 +153,17 @@ mod tests {
         let link = "breakout://join?server=http://h:7800&token=secret";
         assert_eq!(
             parse("", link).unwrap(),
-            JoinTarget::Token {
+            JoinTarget {
                 server: "http://h:7800".into(),
-                token: "secret".into()
+                pass: JoinPass::Token("secret".into())
             }
         );
+    }
+
+    #[test]
+    fn a_target_passes_on_as_the_link_it_came_from() {
+        let link = "breakout://join?server=http://192.168.1.20:7800&code=k7qm";
+        assert_eq!(parse("", link).unwrap().link().to_string(), link);
     }
 
     #[test]

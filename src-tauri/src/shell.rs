@@ -4,16 +4,21 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use breakout_client::protocol::rest::{AddParticipant, CreateMeeting};
+use breakout_client::join_with_invite;
+use breakout_client::protocol::link::JoinPass;
+use breakout_client::protocol::rest::{
+    AddParticipant, CreateInvite, CreateMeeting, JoinWithInvite,
+};
 use tokio::sync::Mutex;
 use tracing::info;
 
+use crate::IpcError;
 use crate::host::Hosted;
 use crate::ipc::{DeviceKind, Joined};
 use crate::link::{self, JoinTarget};
 use crate::media::{AppMedia, FrameStore, MediaOptions};
-use crate::meeting::{MeetingLink, Sink};
-use crate::{IpcError, rest};
+use crate::meeting::MeetingLink;
+use crate::sink::Sink;
 
 /// The meeting this app is in, if any.
 pub struct Active {
@@ -25,7 +30,6 @@ pub struct Active {
 
 pub struct Shell {
     active: Mutex<Option<Arc<Active>>>,
-    http: reqwest::Client,
     /// Sources for the media engine: synthetic or devices, and the devices
     /// picked in the UI.
     media: std::sync::Mutex<MediaOptions>,
@@ -43,7 +47,6 @@ impl Shell {
     pub fn new(media: MediaOptions) -> Self {
         Shell {
             active: Mutex::default(),
-            http: reqwest::Client::default(),
             media: std::sync::Mutex::new(media),
             frames: Arc::default(),
         }
@@ -123,13 +126,15 @@ impl Shell {
                 },
             )
             .await?;
-        let invite = rest::create_invite(
-            &self.http,
-            &hosted.local_url,
-            &hosted.admin_key,
-            &meeting.id,
-        )
-        .await?;
+        let invite = hosted
+            .admin
+            .create_invite(
+                &meeting.id,
+                &CreateInvite {
+                    preset: "participant".into(),
+                },
+            )
+            .await?;
         let media = self.new_media(&sink);
         let link = MeetingLink::connect(&hosted.local_url, &host.token, sink, Some(media)).await?;
         let joined = Joined {
@@ -153,16 +158,20 @@ impl Shell {
         let target = link::parse(server_field, invite_field)?;
         let mut active = self.active.lock().await;
         leave(active.take()).await;
-        let (server, token, invite_code, invite_link) = match target {
-            JoinTarget::Invite { server, code } => {
-                let name = name.trim();
-                let created = rest::join(&self.http, &server, &code, name).await?;
+        let (token, invite_code, invite_link) = match &target.pass {
+            JoinPass::Invite(code) => {
+                let body = JoinWithInvite {
+                    code: code.clone(),
+                    name: name.trim().to_string(),
+                    email: None,
+                };
+                let created = join_with_invite(&target.server, &body).await?;
                 // Whoever holds the code may pass it on, as in the room.
-                let invite_link = format!("{}://join?server={server}&code={code}", link::SCHEME);
-                (server, created.token, code, invite_link)
+                (created.token, code.clone(), target.link().to_string())
             }
-            JoinTarget::Token { server, token } => (server, token, String::new(), String::new()),
+            JoinPass::Token(token) => (token.clone(), String::new(), String::new()),
         };
+        let JoinTarget { server, .. } = target;
         let media = self.new_media(&sink);
         let link = MeetingLink::connect(&server, &token, sink, Some(media)).await?;
         let joined = Joined {

@@ -10,6 +10,8 @@
 //!   .desktop file's MimeType), so clicking an invite link opens the app in
 //!   the meeting; the name defaults to the account's.
 
+use breakout_client::protocol::link::JoinLink;
+
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Startup {
     /// (meeting title, host's name)
@@ -26,12 +28,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Startup, String> 
         match arg.as_str() {
             "--host" => title = Some(value("--host")?),
             "--name" => name = Some(value("--name")?),
-            a if a
-                .to_ascii_lowercase()
-                .starts_with(&format!("{}:", crate::link::SCHEME)) =>
-            {
-                link = Some(arg)
-            }
+            a if JoinLink::looks_like_link(a) => link = Some(arg),
             other => {
                 return Err(format!(
                     "unknown argument {other:?} (usage: --host TITLE [--name NAME] | breakout://join?… [--name NAME])"

@@ -202,6 +202,10 @@ describe("meeting window", () => {
     const micSelect = page.getByRole("dialog", { name: "Devices" }).locator("select[name=microphone]");
     await micSelect.waitFor();
     expect(await micSelect.inputValue()).toBe("mic-1");
+    // Devices switch on the running session: nothing reconnects.
+    const hint = await page.getByTestId("device-hint").textContent();
+    expect(hint).toContain("you stay connected");
+    expect(hint).not.toMatch(/reconnect/i);
     await micSelect.selectOption("mic-2");
     expect((await w.waitForCall("select_device")).args).toEqual({ kind: "microphone", id: "mic-2" });
     await page.locator("select[name=speaker]").selectOption("spk-2");

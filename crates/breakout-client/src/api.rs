@@ -1,12 +1,14 @@
-//! The administration REST API under `/v1`, typed.
+//! The REST API under `/v1`, typed: administration with the admin key
+//! ([`AdminApi`]), and redeeming an invite, which needs none
+//! ([`join_with_invite`]).
 
 use reqwest::{Method, RequestBuilder, Response, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use breakout_protocol::rest::{
-    AddParticipant, CreateMeeting, Health, MeetingInfo, ParticipantCreated, PresetList,
-    RoomsOverview,
+    AddParticipant, CreateInvite, CreateMeeting, Health, Invite, JoinWithInvite, MeetingInfo,
+    ParticipantCreated, PresetList, RoomsOverview,
 };
 use breakout_protocol::{ApiError, ParticipantId, Preset};
 
@@ -126,16 +128,19 @@ impl AdminApi {
             .await
     }
 
-    /// `base/v1/<segments>`, each segment percent-encoded so an id can never
-    /// reach another path.
+    /// `POST /v1/meetings/{id}/invites`: a code (and its link) anyone may
+    /// join `meeting` with, as `body` says.
+    pub async fn create_invite(
+        &self,
+        meeting: &str,
+        body: &CreateInvite,
+    ) -> Result<Invite, ClientError> {
+        self.send_json(Method::POST, &["meetings", meeting, "invites"], Some(body))
+            .await
+    }
+
     fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.base.clone();
-        url.path_segments_mut()
-            .expect("http URLs have a path")
-            .pop_if_empty()
-            .push("v1")
-            .extend(segments);
-        url
+        v1(&self.base, segments)
     }
 
     fn authed(&self, method: Method, url: Url) -> RequestBuilder {
@@ -159,6 +164,29 @@ impl AdminApi {
         let response = self.authed(method, self.url(segments)).send().await?;
         check(response).await.map(drop)
     }
+}
+
+/// `POST /v1/join` at `server`: redeems an invite code for a participant of
+/// one's own, with its token. Needs no admin key: holding the code is
+/// enough.
+pub async fn join_with_invite(
+    server: &str,
+    body: &JoinWithInvite,
+) -> Result<ParticipantCreated, ClientError> {
+    let url = v1(&server_url::http_base(server)?, &["join"]);
+    json(reqwest::Client::new().post(url).json(body).send().await?).await
+}
+
+/// `base/v1/<segments>`, each segment percent-encoded so an id can never
+/// reach another path.
+fn v1(base: &Url, segments: &[&str]) -> Url {
+    let mut url = base.clone();
+    url.path_segments_mut()
+        .expect("http URLs have a path")
+        .pop_if_empty()
+        .push("v1")
+        .extend(segments);
+    url
 }
 
 /// The response if its status is a success; otherwise the server's error.

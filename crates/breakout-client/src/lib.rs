@@ -2,7 +2,8 @@
 //!
 //! Three layers, each usable alone:
 //! - [`AdminApi`]: the typed REST client for `/v1` administration
-//!   (meetings, presets, participants, rooms), authenticated by the admin key.
+//!   (meetings, presets, participants, rooms, invites), authenticated by the
+//!   admin key; [`join_with_invite`] redeems an invite, with no key.
 //! - [`Connection`]: one participant's signaling WebSocket — requests with
 //!   ids answered by [`Connection::request`], every server message delivered
 //!   on a channel. A thin driver with no meeting state.
@@ -10,9 +11,11 @@
 //!   messages with no I/O at all (`handle(message) -> Vec<SessionUpdate>`),
 //!   so it is tested with hand-built messages and no socket.
 //!
-//! - [`media`]: the participant's one WebRTC connection to the SFU, with
-//!   capture (cpal, nokhwa or synthetic sources), Opus/VP8, jitter
-//!   buffering, mixing and playout.
+//! - `media` (feature `media`): the participant's one WebRTC connection to
+//!   the SFU, with capture (cpal, nokhwa with feature `camera`, or synthetic
+//!   sources), Opus/VP8, jitter buffering, mixing and playout. Without the
+//!   feature the crate is only the REST/WebSocket client and builds without
+//!   libvpx, Opus, ALSA or libclang.
 //!
 //! Wire types come from [`breakout_protocol`]; every fallible call returns
 //! [`ClientError`].
@@ -21,11 +24,12 @@ mod api;
 mod connection;
 mod error;
 
+#[cfg(feature = "media")]
 pub mod media;
 pub mod server_url;
 mod session;
 
-pub use api::AdminApi;
+pub use api::{AdminApi, join_with_invite};
 pub use connection::{ConnectOptions, Connection};
 pub use error::ClientError;
 pub use session::{Session, SessionUpdate};

@@ -7,11 +7,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use breakout_client::protocol::rest::{
-    AddParticipant, CreateMeeting, Health, MeetingInfo, ParticipantCreated, PresetList,
-    RoomsOverview,
+    AddParticipant, CreateInvite, CreateMeeting, Health, Invite, JoinWithInvite, MeetingInfo,
+    ParticipantCreated, PresetList, RoomsOverview,
 };
 use breakout_client::protocol::{ApiError, ParticipantId, Phase, Preset};
-use breakout_client::{AdminApi, ClientError};
+use breakout_client::{AdminApi, ClientError, join_with_invite};
 
 const KEY: &str = "admin-key";
 
@@ -124,6 +124,37 @@ async fn serve() -> String {
             ),
         )
         .route(
+            "/v1/meetings/{id}/invites",
+            post(
+                |h: HeaderMap, Path(id): Path<String>, Json(body): Json<CreateInvite>| async move {
+                    authorised(&h)?;
+                    let code = format!("{id}-{}", body.preset);
+                    let link = format!("breakout://join?code={code}");
+                    Ok::<_, Response>((StatusCode::CREATED, Json(Invite { code, link })))
+                },
+            ),
+        )
+        // Redeeming an invite needs no key: a header would be a leak.
+        .route(
+            "/v1/join",
+            post(
+                |h: HeaderMap, Json(body): Json<JoinWithInvite>| async move {
+                    assert!(h.get("authorization").is_none());
+                    if body.code != "m1-participant" {
+                        return Err(refuse(StatusCode::FORBIDDEN, "invalid_invite"));
+                    }
+                    Ok((
+                        StatusCode::CREATED,
+                        Json(ParticipantCreated {
+                            participant: ParticipantId(8),
+                            token: format!("tok-{}", body.name),
+                            join_link: "breakout://join?token=t".into(),
+                        }),
+                    ))
+                },
+            ),
+        )
+        .route(
             "/v1/meetings/{id}/rooms",
             get(|h: HeaderMap, Path(id): Path<String>| async move {
                 authorised(&h)?;
@@ -168,6 +199,44 @@ async fn every_endpoint_round_trips() {
         .await
         .unwrap();
     assert_eq!(api.rooms("m1").await.unwrap().meeting, "m1");
+}
+
+#[tokio::test]
+async fn invites_are_made_with_the_key_and_redeemed_without() {
+    let url = serve().await;
+    let api = AdminApi::new(&url, KEY).unwrap();
+    let body = CreateInvite {
+        preset: "participant".into(),
+    };
+    let invite = api.create_invite("m1", &body).await.unwrap();
+    assert_eq!(invite.code, "m1-participant");
+    let wrong_key = AdminApi::new(&url, "guess").unwrap();
+    let err = wrong_key.create_invite("m1", &body).await.unwrap_err();
+    assert_eq!(err.code(), Some("unauthorized"));
+
+    let mut join = JoinWithInvite {
+        code: invite.code,
+        name: "Ana".into(),
+        email: None,
+    };
+    let created = join_with_invite(&url, &join).await.unwrap();
+    assert_eq!(
+        (created.participant, created.token.as_str()),
+        (ParticipantId(8), "tok-Ana")
+    );
+    join.code = "stale".into();
+    let err = join_with_invite(&url, &join).await.unwrap_err();
+    assert_eq!(err.code(), Some("invalid_invite"));
+    assert!(
+        matches!(
+            err,
+            ClientError::Api {
+                status: Some(403),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]

@@ -109,8 +109,14 @@ async fn client_media_figures() {
     println!("switch_moves={moves}");
     println!("switch_audio_p50_ms={:.1}", percentile(&audio, 50.0));
     println!("switch_audio_p95_ms={:.1}", percentile(&audio, 95.0));
-    println!("switch_video_p50_ms={:.1}", percentile(&video, 50.0));
-    println!("switch_video_p95_ms={:.1}", percentile(&video, 95.0));
+    println!(
+        "switch_video_first_frame_p50_ms={:.1}",
+        percentile(&video, 50.0)
+    );
+    println!(
+        "switch_video_first_frame_p95_ms={:.1}",
+        percentile(&video, 95.0)
+    );
 
     // The naive way: every room is a new connection and PeerConnection.
     let naive_token = server.token(&meeting, "naive", "participant").await;

@@ -4,9 +4,10 @@
 //! audio and video on its slots (getStats); the bot must decode Chromium's
 //! fake audio and video.
 //!
-//! Needs node, `npm ci` in tests/interop and /usr/bin/chromium
-//! (`scripts/media-test.sh` sees to all three and sets
-//! `BREAKOUT_REQUIRE_INTEROP=1`); without them the test says so and passes.
+//! Needs node, `npm ci` in tests/interop and /usr/bin/chromium, so it is
+//! ignored by a plain `cargo test`; `scripts/media-test.sh` sees to all
+//! three and runs it with `--include-ignored`. Run without them, it fails
+//! and names what is missing.
 
 mod media_support;
 
@@ -22,7 +23,8 @@ fn interop_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop")
 }
 
-fn ready() -> bool {
+/// Fails the test, naming what is missing and how to get it.
+fn require_tools() {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let missing: Vec<String> = [
         (
@@ -42,22 +44,17 @@ fn ready() -> bool {
     .filter(|(ok, _)| !ok)
     .map(|(_, what)| what)
     .collect();
-    if missing.is_empty() {
-        return true;
-    }
     assert!(
-        std::env::var_os("BREAKOUT_REQUIRE_INTEROP").is_none(),
-        "BREAKOUT_REQUIRE_INTEROP is set but these are missing: {missing:?}"
+        missing.is_empty(),
+        "interop needs {missing:?}: scripts/media-test.sh installs them and runs this test \
+         (or apt-get install nodejs npm chromium; cd tests/interop && npm ci)"
     );
-    eprintln!("skipped: interop needs {missing:?} (scripts/media-test.sh installs them)");
-    false
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs node, chromium and tests/interop/node_modules: scripts/media-test.sh runs it"]
 async fn chromium_and_a_bot_decode_each_other_through_the_sfu() {
-    if !ready() {
-        return;
-    }
+    require_tools();
     let server = TestServer::start().await;
     let meeting = server.meeting().await;
     let bot = Bot::join(&server, &meeting, "bot", MediaConfig::synthetic()).await;

@@ -6,7 +6,9 @@
 //! - [`ws`]: one WebSocket per participant at `/v1/ws` (participant token):
 //!   requests with ids, replies, errors with a stable code, pushed events.
 //! - [`media`]: the WebRTC signaling carried on that socket (one offer per
-//!   connection, slot maps, media stats).
+//!   connection, slot maps, media stats) and the codecs every peer uses.
+//! - [`link`]: the `breakout://join?…` links the server writes and the app
+//!   opens.
 //!
 //! Meeting semantics (commands, events, views) are `breakout-core`'s types,
 //! re-exported here so every party speaks the same ones.
@@ -35,6 +37,7 @@
 //!    ([`ApiError`]): branch on `code`, show `message` to people.
 
 pub mod admin;
+pub mod link;
 pub mod media;
 pub mod rest;
 pub mod ws;

@@ -7,7 +7,8 @@
 //! m-lines say what they are by their direction:
 //!
 //! - `sendonly` (or `sendrecv`) audio / video: the client's **upstream** mic
-//!   (Opus) and camera (VP8). At most one of each kind; the server answers
+//!   ([`OPUS`]) and camera ([`VP8`]), with the [`AUDIO_LEVEL_URI`] extension
+//!   on audio. At most one of each kind; the server answers
 //!   them `recvonly`.
 //! - `recvonly` audio / video: **downstream slots**, the fixed set of tiles the
 //!   client can show. Offer [`AUDIO_SLOTS`] audio and [`VIDEO_SLOTS`] video
@@ -63,6 +64,45 @@ pub const VIDEO_SLOTS: usize = 9;
 pub const MAX_AUDIO_SLOTS: usize = 8;
 /// Most video slots the server fills; further ones are answered `inactive`.
 pub const MAX_VIDEO_SLOTS: usize = 25;
+
+/// A codec exactly as every Breakout peer registers it: the SFU, the
+/// client and anything that wants to interoperate offer these and nothing
+/// else, so the payload types in an offer and in its answer agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Codec {
+    /// The MIME type as WebRTC stacks name it.
+    pub mime: &'static str,
+    /// The RTP payload type (`a=rtpmap:<pt> ...`).
+    pub payload_type: u8,
+    pub clock_rate: u32,
+    /// Audio channels in `a=rtpmap`; 0 for video, where SDP names none.
+    pub channels: u16,
+    /// The `a=fmtp` parameters; empty when there are none.
+    pub fmtp: &'static str,
+}
+
+/// Microphones: Opus at 48 kHz, 10 ms packets allowed, in-band FEC so a lost
+/// packet is partly recovered from the next one.
+pub const OPUS: Codec = Codec {
+    mime: "audio/opus",
+    payload_type: 111,
+    clock_rate: 48_000,
+    channels: 2,
+    fmtp: "minptime=10;useinbandfec=1",
+};
+
+/// Cameras: VP8, which every browser decodes.
+pub const VP8: Codec = Codec {
+    mime: "video/VP8",
+    payload_type: 96,
+    clock_rate: 90_000,
+    channels: 0,
+    fmtp: "",
+};
+
+/// The RFC 6464 header extension on audio: the SFU picks the loudest talkers
+/// by it, so senders must include it.
+pub const AUDIO_LEVEL_URI: &str = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

@@ -8,6 +8,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use breakout_core::{Actor, Command, ParticipantId, Preset};
 use breakout_protocol::ApiError;
+use breakout_protocol::link::JoinLink;
 use breakout_protocol::rest::{
     AddParticipant, CreateInvite, CreateMeeting, Health, Invite, JoinWithInvite, MeetingInfo,
     ParticipantCreated, PresetList, RoomsOverview,
@@ -188,7 +189,7 @@ async fn create_invite(
     let store = state.registry.store().clone();
     let created_at = crate::clock::now().0;
     blocking(move || store.add_invite(&hash, &id, &body.preset, created_at)).await?;
-    let link = format!("breakout://join?server={}&code={code}", state.public_url);
+    let link = JoinLink::invite(state.public_url.as_str(), code.as_str()).to_string();
     Ok((StatusCode::CREATED, Json(Invite { code, link })))
 }
 
@@ -235,7 +236,7 @@ async fn admit(
     let store = state.registry.store().clone();
     let meeting = id.to_string();
     blocking(move || store.add_token(&hash, &meeting, participant, &preset)).await?;
-    let join_link = format!("breakout://join?server={}&token={token}", state.public_url);
+    let join_link = JoinLink::token(state.public_url.as_str(), token.as_str()).to_string();
     Ok(ParticipantCreated {
         participant,
         token,

@@ -28,6 +28,7 @@ pub mod run;
 
 use std::sync::{Arc, Mutex};
 
+use breakout_client::Connection;
 use breakout_client::media::{
     AudioOutput, AudioSource, MediaConfig, MediaError, MediaSession, VideoSource,
 };
@@ -36,7 +37,7 @@ use breakout_client::protocol::media::{MediaKind, Slot};
 
 use crate::IpcError;
 use crate::ipc::{DeviceKind, MediaPhase, MediaStatus};
-use crate::meeting::{MeetingLink, Sink};
+use crate::sink::Sink;
 
 pub use frames::FrameStore;
 pub use run::MediaRun;
@@ -183,10 +184,11 @@ impl AppMedia {
 
     /// Switches the mic and/or camera: the media session stops or resumes
     /// sending and tells the meeting. Without a running session only the
-    /// meeting is told (switching off), or the person is told why not.
+    /// meeting is told on `connection` (switching off), or the person is
+    /// told why not.
     pub async fn set(
         &self,
-        link: &MeetingLink,
+        connection: Option<Arc<Connection>>,
         mic: Option<bool>,
         camera: Option<bool>,
     ) -> Result<(), IpcError> {
@@ -199,10 +201,12 @@ impl AppMedia {
                 });
                 return Err(IpcError::new("media_unavailable", sentence(&why)));
             }
-            link.request(breakout_client::protocol::ws::Request::Command {
-                command: Command::SetMedia { mic, camera },
-            })
-            .await?;
+            let connection = connection.ok_or_else(IpcError::reconnecting)?;
+            connection
+                .request(breakout_client::protocol::ws::Request::Command {
+                    command: Command::SetMedia { mic, camera },
+                })
+                .await?;
             self.remember(mic, camera);
             return Ok(());
         };

@@ -27,7 +27,6 @@ use tauri::{Manager, Runtime, UriSchemeContext, UriSchemeResponder};
 
 use super::frames::{FrameStore, Latest};
 use super::jpeg;
-use crate::shell::Shell;
 use crate::windows;
 
 pub const SCHEME: &str = "breakout-media";
@@ -83,7 +82,9 @@ fn parse_wanted(entry: &str) -> Option<Wanted> {
 }
 
 /// The protocol handler for `Builder::register_asynchronous_uri_scheme_protocol`.
-/// Only the meeting window shows video; other windows are refused.
+/// Only the meeting window shows video; other windows are refused. The
+/// frames are the app's managed `Arc<FrameStore>`, the one the shell's
+/// meetings draw into.
 pub fn handle<R: Runtime>(
     ctx: UriSchemeContext<'_, R>,
     request: Request<Vec<u8>>,
@@ -95,7 +96,7 @@ pub fn handle<R: Runtime>(
     let Some(wanted) = parse(request.uri().path(), request.uri().query()) else {
         return responder.respond(empty(StatusCode::NOT_FOUND));
     };
-    let frames = ctx.app_handle().state::<Shell>().frames();
+    let frames = ctx.app_handle().state::<Arc<FrameStore>>().inner().clone();
     tauri::async_runtime::spawn(async move {
         responder.respond(serve(&frames, wanted).await);
     });

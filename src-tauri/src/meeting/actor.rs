@@ -10,10 +10,11 @@ use breakout_client::{ClientError, Connection, Session, SessionUpdate};
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 
-use super::{Op, Sink, connect_options};
+use super::{Op, connect_options};
 use crate::IpcError;
 use crate::ipc::{ConnectionEvent, ConnectionState};
 use crate::media::{AppMedia, MediaRun};
+use crate::sink::Sink;
 
 const BACKOFF_FIRST: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);

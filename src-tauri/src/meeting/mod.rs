@@ -17,24 +17,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use breakout_client::protocol::ws::{Reply, Request, ServerMessage};
-use breakout_client::protocol::{MeetingView, ParticipantId};
+use breakout_client::protocol::{Command, MeetingView, ParticipantId};
 use breakout_client::{ClientError, ConnectOptions, Connection};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::IpcError;
-use crate::ipc::{ConnectionEvent, ConnectionState, MediaStatus, SpeakingEvent};
+use crate::ipc::{ConnectionEvent, ConnectionState};
 use crate::media::AppMedia;
-
-/// Where the actor sends what it hears. The app emits Tauri events; tests
-/// collect into a channel.
-pub trait Sink: Send + Sync + 'static {
-    fn server_message(&self, message: &ServerMessage);
-    fn connection(&self, event: &ConnectionEvent);
-    /// The media engine's state changed (see [`crate::media`]).
-    fn media(&self, _status: &MediaStatus) {}
-    /// Someone's audio level changed.
-    fn speaking(&self, _event: &SpeakingEvent) {}
-}
+use crate::sink::Sink;
 
 /// A handle to the actor of one joined meeting. Dropping it ends the actor
 /// (and closes the socket); [`MeetingLink::close`] does so and waits.
@@ -121,6 +111,24 @@ impl MeetingLink {
             .clone()
             .ok_or_else(IpcError::reconnecting)?;
         Ok(connection.request(request).await?)
+    }
+
+    /// Switches the mic and/or camera (`None`: leave as is). With media the
+    /// engine stops or resumes sending and tells the meeting, so what is
+    /// sent and what the meeting shows stay the same; without, only the
+    /// meeting is told.
+    pub async fn set_media(&self, mic: Option<bool>, camera: Option<bool>) -> Result<(), IpcError> {
+        match &self.media {
+            Some(media) => {
+                let connection = self.current.borrow().clone();
+                media.set(connection, mic, camera).await
+            }
+            None => {
+                let command = Command::SetMedia { mic, camera };
+                self.request(Request::Command { command }).await?;
+                Ok(())
+            }
+        }
     }
 
     /// Whether the socket is open right now.

@@ -12,6 +12,7 @@ use breakout_server::{Server, ServerConfig};
 use tokio::sync::mpsc;
 
 use super::*;
+use crate::ipc::MediaStatus;
 
 const KEY: &str = "test-admin-key";
 const PATIENCE: Duration = Duration::from_secs(15);
@@ -288,7 +289,7 @@ async fn media_runs_on_the_connection_and_keeps_the_mic_state_across_reconnects(
     expect(&mut heard, "media running with tone and pattern", running).await;
     assert_eq!(media.status().video.len(), 9, "nine video slots");
 
-    media.set(&link, Some(false), None).await.unwrap();
+    link.set_media(Some(false), None).await.unwrap();
     let muted = |h: &Heard| {
         matches!(
             h,

@@ -6,7 +6,8 @@ use std::path::Path;
 use std::process::Stdio;
 
 use anyhow::{Context, bail};
-use breakout_client::protocol::rest::{JoinWithInvite, ParticipantCreated};
+use breakout_client::join_with_invite;
+use breakout_client::protocol::rest::JoinWithInvite;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
@@ -60,17 +61,14 @@ impl Bot {
         name: &str,
         extra: &[&str],
     ) -> anyhow::Result<Bot> {
-        let url = format!("{}/v1/join", server.trim_end_matches('/'));
         let body = JoinWithInvite {
             code: code.to_string(),
             name: name.to_string(),
             email: None,
         };
-        let response = reqwest::Client::new().post(&url).json(&body).send().await?;
-        if !response.status().is_success() {
-            bail!("{url} refused {name}: {}", response.text().await?);
-        }
-        let created: ParticipantCreated = response.json().await?;
+        let created = join_with_invite(server, &body)
+            .await
+            .with_context(|| format!("{server} refused {name}"))?;
         let mut child = Command::new(bot)
             .args(["join", "--server", server])
             .args(extra)

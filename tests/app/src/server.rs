@@ -7,7 +7,7 @@ use std::process::Stdio;
 
 use anyhow::{Context, bail};
 use breakout_client::AdminApi;
-use breakout_client::protocol::rest::{CreateInvite, CreateMeeting, Invite};
+use breakout_client::protocol::rest::{CreateInvite, CreateMeeting};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -62,18 +62,15 @@ impl RoomServer {
                 config: None,
             })
             .await?;
-        let response = reqwest::Client::new()
-            .post(format!("{}/v1/meetings/{}/invites", self.url, meeting.id))
-            .bearer_auth(ADMIN_KEY)
-            .json(&CreateInvite {
-                preset: "participant".into(),
-            })
-            .send()
-            .await?;
-        if !response.status().is_success() {
-            bail!("the server refused an invite: {}", response.text().await?);
-        }
-        let invite: Invite = response.json().await?;
+        let invite = admin
+            .create_invite(
+                &meeting.id,
+                &CreateInvite {
+                    preset: "participant".into(),
+                },
+            )
+            .await
+            .context("the server refused an invite")?;
         Ok(invite.code)
     }
 }

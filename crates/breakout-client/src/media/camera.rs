@@ -12,7 +12,7 @@ use nokhwa::utils::{
 };
 
 use super::MediaError;
-use super::devices::CameraDevice;
+use super::device_info::CameraDevice;
 use super::frame::VideoFrame;
 
 pub fn list() -> Result<Vec<CameraDevice>, MediaError> {

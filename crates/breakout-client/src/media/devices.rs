@@ -12,40 +12,15 @@ use std::thread::JoinHandle;
 
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use cpal::{BufferSize, SampleFormat, StreamConfig, SupportedBufferSize};
-use serde::Serialize;
 
 use super::MediaError;
 use super::audio::{SAMPLE_RATE, SAMPLES_PER_FRAME};
+pub use super::device_info::{AudioDevice, CameraDevice, DeviceList};
 
 /// Frames per device callback we ask for: 10 ms at 48 kHz.
 pub const DEVICE_BUFFER_FRAMES: u32 = 480;
 /// Most audio queued for the speaker before the oldest is dropped (60 ms).
 const PLAYOUT_QUEUE_MAX: usize = SAMPLES_PER_FRAME * 3;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AudioDevice {
-    /// Stable id to select it with (cpal's device id).
-    pub id: String,
-    pub name: String,
-    pub default: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CameraDevice {
-    pub index: u32,
-    pub name: String,
-}
-
-/// Everything a device picker shows. Never an error: a backend that cannot
-/// list is reported in `notes`, and an empty list is a normal answer.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct DeviceList {
-    pub microphones: Vec<AudioDevice>,
-    pub speakers: Vec<AudioDevice>,
-    pub cameras: Vec<CameraDevice>,
-    /// Sentences for the person ("no camera found", "audio unavailable: …").
-    pub notes: Vec<String>,
-}
 
 /// Lists microphones, speakers and cameras.
 pub fn list() -> DeviceList {

@@ -35,6 +35,8 @@ mod assemble;
 mod audio;
 #[cfg(feature = "camera")]
 mod camera;
+mod config;
+mod device_info;
 pub mod devices;
 mod error;
 mod events;
@@ -51,12 +53,13 @@ pub mod synthetic;
 mod video;
 
 pub use audio::{OpusDecoder, OpusEncoder, SAMPLE_RATE, SAMPLES_PER_FRAME};
-pub use devices::{AudioDevice, CameraDevice, DeviceList};
+pub use config::{AudioOutput, AudioSource, MediaConfig, VideoSource};
+pub use device_info::{AudioDevice, CameraDevice, DeviceList};
 pub use error::MediaError;
 pub use events::{JitterCounters, MediaEvent, SlotCounters};
 pub use frame::{AudioFrame, VideoFrame};
 pub use jitter::{JitterBuffer, JitterStats, Playout as JitterOutput};
 pub use mixer::mix;
 pub use send::{encode_pattern_clip, encode_tone_clip};
-pub use session::{AudioOutput, AudioSource, MediaConfig, MediaSession, VideoSource};
+pub use session::MediaSession;
 pub use video::{Vp8Decoder, Vp8Encoder};

@@ -5,8 +5,9 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use breakout_protocol::media::{AUDIO_LEVEL_URI, Codec, OPUS, VP8};
 use webrtc::api::interceptor_registry::register_default_interceptors;
-use webrtc::api::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8, MediaEngine};
+use webrtc::api::media_engine::MediaEngine;
 use webrtc::api::setting_engine::SettingEngine;
 use webrtc::api::{API, APIBuilder};
 use webrtc::ice::network_type::NetworkType;
@@ -22,17 +23,19 @@ use webrtc::track::track_local::track_local_static_sample::TrackLocalStaticSampl
 
 use super::MediaError;
 
-pub const AUDIO_LEVEL_URI: &str = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
-const OPUS_FMTP: &str = "minptime=10;useinbandfec=1";
+/// `codec` as the stack describes it.
+fn capability(codec: &Codec, rtcp_feedback: Vec<RTCPFeedback>) -> RTCRtpCodecCapability {
+    RTCRtpCodecCapability {
+        mime_type: codec.mime.to_owned(),
+        clock_rate: codec.clock_rate,
+        channels: codec.channels,
+        sdp_fmtp_line: codec.fmtp.to_owned(),
+        rtcp_feedback,
+    }
+}
 
 pub fn opus_capability() -> RTCRtpCodecCapability {
-    RTCRtpCodecCapability {
-        mime_type: MIME_TYPE_OPUS.to_owned(),
-        clock_rate: 48_000,
-        channels: 2,
-        sdp_fmtp_line: OPUS_FMTP.to_owned(),
-        rtcp_feedback: vec![],
-    }
+    capability(&OPUS, vec![])
 }
 
 pub fn vp8_capability() -> RTCRtpCodecCapability {
@@ -40,18 +43,15 @@ pub fn vp8_capability() -> RTCRtpCodecCapability {
         typ: typ.to_owned(),
         parameter: parameter.to_owned(),
     };
-    RTCRtpCodecCapability {
-        mime_type: MIME_TYPE_VP8.to_owned(),
-        clock_rate: 90_000,
-        channels: 0,
-        sdp_fmtp_line: String::new(),
-        rtcp_feedback: vec![
+    capability(
+        &VP8,
+        vec![
             fb("goog-remb", ""),
             fb("ccm", "fir"),
             fb("nack", ""),
             fb("nack", "pli"),
         ],
-    }
+    )
 }
 
 /// Opus and VP8 only (the server's set), the audio-level header extension
@@ -62,7 +62,7 @@ fn api(bind_ip: Option<IpAddr>) -> Result<API, MediaError> {
     media.register_codec(
         RTCRtpCodecParameters {
             capability: opus_capability(),
-            payload_type: 111,
+            payload_type: OPUS.payload_type,
             ..Default::default()
         },
         RTPCodecType::Audio,
@@ -70,7 +70,7 @@ fn api(bind_ip: Option<IpAddr>) -> Result<API, MediaError> {
     media.register_codec(
         RTCRtpCodecParameters {
             capability: vp8_capability(),
-            payload_type: 96,
+            payload_type: VP8.payload_type,
             ..Default::default()
         },
         RTPCodecType::Video,
@@ -165,4 +165,34 @@ pub async fn build(
         camera_transceiver,
         slots,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use webrtc::api::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8};
+
+    use super::*;
+
+    /// The offer says exactly what the protocol crate defines, with the
+    /// stack's own names for the codecs.
+    #[tokio::test]
+    async fn the_offer_carries_the_protocol_codecs() {
+        assert_eq!(OPUS.mime, MIME_TYPE_OPUS);
+        assert_eq!(VP8.mime, MIME_TYPE_VP8);
+        let built = build(Some(std::net::Ipv4Addr::LOCALHOST.into()), 1, 1, "test")
+            .await
+            .unwrap();
+        let sdp = built.pc.create_offer(None).await.unwrap().sdp;
+        let opus = format!(
+            "a=rtpmap:{} opus/{}/{}",
+            OPUS.payload_type, OPUS.clock_rate, OPUS.channels
+        );
+        let vp8 = format!("a=rtpmap:{} VP8/{}", VP8.payload_type, VP8.clock_rate);
+        let fmtp = format!("a=fmtp:{} {}", OPUS.payload_type, OPUS.fmtp);
+        let extension = format!(" {AUDIO_LEVEL_URI}");
+        for line in [&opus, &vp8, &fmtp, &extension] {
+            assert!(sdp.contains(line.as_str()), "{line:?} missing from\n{sdp}");
+        }
+        built.pc.close().await.unwrap();
+    }
 }

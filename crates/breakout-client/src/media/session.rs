@@ -1,172 +1,39 @@
 //! [`MediaSession`]: one participant's media for the whole meeting.
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use breakout_protocol::media::{IceCandidate, MediaStats, SlotMap};
 use breakout_protocol::ws::{Reply, Request, ServerMessage};
 use breakout_protocol::{Command, ParticipantId};
-use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
-use tracing::warn;
+use tracing::{info, warn};
 use webrtc::ice_transport::ice_candidate::RTCIceCandidateInit;
 use webrtc::peer_connection::RTCPeerConnection;
 
+use super::config::{AudioOutput, AudioSource, MediaConfig, VideoSource};
 use super::events::{MediaEvent, SlotCounters};
 use super::receive::SlotState;
 use super::send::Switches;
 use super::sources::Sources;
 use super::{MediaError, start};
-use crate::{Connection, server_url};
-
-/// What the mic track carries.
-#[derive(Debug, Clone)]
-pub enum AudioSource {
-    /// Nothing (listen only).
-    None,
-    /// The participant's tone ([`super::synthetic::tone_frequency`]).
-    Tone,
-    /// The tone in bursts: `on` frames of sound every `period` frames; each
-    /// onset is reported as [`MediaEvent::Onset`] (latency measurements).
-    ToneBursts { on: u64, period: u64 },
-    /// A microphone: the default one, or this id or name.
-    Microphone(Option<String>),
-    /// Pre-encoded Opus 20 ms packets replayed in a loop (load generators).
-    Replay(Arc<[Bytes]>),
-}
-
-/// What the camera track carries.
-#[derive(Debug, Clone)]
-pub enum VideoSource {
-    None,
-    /// The participant's moving test pattern, 320×240.
-    Pattern {
-        fps: u32,
-    },
-    /// A camera: the first one, or this index.
-    Camera(Option<u32>),
-    /// A pre-encoded VP8 clip starting with a keyframe, replayed in a loop.
-    Replay {
-        frames: Arc<[Bytes]>,
-        fps: u32,
-    },
-}
-
-/// Where the mix of the audio slots goes (slot frames are always reported
-/// as [`MediaEvent::Audio`] too).
-#[derive(Debug, Clone)]
-pub enum AudioOutput {
-    None,
-    /// A speaker: the default one, or this id or name.
-    Speaker(Option<String>),
-}
-
-#[derive(Debug, Clone)]
-pub struct MediaConfig {
-    pub audio: AudioSource,
-    pub video: VideoSource,
-    pub output: AudioOutput,
-    /// Mic and camera state to start with; sent to the meeting as
-    /// `SetMedia` once media is up.
-    pub mic_on: bool,
-    pub camera_on: bool,
-    pub audio_slots: usize,
-    pub video_slots: usize,
-    /// Jitter buffer delay in 20 ms frames.
-    pub jitter_frames: usize,
-    /// The local address to gather candidates on (`None`: every interface;
-    /// a server on this machine needs loopback, see [`MediaConfig::for_server`]).
-    pub bind_ip: Option<IpAddr>,
-    /// Events buffered for the caller before new ones are dropped.
-    pub event_capacity: usize,
-}
-
-impl MediaConfig {
-    /// Devices by default, nothing published until switched on.
-    pub fn new(audio: AudioSource, video: VideoSource, output: AudioOutput) -> Self {
-        MediaConfig {
-            audio,
-            video,
-            output,
-            mic_on: false,
-            camera_on: false,
-            audio_slots: breakout_protocol::media::AUDIO_SLOTS,
-            video_slots: breakout_protocol::media::VIDEO_SLOTS,
-            jitter_frames: 2,
-            bind_ip: None,
-            event_capacity: 1024,
-        }
-    }
-
-    /// Tone and test pattern, both on; no speaker.
-    pub fn synthetic() -> Self {
-        let mut config = Self::new(
-            AudioSource::Tone,
-            VideoSource::Pattern { fps: 30 },
-            AudioOutput::None,
-        );
-        config.mic_on = true;
-        config.camera_on = true;
-        config
-    }
-
-    /// `participant`'s tone and test pattern encoded once and sent in a
-    /// loop (two seconds of video at `fps`), both on; no speaker. Costs only
-    /// the packets, so many can run on one machine as remote people would.
-    pub fn replaying(participant: ParticipantId, fps: u32) -> Self {
-        let mut config = Self::new(
-            AudioSource::Replay(super::encode_tone_clip(participant, 50).into()),
-            VideoSource::Replay {
-                frames: super::encode_pattern_clip(participant, 2 * fps).into(),
-                fps,
-            },
-            AudioOutput::None,
-        );
-        config.mic_on = true;
-        config.camera_on = true;
-        config
-    }
-
-    /// The default microphone, camera and speaker.
-    pub fn devices() -> Self {
-        Self::new(
-            AudioSource::Microphone(None),
-            VideoSource::Camera(None),
-            AudioOutput::Speaker(None),
-        )
-    }
-
-    /// Gathers on loopback when `server` is on this machine.
-    pub fn for_server(mut self, server: &str) -> Self {
-        let local = server_url::http_base(server).ok().and_then(|url| {
-            let host = url.host_str()?.trim_matches(['[', ']']).to_string();
-            let ip: Option<IpAddr> = host.parse().ok();
-            (host == "localhost" || ip.is_some_and(|ip| ip.is_loopback()))
-                .then_some(IpAddr::V4(Ipv4Addr::LOCALHOST))
-        });
-        if local.is_some() {
-            self.bind_ip = local;
-        }
-        self
-    }
-}
+use crate::Connection;
 
 /// One participant's media: see the [module docs](super).
 pub struct MediaSession {
-    pub(super) conn: Arc<Connection>,
-    pub(super) pc: Arc<RTCPeerConnection>,
-    pub(super) switches: Arc<Switches>,
-    pub(super) slots: Vec<Arc<SlotState>>,
-    pub(super) slot_version: Mutex<Option<u64>>,
-    pub(super) stop: watch::Sender<bool>,
-    pub(super) tasks: Vec<JoinHandle<()>>,
+    conn: Arc<Connection>,
+    pc: Arc<RTCPeerConnection>,
+    switches: Arc<Switches>,
+    slots: Vec<Arc<SlotState>>,
+    slot_version: Mutex<Option<u64>>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
     /// Mic, camera and playout, each replaceable on its own.
-    pub(super) sources: Sources,
-    pub(super) notes: Vec<String>,
-    pub(super) events_dropped: Arc<AtomicU64>,
-    pub(super) closed: AtomicBool,
+    sources: Sources,
+    notes: Vec<String>,
+    events_dropped: Arc<AtomicU64>,
+    closed: AtomicBool,
 }
 
 impl MediaSession {
@@ -177,7 +44,31 @@ impl MediaSession {
         conn: Arc<Connection>,
         config: MediaConfig,
     ) -> Result<(MediaSession, mpsc::Receiver<MediaEvent>), MediaError> {
-        start::start(conn, config).await
+        let participant = conn.participant();
+        let started = start::negotiate(&conn, &config).await?;
+        let session = MediaSession {
+            conn,
+            pc: started.pc,
+            switches: started.switches,
+            slots: started.slots,
+            slot_version: Default::default(),
+            stop: started.stop,
+            tasks: started.tasks,
+            sources: started.sources,
+            notes: started.notes,
+            events_dropped: started.events_dropped,
+            closed: AtomicBool::new(false),
+        };
+        session.apply_slots(&started.map);
+        // The meeting holds mic/camera state; make it match what we send.
+        let (mic, camera) = (session.mic_on(), session.camera_on());
+        if let Err(e) = session.tell(Some(mic), Some(camera)).await {
+            session.switches.mic.store(false, Ordering::Relaxed);
+            session.switches.camera.store(false, Ordering::Relaxed);
+            return Err(e);
+        }
+        info!(participant = %participant, mic, camera, "media started");
+        Ok((session, started.events))
     }
 
     /// Sentences about devices left out ("no camera found: …").
@@ -295,11 +186,7 @@ impl MediaSession {
         result
     }
 
-    pub(super) async fn tell(
-        &self,
-        mic: Option<bool>,
-        camera: Option<bool>,
-    ) -> Result<(), MediaError> {
+    async fn tell(&self, mic: Option<bool>, camera: Option<bool>) -> Result<(), MediaError> {
         self.conn.command(Command::SetMedia { mic, camera }).await?;
         Ok(())
     }

@@ -13,11 +13,11 @@ use tokio::task::JoinHandle;
 use webrtc::track::track_local::track_local_static_sample::TrackLocalStaticSample;
 
 use super::MediaError;
+use super::config::{AudioOutput, AudioSource, VideoSource};
 use super::devices::{self, PlayoutQueue};
 use super::events::{EventSink, MediaEvent};
 use super::receive::{self, SlotState};
 use super::send::{self, AudioInput, Switches, VideoInput};
-use super::session::{AudioOutput, AudioSource, VideoSource};
 use super::synthetic::Tone;
 
 /// An open device: closed when dropped.

@@ -1,28 +1,49 @@
-//! Bringing a [`MediaSession`] up: sources, the one offer, the tasks.
+//! Bringing media up for a [`MediaSession`](super::MediaSession): sources,
+//! the one offer, the tasks. The session is assembled from what this returns,
+//! so this module knows only the configuration, never the session.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 
-use breakout_protocol::media::MediaKind;
+use breakout_protocol::media::{MediaKind, SlotMap};
 use breakout_protocol::ws::{Reply, Request};
 use tokio::sync::{mpsc, watch};
-use tracing::{info, warn};
+use tokio::task::JoinHandle;
+use tracing::warn;
+use webrtc::peer_connection::RTCPeerConnection;
 use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
 use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
 
 use super::MediaError;
+use super::config::MediaConfig;
 use super::events::{EventSink, MediaEvent};
 use super::peer;
 use super::receive::{self, SlotState};
 use super::send::{self, Switches};
-use super::session::{MediaConfig, MediaSession};
 use super::sources::{self, Sources, Wiring};
 use crate::Connection;
 
-pub async fn start(
-    conn: Arc<Connection>,
-    config: MediaConfig,
-) -> Result<(MediaSession, mpsc::Receiver<MediaEvent>), MediaError> {
+/// Everything a session is made of once negotiated.
+pub(super) struct Started {
+    pub pc: Arc<RTCPeerConnection>,
+    pub switches: Arc<Switches>,
+    pub slots: Vec<Arc<SlotState>>,
+    pub stop: watch::Sender<bool>,
+    pub tasks: Vec<JoinHandle<()>>,
+    pub sources: Sources,
+    pub notes: Vec<String>,
+    pub events_dropped: Arc<AtomicU64>,
+    /// The slot map the answer came with.
+    pub map: SlotMap,
+    pub events: mpsc::Receiver<MediaEvent>,
+}
+
+/// Opens the sources, negotiates the one connection on `conn` and starts
+/// sending and receiving.
+pub(super) async fn negotiate(
+    conn: &Connection,
+    config: &MediaConfig,
+) -> Result<Started, MediaError> {
     let participant = conn.participant();
     let (events, rx) = EventSink::new(config.event_capacity);
     let mut notes = Vec::new();
@@ -134,29 +155,18 @@ pub async fn start(
     sources.run_video(video);
     sources.run_output(speaker);
 
-    let session = MediaSession {
-        conn,
+    Ok(Started {
         pc,
         switches,
         slots,
-        slot_version: Default::default(),
         stop,
         tasks,
         sources,
         notes,
         events_dropped: events.dropped(),
-        closed: AtomicBool::new(false),
-    };
-    session.apply_slots(&map);
-    // The meeting holds mic/camera state; make it match what we send.
-    let (mic, camera) = (session.mic_on(), session.camera_on());
-    if let Err(e) = session.tell(Some(mic), Some(camera)).await {
-        session.switches.mic.store(false, Ordering::Relaxed);
-        session.switches.camera.store(false, Ordering::Relaxed);
-        return Err(e);
-    }
-    info!(participant = %participant, mic, camera, "media started");
-    Ok((session, rx))
+        map,
+        events: rx,
+    })
 }
 
 /// Records why a device was left out; the session goes on without it.

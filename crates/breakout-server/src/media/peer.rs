@@ -12,9 +12,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use breakout_core::ParticipantId;
-use breakout_protocol::media::{IceCandidate, MAX_AUDIO_SLOTS, MAX_VIDEO_SLOTS, MediaKind};
+use breakout_protocol::media::{
+    AUDIO_LEVEL_URI, Codec, IceCandidate, MAX_AUDIO_SLOTS, MAX_VIDEO_SLOTS, MediaKind, OPUS, VP8,
+};
 use tokio::sync::mpsc;
-use webrtc::api::media_engine::{MIME_TYPE_OPUS, MIME_TYPE_VP8, MediaEngine};
+use webrtc::api::media_engine::MediaEngine;
 use webrtc::api::setting_engine::SettingEngine;
 use webrtc::api::{API, APIBuilder};
 use webrtc::ice::candidate::candidate_base::unmarshal_candidate;
@@ -42,7 +44,6 @@ use super::MediaError;
 use super::downstream::{SlotShared, SlotWriter};
 use super::stats::{FeedbackCounterBuilder, PeerStats, bump};
 
-const AUDIO_LEVEL_URI: &str = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
 /// Host candidates only: gathering takes milliseconds; this is a safety net.
 const GATHER_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -69,16 +70,16 @@ pub struct Negotiated {
     pub audio_slots: usize,
 }
 
-fn codec(mime: &str, clock_rate: u32, channels: u16, fmtp: &str, pt: u8) -> RTCRtpCodecParameters {
+fn codec(codec: &Codec) -> RTCRtpCodecParameters {
     RTCRtpCodecParameters {
         capability: RTCRtpCodecCapability {
-            mime_type: mime.to_owned(),
-            clock_rate,
-            channels,
-            sdp_fmtp_line: fmtp.to_owned(),
+            mime_type: codec.mime.to_owned(),
+            clock_rate: codec.clock_rate,
+            channels: codec.channels,
+            sdp_fmtp_line: codec.fmtp.to_owned(),
             rtcp_feedback: vec![],
         },
-        payload_type: pt,
+        payload_type: codec.payload_type,
         ..Default::default()
     }
 }
@@ -112,11 +113,8 @@ fn configure_nack(mut registry: Registry, media: &mut MediaEngine) -> Registry {
 /// feedback to publishers, RFC 6464 audio levels, and the counters.
 fn api(bind_ip: Option<IpAddr>, stats: Arc<PeerStats>) -> Result<API, MediaError> {
     let mut media = MediaEngine::default();
-    media.register_codec(
-        codec(MIME_TYPE_OPUS, 48_000, 2, "minptime=10;useinbandfec=1", 111),
-        RTPCodecType::Audio,
-    )?;
-    media.register_codec(codec(MIME_TYPE_VP8, 90_000, 0, "", 96), RTPCodecType::Video)?;
+    media.register_codec(codec(&OPUS), RTPCodecType::Audio)?;
+    media.register_codec(codec(&VP8), RTPCodecType::Video)?;
     media.register_feedback(feedback("ccm", "fir"), RTPCodecType::Video);
     media.register_header_extension(
         RTCRtpHeaderExtensionCapability {
@@ -253,10 +251,8 @@ async fn answer(
     ] {
         for i in 0..wanted.min(max) {
             let capability = match kind {
-                MediaKind::Audio => {
-                    codec(MIME_TYPE_OPUS, 48_000, 2, "minptime=10;useinbandfec=1", 111).capability
-                }
-                MediaKind::Video => codec(MIME_TYPE_VP8, 90_000, 0, "", 96).capability,
+                MediaKind::Audio => codec(&OPUS).capability,
+                MediaKind::Video => codec(&VP8).capability,
             };
             let clock_rate = capability.clock_rate;
             let track = Arc::new(TrackLocalStaticRTP::new(

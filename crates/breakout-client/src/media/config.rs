@@ -1,0 +1,145 @@
+//! What a [`MediaSession`](super::MediaSession) is started with: its
+//! sources, its output and its settings. Plain data shared by the session,
+//! its start-up and its pipelines.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use breakout_protocol::ParticipantId;
+use bytes::Bytes;
+
+use super::send::{encode_pattern_clip, encode_tone_clip};
+use crate::server_url;
+
+/// What the mic track carries.
+#[derive(Debug, Clone)]
+pub enum AudioSource {
+    /// Nothing (listen only).
+    None,
+    /// The participant's tone ([`super::synthetic::tone_frequency`]).
+    Tone,
+    /// The tone in bursts: `on` frames of sound every `period` frames; each
+    /// onset is reported as [`MediaEvent::Onset`](super::MediaEvent::Onset)
+    /// (latency measurements).
+    ToneBursts { on: u64, period: u64 },
+    /// A microphone: the default one, or this id or name.
+    Microphone(Option<String>),
+    /// Pre-encoded Opus 20 ms packets replayed in a loop (load generators).
+    Replay(Arc<[Bytes]>),
+}
+
+/// What the camera track carries.
+#[derive(Debug, Clone)]
+pub enum VideoSource {
+    None,
+    /// The participant's moving test pattern, 320×240.
+    Pattern {
+        fps: u32,
+    },
+    /// A camera: the first one, or this index.
+    Camera(Option<u32>),
+    /// A pre-encoded VP8 clip starting with a keyframe, replayed in a loop.
+    Replay {
+        frames: Arc<[Bytes]>,
+        fps: u32,
+    },
+}
+
+/// Where the mix of the audio slots goes (slot frames are always reported
+/// as [`MediaEvent::Audio`](super::MediaEvent::Audio) too).
+#[derive(Debug, Clone)]
+pub enum AudioOutput {
+    None,
+    /// A speaker: the default one, or this id or name.
+    Speaker(Option<String>),
+}
+
+#[derive(Debug, Clone)]
+pub struct MediaConfig {
+    pub audio: AudioSource,
+    pub video: VideoSource,
+    pub output: AudioOutput,
+    /// Mic and camera state to start with; sent to the meeting as
+    /// `SetMedia` once media is up.
+    pub mic_on: bool,
+    pub camera_on: bool,
+    pub audio_slots: usize,
+    pub video_slots: usize,
+    /// Jitter buffer delay in 20 ms frames.
+    pub jitter_frames: usize,
+    /// The local address to gather candidates on (`None`: every interface;
+    /// a server on this machine needs loopback, see [`MediaConfig::for_server`]).
+    pub bind_ip: Option<IpAddr>,
+    /// Events buffered for the caller before new ones are dropped.
+    pub event_capacity: usize,
+}
+
+impl MediaConfig {
+    /// Devices by default, nothing published until switched on.
+    pub fn new(audio: AudioSource, video: VideoSource, output: AudioOutput) -> Self {
+        MediaConfig {
+            audio,
+            video,
+            output,
+            mic_on: false,
+            camera_on: false,
+            audio_slots: breakout_protocol::media::AUDIO_SLOTS,
+            video_slots: breakout_protocol::media::VIDEO_SLOTS,
+            jitter_frames: 2,
+            bind_ip: None,
+            event_capacity: 1024,
+        }
+    }
+
+    /// Tone and test pattern, both on; no speaker.
+    pub fn synthetic() -> Self {
+        let mut config = Self::new(
+            AudioSource::Tone,
+            VideoSource::Pattern { fps: 30 },
+            AudioOutput::None,
+        );
+        config.mic_on = true;
+        config.camera_on = true;
+        config
+    }
+
+    /// `participant`'s tone and test pattern encoded once and sent in a
+    /// loop (two seconds of video at `fps`), both on; no speaker. Costs only
+    /// the packets, so many can run on one machine as remote people would.
+    pub fn replaying(participant: ParticipantId, fps: u32) -> Self {
+        let mut config = Self::new(
+            AudioSource::Replay(encode_tone_clip(participant, 50).into()),
+            VideoSource::Replay {
+                frames: encode_pattern_clip(participant, 2 * fps).into(),
+                fps,
+            },
+            AudioOutput::None,
+        );
+        config.mic_on = true;
+        config.camera_on = true;
+        config
+    }
+
+    /// The default microphone, camera and speaker.
+    pub fn devices() -> Self {
+        Self::new(
+            AudioSource::Microphone(None),
+            VideoSource::Camera(None),
+            AudioOutput::Speaker(None),
+        )
+    }
+
+    /// Gathers on loopback when `server` is on this machine.
+    pub fn for_server(mut self, server: &str) -> Self {
+        let local = server_url::http_base(server).ok().and_then(|url| {
+            let host = url.host_str()?.trim_matches(['[', ']']).to_string();
+            let ip: Option<IpAddr> = host.parse().ok();
+            (host == "localhost" || ip.is_some_and(|ip| ip.is_loopback()))
+                .then_some(IpAddr::V4(Ipv4Addr::LOCALHOST))
+        });
+        if local.is_some() {
+            self.bind_ip = local;
+        }
+        self
+    }
+}

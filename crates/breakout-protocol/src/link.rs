@@ -1,0 +1,207 @@
+//! Join links: `breakout://join?server=…&code=…` (an invite: anyone with it
+//! may join) and `breakout://join?server=…&token=…` (one person's own
+//! link). The server writes them, the app opens them; both use [`JoinLink`]
+//! so they cannot drift apart.
+//!
+//! The server address stays readable in the link (`:` and `/` are left as
+//! they are); anything that would end or break a query parameter is
+//! percent-encoded.
+
+use std::fmt;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+
+/// The scheme of join links, which the desktop app registers.
+pub const SCHEME: &str = "breakout";
+
+/// What a query value keeps as is: unreserved characters and the ones a
+/// URL needs to stay readable.
+const VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b':')
+    .remove(b'/');
+
+/// A parsed or to-be-written join link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinLink {
+    /// The server's address. Links the server writes always name it; a link
+    /// typed by hand may not, and the app then asks for it.
+    pub server: Option<String>,
+    pub pass: JoinPass,
+}
+
+/// What lets the holder in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JoinPass {
+    /// An invite code, redeemed with `POST /v1/join` for a participant of
+    /// one's own.
+    Invite(String),
+    /// A participant's token, used on the WebSocket as is.
+    Token(String),
+}
+
+/// Why a text is not a join link.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LinkError {
+    #[error("it does not start with breakout://")]
+    NotALink,
+    #[error("only breakout://join links can be opened")]
+    NotJoin,
+    #[error("the link carries neither an invite code nor a token")]
+    NoPass,
+    #[error("the link is not valid UTF-8 once decoded")]
+    Encoding,
+}
+
+impl JoinLink {
+    pub fn invite(server: impl Into<String>, code: impl Into<String>) -> Self {
+        JoinLink {
+            server: Some(server.into()),
+            pass: JoinPass::Invite(code.into()),
+        }
+    }
+
+    pub fn token(server: impl Into<String>, token: impl Into<String>) -> Self {
+        JoinLink {
+            server: Some(server.into()),
+            pass: JoinPass::Token(token.into()),
+        }
+    }
+
+    /// Whether `text` is meant as a link (starts with `breakout:`, any case)
+    /// rather than a bare invite code.
+    pub fn looks_like_link(text: &str) -> bool {
+        text.trim()
+            .get(..SCHEME.len() + 1)
+            .is_some_and(|head| head.eq_ignore_ascii_case(&format!("{SCHEME}:")))
+    }
+
+    /// Reads a link. Empty parameters count as absent; a code wins over a
+    /// token when a link carries both.
+    pub fn parse(text: &str) -> Result<JoinLink, LinkError> {
+        let text = text.trim();
+        if !Self::looks_like_link(text) {
+            return Err(LinkError::NotALink);
+        }
+        let rest = text[SCHEME.len() + 1..].trim_start_matches('/');
+        let (target, query) = rest.split_once('?').unwrap_or((rest, ""));
+        if !target.trim_end_matches('/').eq_ignore_ascii_case("join") {
+            return Err(LinkError::NotJoin);
+        }
+        let query = query.split('#').next().unwrap_or_default();
+        let mut server = None;
+        let (mut code, mut token) = (None, None);
+        for pair in query.split('&') {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let value = percent_decode_str(&value.replace('+', " "))
+                .decode_utf8()
+                .map_err(|_| LinkError::Encoding)?
+                .trim()
+                .to_string();
+            if value.is_empty() {
+                continue;
+            }
+            let slot = match name {
+                "server" => &mut server,
+                "code" => &mut code,
+                "token" => &mut token,
+                _ => continue,
+            };
+            slot.get_or_insert(value);
+        }
+        let pass = match (code, token) {
+            (Some(code), _) => JoinPass::Invite(code),
+            (None, Some(token)) => JoinPass::Token(token),
+            (None, None) => return Err(LinkError::NoPass),
+        };
+        Ok(JoinLink { server, pass })
+    }
+}
+
+impl fmt::Display for JoinLink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{SCHEME}://join?")?;
+        if let Some(server) = &self.server {
+            write!(f, "server={}&", utf8_percent_encode(server, VALUE))?;
+        }
+        let (name, value) = match &self.pass {
+            JoinPass::Invite(code) => ("code", code),
+            JoinPass::Token(token) => ("token", token),
+        };
+        write!(f, "{name}={}", utf8_percent_encode(value, VALUE))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_keep_the_server_readable() {
+        let link = JoinLink::invite("http://192.168.1.20:7800", "k7qm-xv3a-9dne");
+        assert_eq!(
+            link.to_string(),
+            "breakout://join?server=http://192.168.1.20:7800&code=k7qm-xv3a-9dne"
+        );
+        let personal = JoinLink::token("http://h:7800", "secret");
+        assert_eq!(
+            personal.to_string(),
+            "breakout://join?server=http://h:7800&token=secret"
+        );
+    }
+
+    #[test]
+    fn what_is_written_reads_back() {
+        for link in [
+            JoinLink::invite("http://10.0.0.2:7800", "abcd"),
+            JoinLink::token("https://meet.example/base?x=1&y=2", "t+k/=&%"),
+            JoinLink {
+                server: None,
+                pass: JoinPass::Invite("code with spaces".into()),
+            },
+        ] {
+            assert_eq!(JoinLink::parse(&link.to_string()), Ok(link));
+        }
+    }
+
+    #[test]
+    fn links_people_paste_are_read() {
+        assert_eq!(
+            JoinLink::parse(" BREAKOUT://join?server=http://h:1&code=abcd "),
+            Ok(JoinLink::invite("http://h:1", "abcd"))
+        );
+        assert_eq!(
+            JoinLink::parse("breakout://join?code=abcd&token=t"),
+            Ok(JoinLink {
+                server: None,
+                pass: JoinPass::Invite("abcd".into())
+            })
+        );
+        assert_eq!(
+            JoinLink::parse("breakout://join?server=http://h:1&code=&token=t"),
+            Ok(JoinLink::token("http://h:1", "t"))
+        );
+    }
+
+    #[test]
+    fn what_is_not_a_join_link_says_why() {
+        assert_eq!(JoinLink::parse("k7qm-xv3a"), Err(LinkError::NotALink));
+        assert_eq!(
+            JoinLink::parse("breakout://leave?server=http://h:1&code=x"),
+            Err(LinkError::NotJoin)
+        );
+        assert_eq!(JoinLink::parse("breakout:"), Err(LinkError::NotJoin));
+        assert_eq!(
+            JoinLink::parse("breakout://join?server=http://h:1"),
+            Err(LinkError::NoPass)
+        );
+        assert_eq!(
+            JoinLink::parse("breakout://join?code=%FF"),
+            Err(LinkError::Encoding)
+        );
+    }
+}
