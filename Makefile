@@ -33,9 +33,12 @@ bundle:
 setup:
 	@scripts/setup.sh all
 
-## A fresh clone must build as it is: no tracked symlink out of the tree.
+## A fresh clone must build as it is (no tracked symlink out of the tree); the
+## client builds without the media engine; one name per bench figure.
 lint:
 	scripts/check-tree.sh
+	scripts/check-deps.sh
+	scripts/check-bench-names.sh
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
