@@ -10,6 +10,7 @@
 //! touches anything; a refusal is a [`Refusal`] and leaves the meeting as it
 //! was.
 
+mod admission;
 mod assign;
 mod chat;
 mod command;
