@@ -20,6 +20,8 @@ pub async fn create_invite(
     let url = v1(server, &["meetings", meeting, "invites"])?;
     let body = CreateInvite {
         preset: "participant".into(),
+        max_uses: None,
+        expires_in_secs: None,
     };
     let response = http
         .post(url)

@@ -59,6 +59,9 @@ pub enum ActorMessage {
     Presets {
         reply: oneshot::Sender<Vec<breakout_core::Preset>>,
     },
+    Admission {
+        reply: oneshot::Sender<breakout_protocol::rest::Admission>,
+    },
     /// Snapshot, close every socket and stop.
     Stop {
         done: oneshot::Sender<()>,
@@ -236,6 +239,12 @@ impl MeetingActor {
             }
             ActorMessage::Presets { reply } => {
                 let _ = reply.send(self.meeting.presets().cloned().collect());
+            }
+            ActorMessage::Admission { reply } => {
+                let _ = reply.send(breakout_protocol::rest::Admission {
+                    capacity: self.meeting.capacity(),
+                    locked: self.meeting.is_locked(),
+                });
             }
             ActorMessage::Stop { .. } => unreachable!("handled by the loop"),
         }

@@ -16,6 +16,7 @@
 //! store only its [`hash_token`].
 
 mod invites;
+pub use invites::{InviteUse, NewInvite};
 mod schema;
 #[cfg(test)]
 mod tests;

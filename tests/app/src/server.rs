@@ -67,6 +67,8 @@ impl RoomServer {
             .bearer_auth(ADMIN_KEY)
             .json(&CreateInvite {
                 preset: "participant".into(),
+                max_uses: None,
+                expires_in_secs: None,
             })
             .send()
             .await?;
