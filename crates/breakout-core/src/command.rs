@@ -50,6 +50,15 @@ pub enum Command {
         email: Option<String>,
         preset: String,
     },
+    /// [`Command::AddParticipant`] for someone letting themselves in with
+    /// an invite: refused while the meeting is locked or at its capacity.
+    JoinByInvite {
+        participant: ParticipantId,
+        name: String,
+        #[serde(default)]
+        email: Option<String>,
+        preset: String,
+    },
     RemoveParticipant {
         participant: ParticipantId,
     },
@@ -59,6 +68,16 @@ pub enum Command {
     },
     DefinePreset {
         preset: Preset,
+    },
+
+    // Admission (see `admission.rs`).
+    /// How many people invites may fill the meeting up to.
+    SetCapacity {
+        capacity: u32,
+    },
+    /// While locked, invites admit no one.
+    SetLocked {
+        locked: bool,
     },
 
     // Room layout.
@@ -207,6 +226,9 @@ impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Command::AddParticipant { .. } => "add_participant",
+            Command::JoinByInvite { .. } => "join_by_invite",
+            Command::SetCapacity { .. } => "set_capacity",
+            Command::SetLocked { .. } => "set_locked",
             Command::RemoveParticipant { .. } => "remove_participant",
             Command::SetConnected { .. } => "set_connected",
             Command::DefinePreset { .. } => "define_preset",

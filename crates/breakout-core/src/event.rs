@@ -135,4 +135,9 @@ pub enum EventBody {
     PollClosed {
         poll: PollView,
     },
+    /// The meeting's capacity or lock changed (sent to managers).
+    AdmissionChanged {
+        capacity: u32,
+        locked: bool,
+    },
 }

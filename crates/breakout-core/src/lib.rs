@@ -11,6 +11,7 @@
 //! was.
 
 mod access;
+mod admission;
 mod assign;
 mod chat;
 mod command;

@@ -126,6 +126,11 @@ pub struct Meeting {
     #[serde(default)]
     pub(crate) chat_bytes: usize,
     pub(crate) revision: u64,
+    /// See `admission.rs`; absent from snapshots taken before it existed.
+    #[serde(default = "crate::admission::default_capacity")]
+    pub(crate) capacity: u32,
+    #[serde(default)]
+    pub(crate) locked: bool,
 }
 
 pub(crate) type Out = Vec<Event>;
@@ -173,6 +178,8 @@ impl Meeting {
             next_chat: 1,
             chat_bytes: 0,
             revision: 0,
+            capacity: Self::DEFAULT_CAPACITY,
+            locked: false,
         }
     }
 
@@ -196,6 +203,14 @@ impl Meeting {
                 email,
                 preset,
             } => self.add_participant(actor, participant, name, email, preset, now, &mut out),
+            C::JoinByInvite {
+                participant,
+                name,
+                email,
+                preset,
+            } => self.join_by_invite(actor, participant, name, email, preset, now, &mut out),
+            C::SetCapacity { capacity } => self.set_capacity(actor, capacity, &mut out),
+            C::SetLocked { locked } => self.set_locked(actor, locked, &mut out),
             C::RemoveParticipant { participant } => {
                 self.remove_participant(actor, participant, &mut out)
             }

@@ -70,6 +70,10 @@ pub enum Refusal {
     ConstraintConflict { reason: String },
     #[error("CSV line {line}: {reason}")]
     InvalidCsv { line: u64, reason: String },
+    #[error("the meeting is full ({capacity} people); ask the host to make room")]
+    MeetingFull { capacity: u32 },
+    #[error("the host has locked this meeting; no one new can join with an invite")]
+    MeetingLocked,
 }
 
 impl Refusal {
@@ -101,6 +105,8 @@ impl Refusal {
             Refusal::PollInOtherRoom(_) => "poll_in_other_room",
             Refusal::ConstraintConflict { .. } => "constraint_conflict",
             Refusal::InvalidCsv { .. } => "invalid_csv",
+            Refusal::MeetingFull { .. } => "meeting_full",
+            Refusal::MeetingLocked => "meeting_locked",
         }
     }
 }

@@ -99,6 +99,12 @@ pub struct CreateInvite {
     /// The preset people joining with this code get (default: participant).
     #[serde(default = "participant_preset")]
     pub preset: String,
+    /// How many people may join with this code (default: no limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_uses: Option<u32>,
+    /// Seconds from now until the code stops working (default: never).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_secs: Option<u64>,
 }
 
 fn participant_preset() -> String {
@@ -111,6 +117,33 @@ pub struct Invite {
     pub code: String,
     /// `breakout://join?server=...&code=...`
     pub link: String,
+    /// How many people may join with it; absent means no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_uses: Option<u32>,
+    /// When it stops working, in milliseconds since the Unix epoch; absent
+    /// means never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<u64>,
+}
+
+/// Who may still join a meeting through invites. Administrators adding
+/// people by name are bounded only by the server's per-meeting maximum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Admission {
+    /// Invites admit no one once the meeting has this many people.
+    pub capacity: u32,
+    /// While locked, invites admit no one.
+    pub locked: bool,
+}
+
+/// A change to [`Admission`]; absent fields stay as they are.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetAdmission {
+    #[serde(default)]
+    pub capacity: Option<u32>,
+    #[serde(default)]
+    pub locked: Option<bool>,
 }
 
 /// Joining with an invite code; no admin key needed.

@@ -75,6 +75,9 @@ pub enum ActorMessage {
         preset: String,
         reply: ReplyTo<()>,
     },
+    Admission {
+        reply: oneshot::Sender<breakout_protocol::rest::Admission>,
+    },
     /// Snapshot, close every socket and stop.
     Stop {
         done: oneshot::Sender<()>,
@@ -276,6 +279,12 @@ impl MeetingActor {
             ActorMessage::CheckPreset { preset, reply } => {
                 let found = self.meeting.preset(&preset).map(|_| ());
                 let _ = reply.send(found.map_err(ServerError::from));
+            }
+            ActorMessage::Admission { reply } => {
+                let _ = reply.send(breakout_protocol::rest::Admission {
+                    capacity: self.meeting.capacity(),
+                    locked: self.meeting.is_locked(),
+                });
             }
             ActorMessage::Stop { .. } => unreachable!("handled by the loop"),
         }

@@ -35,8 +35,15 @@ pub enum ServerError {
     FrameTooLarge(usize),
     #[error("send JSON text frames")]
     BinaryNotSupported,
-    #[error("too many requests; slow down")]
-    RateLimited,
+    /// Requests or joins come faster than the limit (the sentence says which).
+    #[error("{0}")]
+    RateLimited(&'static str),
+    #[error("this invite has been used as many times as it allows; ask the host for a new one")]
+    InviteExhausted,
+    #[error("this invite has expired; ask the host for a new one")]
+    InviteExpired,
+    #[error("{0}")]
+    InvalidInput(&'static str),
     #[error("the server could not save this change; please retry")]
     SaveFailed,
     #[error("the server could not read or write its database")]
@@ -62,7 +69,10 @@ impl ServerError {
             ServerError::NotAllowedHere(_) => "not_allowed_here",
             ServerError::FrameTooLarge(_) => "frame_too_large",
             ServerError::BinaryNotSupported => "binary_not_supported",
-            ServerError::RateLimited => "rate_limited",
+            ServerError::RateLimited(_) => "rate_limited",
+            ServerError::InviteExhausted => "invite_exhausted",
+            ServerError::InviteExpired => "invite_expired",
+            ServerError::InvalidInput(_) => "invalid_input",
             ServerError::SaveFailed | ServerError::Storage => "storage_failed",
             ServerError::Internal => "internal",
             ServerError::Media(error) => &error.code,
@@ -78,7 +88,10 @@ impl ServerError {
             ServerError::InvalidInvite => StatusCode::FORBIDDEN,
             ServerError::Unreadable { status, .. } => *status,
             ServerError::FrameTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ServerError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ServerError::RateLimited(_) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            ServerError::InviteExhausted | ServerError::InviteExpired => StatusCode::GONE,
             ServerError::SaveFailed | ServerError::Storage | ServerError::Internal => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -86,6 +99,7 @@ impl ServerError {
             | ServerError::BadRequest(_)
             | ServerError::NotAllowedHere(_)
             | ServerError::BinaryNotSupported
+            | ServerError::InvalidInput(_)
             | ServerError::Media(_) => StatusCode::BAD_REQUEST,
         }
     }
@@ -100,7 +114,10 @@ impl ServerError {
 /// state forbids now, forbidden for what the role forbids.
 fn refusal_status(refusal: &Refusal) -> StatusCode {
     match refusal {
-        Refusal::PermissionDenied { .. } | Refusal::Outranked { .. } => StatusCode::FORBIDDEN,
+        Refusal::PermissionDenied { .. } | Refusal::Outranked { .. } | Refusal::MeetingLocked => {
+            StatusCode::FORBIDDEN
+        }
+        Refusal::MeetingFull { .. } => StatusCode::CONFLICT,
         Refusal::UnknownParticipant(_) | Refusal::RoomNotFound(_) | Refusal::PollNotFound(_) => {
             StatusCode::NOT_FOUND
         }

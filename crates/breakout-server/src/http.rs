@@ -17,6 +17,8 @@ pub struct AppState {
     pub admin_key_hash: [u8; 32],
     /// Base URL put into join links, e.g. `http://192.168.1.5:7800`.
     pub public_url: String,
+    pub limits: crate::limits::Limits,
+    pub rates: crate::rate::Rates,
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
@@ -27,7 +29,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/openapi.json", get(crate::rest::openapi_json))
         .fallback(not_found)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(1024 * 1024))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(crate::redact::request_span::<axum::body::Body>),
+        )
         .with_state(state)
 }
 

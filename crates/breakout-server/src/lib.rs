@@ -11,9 +11,15 @@ mod admin;
 mod clock;
 mod connections;
 mod error;
+mod fd_limit;
 mod http;
 mod incidents;
+mod limits;
+mod listener;
+pub mod log_throttle;
 mod media;
+mod rate;
+pub mod redact;
 mod registry;
 mod rest;
 mod settings;
@@ -25,9 +31,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use rand::Rng;
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 use tracing::info;
 
+pub use fd_limit::raise_open_files_limit;
+pub use limits::{Limits, Rate};
 pub use rest::ApiDoc;
 
 /// How to run a server.
@@ -67,13 +75,22 @@ pub struct Server {
     addr: SocketAddr,
     admin_key: String,
     state: Arc<http::AppState>,
-    stop: Option<oneshot::Sender<()>>,
+    stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Server {
-    /// Opens the database, restores every meeting and starts listening.
+    /// Opens the database, restores every meeting and starts listening,
+    /// with the default [`Limits`].
     pub async fn start(config: ServerConfig) -> Result<Server, ServerError> {
+        Self::start_with_limits(config, Limits::default()).await
+    }
+
+    /// [`Server::start`] with other abuse limits.
+    pub async fn start_with_limits(
+        config: ServerConfig,
+        limits: Limits,
+    ) -> Result<Server, ServerError> {
         std::fs::create_dir_all(&config.data_dir).map_err(|source| ServerError::DataDir {
             path: config.data_dir.clone(),
             source,
@@ -107,23 +124,23 @@ impl Server {
             public_url: config
                 .public_url
                 .unwrap_or_else(|| format!("http://{addr}")),
+            rates: rate::Rates::new(&limits),
+            limits,
         });
         let app = http::router(state.clone());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = stopped.await;
-            });
-            if let Err(error) = serve.await {
-                tracing::error!(%error, "server stopped with an error");
-            }
-        });
+        let (stop, stopped) = watch::channel(false);
+        let task = {
+            let state = state.clone();
+            tokio::spawn(async move {
+                listener::serve(listener, app, &state.limits, stopped).await;
+            })
+        };
         info!(%addr, db = %db.display(), "listening");
         Ok(Server {
             addr,
             admin_key,
             state,
-            stop: Some(stop),
+            stop,
             task,
         })
     }
@@ -137,11 +154,9 @@ impl Server {
     }
 
     /// Stops accepting, snapshots and closes every meeting, then returns.
-    pub async fn shutdown(mut self) {
+    pub async fn shutdown(self) {
         self.state.registry.shutdown().await;
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        let _ = self.stop.send(true);
         let _ = self.task.await;
     }
 }

@@ -2,11 +2,16 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
-use breakout_server::{Server, ServerConfig};
+use breakout_server::log_throttle::{self, LogThrottle};
+use breakout_server::redact::Redacting;
+use breakout_server::{Limits, Server, ServerConfig};
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 #[derive(Parser)]
 #[command(
@@ -29,6 +34,14 @@ struct Args {
     /// Log filter, e.g. `info` or `breakout_server=debug`.
     #[arg(long, env = "BREAKOUT_LOG", default_value = "info")]
     log: String,
+    /// Concurrent connections allowed from one IP address (loopback, as from
+    /// a reverse proxy on this host, is not counted).
+    #[arg(long, env = "BREAKOUT_CONNECTIONS_PER_ADDRESS", default_value_t = Limits::default().connections_per_address)]
+    connections_per_address: usize,
+    /// Seconds a client has to send a complete request head; idle and slow
+    /// connections are closed after it.
+    #[arg(long, env = "BREAKOUT_HEADER_TIMEOUT_SECS", default_value_t = Limits::default().header_read_timeout.as_secs())]
+    header_timeout_secs: u64,
     /// Log as JSON lines.
     #[arg(long)]
     json_logs: bool,
@@ -38,14 +51,20 @@ struct Args {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let filter = EnvFilter::try_new(&args.log).context("invalid --log filter")?;
-    if args.json_logs {
-        tracing_subscriber::fmt()
-            .json()
-            .with_env_filter(filter)
-            .init();
+    // Every line goes through the redactor (no token or key in any log),
+    // and warnings anyone can provoke are capped per site.
+    let writer = Redacting(std::io::stdout);
+    let lines: Box<dyn Layer<Registry> + Send + Sync> = if args.json_logs {
+        Box::new(tracing_subscriber::fmt::layer().json().with_writer(writer))
     } else {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
-    }
+        Box::new(tracing_subscriber::fmt::layer().with_writer(writer))
+    };
+    let throttle = LogThrottle::new(log_throttle::DEFAULT_BURST, log_throttle::DEFAULT_INTERVAL);
+    tracing_subscriber::registry()
+        .with(lines.with_filter(throttle.clone()))
+        .with(filter)
+        .init();
+    throttle.spawn_reporter();
     let data_dir = match args.data_dir {
         Some(dir) => dir,
         None => directories::ProjectDirs::from("org", "breakout", "breakout")
@@ -53,13 +72,20 @@ async fn main() -> anyhow::Result<()> {
             .data_dir()
             .to_path_buf(),
     };
-    let server = Server::start(ServerConfig {
+    let open_files = breakout_server::raise_open_files_limit();
+    tracing::debug!(?open_files, "open-files limit");
+    let limits = Limits {
+        connections_per_address: args.connections_per_address,
+        header_read_timeout: Duration::from_secs(args.header_timeout_secs.max(1)),
+        ..Limits::default()
+    };
+    let config = ServerConfig {
         listen: args.listen,
         data_dir: data_dir.clone(),
         admin_key: args.admin_key,
         public_url: args.public_url,
-    })
-    .await?;
+    };
+    let server = Server::start_with_limits(config, limits).await?;
     // Printed on stdout (not the log) so scripts can read them.
     println!("listening on http://{}", server.local_addr());
     println!("data directory: {}", data_dir.display());

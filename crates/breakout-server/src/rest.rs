@@ -1,8 +1,9 @@
 //! REST administration under `/v1`, documented by `/v1/openapi.json`.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -10,8 +11,8 @@ use breakout_core::{Actor, Command, ParticipantId, Preset};
 use breakout_protocol::ApiError;
 use breakout_protocol::link::JoinLink;
 use breakout_protocol::rest::{
-    AddParticipant, CreateInvite, CreateMeeting, Health, Invite, JoinWithInvite, MeetingInfo,
-    ParticipantCreated, PresetList, RoomsOverview,
+    AddParticipant, Admission, CreateInvite, CreateMeeting, Health, Invite, JoinWithInvite,
+    MeetingInfo, ParticipantCreated, PresetList, RoomsOverview, SetAdmission,
 };
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -20,7 +21,7 @@ use crate::actor::{ActorMessage, MeetingHandle};
 use crate::error::ServerError;
 use crate::http::{Admin, AppState, JsonBody, PathParams};
 use crate::registry::blocking;
-use crate::store::{hash_token, new_token};
+use crate::store::{InviteUse, NewInvite, hash_token, new_token};
 
 type Result<T> = std::result::Result<T, ServerError>;
 
@@ -40,14 +41,18 @@ pub fn routes() -> Router<Arc<AppState>> {
         )
         .route("/v1/meetings/{id}/rooms", get(rooms))
         .route("/v1/meetings/{id}/invites", post(create_invite))
+        .route(
+            "/v1/meetings/{id}/admission",
+            get(get_admission).patch(set_admission),
+        )
         .route("/v1/join", post(join))
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Breakout room server", description = "Administration of meetings, participants and presets. Participants then connect to /v1/ws with their token."),
-    paths(health, create_meeting, list_meetings, get_meeting, delete_meeting, list_presets, create_preset, add_participant, remove_participant, rooms, create_invite, join),
-    components(schemas(ApiError, CreateMeeting, MeetingInfo, AddParticipant, ParticipantCreated, PresetList, RoomsOverview, Health, CreateInvite, Invite, JoinWithInvite)),
+    paths(health, create_meeting, list_meetings, get_meeting, delete_meeting, list_presets, create_preset, add_participant, remove_participant, rooms, create_invite, join, get_admission, set_admission),
+    components(schemas(ApiError, CreateMeeting, MeetingInfo, AddParticipant, ParticipantCreated, PresetList, RoomsOverview, Health, CreateInvite, Invite, JoinWithInvite, Admission, SetAdmission)),
     nest((path = "/v1/admin", api = crate::admin::AdminDoc)),
     modifiers(&AdminKeyScheme),
     security(("admin_key" = []))
@@ -166,7 +171,7 @@ async fn add_participant(
     PathParams(id): PathParams<String>,
     JsonBody(body): JsonBody<AddParticipant>,
 ) -> Result<(StatusCode, Json<ParticipantCreated>)> {
-    let created = admit(&state, &id, body.name, body.email, body.preset).await?;
+    let created = admit(&state, &id, body.name, body.email, body.preset, By::Admin).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -184,28 +189,137 @@ async fn create_invite(
     handle
         .ask(|reply| ActorMessage::CheckPreset { preset, reply })
         .await??;
+    if body.max_uses == Some(0) {
+        return Err(ServerError::InvalidInput("max_uses must be at least 1"));
+    }
+    let created_at = crate::clock::now().0;
+    let expires_at = match body.expires_in_secs {
+        None => None,
+        Some(0) => {
+            return Err(ServerError::InvalidInput("expires_in_secs must be at least 1"));
+        }
+        Some(secs) => Some(created_at.saturating_add(secs.saturating_mul(1000))),
+    };
     let code = new_invite_code();
     let hash = hash_token(&code);
     let store = state.registry.store().clone();
-    let created_at = crate::clock::now().0;
-    blocking(move || store.add_invite(&hash, &id, &body.preset, created_at)).await?;
+    let max_uses = body.max_uses;
+    blocking(move || {
+        let invite = NewInvite {
+            meeting: &id,
+            preset: &body.preset,
+            created_at,
+            max_uses,
+            expires_at,
+        };
+        store.add_invite(&hash, &invite)
+    })
+    .await?;
     let link = JoinLink::invite(state.public_url.as_str(), code.as_str()).to_string();
-    Ok((StatusCode::CREATED, Json(Invite { code, link })))
+    let invite = Invite {
+        code,
+        link,
+        max_uses,
+        expires_at,
+    };
+    Ok((StatusCode::CREATED, Json(invite)))
 }
 
 #[utoipa::path(post, path = "/v1/join", request_body = JoinWithInvite, security(()),
-    responses((status = 201, body = ParticipantCreated), (status = 400, body = ApiError), (status = 403, body = ApiError)))]
+    responses((status = 201, body = ParticipantCreated), (status = 400, body = ApiError),
+        (status = 403, body = ApiError, description = "invalid_invite, meeting_locked"),
+        (status = 409, body = ApiError, description = "meeting_full"),
+        (status = 410, body = ApiError, description = "invite_exhausted, invite_expired"),
+        (status = 429, body = ApiError, description = "rate_limited")))]
 async fn join(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     JsonBody(body): JsonBody<JoinWithInvite>,
 ) -> Result<(StatusCode, Json<ParticipantCreated>)> {
+    // Per address first: it also slows down guessing codes.
+    if !state.rates.address_joins.allow(peer.ip()) {
+        return Err(rate_limited(
+            "too many joins from your address; try again in a minute",
+        ));
+    }
     let hash = hash_token(body.code.trim());
+    if !state.rates.invite_joins.allow(hash) {
+        return Err(rate_limited(
+            "too many people are joining with this invite right now; try again in a minute",
+        ));
+    }
     let store = state.registry.store().clone();
-    let (meeting, preset) = blocking(move || store.find_invite(&hash))
-        .await?
-        .ok_or(ServerError::InvalidInvite)?;
-    let created = admit(&state, &meeting, body.name, body.email, preset).await?;
-    Ok((StatusCode::CREATED, Json(created)))
+    let now = crate::clock::now().0;
+    let (meeting, preset) = match blocking(move || store.use_invite(&hash, now)).await? {
+        InviteUse::Granted { meeting, preset } => (meeting, preset),
+        InviteUse::NotFound => return Err(ServerError::InvalidInvite),
+        InviteUse::Exhausted => return Err(ServerError::InviteExhausted),
+        InviteUse::Expired => return Err(ServerError::InviteExpired),
+    };
+    match admit(&state, &meeting, body.name, body.email, preset, By::Invite).await {
+        Ok(created) => Ok((StatusCode::CREATED, Json(created))),
+        Err(error) => {
+            // Nobody joined, so the use is not spent.
+            let store = state.registry.store().clone();
+            if let Err(error) = blocking(move || store.return_invite_use(&hash)).await {
+                tracing::warn!(?error, "could not give back an invite use");
+            }
+            Err(error)
+        }
+    }
+}
+
+fn rate_limited(message: &'static str) -> ServerError {
+    ServerError::RateLimited(message)
+}
+
+#[utoipa::path(get, path = "/v1/meetings/{id}/admission", params(("id" = String, Path)),
+    responses((status = 200, body = Admission), (status = 404, body = ApiError)))]
+async fn get_admission(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    PathParams(id): PathParams<String>,
+) -> Result<Json<Admission>> {
+    let handle = state.registry.get(&id)?;
+    Ok(Json(
+        handle
+            .ask(|reply| ActorMessage::Admission { reply })
+            .await?,
+    ))
+}
+
+#[utoipa::path(patch, path = "/v1/meetings/{id}/admission", params(("id" = String, Path)),
+    request_body = SetAdmission,
+    responses((status = 200, body = Admission), (status = 400, body = ApiError), (status = 404, body = ApiError)))]
+async fn set_admission(
+    _: Admin,
+    State(state): State<Arc<AppState>>,
+    PathParams(id): PathParams<String>,
+    JsonBody(body): JsonBody<SetAdmission>,
+) -> Result<Json<Admission>> {
+    let handle = state.registry.get(&id)?;
+    if let Some(capacity) = body.capacity {
+        handle
+            .command(Actor::System, Command::SetCapacity { capacity })
+            .await?;
+    }
+    if let Some(locked) = body.locked {
+        handle
+            .command(Actor::System, Command::SetLocked { locked })
+            .await?;
+    }
+    Ok(Json(
+        handle
+            .ask(|reply| ActorMessage::Admission { reply })
+            .await?,
+    ))
+}
+
+/// Who is letting a person in: an administrator, or the person with an invite.
+#[derive(Clone, Copy)]
+enum By {
+    Admin,
+    Invite,
 }
 
 /// Adds a person to a meeting and issues their token.
@@ -215,22 +329,28 @@ async fn admit(
     name: String,
     email: Option<String>,
     preset: String,
+    by: By,
 ) -> Result<ParticipantCreated> {
     let handle = state.registry.get(id)?;
     let store = state.registry.store().clone();
     let meeting = id.to_string();
     let participant = blocking(move || store.next_participant_id(&meeting)).await?;
-    handle
-        .command(
-            Actor::System,
-            Command::AddParticipant {
-                participant,
-                name,
-                email,
-                preset: preset.clone(),
-            },
-        )
-        .await?;
+    let preset_name = preset.clone();
+    let command = match by {
+        By::Admin => Command::AddParticipant {
+            participant,
+            name,
+            email,
+            preset: preset_name,
+        },
+        By::Invite => Command::JoinByInvite {
+            participant,
+            name,
+            email,
+            preset: preset_name,
+        },
+    };
+    handle.command(Actor::System, command).await?;
     let token = new_token();
     let hash = hash_token(&token);
     let store = state.registry.store().clone();

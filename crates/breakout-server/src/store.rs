@@ -19,6 +19,7 @@
 
 mod invites;
 mod journal;
+pub use invites::{InviteUse, NewInvite};
 mod schema;
 #[cfg(test)]
 mod tests;

@@ -7,10 +7,9 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use breakout_core::{Actor, Command, ParticipantId};
@@ -24,6 +23,7 @@ use crate::actor::{ActorMessage, MeetingHandle};
 use crate::connections::{ConnectionHandle, Outgoing, QUEUE_CAPACITY, encode};
 use crate::error::ServerError;
 use crate::http::AppState;
+use crate::listener::ConnectionPermit;
 use crate::media::MediaRequest;
 use crate::registry::blocking;
 use crate::store::hash_token;
@@ -34,9 +34,6 @@ const HARD_FRAME_LIMIT: usize = 1024 * 1024;
 /// default (128 KiB per connection) was half the server's memory with
 /// 1,000 people connected.
 const READ_BUFFER_BYTES: usize = 4 * 1024;
-/// Sustained request rate per connection, and the burst allowed above it.
-const RATE_PER_SECOND: f64 = 50.0;
-const RATE_BURST: f64 = 100.0;
 /// After this many refused frames in a row the sender is cut off.
 const MAX_STRIKES: u32 = 200;
 
@@ -54,6 +51,7 @@ pub async fn upgrade(
     State(state): State<Arc<AppState>>,
     Query(query): Query<TokenQuery>,
     headers: HeaderMap,
+    permit: Option<Extension<ConnectionPermit>>,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ServerError> {
     let token = query
@@ -70,7 +68,15 @@ pub async fn upgrade(
         .max_message_size(HARD_FRAME_LIMIT)
         .max_frame_size(HARD_FRAME_LIMIT)
         .read_buffer_size(READ_BUFFER_BYTES)
-        .on_upgrade(move |socket| serve(socket, meeting, participant, query.revision))
+        .on_upgrade(move |socket| async move {
+            let limits = RequestLimits {
+                state,
+                meeting: meeting_id.into(),
+            };
+            serve(socket, meeting, participant, query.revision, limits).await;
+            // The socket counts against its address until it closes.
+            drop(permit);
+        })
         .into_response())
 }
 
@@ -79,6 +85,7 @@ async fn serve(
     meeting: MeetingHandle,
     participant: ParticipantId,
     seen_revision: Option<u64>,
+    limits: RequestLimits,
 ) {
     let (mut sink, mut stream) = socket.split();
     let (tx, mut rx) = mpsc::channel(QUEUE_CAPACITY);
@@ -110,7 +117,6 @@ async fn serve(
     }
     info!(%participant, connection, "connected");
 
-    let mut limiter = RateLimiter::new();
     let mut strikes = 0u32;
     let close_reason = loop {
         tokio::select! {
@@ -146,10 +152,12 @@ async fn serve(
                 };
                 let reply = match frame {
                     Message::Text(body) => {
-                        if !limiter.allow() {
-                            Some(error_frame(None, ServerError::RateLimited))
+                        if !limits.participant_may_send(participant) {
+                            Some(error_frame(None, ServerError::RateLimited(
+                                "you are sending too many requests; slow down",
+                            )))
                         } else {
-                            handle_text(&meeting, participant, &handle, body.as_str()).await
+                            handle_text(&meeting, participant, &handle, &limits, body.as_str()).await
                         }
                     }
                     Message::Binary(_) => Some(error_frame(None, ServerError::BinaryNotSupported)),
@@ -192,6 +200,7 @@ async fn handle_text(
     meeting: &MeetingHandle,
     participant: ParticipantId,
     connection: &ConnectionHandle,
+    limits: &RequestLimits,
     body: &str,
 ) -> Option<ServerMessage> {
     if body.len() > breakout_protocol::MAX_FRAME_BYTES {
@@ -219,6 +228,9 @@ async fn handle_text(
     let result = match message.request {
         Request::Command { command } => match server_only(&command) {
             Some(error) => Err(error),
+            None if !limits.meeting_may_change() => Err(ServerError::RateLimited(
+                "this meeting is receiving too many changes; try again in a moment",
+            )),
             None => {
                 meeting
                     .command(Actor::Participant(participant), command)
@@ -251,6 +263,7 @@ async fn handle_text(
 fn server_only(command: &Command) -> Option<ServerError> {
     match command {
         Command::AddParticipant { .. }
+        | Command::JoinByInvite { .. }
         | Command::SetConnected { .. }
         | Command::DefinePreset { .. } => Some(ServerError::NotAllowedHere(command.name())),
         _ => None,
@@ -268,29 +281,25 @@ fn text(message: &ServerMessage) -> Message {
     Message::Text(encode(message).to_string().into())
 }
 
-/// A token bucket: `RATE_PER_SECOND` sustained, `RATE_BURST` at once.
-struct RateLimiter {
-    tokens: f64,
-    last: Instant,
+/// The rate limits one connection answers to. They live in the server
+/// state, not the connection, so reconnecting does not refill them.
+struct RequestLimits {
+    state: Arc<AppState>,
+    meeting: Arc<str>,
 }
 
-impl RateLimiter {
-    fn new() -> Self {
-        RateLimiter {
-            tokens: RATE_BURST,
-            last: Instant::now(),
-        }
+impl RequestLimits {
+    fn participant_may_send(&self, participant: ParticipantId) -> bool {
+        self.state
+            .rates
+            .participant_requests
+            .allow((self.meeting.clone(), participant))
     }
 
-    fn allow(&mut self) -> bool {
-        let elapsed = self.last.elapsed().min(Duration::from_secs(10));
-        self.last = Instant::now();
-        self.tokens = (self.tokens + elapsed.as_secs_f64() * RATE_PER_SECOND).min(RATE_BURST);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
+    fn meeting_may_change(&self) -> bool {
+        self.state
+            .rates
+            .meeting_commands
+            .allow(self.meeting.clone())
     }
 }

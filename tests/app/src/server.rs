@@ -67,6 +67,8 @@ impl RoomServer {
                 &meeting.id,
                 &CreateInvite {
                     preset: "participant".into(),
+                    max_uses: None,
+                    expires_in_secs: None,
                 },
             )
             .await

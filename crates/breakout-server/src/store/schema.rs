@@ -62,6 +62,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
         preset TEXT NOT NULL,
         created_at INTEGER NOT NULL
     ) STRICT;",
+    // 3: invites may be limited in uses and time; existing ones stay unlimited.
+    "ALTER TABLE invites ADD COLUMN max_uses INTEGER;
+    ALTER TABLE invites ADD COLUMN uses INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE invites ADD COLUMN expires_at INTEGER;",
 ];
 
 /// Per-connection settings; must run before any transaction.

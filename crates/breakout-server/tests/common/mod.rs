@@ -22,15 +22,20 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        Self::start_with_limits(breakout_server::Limits::default()).await
+    }
+
+    pub async fn start_with_limits(limits: breakout_server::Limits) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
-        let server = Server::start(ServerConfig {
+        let config = ServerConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: dir.path().to_path_buf(),
             admin_key: Some(KEY.into()),
             public_url: None,
-        })
-        .await
-        .expect("server starts");
+        };
+        let server = Server::start_with_limits(config, limits)
+            .await
+            .expect("server starts");
         TestServer {
             server,
             dir,

@@ -1,0 +1,71 @@
+//! Garbage datagrams at a media port cannot flood the server's log.
+
+mod media_peer;
+mod server_process;
+
+use std::net::SocketAddr;
+
+use breakout_protocol::rest::{MeetingInfo, ParticipantCreated};
+use media_peer::{MediaPeer, Signal};
+use server_process::{KEY, ServerProcess};
+
+/// The server's UDP port from an SDP answer's host candidate.
+fn media_port(sdp: &str) -> u16 {
+    sdp.lines()
+        .filter_map(|line| line.strip_prefix("a=candidate:"))
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .find(|fields| fields.len() > 5 && fields[2].eq_ignore_ascii_case("udp"))
+        .and_then(|fields| fields[5].parse().ok())
+        .unwrap_or_else(|| panic!("no UDP candidate in the answer:\n{sdp}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_thousand_garbage_datagrams_write_a_bounded_log() {
+    let mut server = ServerProcess::start(&["--log", "info"]).await;
+    let http = reqwest::Client::new();
+    let meeting: MeetingInfo = http
+        .post(server.url("/v1/meetings"))
+        .bearer_auth(KEY)
+        .json(&serde_json::json!({"title": "Flood"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let person: ParticipantCreated = http
+        .post(server.url(&format!("/v1/meetings/{}/participants", meeting.id)))
+        .bearer_auth(KEY)
+        .json(&serde_json::json!({"name": "Pat", "preset": "participant"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let addr: SocketAddr = server.addr.parse().unwrap();
+    let peer = MediaPeer::join(Signal::connect(addr, &person.token).await, 0).await;
+    let answer = peer.pc.remote_description().await.expect("answer").sdp;
+    let target = SocketAddr::new(addr.ip(), media_port(&answer));
+
+    let flood = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    for i in 0..20_000u32 {
+        let mut garbage = b"garbage, not STUN, RTP or DTLS ".to_vec();
+        garbage.extend_from_slice(&i.to_be_bytes());
+        flood.send_to(&garbage, target).await.unwrap();
+    }
+    // The throttle says how many lines it held back, once per interval.
+    let summary = server
+        .read_until("more lines like this were not logged")
+        .await;
+    peer.close().await;
+    server.stop().await;
+
+    let warnings = server.log.lines().filter(|l| l.contains("WARN")).count();
+    // A few sites, 10 lines each per 5 s, over a test of well under a minute;
+    // unthrottled, the same flood wrote 17,171 lines.
+    assert!(
+        warnings < 1_000,
+        "{warnings} warning lines for one flood; summary: {summary}"
+    );
+}
