@@ -132,6 +132,8 @@ impl Shell {
                 &meeting.id,
                 &CreateInvite {
                     preset: "participant".into(),
+                    max_uses: None,
+                    expires_in_secs: None,
                 },
             )
             .await?;

@@ -130,7 +130,13 @@ async fn serve() -> String {
                     authorised(&h)?;
                     let code = format!("{id}-{}", body.preset);
                     let link = format!("breakout://join?code={code}");
-                    Ok::<_, Response>((StatusCode::CREATED, Json(Invite { code, link })))
+                    let invite = Invite {
+                        code,
+                        link,
+                        max_uses: body.max_uses,
+                        expires_at: None,
+                    };
+                    Ok::<_, Response>((StatusCode::CREATED, Json(invite)))
                 },
             ),
         )
@@ -207,6 +213,8 @@ async fn invites_are_made_with_the_key_and_redeemed_without() {
     let api = AdminApi::new(&url, KEY).unwrap();
     let body = CreateInvite {
         preset: "participant".into(),
+        max_uses: Some(3),
+        expires_in_secs: None,
     };
     let invite = api.create_invite("m1", &body).await.unwrap();
     assert_eq!(invite.code, "m1-participant");

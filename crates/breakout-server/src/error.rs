@@ -88,9 +88,7 @@ impl ServerError {
             ServerError::InvalidInvite => StatusCode::FORBIDDEN,
             ServerError::Unreadable { status, .. } => *status,
             ServerError::FrameTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ServerError::RateLimited(_) => {
-                StatusCode::TOO_MANY_REQUESTS
-            }
+            ServerError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             ServerError::InviteExhausted | ServerError::InviteExpired => StatusCode::GONE,
             ServerError::SaveFailed | ServerError::Storage | ServerError::Internal => {
                 StatusCode::INTERNAL_SERVER_ERROR

@@ -59,9 +59,9 @@ impl axum::extract::FromRequestParts<Arc<AppState>> for Admin {
         parts: &mut axum::http::request::Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        let given = bearer(&parts.headers).ok_or_else(|| {
-            ServerError::Unauthorized("the admin key is required (Authorization: Bearer ...)")
-        })?;
+        let given = bearer(&parts.headers).ok_or(ServerError::Unauthorized(
+            "the admin key is required (Authorization: Bearer ...)",
+        ))?;
         let digest: [u8; 32] = Sha256::digest(given.as_bytes()).into();
         // Compare digests without an early exit.
         let differing = digest

@@ -196,7 +196,9 @@ async fn create_invite(
     let expires_at = match body.expires_in_secs {
         None => None,
         Some(0) => {
-            return Err(ServerError::InvalidInput("expires_in_secs must be at least 1"));
+            return Err(ServerError::InvalidInput(
+                "expires_in_secs must be at least 1",
+            ));
         }
         Some(secs) => Some(created_at.saturating_add(secs.saturating_mul(1000))),
     };

@@ -16,7 +16,7 @@ mod tests;
 use std::sync::Arc;
 use std::time::Duration;
 
-use breakout_client::protocol::ws::{Reply, Request, ServerMessage};
+use breakout_client::protocol::ws::{Reply, Request};
 use breakout_client::protocol::{Command, MeetingView, ParticipantId};
 use breakout_client::{ClientError, ConnectOptions, Connection};
 use tokio::sync::{mpsc, oneshot, watch};

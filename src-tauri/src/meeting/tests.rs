@@ -8,6 +8,7 @@ use std::time::Duration;
 use breakout_client::AdminApi;
 use breakout_client::protocol::Command;
 use breakout_client::protocol::rest::{AddParticipant, CreateMeeting};
+use breakout_client::protocol::ws::ServerMessage;
 use breakout_server::{Server, ServerConfig};
 use tokio::sync::mpsc;
 

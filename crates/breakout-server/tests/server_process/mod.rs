@@ -61,9 +61,7 @@ impl ServerProcess {
         let lines = &mut self.lines;
         let found = tokio::time::timeout(Duration::from_secs(30), async {
             loop {
-                let Some(line) = lines.recv().await else {
-                    return None;
-                };
+                let line = lines.recv().await?;
                 // The banner prints the key on purpose; it is not a log line.
                 if !line.starts_with("admin key:") {
                     log.push_str(&line);
