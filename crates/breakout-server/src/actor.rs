@@ -41,6 +41,14 @@ pub enum ActorMessage {
         request: Request,
         reply: ReplyTo<Reply>,
     },
+    /// Previews an assignments CSV and, when `apply`, imports it in the
+    /// same turn, so the preview is exactly what the import does.
+    AssignmentsCsv {
+        actor: Actor,
+        csv: String,
+        apply: bool,
+        reply: ReplyTo<breakout_core::CsvPreview>,
+    },
     Connect {
         participant: ParticipantId,
         handle: ConnectionHandle,
@@ -212,6 +220,15 @@ impl MeetingActor {
                 let result = self.request(participant, request);
                 let _ = reply.send(result);
             }
+            ActorMessage::AssignmentsCsv {
+                actor,
+                csv,
+                apply,
+                reply,
+            } => {
+                let result = self.assignments_csv(actor, csv, apply);
+                let _ = reply.send(result);
+            }
             ActorMessage::Connect {
                 participant,
                 handle,
@@ -239,6 +256,19 @@ impl MeetingActor {
             }
             ActorMessage::Stop { .. } => unreachable!("handled by the loop"),
         }
+    }
+
+    fn assignments_csv(
+        &mut self,
+        actor: Actor,
+        csv: String,
+        apply: bool,
+    ) -> Result<breakout_core::CsvPreview, ApiError> {
+        let preview = self.meeting.preview_import(actor, &csv)?;
+        if apply {
+            self.apply(actor, Command::ImportAssignments { csv })?;
+        }
+        Ok(preview)
     }
 
     /// Applies one command: refused commands change nothing and are not

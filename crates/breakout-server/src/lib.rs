@@ -13,8 +13,10 @@ mod http;
 mod media;
 mod registry;
 mod rest;
+mod rest_csv;
 pub mod store;
 mod ws;
+mod ws_frames;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -18,6 +18,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use crate::actor::{ActorMessage, MeetingHandle};
 use crate::http::{Admin, AppState, HttpError, JsonBody, PathParams};
 use crate::registry::blocking;
+use crate::rest_csv::CsvApiDoc;
 use crate::store::{hash_token, new_token};
 
 type Result<T> = std::result::Result<T, HttpError>;
@@ -46,7 +47,7 @@ pub fn routes() -> Router<Arc<AppState>> {
     info(title = "Breakout room server", description = "Administration of meetings, participants and presets. Participants then connect to /v1/ws with their token."),
     paths(health, create_meeting, list_meetings, get_meeting, delete_meeting, list_presets, create_preset, add_participant, remove_participant, rooms, create_invite, join),
     components(schemas(ApiError, CreateMeeting, MeetingInfo, AddParticipant, ParticipantCreated, PresetList, RoomsOverview, Health, CreateInvite, Invite, JoinWithInvite)),
-    modifiers(&AdminKeyScheme),
+    modifiers(&AdminKeyScheme, &CsvApiDoc),
     security(("admin_key" = []))
 )]
 pub struct ApiDoc;

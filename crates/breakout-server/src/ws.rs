@@ -131,6 +131,9 @@ async fn serve(socket: WebSocket, meeting: MeetingHandle, participant: Participa
                     Some(Ok(frame)) => frame,
                     Some(Err(error)) => {
                         debug!(%participant, %error, "socket error");
+                        if let Some(close) = crate::ws_frames::close_for(&error, HARD_FRAME_LIMIT) {
+                            let _ = sink.send(Message::Close(Some(close))).await;
+                        }
                         break None;
                     }
                     None => break None,
@@ -193,7 +196,7 @@ async fn handle_text(
 ) -> Option<ServerMessage> {
     if body.len() > breakout_protocol::MAX_FRAME_BYTES {
         return Some(error_frame(
-            None,
+            crate::ws_frames::peek_id(body),
             ApiError::new(
                 "frame_too_large",
                 format!(
