@@ -106,6 +106,13 @@ impl Meeting {
         Ok(preview)
     }
 
+    /// The preview, for someone allowed to import: a file can name everyone
+    /// in the meeting, so only managers may see what it would do.
+    pub fn preview_import(&self, actor: Actor, text: &str) -> Result<CsvPreview, Refusal> {
+        self.require_manager(actor, "preview an assignment import")?;
+        self.preview_assignments_csv(text)
+    }
+
     /// Applies a whole CSV or nothing. People are matched by email when given,
     /// else by name; rooms by title, created when missing and not running.
     pub(crate) fn import_assignments(

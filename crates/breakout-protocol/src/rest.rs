@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use breakout_core::CsvPreview;
+
 use crate::{BreakoutConfig, ParticipantId, Phase, Preset, Role, RoomId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -154,4 +156,17 @@ pub struct JoinWithInvite {
     pub name: String,
     #[serde(default)]
     pub email: Option<String>,
+}
+
+/// What an assignments CSV changes: the preview a host confirms, or what an
+/// import just did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AssignmentsCsvOutcome {
+    /// False for a preview: nothing was changed.
+    pub applied: bool,
+    /// `rooms_created` (titles), `changes` (`{participant, name, room}`:
+    /// moved to the room titled `room`, or unassigned when `room` is null)
+    /// and `unchanged` (how many people in the file stay where they are).
+    #[schema(value_type = Object)]
+    pub preview: CsvPreview,
 }

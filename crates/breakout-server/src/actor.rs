@@ -50,6 +50,14 @@ pub enum ActorMessage {
         request: Request,
         reply: ReplyTo<Reply>,
     },
+    /// Previews an assignments CSV and, when `apply`, imports it in the
+    /// same turn, so the preview is exactly what the import does.
+    AssignmentsCsv {
+        actor: Actor,
+        csv: String,
+        apply: bool,
+        reply: ReplyTo<breakout_core::CsvPreview>,
+    },
     Connect {
         participant: ParticipantId,
         handle: ConnectionHandle,
@@ -247,6 +255,16 @@ impl MeetingActor {
                 let result = self.request(participant, request);
                 self.replies.push(defer(reply, result));
             }
+            ActorMessage::AssignmentsCsv {
+                actor,
+                csv,
+                apply,
+                reply,
+            } => {
+                // An import is answered once it is durable, like any command.
+                let result = self.assignments_csv(actor, csv, apply);
+                self.replies.push(defer(reply, result));
+            }
             ActorMessage::Connect {
                 participant,
                 handle,
@@ -288,6 +306,19 @@ impl MeetingActor {
             }
             ActorMessage::Stop { .. } => unreachable!("handled by the loop"),
         }
+    }
+
+    fn assignments_csv(
+        &mut self,
+        actor: Actor,
+        csv: String,
+        apply: bool,
+    ) -> Result<breakout_core::CsvPreview, ServerError> {
+        let preview = self.meeting.preview_import(actor, &csv)?;
+        if apply {
+            self.apply(actor, Command::ImportAssignments { csv })?;
+        }
+        Ok(preview)
     }
 
     /// Applies one command: refused commands change nothing and are not

@@ -44,6 +44,12 @@ pub enum ServerError {
     InviteExpired,
     #[error("{0}")]
     InvalidInput(&'static str),
+    #[error("{0}")]
+    InvalidCsv(String),
+    #[error("this token belongs to another meeting")]
+    TokenOfAnotherMeeting,
+    #[error("send the file as text/csv, not {0}")]
+    UnsupportedMediaType(String),
     #[error("the server could not save this change; please retry")]
     SaveFailed,
     #[error("the server could not read or write its database")]
@@ -73,6 +79,9 @@ impl ServerError {
             ServerError::InviteExhausted => "invite_exhausted",
             ServerError::InviteExpired => "invite_expired",
             ServerError::InvalidInput(_) => "invalid_input",
+            ServerError::InvalidCsv(_) => "invalid_csv",
+            ServerError::TokenOfAnotherMeeting => "permission_denied",
+            ServerError::UnsupportedMediaType(_) => "unsupported_media_type",
             ServerError::SaveFailed | ServerError::Storage => "storage_failed",
             ServerError::Internal => "internal",
             ServerError::Media(error) => &error.code,
@@ -90,6 +99,8 @@ impl ServerError {
             ServerError::FrameTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ServerError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             ServerError::InviteExhausted | ServerError::InviteExpired => StatusCode::GONE,
+            ServerError::TokenOfAnotherMeeting => StatusCode::FORBIDDEN,
+            ServerError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ServerError::SaveFailed | ServerError::Storage | ServerError::Internal => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -98,6 +109,7 @@ impl ServerError {
             | ServerError::NotAllowedHere(_)
             | ServerError::BinaryNotSupported
             | ServerError::InvalidInput(_)
+            | ServerError::InvalidCsv(_)
             | ServerError::Media(_) => StatusCode::BAD_REQUEST,
         }
     }

@@ -25,6 +25,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .merge(crate::rest::routes())
         .merge(crate::admin::routes())
+        .merge(crate::rest_csv::routes())
         .route(breakout_protocol::WS_PATH, get(crate::ws::upgrade))
         .route("/v1/openapi.json", get(crate::rest::openapi_json))
         .fallback(not_found)

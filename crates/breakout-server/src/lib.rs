@@ -22,9 +22,11 @@ mod rate;
 pub mod redact;
 mod registry;
 mod rest;
+mod rest_csv;
 mod settings;
 pub mod store;
 mod ws;
+mod ws_frames;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -21,6 +21,7 @@ use crate::actor::{ActorMessage, MeetingHandle};
 use crate::error::ServerError;
 use crate::http::{Admin, AppState, JsonBody, PathParams};
 use crate::registry::blocking;
+use crate::rest_csv::CsvApiDoc;
 use crate::store::{InviteUse, NewInvite, hash_token, new_token};
 
 type Result<T> = std::result::Result<T, ServerError>;
@@ -54,7 +55,7 @@ pub fn routes() -> Router<Arc<AppState>> {
     paths(health, create_meeting, list_meetings, get_meeting, delete_meeting, list_presets, create_preset, add_participant, remove_participant, rooms, create_invite, join, get_admission, set_admission),
     components(schemas(ApiError, CreateMeeting, MeetingInfo, AddParticipant, ParticipantCreated, PresetList, RoomsOverview, Health, CreateInvite, Invite, JoinWithInvite, Admission, SetAdmission)),
     nest((path = "/v1/admin", api = crate::admin::AdminDoc)),
-    modifiers(&AdminKeyScheme),
+    modifiers(&AdminKeyScheme, &CsvApiDoc),
     security(("admin_key" = []))
 )]
 pub struct ApiDoc;

@@ -146,6 +146,9 @@ async fn serve(
                     Some(Ok(frame)) => frame,
                     Some(Err(error)) => {
                         debug!(%participant, %error, "socket error");
+                        if let Some(close) = crate::ws_frames::close_for(&error, HARD_FRAME_LIMIT) {
+                            let _ = sink.send(Message::Close(Some(close))).await;
+                        }
                         break None;
                     }
                     None => break None,
@@ -205,7 +208,7 @@ async fn handle_text(
 ) -> Option<ServerMessage> {
     if body.len() > breakout_protocol::MAX_FRAME_BYTES {
         return Some(error_frame(
-            None,
+            crate::ws_frames::peek_id(body),
             ServerError::FrameTooLarge(breakout_protocol::MAX_FRAME_BYTES),
         ));
     }
