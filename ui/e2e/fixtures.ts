@@ -136,6 +136,7 @@ export function hostView(o: HostViewOptions = {}): MeetingView {
     ),
     help_requests: o.help ?? [],
     polls: [],
+    assignment: null,
   };
 }
 
@@ -166,6 +167,7 @@ export function bobView(o: ParticipantViewOptions = {}): MeetingView {
     rooms,
     help_requests: [],
     polls: o.polls ?? [],
+    assignment: null,
   };
 }
 
