@@ -43,8 +43,11 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 ## The end-to-end tests run the server and bot binaries, so build them first.
+## Every build in make test names its tests too: dev-dependencies turn on
+## features (tokio's test-util, ...), and a build without them compiles the
+## whole dependency tree a second time.
 unit:
-	$(CARGO) build --workspace --bins
+	$(CARGO) build --workspace --bins --tests
 	$(CARGO) test --workspace
 
 ## The web UI: type-check, unit tests, and both windows in headless Chromium (mocked IPC).
@@ -58,7 +61,7 @@ media-test:
 ## Builds as `unit` does (same features, so nothing is compiled twice).
 schemathesis:
 	@scripts/setup.sh python
-	$(CARGO) build --workspace --bins
+	$(CARGO) build --workspace --bins --tests
 	scripts/schemathesis.sh $(TARGET_DIR)/debug/breakout-server
 
 ## Speed figures as name=value lines (not part of `make test`).

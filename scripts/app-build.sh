@@ -12,7 +12,8 @@ if [ "${1:-}" = "--release" ]; then
     cargo build --release --features tauri/custom-protocol -p breakout-app
     cargo build -p breakout-client --bin breakout-bot
 else
-    # The whole workspace's binaries, as `make unit` builds them: one feature
-    # set for every dependency, so nothing is compiled a second time.
-    cargo build --workspace --bins
+    # The whole workspace's binaries, as `make unit` builds them (tests
+    # included, whose dev-dependencies add features): one feature set for
+    # every dependency, so nothing is compiled a second time.
+    cargo build --workspace --bins --tests
 fi

@@ -8,7 +8,10 @@
 //! missing frame is rebuilt from the next packet's FEC copy when that packet
 //! is already here, or concealed; after a few concealed frames with nothing
 //! queued the buffer goes idle (the source stopped: muted or moved away) and
-//! starts over with the next packet. When the queue grows past
+//! starts over with the next packet. A fill that stops growing is the tail
+//! of a stream that ended (the last packets of someone who left the slot):
+//! it is dropped rather than played before the slot's next source. When the
+//! queue grows past
 //! `target + slack` (a burst after a stall) it skips ahead, because being
 //! late costs more than a click.
 
@@ -52,11 +55,15 @@ pub struct JitterBuffer {
     highest: Option<u64>,
     /// Frames concealed in a row with an empty queue.
     starving: u32,
+    /// Pops while filling with nothing new pushed.
+    stalled_fill: u32,
     stats: JitterStats,
 }
 
 /// Concealed frames in a row (with nothing queued) before going idle.
 const MAX_STARVING: u32 = 3;
+/// Pops without a new packet before a partial fill is dropped as stale.
+const MAX_STALLED_FILL: u32 = 5;
 /// A jump this large in sequence numbers is a new stream, not a loss.
 const RESET_GAP: u64 = 500;
 
@@ -71,6 +78,7 @@ impl JitterBuffer {
             next: None,
             highest: None,
             starving: 0,
+            stalled_fill: 0,
             stats: JitterStats::default(),
         }
     }
@@ -88,6 +96,7 @@ impl JitterBuffer {
     pub fn push(&mut self, sequence: u16, payload: Bytes) {
         let seq = self.extend(sequence);
         self.stats.received += 1;
+        self.stalled_fill = 0;
         if let Some(highest) = self.highest
             && seq > highest + RESET_GAP
         {
@@ -109,6 +118,7 @@ impl JitterBuffer {
             Some(next) => next,
             None => {
                 if self.queue.len() < self.target {
+                    self.drop_stalled_fill();
                     return Playout::Idle;
                 }
                 *self.queue.keys().next().expect("queue is not empty")
@@ -139,6 +149,20 @@ impl JitterBuffer {
                 self.stats.concealed += 1;
                 Playout::Conceal
             }
+        }
+    }
+
+    /// Counts a pop spent filling; a fill that got nothing new for a while
+    /// belongs to a stream that ended, so it is not played later.
+    fn drop_stalled_fill(&mut self) {
+        if self.queue.is_empty() {
+            return;
+        }
+        self.stalled_fill += 1;
+        if self.stalled_fill > MAX_STALLED_FILL {
+            self.stats.skipped += self.queue.len() as u64;
+            self.queue.clear();
+            self.stalled_fill = 0;
         }
     }
 
@@ -179,6 +203,35 @@ mod tests {
 
     fn p(n: u8) -> Bytes {
         Bytes::from(vec![n])
+    }
+
+    #[test]
+    fn the_stale_tail_of_an_ended_stream_is_not_played_before_the_next_source() {
+        let mut jb = JitterBuffer::new(3, 4);
+        // The old source's last packet arrives after the buffer went idle.
+        jb.push(100, p(1));
+        for _ in 0..=MAX_STALLED_FILL {
+            assert_eq!(jb.pop(), Playout::Idle);
+        }
+        // Later the slot carries someone else, numbered on from there.
+        for seq in 101..104 {
+            jb.push(seq, p(2));
+        }
+        assert_eq!(jb.pop(), Playout::Packet(p(2)));
+        assert_eq!(jb.stats().skipped, 1);
+    }
+
+    #[test]
+    fn a_slow_fill_is_kept_while_packets_keep_coming() {
+        let mut jb = JitterBuffer::new(3, 4);
+        for seq in 0..2u16 {
+            jb.push(seq, p(seq as u8));
+            for _ in 0..MAX_STALLED_FILL {
+                assert_eq!(jb.pop(), Playout::Idle);
+            }
+        }
+        jb.push(2, p(2));
+        assert_eq!(jb.pop(), Playout::Packet(p(0)));
     }
 
     #[test]
