@@ -156,7 +156,7 @@ describe("dashboard before breakouts", () => {
     await page.getByRole("button", { name: "Auto-assign" }).click();
     expect(await w.nextCommand()).toEqual({ type: "auto_assign", seed: SEED, minimise_repeats: false });
     await page.getByRole("button", { name: "Shuffle" }).click();
-    expect(await w.nextCommand()).toEqual({ type: "shuffle", seed: SEED });
+    expect(await w.nextCommand()).toEqual({ type: "shuffle", seed: SEED, minimise_repeats: false });
     await page.getByRole("button", { name: "Round robin" }).click();
     expect(await w.nextCommand()).toEqual({ type: "round_robin" });
 
