@@ -22,6 +22,8 @@ pub enum ServerError {
     InvalidInvite,
     #[error("no such endpoint")]
     NoSuchEndpoint,
+    #[error("this endpoint does not take that method")]
+    MethodNotAllowed,
     /// A request the HTTP layer could not read (body, path); axum chose the status.
     #[error("{message}")]
     Unreadable { status: StatusCode, message: String },
@@ -70,6 +72,7 @@ impl ServerError {
             ServerError::Unauthorized(_) => "unauthorized",
             ServerError::InvalidInvite => "invalid_invite",
             ServerError::NoSuchEndpoint => "not_found",
+            ServerError::MethodNotAllowed => "method_not_allowed",
             ServerError::Unreadable { .. } | ServerError::BadRequest(_) => "bad_request",
             ServerError::MalformedJson(_) => "malformed_json",
             ServerError::NotAllowedHere(_) => "not_allowed_here",
@@ -93,6 +96,7 @@ impl ServerError {
             ServerError::Refused(refusal) => refusal_status(refusal),
             ServerError::MeetingNotFound(_) | ServerError::NoSuchEndpoint => StatusCode::NOT_FOUND,
             ServerError::MeetingGone => StatusCode::SERVICE_UNAVAILABLE,
+            ServerError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ServerError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ServerError::InvalidInvite => StatusCode::FORBIDDEN,
             ServerError::Unreadable { status, .. } => *status,

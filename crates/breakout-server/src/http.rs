@@ -29,6 +29,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(breakout_protocol::WS_PATH, get(crate::ws::upgrade))
         .route("/v1/openapi.json", get(crate::rest::openapi_json))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(1024 * 1024))
         .layer(
             tower_http::trace::TraceLayer::new_for_http()
@@ -39,6 +40,10 @@ pub fn router(state: Arc<AppState>) -> Router {
 
 async fn not_found() -> ServerError {
     ServerError::NoSuchEndpoint
+}
+
+async fn method_not_allowed() -> ServerError {
+    ServerError::MethodNotAllowed
 }
 
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {

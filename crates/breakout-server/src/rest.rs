@@ -55,7 +55,7 @@ pub fn routes() -> Router<Arc<AppState>> {
     paths(health, create_meeting, list_meetings, get_meeting, delete_meeting, list_presets, create_preset, add_participant, remove_participant, rooms, create_invite, join, get_admission, set_admission),
     components(schemas(ApiError, CreateMeeting, MeetingInfo, AddParticipant, ParticipantCreated, PresetList, RoomsOverview, Health, CreateInvite, Invite, JoinWithInvite, Admission, SetAdmission)),
     nest((path = "/v1/admin", api = crate::admin::AdminDoc)),
-    modifiers(&AdminKeyScheme, &CsvApiDoc),
+    modifiers(&AdminKeyScheme, &CsvApiDoc, &JsonBodyErrors),
     security(("admin_key" = []))
 )]
 pub struct ApiDoc;
@@ -69,6 +69,52 @@ impl utoipa::Modify for AdminKeyScheme {
             "admin_key",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// Every JSON request body can be refused before the handler runs: 422 when
+/// it is well-formed JSON of the wrong shape, 415 when it is not declared as
+/// JSON. Documented once here for every operation that takes one.
+struct JsonBodyErrors;
+
+impl utoipa::Modify for JsonBodyErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ApiError")))
+                        .build(),
+                )
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let takes_json = operation
+                    .request_body
+                    .as_ref()
+                    .is_some_and(|body| body.content.contains_key("application/json"));
+                if !takes_json {
+                    continue;
+                }
+                let responses = &mut operation.responses.responses;
+                responses
+                    .entry("422".into())
+                    .or_insert_with(|| error("the body is JSON of the wrong shape").into());
+                responses
+                    .entry("415".into())
+                    .or_insert_with(|| error("the body is not declared as JSON").into());
+            }
+        }
     }
 }
 

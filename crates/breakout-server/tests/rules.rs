@@ -255,6 +255,27 @@ async fn the_help_cooldown_says_how_long_to_wait() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_lists_what_a_json_body_can_be_refused_with() {
+    let server = TestServer::start().await;
+    let doc: serde_json::Value = server
+        .http
+        .get(server.url("/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let responses = &doc["paths"]["/v1/meetings"]["post"]["responses"];
+    for status in ["422", "415"] {
+        assert!(
+            responses.get(status).is_some(),
+            "POST /v1/meetings does not document {status}: {responses}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_carry_their_status_and_code() {
     let server = TestServer::start().await;
     let meeting = server.create_meeting(quick_config()).await;
@@ -268,6 +289,11 @@ async fn errors_carry_their_status_and_code() {
             "meeting_not_found",
         ),
         (server.http.get(server.url("/v1/nowhere")), 404, "not_found"),
+        (
+            server.http.delete(server.url("/v1/health")),
+            405,
+            "method_not_allowed",
+        ),
         (
             server.http.get(server.url("/v1/meetings")),
             401,
