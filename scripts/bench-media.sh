@@ -13,7 +13,7 @@ janus_bench=$(scripts/bench-janus.sh --build)
 data=$(mktemp -d)
 key=bench-admin-key
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$target/release/breakout-server" --listen "127.0.0.1:$port" --data-dir "$data" --admin-key "$key" --log warn >"$data/log" 2>&1 &
+"$target/release/breakout-server" --listen "127.0.0.1:$port" --media-port 0 --data-dir "$data" --admin-key "$key" --log warn >"$data/log" 2>&1 &
 pid=$!
 # `|| true`: under `set -e` a failing step would end the trap before the rm.
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$data"' EXIT

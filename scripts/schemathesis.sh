@@ -7,7 +7,7 @@ cache=${BREAKOUT_CACHE:-$HOME/.cache/breakout}
 data=$(mktemp -d)
 key=schemathesis-admin-key
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$server_bin" --listen "127.0.0.1:$port" --data-dir "$data" --admin-key "$key" --log warn >"$data/server.log" 2>&1 &
+"$server_bin" --listen "127.0.0.1:$port" --media-port 0 --data-dir "$data" --admin-key "$key" --log warn >"$data/server.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 100); do

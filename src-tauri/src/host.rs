@@ -102,6 +102,7 @@ async fn start_on(listen: SocketAddr, data_dir: &std::path::Path) -> Result<Serv
             "http://{}",
             SocketAddr::new(lan_address(listen.ip()), listen.port())
         )),
+        media: Default::default(),
     })
     .await
 }

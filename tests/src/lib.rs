@@ -58,7 +58,12 @@ pub struct ServerProcess {
 impl ServerProcess {
     pub async fn start(data: &Path, port: u16) -> ServerProcess {
         let child = tokio::process::Command::new(binary("breakout-server"))
-            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args([
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--media-port",
+                "0",
+            ])
             .arg("--data-dir")
             .arg(data)
             .args(["--admin-key", KEY, "--log", "warn"])

@@ -52,6 +52,7 @@ impl Target {
             data_dir: dir.clone(),
             admin_key: Some("bench-key".into()),
             public_url: None,
+            media: Default::default(),
         })
         .await
         .expect("server starts");

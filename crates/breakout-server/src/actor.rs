@@ -164,7 +164,7 @@ impl MeetingActor {
             resumed: BTreeSet::new(),
             connections: Connections::default(),
             views_dirty: false,
-            media: MediaRouter::spawn(&meeting, env.settings.media_bind_ip),
+            media: MediaRouter::spawn(&meeting, env.settings.media.clone()),
             meeting,
             env,
         }

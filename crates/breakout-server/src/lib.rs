@@ -38,6 +38,7 @@ use tracing::info;
 
 pub use fd_limit::raise_open_files_limit;
 pub use limits::{Limits, Rate};
+pub use media::MediaNetworkConfig;
 pub use rest::ApiDoc;
 
 /// How to run a server.
@@ -50,6 +51,8 @@ pub struct ServerConfig {
     pub admin_key: Option<String>,
     /// Base URL for join links; defaults to `http://<listen address>`.
     pub public_url: Option<String>,
+    /// The media port and the public addresses announced for it.
+    pub media: MediaNetworkConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +73,13 @@ pub enum ServerError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    /// The media port could not be bound.
+    #[error("cannot bind the media port {ip}:{port} (UDP): {source}")]
+    MediaBind {
+        ip: std::net::IpAddr,
+        port: u16,
+        source: std::io::Error,
+    },
 }
 
 /// A running server. Dropping it does not stop it; call [`Server::shutdown`].
@@ -77,6 +87,7 @@ pub struct Server {
     addr: SocketAddr,
     admin_key: String,
     state: Arc<http::AppState>,
+    media: Arc<media::MediaNetwork>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -114,9 +125,22 @@ impl Server {
             source,
         })?;
         // Media gathers candidates on the address the server listens on;
-        // restored meetings need it too, so it is known before restoring.
+        // restored meetings need it too, so it is bound before restoring.
+        let media = media::MediaNetwork::bind(addr.ip(), &config.media).map_err(|source| {
+            ServerError::MediaBind {
+                ip: addr.ip(),
+                port: config.media.port,
+                source,
+            }
+        })?;
+        let media = Arc::new(media);
+        info!(
+            media = %media.local_addr(),
+            announced = ?media.public_ips(),
+            "media on one UDP port; public addresses announced besides the local ones"
+        );
         let settings = settings::MeetingSettings {
-            media_bind_ip: Some(addr.ip()),
+            media: media.clone(),
             clock: clock::Clock::system(),
         };
         let registry = registry::Registry::restore(store, settings)?;
@@ -142,6 +166,7 @@ impl Server {
             addr,
             admin_key,
             state,
+            media,
             stop,
             task,
         })
@@ -155,11 +180,17 @@ impl Server {
         &self.admin_key
     }
 
+    /// The UDP address every media connection of this server uses.
+    pub fn media_addr(&self) -> SocketAddr {
+        self.media.local_addr()
+    }
+
     /// Stops accepting, snapshots and closes every meeting, then returns.
     pub async fn shutdown(self) {
         self.state.registry.shutdown().await;
         let _ = self.stop.send(true);
         let _ = self.task.await;
+        self.media.close().await;
     }
 }
 

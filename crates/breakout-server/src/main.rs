@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use breakout_server::log_throttle::{self, LogThrottle};
 use breakout_server::redact::Redacting;
-use breakout_server::{Limits, Server, ServerConfig};
+use breakout_server::{Limits, MediaNetworkConfig, Server, ServerConfig};
 use clap::Parser;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -31,6 +31,15 @@ struct Args {
     /// Base URL clients use to reach this server, for join links.
     #[arg(long, env = "BREAKOUT_PUBLIC_URL")]
     public_url: Option<String>,
+    /// The one UDP port all media uses (open it in the firewall); 0 picks a
+    /// free one.
+    #[arg(long, env = "BREAKOUT_MEDIA_PORT", default_value_t = 7801)]
+    media_port: u16,
+    /// The address clients outside reach this host at, when it sits behind a
+    /// 1:1 NAT (a cloud VM's public IP). Announced for media besides the
+    /// local addresses; repeat for several. Never guessed.
+    #[arg(long = "public-ip", env = "BREAKOUT_PUBLIC_IP", value_delimiter = ',')]
+    public_ips: Vec<std::net::IpAddr>,
     /// Log filter, e.g. `info` or `breakout_server=debug`.
     #[arg(long, env = "BREAKOUT_LOG", default_value = "info")]
     log: String,
@@ -84,10 +93,15 @@ async fn main() -> anyhow::Result<()> {
         data_dir: data_dir.clone(),
         admin_key: args.admin_key,
         public_url: args.public_url,
+        media: MediaNetworkConfig {
+            port: args.media_port,
+            public_ips: args.public_ips,
+        },
     };
     let server = Server::start_with_limits(config, limits).await?;
     // Printed on stdout (not the log) so scripts can read them.
     println!("listening on http://{}", server.local_addr());
+    println!("media on udp {}", server.media_addr());
     println!("data directory: {}", data_dir.display());
     println!("admin key: {}", server.admin_key());
     shutdown_signal().await;

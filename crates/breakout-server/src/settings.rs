@@ -3,19 +3,17 @@
 //! process-wide state, so two servers in one process (tests, an app that
 //! restarts its embedded server) never see each other's settings.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::incidents::Incidents;
+use crate::media::MediaNetwork;
 use crate::store::Store;
 
 #[derive(Debug, Clone)]
 pub struct MeetingSettings {
-    /// The address media binds to, from the server's listen address: a
-    /// specific IP gathers only that IP (127.0.0.1 in tests, the LAN
-    /// address of an embedded server); unspecified gathers every interface.
-    pub media_bind_ip: Option<IpAddr>,
+    /// The server's one media socket and what it announces.
+    pub media: Arc<MediaNetwork>,
     pub clock: Clock,
 }
 

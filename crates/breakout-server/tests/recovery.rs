@@ -26,6 +26,7 @@ async fn start_on(dir: &Path, listen: &str) -> TestServer {
         data_dir: dir.to_path_buf(),
         admin_key: Some(KEY.into()),
         public_url: None,
+        media: Default::default(),
     })
     .await
     .expect("server starts");
@@ -238,6 +239,8 @@ impl Process {
             .args([
                 "--listen",
                 "127.0.0.1:0",
+                "--media-port",
+                "0",
                 "--admin-key",
                 KEY,
                 "--log",

@@ -25,7 +25,7 @@ impl RoomServer {
     pub async fn start(binary: &Path) -> anyhow::Result<RoomServer> {
         let data = tempfile::tempdir()?;
         let mut child = Command::new(binary)
-            .args(["--listen", "127.0.0.1:0", "--data-dir"])
+            .args(["--listen", "127.0.0.1:0", "--media-port", "0", "--data-dir"])
             .arg(data.path())
             .args(["--admin-key", ADMIN_KEY, "--log", "warn"])
             .stdout(Stdio::piped())

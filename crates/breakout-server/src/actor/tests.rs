@@ -8,6 +8,7 @@ use tokio::sync::oneshot::error::TryRecvError;
 use super::{ActorMessage, MeetingActor, MeetingHandle};
 use crate::clock::Clock;
 use crate::incidents::Incidents;
+use crate::media::{MediaNetwork, MediaNetworkConfig};
 use crate::settings::{MeetingEnv, MeetingSettings};
 use crate::store::{MeetingRecord, Store};
 
@@ -15,7 +16,10 @@ fn env(store: &Arc<Store>) -> MeetingEnv {
     MeetingEnv {
         store: store.clone(),
         settings: MeetingSettings {
-            media_bind_ip: Some([127, 0, 0, 1].into()),
+            media: Arc::new(
+                MediaNetwork::bind([127, 0, 0, 1].into(), &MediaNetworkConfig::default())
+                    .expect("a media port"),
+            ),
             clock: Clock::system(),
         },
         incidents: Arc::new(Incidents::default()),

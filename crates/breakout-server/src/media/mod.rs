@@ -102,6 +102,7 @@
 
 mod assign;
 mod downstream;
+mod network;
 mod participant;
 mod peer;
 mod rewrite;
@@ -112,7 +113,6 @@ mod upstream;
 mod vp8;
 
 use std::collections::BTreeMap;
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use breakout_core::{Meeting, ParticipantId, RoomId};
@@ -123,6 +123,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::connections::ConnectionHandle;
 
+pub use network::{MediaNetwork, MediaNetworkConfig};
 pub(crate) use peer::live_connections;
 
 /// Why a media request failed.
@@ -247,12 +248,12 @@ pub(crate) struct MediaHandle {
 }
 
 impl MediaRouter {
-    /// Starts the meeting's media task (needs a tokio runtime). Media binds
-    /// `bind_ip` (see `MeetingSettings::media_bind_ip`).
-    pub fn spawn(meeting: &Meeting, bind_ip: Option<IpAddr>) -> MediaRouter {
+    /// Starts the meeting's media task (needs a tokio runtime); its
+    /// connections share the server's media socket.
+    pub fn spawn(meeting: &Meeting, network: Arc<MediaNetwork>) -> MediaRouter {
         let (placement, placement_rx) = watch::channel(Arc::new(Placement::of(meeting)));
         let (tx, rx) = mpsc::channel(1024);
-        tokio::spawn(router::Router::new(placement_rx, rx, bind_ip).run());
+        tokio::spawn(router::Router::new(placement_rx, rx, network).run());
         MediaRouter {
             placement,
             handle: MediaHandle { tx },

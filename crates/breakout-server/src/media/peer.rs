@@ -6,7 +6,6 @@
 //! `TrackLocalStaticRTP` now, before the answer, so its SSRC is in the answer
 //! and never changes; the server never renegotiates.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -17,10 +16,8 @@ use breakout_protocol::media::{
 };
 use tokio::sync::mpsc;
 use webrtc::api::media_engine::MediaEngine;
-use webrtc::api::setting_engine::SettingEngine;
 use webrtc::api::{API, APIBuilder};
 use webrtc::ice::candidate::candidate_base::unmarshal_candidate;
-use webrtc::ice::network_type::NetworkType;
 use webrtc::interceptor::nack::generator::Generator;
 use webrtc::interceptor::nack::responder::Responder;
 use webrtc::interceptor::registry::Registry;
@@ -42,6 +39,7 @@ use webrtc::track::track_remote::TrackRemote;
 
 use super::MediaError;
 use super::downstream::{SlotShared, SlotWriter};
+use super::network::MediaNetwork;
 use super::stats::{FeedbackCounterBuilder, PeerStats, bump};
 
 /// Host candidates only: gathering takes milliseconds; this is a safety net.
@@ -111,7 +109,7 @@ fn configure_nack(mut registry: Registry, media: &mut MediaEngine) -> Registry {
 /// Opus and VP8 only (what every client, Chromium included, has), NACK with
 /// retransmission from the stack's buffer, sender/receiver reports, TWCC
 /// feedback to publishers, RFC 6464 audio levels, and the counters.
-fn api(bind_ip: Option<IpAddr>, stats: Arc<PeerStats>) -> Result<API, MediaError> {
+fn api(network: &MediaNetwork, stats: Arc<PeerStats>) -> Result<API, MediaError> {
     let mut media = MediaEngine::default();
     media.register_codec(codec(&OPUS), RTPCodecType::Audio)?;
     media.register_codec(codec(&VP8), RTPCodecType::Video)?;
@@ -131,19 +129,7 @@ fn api(bind_ip: Option<IpAddr>, stats: Arc<PeerStats>) -> Result<API, MediaError
     let registry =
         webrtc::api::interceptor_registry::configure_twcc_receiver_only(registry, &mut media)?;
 
-    let mut settings = SettingEngine::default();
-    match bind_ip {
-        Some(ip) if !ip.is_unspecified() => {
-            settings.set_ip_filter(Box::new(move |candidate| candidate == ip));
-            settings.set_include_loopback_candidate(ip.is_loopback());
-            settings.set_network_types(vec![if ip.is_ipv4() {
-                NetworkType::Udp4
-            } else {
-                NetworkType::Udp6
-            }]);
-        }
-        _ => settings.set_network_types(vec![NetworkType::Udp4, NetworkType::Udp6]),
-    }
+    let settings = network.setting_engine();
     Ok(APIBuilder::new()
         .with_media_engine(media)
         .with_interceptor_registry(registry)
@@ -176,14 +162,14 @@ pub async fn negotiate(
     participant: ParticipantId,
     generation: u64,
     offer: String,
-    bind_ip: Option<IpAddr>,
+    network: &MediaNetwork,
     stats: Arc<PeerStats>,
     events: mpsc::UnboundedSender<PeerEvent>,
 ) -> Result<Negotiated, MediaError> {
     let offer =
         RTCSessionDescription::offer(offer).map_err(|e| MediaError::BadOffer(e.to_string()))?;
     let pc = Arc::new(
-        api(bind_ip, stats.clone())?
+        api(network, stats.clone())?
             .new_peer_connection(RTCConfiguration::default())
             .await?,
     );
@@ -191,7 +177,7 @@ pub async fn negotiate(
     match answer(&pc, participant, generation, offer, stats, events).await {
         Ok((answer, slots, audio_slots)) => Ok(Negotiated {
             pc,
-            answer,
+            answer: network.announce(&answer),
             slots,
             audio_slots,
         }),

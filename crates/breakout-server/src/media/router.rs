@@ -15,6 +15,7 @@ use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
 use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
 
 use super::downstream;
+use super::network::MediaNetwork;
 use super::participant::{Peer, SlotHandle, apply_switch, close_pc, slot_map};
 use super::peer::{self, Negotiated, PeerEvent};
 use super::stats::{PeerStats, bump};
@@ -55,14 +56,14 @@ pub struct Router {
     pending: BTreeMap<ParticipantId, u64>,
     next_generation: u64,
     epoch: Instant,
-    bind_ip: Option<std::net::IpAddr>,
+    network: Arc<MediaNetwork>,
 }
 
 impl Router {
     pub fn new(
         placement: watch::Receiver<Arc<Placement>>,
         requests: mpsc::Receiver<RouterMessage>,
-        bind_ip: Option<std::net::IpAddr>,
+        network: Arc<MediaNetwork>,
     ) -> Self {
         let (events_tx, events) = mpsc::unbounded_channel();
         let (done_tx, done) = mpsc::unbounded_channel();
@@ -79,7 +80,7 @@ impl Router {
             pending: BTreeMap::new(),
             next_generation: 1,
             epoch: Instant::now(),
-            bind_ip,
+            network,
         }
     }
 
@@ -170,11 +171,11 @@ impl Router {
         self.pending.insert(who, generation);
         let stats = Arc::new(PeerStats::default());
         let events = self.events_tx.clone();
-        let bind_ip = self.bind_ip;
+        let network = self.network.clone();
         let done = self.done_tx.clone();
         tokio::spawn(async move {
             let result =
-                peer::negotiate(who, generation, sdp, bind_ip, stats.clone(), events).await;
+                peer::negotiate(who, generation, sdp, &network, stats.clone(), events).await;
             let done = done.send(Done {
                 participant: who,
                 generation,

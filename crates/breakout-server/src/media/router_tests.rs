@@ -16,7 +16,7 @@ use crate::connections::{ConnectionHandle, Outgoing};
 use crate::media::downstream::SlotShared;
 use crate::media::participant::{Peer, SlotHandle};
 use crate::media::upstream::Upstream;
-use crate::media::{Member, Placement};
+use crate::media::{MediaNetwork, MediaNetworkConfig, Member, Placement};
 
 const PEOPLE: u64 = 24;
 const ROOMS: u64 = 6;
@@ -128,7 +128,9 @@ async fn slot_maps_at_the_start_of_breakouts_name_only_the_new_roommates() {
     let in_rooms = placement(|id| RoomId((id % ROOMS) as u32 + 1));
     let (placement_tx, placement_rx) = watch::channel(in_main.clone());
     let (_requests_tx, requests) = mpsc::channel(1);
-    let mut router = Router::new(placement_rx, requests, None);
+    let network = MediaNetwork::bind([127, 0, 0, 1].into(), &MediaNetworkConfig::default())
+        .expect("a media port");
+    let mut router = Router::new(placement_rx, requests, Arc::new(network));
     let mut outboxes = BTreeMap::new();
     for id in 1..=PEOPLE {
         let who = ParticipantId(id);

@@ -26,7 +26,14 @@ impl ServerProcess {
     pub async fn start(args: &[&str]) -> ServerProcess {
         let dir = tempfile::tempdir().unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_breakout-server"))
-            .args(["--listen", "127.0.0.1:0", "--admin-key", KEY])
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--media-port",
+                "0",
+                "--admin-key",
+                KEY,
+            ])
             .arg("--data-dir")
             .arg(dir.path())
             .args(args)
