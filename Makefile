@@ -4,7 +4,7 @@ CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test bench setup lint unit schemathesis fmt app-setup app-test bundle ui-test media-test
+.PHONY: run test bench setup lint unit schemathesis fmt app-setup app-test bundle ui-test media-test net-test
 
 ## Start the desktop app hosting a meeting on this computer (embedded server),
 ## with a few synthetic participants (BOTS=4) already in it.
@@ -57,6 +57,10 @@ ui-test:
 ## Media for real: SFU + synthetic participants, cpal on a PulseAudio null sink, Chromium as a peer.
 media-test:
 	scripts/media-test.sh
+
+## Real network plumbing as root: a server behind NAT, clients on the far side.
+net-test:
+	scripts/net-test.sh
 
 ## Builds as `unit` does (same features, so nothing is compiled twice).
 schemathesis:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build and tests need and a fresh Debian/Ubuntu machine
 # lacks. Idempotent: each step checks first.
-# Usage: setup.sh [all|base|test|desktop|python|bench]
+# Usage: setup.sh [all|base|test|desktop|python|net|bench]
 set -euo pipefail
 
 stage=${1:-test}
@@ -45,7 +45,7 @@ desktop_packages=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-de
     libssl-dev libayatana-appindicator3-dev librsvg2-dev libasound2-dev
     libasound2-plugins libv4l-dev libclang-dev clang pkg-config xvfb xauth
     pulseaudio pulseaudio-utils sox imagemagick webkit2gtk-driver x11-utils
-    libvpx-dev cmake chromium)
+    libvpx-dev cmake chromium iproute2 nftables)
 
 need_node() {
     command -v npm >/dev/null || apt_install nodejs npm
@@ -73,6 +73,10 @@ case "$stage" in
     desktop)
         need_rust
         apt_install "${desktop_packages[@]}"
+        ;;
+    net)
+        # Network namespaces and NAT for the network tests.
+        apt_install iproute2 nftables
         ;;
     bench)
         # Janus is the SFU that bench-janus.sh compares ours with; it runs

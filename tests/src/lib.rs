@@ -17,6 +17,8 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin};
 use tokio::sync::mpsc;
 
+pub mod netlab;
+
 pub const KEY: &str = "e2e-admin-key";
 pub const WAIT: Duration = Duration::from_secs(30);
 
@@ -30,7 +32,7 @@ pub fn bin_dir() -> PathBuf {
         .to_path_buf()
 }
 
-fn binary(name: &str) -> PathBuf {
+pub fn binary(name: &str) -> PathBuf {
     let path = bin_dir().join(name);
     assert!(
         path.exists(),
@@ -159,6 +161,7 @@ pub struct Bot {
     child: Child,
     stdin: ChildStdin,
     lines: mpsc::UnboundedReceiver<ServerMessage>,
+    reports: mpsc::UnboundedReceiver<serde_json::Value>,
     /// Every event seen so far, in arrival order.
     pub events: Vec<EventBody>,
     /// Messages read while waiting for something else, not yet consumed.
@@ -168,8 +171,19 @@ pub struct Bot {
 
 impl Bot {
     pub async fn join(server: &ServerProcess, name: &str, who: &ParticipantCreated) -> Bot {
-        let mut child = tokio::process::Command::new(binary("breakout-bot"))
-            .args(["join", "--server", &server.url(""), "--token", &who.token])
+        let mut command = tokio::process::Command::new(binary("breakout-bot"));
+        command.args(["join", "--server", &server.url(""), "--token", &who.token]);
+        Bot::spawn(command, name, who).await
+    }
+
+    /// Runs a prepared `breakout-bot join ...` command (another network
+    /// namespace, media options) and waits for its welcome.
+    pub async fn spawn(
+        mut command: tokio::process::Command,
+        name: &str,
+        who: &ParticipantCreated,
+    ) -> Bot {
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -179,14 +193,19 @@ impl Bot {
         let stdin = child.stdin.take().expect("bot stdin");
         let stdout = child.stdout.take().expect("bot stdout");
         let (tx, lines) = mpsc::unbounded_channel();
+        let (reports_tx, reports) = mpsc::unbounded_channel();
         tokio::spawn(async move {
             let mut reader = BufReader::new(stdout).lines();
             while let Ok(Some(line)) = reader.next_line().await {
-                // The bot prints server messages; anything else is not ours.
-                if let Ok(message) = serde_json::from_str::<ServerMessage>(&line)
-                    && tx.send(message).is_err()
+                // Server messages and media reports; anything else is not ours.
+                if let Ok(message) = serde_json::from_str::<ServerMessage>(&line) {
+                    if tx.send(message).is_err() {
+                        return;
+                    }
+                } else if let Ok(report) = serde_json::from_str::<serde_json::Value>(&line)
+                    && report["type"] == "media_report"
                 {
-                    return;
+                    let _ = reports_tx.send(report);
                 }
             }
         });
@@ -196,6 +215,7 @@ impl Bot {
             child,
             stdin,
             lines,
+            reports,
             events: Vec::new(),
             backlog: Vec::new(),
             next_id: 1_000,
@@ -203,6 +223,24 @@ impl Bot {
         bot.expect(|m| matches!(m, ServerMessage::Welcome { .. }))
             .await;
         bot
+    }
+
+    /// Waits for a media report (`join --media ...`) that satisfies `wanted`.
+    pub async fn media_report(
+        &mut self,
+        what: &str,
+        wanted: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let mut last = serde_json::Value::Null;
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            match tokio::time::timeout_at(deadline, self.reports.recv()).await {
+                Ok(Some(report)) if wanted(&report) => return report,
+                Ok(Some(report)) => last = report,
+                Ok(None) => panic!("{}: the bot exited while waiting for {what}", self.name),
+                Err(_) => panic!("{}: no media report showed {what}; last: {last}", self.name),
+            }
+        }
     }
 
     async fn read(&mut self) -> ServerMessage {

@@ -12,6 +12,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use webrtc::api::setting_engine::SettingEngine;
+use webrtc::ice::mdns::MulticastDnsMode;
 use webrtc::ice::network_type::NetworkType;
 use webrtc::ice::udp_mux::{UDPMux, UDPMuxDefault, UDPMuxParams};
 use webrtc::ice::udp_network::UDPNetwork;
@@ -74,6 +75,10 @@ impl MediaNetwork {
     pub fn setting_engine(&self) -> SettingEngine {
         let mut settings = SettingEngine::default();
         settings.set_udp_network(UDPNetwork::Muxed(self.mux.clone()));
+        // Querying would open a multicast socket per connection. A client
+        // that hides its address behind an mDNS name is still reached: its
+        // connectivity checks arrive from its real address.
+        settings.set_ice_multicast_dns_mode(MulticastDnsMode::Disabled);
         let family = if self.bind_ip.is_ipv4() {
             NetworkType::Udp4
         } else {

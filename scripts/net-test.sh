@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Tests over real network plumbing: network namespaces, veth pairs and
+# nftables NAT (tests/src/netlab.rs). They need root (CI runs as root) and
+# the ip and nft tools, so a plain `cargo test` leaves them out; here they
+# run, and fail if either is missing after all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh net
+if [ "$(id -u)" -ne 0 ]; then
+    echo "net-test: network namespaces need root; run as root (CI does) or with sudo -E" >&2
+    exit 1
+fi
+cargo build --workspace --bins --tests
+cargo test --workspace --test net_nat -- --include-ignored

@@ -1,0 +1,198 @@
+//! A server behind a 1:1 NAT, as on a cloud VM, and clients on the other
+//! side that can only reach its public address: real namespaces, veth pairs
+//! and nftables NAT (`breakout_e2e::netlab`). Needs root, so ignored by a
+//! plain `cargo test`; `scripts/net-test.sh` runs it.
+
+use breakout_core::{BreakoutConfig, Command, EventBody, ParticipantId, RoomId};
+use breakout_e2e::netlab::{NatLab, Netns};
+use breakout_e2e::{Bot, KEY, WAIT, binary};
+use breakout_protocol::rest::ParticipantCreated;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+const HTTP_PORT: u16 = 7800;
+const MEDIA_PORT: u16 = 7801;
+
+fn public_url() -> String {
+    format!("http://{}:{HTTP_PORT}", NatLab::PUBLIC_IP)
+}
+
+/// Starts `breakout-server` in the server namespace, announcing the public
+/// address, and waits until it says it listens.
+async fn start_server(ns: &Netns, data: &std::path::Path) -> tokio::process::Child {
+    let mut child = ns
+        .command(binary("breakout-server"))
+        .args(["--listen", &format!("0.0.0.0:{HTTP_PORT}")])
+        .args(["--media-port", &MEDIA_PORT.to_string()])
+        .args(["--public-ip", &NatLab::PUBLIC_IP.to_string()])
+        .args(["--admin-key", KEY, "--log", "warn", "--data-dir"])
+        .arg(data)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("server starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    tokio::time::timeout(WAIT, async {
+        while let Some(line) = lines.next_line().await.expect("server stdout") {
+            if line.starts_with("listening on") {
+                return;
+            }
+        }
+        panic!("the server exited before listening");
+    })
+    .await
+    .expect("the server listens");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    child
+}
+
+/// One admin REST call from the clients' side of the NAT, via the bot.
+async fn admin(ns: &Netns, args: &[&str]) -> serde_json::Value {
+    let out = ns
+        .command(binary("breakout-bot"))
+        .args(["admin", "--server", &public_url(), "--admin-key", KEY])
+        .args(args)
+        .output()
+        .await
+        .expect("breakout-bot admin runs");
+    assert!(
+        out.status.success(),
+        "admin {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON answer")
+}
+
+async fn add(ns: &Netns, meeting: &str, name: &str, preset: &str) -> ParticipantCreated {
+    let created = admin(
+        ns,
+        &[
+            "add-participant",
+            "--meeting",
+            meeting,
+            "--name",
+            name,
+            "--preset",
+            preset,
+        ],
+    )
+    .await;
+    serde_json::from_value(created).expect("participant created")
+}
+
+async fn join(ns: &Netns, name: &str, who: &ParticipantCreated, media: bool) -> Bot {
+    let mut command = ns.command(binary("breakout-bot"));
+    command.args(["join", "--server", &public_url(), "--token", &who.token]);
+    if media {
+        command.args(["--media", "synthetic", "--report-ms", "200"]);
+    }
+    Bot::spawn(command, name, who).await
+}
+
+/// Frames of `source`'s test pattern a media report counts.
+fn pattern_frames(report: &serde_json::Value, source: ParticipantId) -> u64 {
+    report["received"]["patterns"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["participant"] == source.0)
+        .map(|p| p["frames"].as_u64().unwrap_or(0))
+        .sum()
+}
+
+fn tone_frames(report: &serde_json::Value) -> u64 {
+    report["received"]["tones"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| t["frames"].as_u64().unwrap_or(0))
+        .sum()
+}
+
+/// The server's UDP sockets, from the socket table of its namespace.
+fn server_udp_sockets(ns: &Netns) -> Vec<String> {
+    ns.udp_sockets()
+        .into_iter()
+        .filter(|line| line.contains("\"breakout-server\""))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root, ip and nft: scripts/net-test.sh runs it"]
+async fn two_clients_behind_the_internet_meet_through_the_public_address_on_one_media_port() {
+    let lab = NatLab::new(HTTP_PORT, MEDIA_PORT);
+    let data = tempfile::tempdir().unwrap();
+    let _server = start_server(&lab.server, data.path()).await;
+
+    let config = serde_json::to_string(&BreakoutConfig {
+        move_countdown_secs: 0,
+        ..BreakoutConfig::default()
+    })
+    .unwrap();
+    let meeting = admin(
+        &lab.clients,
+        &["create-meeting", "--title", "NAT", "--config", &config],
+    )
+    .await;
+    let meeting = meeting["id"].as_str().expect("meeting id").to_owned();
+    let host_id = add(&lab.clients, &meeting, "Host", "host").await;
+    let ada_id = add(&lab.clients, &meeting, "Ada", "participant").await;
+    let bo_id = add(&lab.clients, &meeting, "Bo", "participant").await;
+    let mut host = join(&lab.clients, "Host", &host_id, false).await;
+    let mut ada = join(&lab.clients, "Ada", &ada_id, true).await;
+    let mut bo = join(&lab.clients, "Bo", &bo_id, true).await;
+
+    // In the main room each decodes the other's tone and pattern.
+    let (ada_sees, bo_sees) = (bo_id.participant, ada_id.participant);
+    let report = ada
+        .media_report("Bo's pattern and a tone", |r| {
+            pattern_frames(r, ada_sees) >= 10 && tone_frames(r) >= 10
+        })
+        .await;
+    let ada_before = pattern_frames(&report, ada_sees);
+    let report = bo
+        .media_report("Ada's pattern and a tone", |r| {
+            pattern_frames(r, bo_sees) >= 10 && tone_frames(r) >= 10
+        })
+        .await;
+    let bo_before = pattern_frames(&report, bo_sees);
+
+    // Every media connection shares the one port the NAT forwards.
+    let sockets = server_udp_sockets(&lab.server);
+    assert_eq!(sockets.len(), 1, "one media socket: {sockets:#?}");
+    assert!(
+        sockets[0].contains(&format!(":{MEDIA_PORT} ")),
+        "on the media port: {sockets:#?}"
+    );
+
+    // Both move to a breakout room on the same connections and still
+    // decode each other there.
+    host.command(Command::CreateRooms {
+        count: 2,
+        names: vec![],
+    })
+    .await
+    .expect("create rooms");
+    for who in [ada_id.participant, bo_id.participant] {
+        host.command(Command::Assign {
+            participant: who,
+            room: Some(RoomId(1)),
+        })
+        .await
+        .expect("assign");
+    }
+    host.command(Command::Start).await.expect("start");
+    let moved =
+        |e: &EventBody| matches!(e, EventBody::MeetingChanged { room, .. } if *room == RoomId(1));
+    ada.event(moved).await;
+    bo.event(moved).await;
+    ada.media_report("Bo's pattern after the move", |r| {
+        pattern_frames(r, ada_sees) >= ada_before + 20
+    })
+    .await;
+    bo.media_report("Ada's pattern after the move", |r| {
+        pattern_frames(r, bo_sees) >= bo_before + 20
+    })
+    .await;
+    let sockets = server_udp_sockets(&lab.server);
+    assert_eq!(sockets.len(), 1, "still one media socket: {sockets:#?}");
+}
