@@ -2,7 +2,10 @@
 // as a Breakout participant, until the page has decoded audio and video
 // from its slots. Prints one JSON line: {"ok":true,...} or {"ok":false,...}.
 // Then keeps the page (and its media) running until stdin closes, so the
-// other side can check what it decoded from Chromium.
+// other side can check what it decoded from Chromium. Meanwhile each stdin
+// line {"await": PARTICIPANT, "pictures": N} waits until the page has
+// decoded N pictures of that participant's test pattern since the last
+// report, then prints the report (page.html's interopReport) as one line.
 //
 //   node run.mjs ws://127.0.0.1:PORT TOKEN [timeout-ms]
 //
@@ -12,6 +15,7 @@
 import { chromium } from "playwright-core";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import readline from "node:readline";
 
 const [server, token, timeoutArg] = process.argv.slice(2);
 if (!server || !token) {
@@ -45,8 +49,9 @@ const browser = await chromium.launch({
   ],
 });
 let result;
+let page;
 try {
-  const page = await browser.newPage();
+  page = await browser.newPage();
   page.on("console", (m) => console.error(`page: ${m.text()}`));
   await page.goto(page_url.href);
   await page.waitForFunction(() => window.interop && window.interop.phase !== "starting", null, { timeout });
@@ -66,8 +71,22 @@ try {
   } catch {}
 }
 console.log(JSON.stringify(result));
-// Hold until the test is done with us (stdin closes).
-process.stdin.resume();
-await new Promise((resolve) => process.stdin.on("end", resolve).on("close", resolve));
+// Answer the test's requests until it is done with us (stdin closes).
+const requests = readline.createInterface({ input: process.stdin });
+for await (const line of requests) {
+  if (!line.trim()) continue;
+  let report;
+  try {
+    const { await: who, pictures } = JSON.parse(line);
+    await page.waitForFunction(([w, n]) => window.picturesOf(w) >= n, [who, pictures], { timeout });
+    report = { ok: true, ...(await page.evaluate(() => window.interopReport())) };
+  } catch (error) {
+    report = { ok: false, error: String(error && error.message || error) };
+    try {
+      report.report = await page.evaluate(() => window.interopReport());
+    } catch {}
+  }
+  console.log(JSON.stringify(report));
+}
 await browser.close();
 process.exit(result.ok ? 0 : 1);

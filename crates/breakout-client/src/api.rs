@@ -6,6 +6,7 @@ use reqwest::{Method, RequestBuilder, Response, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use breakout_protocol::admin::IncidentList;
 use breakout_protocol::rest::{
     AddParticipant, CreateInvite, CreateMeeting, Health, Invite, JoinWithInvite, MeetingInfo,
     ParticipantCreated, PresetList, RoomsOverview,
@@ -125,6 +126,13 @@ impl AdminApi {
     /// `GET /v1/meetings/{id}/rooms`: rooms and who is in them.
     pub async fn rooms(&self, meeting: &str) -> Result<RoomsOverview, ClientError> {
         self.send_json::<(), _>(Method::GET, &["meetings", meeting, "rooms"], None)
+            .await
+    }
+
+    /// `GET /v1/admin/incidents`: what the server found wrong with its own
+    /// state, such as acknowledged events lost in a crash.
+    pub async fn incidents(&self) -> Result<IncidentList, ClientError> {
+        self.send_json::<(), _>(Method::GET, &["admin", "incidents"], None)
             .await
     }
 

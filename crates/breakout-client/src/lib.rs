@@ -6,7 +6,9 @@
 //!   admin key; [`join_with_invite`] redeems an invite, with no key.
 //! - [`Connection`]: one participant's signaling WebSocket — requests with
 //!   ids answered by [`Connection::request`], every server message delivered
-//!   on a channel. A thin driver with no meeting state.
+//!   on a channel. A thin driver with no meeting state, except the newest
+//!   revision it saw ([`ResumePoint`]), which a reconnect tells the server
+//!   so that a server that lost acknowledged events finds out.
 //! - [`Session`]: the participant's picture of the meeting, kept from those
 //!   messages with no I/O at all (`handle(message) -> Vec<SessionUpdate>`),
 //!   so it is tested with hand-built messages and no socket.
@@ -30,7 +32,7 @@ pub mod server_url;
 mod session;
 
 pub use api::{AdminApi, join_with_invite};
-pub use connection::{ConnectOptions, Connection};
+pub use connection::{ConnectOptions, Connection, ResumePoint};
 pub use error::ClientError;
 pub use session::{Session, SessionUpdate};
 

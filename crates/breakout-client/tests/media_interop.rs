@@ -4,10 +4,16 @@
 //! audio and video on its slots (getStats); the bot must decode Chromium's
 //! fake audio and video.
 //!
-//! Needs node, `npm ci` in tests/interop and /usr/bin/chromium, so it is
-//! ignored by a plain `cargo test`; `scripts/media-test.sh` sees to all
-//! three and runs it with `--include-ignored`. Run without them, it fails
-//! and names what is missing.
+//! A second test moves Chromium between rooms of synthetic bots many times:
+//! every move must look like one continuous stream to its decoder, so the
+//! first picture it decodes after each move is the new person's test
+//! pattern, decoded from the keyframe the SFU forwarded, without Chromium
+//! asking for another one.
+//!
+//! Both need node, `npm ci` in tests/interop and /usr/bin/chromium, so they
+//! are ignored by a plain `cargo test`; `scripts/media-test.sh` sees to all
+//! three and runs them with `--include-ignored`. Run without them, they fail
+//! and name what is missing.
 
 mod media_support;
 
@@ -15,9 +21,12 @@ use std::path::PathBuf;
 use std::process::Stdio;
 
 use breakout_client::media::MediaConfig;
-use media_support::{Bot, PATIENCE, TestServer};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
+use breakout_client::protocol::rest::AddParticipant;
+use breakout_client::protocol::{Command as MeetingCommand, ParticipantId, RoomId};
+use media_support::{Bot, PATIENCE, TestServer, command, start_breakouts};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
 
 fn interop_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop")
@@ -61,26 +70,8 @@ async fn chromium_and_a_bot_decode_each_other_through_the_sfu() {
     let token = server.token(&meeting, "chromium", "participant").await;
     let ws = server.url.replacen("http://", "ws://", 1);
 
-    let mut browser = Command::new("node")
-        .arg(interop_dir().join("run.mjs"))
-        .args([
-            ws.as_str(),
-            token.as_str(),
-            &PATIENCE.as_millis().to_string(),
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("node runs");
-    let mut lines = BufReader::new(browser.stdout.take().expect("stdout")).lines();
-
-    let line = tokio::time::timeout(PATIENCE * 2, lines.next_line())
-        .await
-        .expect("Chromium reports within the timeout")
-        .expect("stdout readable")
-        .expect("Chromium printed its result");
-    let result: serde_json::Value = serde_json::from_str(&line).expect("JSON result");
+    let mut browser = Chromium::start(&ws, &token);
+    let result = browser.next().await;
     assert_eq!(result["ok"], true, "Chromium failed: {result}");
     let inbound = result["inbound"].as_object().expect("inbound stats");
     let audio = inbound
@@ -116,10 +107,190 @@ async fn chromium_and_a_bot_decode_each_other_through_the_sfu() {
     };
     assert!(shows_bot("audio") && shows_bot("video"), "{slots}");
 
-    drop(browser.stdin.take());
-    let status = tokio::time::timeout(PATIENCE, browser.wait())
+    browser.close().await;
+}
+/// `tests/interop/run.mjs` driving Chromium: one JSON line per answer.
+struct Chromium {
+    node: Child,
+    lines: Lines<BufReader<ChildStdout>>,
+}
+
+impl Chromium {
+    fn start(ws: &str, token: &str) -> Chromium {
+        let mut node = Command::new("node")
+            .arg(interop_dir().join("run.mjs"))
+            .args([ws, token, &PATIENCE.as_millis().to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("node runs");
+        let lines = BufReader::new(node.stdout.take().expect("stdout")).lines();
+        Chromium { node, lines }
+    }
+
+    async fn next(&mut self) -> Value {
+        let line = tokio::time::timeout(PATIENCE * 2, self.lines.next_line())
+            .await
+            .expect("Chromium answers within the timeout")
+            .expect("stdout readable")
+            .expect("Chromium printed its answer");
+        serde_json::from_str(&line).expect("a JSON line")
+    }
+
+    /// Waits until Chromium has decoded `pictures` pictures of `who` since
+    /// the last report, and returns the report.
+    async fn report_after(&mut self, who: ParticipantId, pictures: u32) -> Value {
+        let request = format!("{{\"await\":{},\"pictures\":{pictures}}}\n", who.0);
+        let stdin = self.node.stdin.as_mut().expect("stdin");
+        stdin.write_all(request.as_bytes()).await.expect("to node");
+        stdin.flush().await.expect("to node");
+        let report = self.next().await;
+        assert_eq!(
+            report["ok"], true,
+            "Chromium did not decode {who:?}: {report}"
+        );
+        report
+    }
+
+    async fn close(mut self) {
+        drop(self.node.stdin.take());
+        let status = tokio::time::timeout(PATIENCE, self.node.wait())
+            .await
+            .expect("Chromium closes")
+            .expect("node exit status");
+        assert!(status.success(), "node exited with {status}");
+    }
+}
+
+/// Room changes of the test below (rooms visited round robin).
+const MOVES: usize = 24;
+/// Pictures of the new person that end a move: enough for a request for a
+/// keyframe, had Chromium needed one, to be counted.
+const SETTLED_PICTURES: u32 = 15;
+
+/// The sum of these counters of Chromium's receivers on every video slot.
+fn inbound_total(report: &Value, counters: &[&str]) -> u64 {
+    report["inbound"]
+        .as_object()
+        .expect("inbound stats")
+        .values()
+        .flat_map(|r| counters.iter().map(|c| r[*c].as_u64().unwrap_or(0)))
+        .sum()
+}
+
+/// The PLI/FIR the SFU counted from Chromium so far.
+fn sfu_keyframe_requests(report: &Value) -> u64 {
+    report["keyframeRequestsReceived"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no SFU stats in {report}"))
+}
+
+/// What is wrong with the pictures decoded across a move from `old` to
+/// `new`, if anything: they must be the old person's, then only the new
+/// person's.
+fn judge_pictures(report: &Value, old: ParticipantId, new: ParticipantId) -> Option<String> {
+    let whose: Vec<Option<u64>> = report["pictures"]
+        .as_array()
+        .expect("pictures")
+        .iter()
+        .map(|p| p["who"].as_u64())
+        .collect();
+    let first_new = whose.iter().position(|w| *w == Some(new.0))?;
+    let bad_before = whose[..first_new].iter().any(|w| *w != Some(old.0));
+    let bad_after = whose[first_new..].iter().any(|w| *w != Some(new.0));
+    (bad_before || bad_after).then(|| format!("pictures (participant or none): {whose:?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs node, chromium and tests/interop/node_modules: scripts/media-test.sh runs it"]
+async fn chromium_decodes_the_new_persons_keyframe_after_every_move() {
+    require_tools();
+    let server = TestServer::start().await;
+    let meeting = server.meeting().await;
+    let host = server.host(&meeting).await;
+    // One test-pattern bot per room; each numbers its pictures from when it
+    // joined, so a move goes to a source whose picture ids are behind or
+    // ahead of the one left.
+    let mut bots = Vec::new();
+    for name in ["a", "b", "c"] {
+        bots.push(Bot::join(&server, &meeting, name, MediaConfig::synthetic()).await);
+    }
+    let body = AddParticipant {
+        name: "chromium".into(),
+        email: None,
+        preset: "participant".into(),
+    };
+    let chromium = server
+        .api
+        .add_participant(&meeting, &body)
         .await
-        .expect("Chromium closes")
-        .expect("node exit status");
-    assert!(status.success(), "node exited with {status}");
+        .expect("participant added");
+    let rooms: Vec<(ParticipantId, u32)> = bots
+        .iter()
+        .zip(1..)
+        .map(|(bot, room)| (bot.id, room))
+        .chain([(chromium.participant, 1)])
+        .collect();
+    start_breakouts(&host, 3, &rooms).await;
+
+    let ws = server.url.replacen("http://", "ws://", 1);
+    let mut browser = Chromium::start(&ws, &chromium.token);
+    let result = browser.next().await;
+    assert_eq!(result["ok"], true, "Chromium failed: {result}");
+    let mut last = browser.report_after(bots[0].id, SETTLED_PICTURES).await;
+
+    let mut failures = Vec::new();
+    for i in 0..MOVES {
+        let (old, new) = (bots[i % 3].id, bots[(i + 1) % 3].id);
+        let room = ((i + 1) % 3) as u32 + 1;
+        command(
+            &host,
+            MeetingCommand::Assign {
+                participant: chromium.participant,
+                room: Some(RoomId(room)),
+            },
+        )
+        .await;
+        let report = browser.report_after(new, SETTLED_PICTURES).await;
+        let mut wrong = Vec::new();
+        if let Some(pictures) = judge_pictures(&report, old, new) {
+            wrong.push(pictures);
+        }
+        // A receiver's counters never go back, but a slot the page has not
+        // reported before starts from nothing.
+        let grew = |counters: &[&str]| {
+            inbound_total(&report, counters).saturating_sub(inbound_total(&last, counters))
+        };
+        let browser_plis = grew(&["pliCount", "firCount"]);
+        if browser_plis > 0 {
+            wrong.push(format!("Chromium sent {browser_plis} PLI/FIR"));
+        }
+        // The new person's pictures must start from their keyframe, not be
+        // delta pictures that happen to land on the old person's.
+        if grew(&["keyFramesDecoded"]) == 0 {
+            wrong.push("Chromium decoded no keyframe".into());
+        }
+        let requests = sfu_keyframe_requests(&report).saturating_sub(sfu_keyframe_requests(&last));
+        if requests > 0 {
+            wrong.push(format!("the SFU received {requests} keyframe requests"));
+        }
+        if !wrong.is_empty() {
+            failures.push(format!(
+                "move {i} ({old:?} -> {new:?}): {}",
+                wrong.join("; ")
+            ));
+        }
+        last = report;
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {MOVES} moves were not seamless:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    browser.close().await;
+    for bot in bots {
+        bot.leave().await;
+    }
 }

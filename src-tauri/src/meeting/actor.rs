@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use breakout_client::protocol::ws::ServerMessage;
-use breakout_client::{ClientError, Connection, Session, SessionUpdate};
+use breakout_client::{ClientError, Connection, ResumePoint, Session, SessionUpdate};
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 
@@ -33,6 +33,8 @@ pub(super) struct Actor {
     media: Option<Arc<AppMedia>>,
     /// The media session of the current connection.
     media_run: Option<MediaRun>,
+    /// The newest revision seen, told to the server on every reconnect.
+    resume: ResumePoint,
 }
 
 impl Actor {
@@ -51,6 +53,7 @@ impl Actor {
             current,
             media,
             media_run: None,
+            resume: ResumePoint::new(),
         }
     }
 
@@ -78,6 +81,7 @@ impl Actor {
         messages: Messages,
         mut ops: mpsc::Receiver<Op>,
     ) {
+        self.resume = connection.resume_point();
         self.start_media(&connection);
         let mut link: Option<Link> = Some((connection, messages));
         let mut attempt: Option<Attempt> = None;
@@ -180,9 +184,10 @@ impl Actor {
 
     fn reconnect_after(&self, delay: Duration) -> Attempt {
         let (server, token) = (self.server.clone(), self.token.clone());
+        let options = connect_options().resume(&self.resume);
         Box::pin(async move {
             tokio::time::sleep(delay).await;
-            Connection::connect_with(&server, &token, connect_options()).await
+            Connection::connect_with(&server, &token, options).await
         })
     }
 

@@ -1,5 +1,6 @@
 //! The actor against a real embedded server on 127.0.0.1:0: messages are
-//! forwarded, requests answered, a restarted server resumed, a refused token
+//! forwarded, requests answered, a restarted server resumed (and told what
+//! the app saw), a refused token
 //! reported as closed, a reconnect on request, media on the connection.
 //! No sleeps: every wait is for an event, with a limit.
 
@@ -199,6 +200,56 @@ async fn a_restarted_server_resumes_the_same_participant() {
         link.request(Request::GetState).await,
         Ok(Reply::State { .. })
     ));
+    link.close().await;
+    server.shutdown().await;
+}
+
+/// The app tells a restarted server the newest revision it saw: one that
+/// came back with less (acknowledged events lost) reports an incident.
+#[tokio::test]
+async fn a_server_that_lost_what_the_app_saw_reports_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), "127.0.0.1:0").await;
+    let addr = server.local_addr().to_string();
+    let (url, meeting, token) = meeting_with_host(&server).await;
+    let (sink, mut heard) = sink();
+    let link = MeetingLink::connect(&url, &token, sink, None)
+        .await
+        .unwrap();
+    expect(&mut heard, "the welcome", is_welcome).await;
+    server.shutdown().await;
+    let earlier = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, earlier.path().join(path.file_name().unwrap())).unwrap();
+    }
+
+    let server = start_server(dir.path(), &addr).await;
+    expect(&mut heard, "a fresh welcome", is_welcome).await;
+    let command = Command::CreateRooms {
+        count: 1,
+        names: vec![],
+    };
+    link.request(Request::Command { command }).await.unwrap();
+    expect(
+        &mut heard,
+        "the view with the new room",
+        |h| matches!(h, Heard::Message(ServerMessage::State { view }) if view.rooms.len() == 2),
+    )
+    .await;
+    server.shutdown().await;
+
+    // Back from before the room was created.
+    let server = start_server(earlier.path(), &addr).await;
+    expect(&mut heard, "a welcome from the earlier state", is_welcome).await;
+    let incidents = AdminApi::new(&url, KEY).unwrap().incidents().await.unwrap();
+    assert!(
+        matches!(
+            incidents.incidents.as_slice(),
+            [incident] if incident.meeting == meeting
+        ),
+        "{incidents:?}"
+    );
     link.close().await;
     server.shutdown().await;
 }

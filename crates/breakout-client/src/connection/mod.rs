@@ -24,8 +24,10 @@ use breakout_protocol::{ApiError, Command, MAX_FRAME_BYTES, ParticipantId};
 
 use crate::{ClientError, server_url};
 
+mod resume;
 mod tasks;
 
+pub use resume::ResumePoint;
 use tasks::{open, read_loop, write_loop};
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -40,6 +42,7 @@ pub struct ConnectOptions {
     request_timeout: Duration,
     connect_timeout: Duration,
     channel_capacity: usize,
+    resume: Option<ResumePoint>,
 }
 
 impl Default for ConnectOptions {
@@ -48,6 +51,7 @@ impl Default for ConnectOptions {
             request_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(10),
             channel_capacity: 4096,
+            resume: None,
         }
     }
 }
@@ -70,6 +74,15 @@ impl ConnectOptions {
         self.channel_capacity = capacity.max(1);
         self
     }
+
+    /// Resumes a participant: tells the server the newest revision `point`
+    /// holds (nothing while it holds none), and keeps it current with what
+    /// this connection sees. Without it a connection starts a point of its
+    /// own.
+    pub fn resume(mut self, point: &ResumePoint) -> Self {
+        self.resume = Some(point.clone());
+        self
+    }
 }
 
 /// One participant's open signaling socket.
@@ -88,6 +101,7 @@ pub struct Connection {
     request_timeout: Duration,
     participant: ParticipantId,
     meeting: String,
+    resume: ResumePoint,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -130,7 +144,9 @@ impl Connection {
         token: &str,
         options: ConnectOptions,
     ) -> Result<(Connection, mpsc::Receiver<ServerMessage>), ClientError> {
-        let url = server_url::ws_url(server)?;
+        let mut url = server_url::ws_url(server)?;
+        let resume = options.resume.unwrap_or_default();
+        resume.add_to(&mut url);
         let limit = options.connect_timeout;
         let (socket, welcome) = tokio::time::timeout(limit, open(url.as_str(), token))
             .await
@@ -147,6 +163,7 @@ impl Connection {
         };
         info!(server = %url, %participant, meeting = %meeting, "connected");
         let meeting = meeting.clone();
+        resume.observe(&welcome);
 
         let (sink, stream) = socket.split();
         let (events_tx, events) = mpsc::channel(options.channel_capacity);
@@ -158,7 +175,13 @@ impl Connection {
             dropped: AtomicU64::new(0),
         });
         let tasks = vec![
-            tokio::spawn(read_loop(stream, shared.clone(), events_tx, closing_rx)),
+            tokio::spawn(read_loop(
+                stream,
+                shared.clone(),
+                resume.clone(),
+                events_tx,
+                closing_rx,
+            )),
             tokio::spawn(write_loop(sink, outgoing_rx)),
         ];
         let connection = Connection {
@@ -169,6 +192,7 @@ impl Connection {
             request_timeout: options.request_timeout,
             participant,
             meeting,
+            resume,
             tasks,
         };
         Ok((connection, events))
@@ -182,6 +206,13 @@ impl Connection {
     /// The meeting's id, from the welcome.
     pub fn meeting(&self) -> &str {
         &self.meeting
+    }
+
+    /// The newest meeting revision this connection (and those before it
+    /// that shared the point) saw: pass it to [`ConnectOptions::resume`]
+    /// when reconnecting as the same participant.
+    pub fn resume_point(&self) -> ResumePoint {
+        self.resume.clone()
     }
 
     /// Messages dropped because the receiver was full.

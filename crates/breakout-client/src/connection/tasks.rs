@@ -17,7 +17,7 @@ use tracing::{debug, warn};
 
 use breakout_protocol::ws::ServerMessage;
 
-use super::{CLOSE_GRACE, Shared, Socket, lock};
+use super::{CLOSE_GRACE, ResumePoint, Shared, Socket, lock};
 use crate::{ClientError, api};
 
 /// Opens the socket and reads up to the welcome.
@@ -64,6 +64,7 @@ pub(super) async fn open(url: &str, token: &str) -> Result<(Socket, ServerMessag
 pub(super) async fn read_loop(
     mut stream: SplitStream<Socket>,
     shared: Arc<Shared>,
+    resume: ResumePoint,
     events: mpsc::Sender<ServerMessage>,
     mut closing: watch::Receiver<bool>,
 ) {
@@ -112,6 +113,9 @@ pub(super) async fn read_loop(
                 continue;
             }
         };
+        // Before the answer, so a requester finds the point up to date; and
+        // even what the caller is too slow to take was seen.
+        resume.observe(&message);
         answer(&shared, &message);
         deliver(&shared, &events, message);
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use breakout_client::protocol::ws::ServerMessage;
-use breakout_client::{ClientError, Connection};
+use breakout_client::{ClientError, ConnectOptions, Connection};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::time::{Instant, sleep_until};
 
@@ -25,11 +25,12 @@ pub async fn run(
 ) -> anyhow::Result<ExitCode> {
     let exit_at = exit_after_ms.map(|ms| Instant::now() + Duration::from_millis(ms));
     // The first connection must work: a typo should fail fast, not retry.
-    let mut link = Some(
-        Connection::connect(server, token)
-            .await
-            .context("connecting")?,
-    );
+    let first = Connection::connect(server, token)
+        .await
+        .context("connecting")?;
+    // Every reconnect tells the server the newest revision seen before it.
+    let resume = first.0.resume_point();
+    let mut link = Some(first);
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     let mut stdin_open = true;
     let mut replies_due: Option<Instant> = None;
@@ -43,7 +44,8 @@ pub async fn run(
                 () = sleep_until(exit_at.unwrap_or_else(far)) => return Ok(ExitCode::SUCCESS),
                 () = tokio::time::sleep(backoff) => {}
             }
-            match Connection::connect(server, token).await {
+            let options = ConnectOptions::default().resume(&resume);
+            match Connection::connect_with(server, token, options).await {
                 Ok(connected) => {
                     eprintln!("reconnected");
                     link = Some(connected);
