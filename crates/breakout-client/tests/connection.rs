@@ -39,6 +39,7 @@ fn welcome() -> ServerMessage {
         participant: ME,
         server_time: Timestamp(0),
         view: Box::new(meeting.view_for(ME, Timestamp(0)).unwrap()),
+        ice_servers: vec![],
     }
 }
 

@@ -132,6 +132,20 @@ pub struct IceCandidate {
     pub username_fragment: Option<String>,
 }
 
+/// A STUN or TURN server for the client's ICE agent, shaped like the W3C
+/// `RTCIceServer` so a browser can use it as is. TURN credentials are
+/// minted per participant by the server and expire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct IceServer {
+    /// `stun:host:port`, `turn:host:port?transport=udp`, `turns:host:443?transport=tcp`.
+    pub urls: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}
+
 /// Which participant each downstream slot shows right now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

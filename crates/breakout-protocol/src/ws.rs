@@ -67,6 +67,10 @@ pub enum ServerMessage {
         participant: ParticipantId,
         server_time: Timestamp,
         view: Box<MeetingView>,
+        /// STUN/TURN servers to gather candidates with, besides the
+        /// server's own addresses (none on a LAN).
+        #[serde(default)]
+        ice_servers: Vec<crate::media::IceServer>,
     },
     Reply {
         id: u64,

@@ -423,6 +423,11 @@ impl MeetingActor {
             participant: who,
             server_time: self.now(),
             view: Box::new(view),
+            ice_servers: self
+                .env
+                .settings
+                .media
+                .ice_servers_for(who, self.now().0 / 1000),
         })
     }
 

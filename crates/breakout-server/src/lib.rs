@@ -38,7 +38,7 @@ use tracing::info;
 
 pub use fd_limit::raise_open_files_limit;
 pub use limits::{Limits, Rate};
-pub use media::MediaNetworkConfig;
+pub use media::{IceConfigError, IceServersConfig, MediaNetworkConfig};
 pub use rest::ApiDoc;
 
 /// How to run a server.
@@ -73,6 +73,9 @@ pub enum ServerError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    /// The STUN/TURN configuration is unusable.
+    #[error(transparent)]
+    IceServers(#[from] media::IceConfigError),
     /// The media port could not be bound.
     #[error("cannot bind the media port {ip}:{port} (UDP): {source}")]
     MediaBind {
@@ -126,6 +129,7 @@ impl Server {
         })?;
         // Media gathers candidates on the address the server listens on;
         // restored meetings need it too, so it is bound before restoring.
+        config.media.ice_servers.validate()?;
         let media = media::MediaNetwork::bind(addr.ip(), &config.media).map_err(|source| {
             ServerError::MediaBind {
                 ip: addr.ip(),
@@ -137,6 +141,8 @@ impl Server {
         info!(
             media = %media.local_addr(),
             announced = ?media.public_ips(),
+            stun = ?config.media.ice_servers.stun_urls,
+            turn = ?config.media.ice_servers.turn_urls,
             "media on one UDP port; public addresses announced besides the local ones"
         );
         let settings = settings::MeetingSettings {

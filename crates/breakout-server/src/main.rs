@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use breakout_server::log_throttle::{self, LogThrottle};
 use breakout_server::redact::Redacting;
-use breakout_server::{Limits, MediaNetworkConfig, Server, ServerConfig};
+use breakout_server::{IceServersConfig, Limits, MediaNetworkConfig, Server, ServerConfig};
 use clap::Parser;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -40,6 +40,20 @@ struct Args {
     /// local addresses; repeat for several. Never guessed.
     #[arg(long = "public-ip", env = "BREAKOUT_PUBLIC_IP", value_delimiter = ',')]
     public_ips: Vec<std::net::IpAddr>,
+    /// STUN server handed to clients (stun:host:port); repeat for several.
+    #[arg(long = "stun-url", env = "BREAKOUT_STUN_URLS", value_delimiter = ',')]
+    stun_urls: Vec<String>,
+    /// TURN server handed to clients with fresh credentials, e.g.
+    /// turn:turn.example.org:3478?transport=udp or
+    /// turns:turn.example.org:443?transport=tcp; repeat for several.
+    #[arg(long = "turn-url", env = "BREAKOUT_TURN_URLS", value_delimiter = ',')]
+    turn_urls: Vec<String>,
+    /// The secret shared with the TURN server (coturn: static-auth-secret).
+    #[arg(long, env = "BREAKOUT_TURN_SECRET", hide_env_values = true)]
+    turn_secret: Option<String>,
+    /// How long a TURN credential handed out at join works.
+    #[arg(long, env = "BREAKOUT_TURN_TTL_SECS", default_value_t = IceServersConfig::DEFAULT_TURN_TTL.as_secs())]
+    turn_ttl_secs: u64,
     /// Log filter, e.g. `info` or `breakout_server=debug`.
     #[arg(long, env = "BREAKOUT_LOG", default_value = "info")]
     log: String,
@@ -96,6 +110,12 @@ async fn main() -> anyhow::Result<()> {
         media: MediaNetworkConfig {
             port: args.media_port,
             public_ips: args.public_ips,
+            ice_servers: IceServersConfig {
+                stun_urls: args.stun_urls,
+                turn_urls: args.turn_urls,
+                turn_secret: args.turn_secret,
+                turn_ttl: Duration::from_secs(args.turn_ttl_secs),
+            },
         },
     };
     let server = Server::start_with_limits(config, limits).await?;

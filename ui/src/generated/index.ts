@@ -10,6 +10,7 @@ export type { Command } from "./Command";
 export type { EventBody } from "./EventBody";
 export type { HelpView } from "./HelpView";
 export type { IceCandidate } from "./IceCandidate";
+export type { IceServer } from "./IceServer";
 export type { MediaKind } from "./MediaKind";
 export type { MediaState } from "./MediaState";
 export type { MediaStats } from "./MediaStats";

@@ -19,6 +19,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tracing::info;
 
+use breakout_protocol::media::IceServer;
 use breakout_protocol::ws::{ClientMessage, Reply, Request, ServerMessage};
 use breakout_protocol::{ApiError, Command, MAX_FRAME_BYTES, ParticipantId};
 
@@ -101,6 +102,7 @@ pub struct Connection {
     request_timeout: Duration,
     participant: ParticipantId,
     meeting: String,
+    ice_servers: Vec<IceServer>,
     resume: ResumePoint,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -156,6 +158,7 @@ impl Connection {
         let ServerMessage::Welcome {
             ref meeting,
             participant,
+            ref ice_servers,
             ..
         } = welcome
         else {
@@ -163,6 +166,7 @@ impl Connection {
         };
         info!(server = %url, %participant, meeting = %meeting, "connected");
         let meeting = meeting.clone();
+        let ice_servers = ice_servers.clone();
         resume.observe(&welcome);
 
         let (sink, stream) = socket.split();
@@ -192,6 +196,7 @@ impl Connection {
             request_timeout: options.request_timeout,
             participant,
             meeting,
+            ice_servers,
             resume,
             tasks,
         };
@@ -201,6 +206,11 @@ impl Connection {
     /// Who the server welcomed us as.
     pub fn participant(&self) -> ParticipantId {
         self.participant
+    }
+
+    /// The STUN/TURN servers the server handed out at join.
+    pub fn ice_servers(&self) -> &[IceServer] {
+        &self.ice_servers
     }
 
     /// The meeting's id, from the welcome.

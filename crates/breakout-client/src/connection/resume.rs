@@ -85,6 +85,7 @@ mod tests {
             participant: ParticipantId(1),
             server_time: Timestamp(0),
             view: view(revision),
+            ice_servers: vec![],
         }
     }
 

@@ -5,12 +5,13 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use breakout_protocol::media::{AUDIO_LEVEL_URI, Codec, OPUS, VP8};
+use breakout_protocol::media::{AUDIO_LEVEL_URI, Codec, IceServer, OPUS, VP8};
 use webrtc::api::interceptor_registry::register_default_interceptors;
 use webrtc::api::media_engine::MediaEngine;
 use webrtc::api::setting_engine::SettingEngine;
 use webrtc::api::{API, APIBuilder};
 use webrtc::ice::network_type::NetworkType;
+use webrtc::ice_transport::ice_server::RTCIceServer;
 use webrtc::interceptor::registry::Registry;
 use webrtc::peer_connection::RTCPeerConnection;
 use webrtc::peer_connection::configuration::RTCConfiguration;
@@ -115,15 +116,23 @@ pub struct Built {
 
 pub async fn build(
     bind_ip: Option<IpAddr>,
+    ice_servers: &[IceServer],
     audio_slots: usize,
     video_slots: usize,
     stream_id: &str,
 ) -> Result<Built, MediaError> {
-    let pc = Arc::new(
-        api(bind_ip)?
-            .new_peer_connection(RTCConfiguration::default())
-            .await?,
-    );
+    let configuration = RTCConfiguration {
+        ice_servers: ice_servers
+            .iter()
+            .map(|server| RTCIceServer {
+                urls: server.urls.clone(),
+                username: server.username.clone().unwrap_or_default(),
+                credential: server.credential.clone().unwrap_or_default(),
+            })
+            .collect(),
+        ..RTCConfiguration::default()
+    };
+    let pc = Arc::new(api(bind_ip)?.new_peer_connection(configuration).await?);
     let send = || {
         Some(RTCRtpTransceiverInit {
             direction: RTCRtpTransceiverDirection::Sendonly,
@@ -179,9 +188,15 @@ mod tests {
     async fn the_offer_carries_the_protocol_codecs() {
         assert_eq!(OPUS.mime, MIME_TYPE_OPUS);
         assert_eq!(VP8.mime, MIME_TYPE_VP8);
-        let built = build(Some(std::net::Ipv4Addr::LOCALHOST.into()), 1, 1, "test")
-            .await
-            .unwrap();
+        let built = build(
+            Some(std::net::Ipv4Addr::LOCALHOST.into()),
+            &[],
+            1,
+            1,
+            "test",
+        )
+        .await
+        .unwrap();
         let sdp = built.pc.create_offer(None).await.unwrap().sdp;
         let opus = format!(
             "a=rtpmap:{} opus/{}/{}",

@@ -59,6 +59,7 @@ pub(super) async fn negotiate(
 
     let built = peer::build(
         config.bind_ip,
+        conn.ice_servers(),
         config.audio_slots,
         config.video_slots,
         &format!("participant-{}", participant.0),

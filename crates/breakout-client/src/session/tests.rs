@@ -102,6 +102,7 @@ fn welcome(view: MeetingView) -> ServerMessage {
         participant: view.you.id,
         server_time: Timestamp(1_000),
         view: Box::new(view),
+        ice_servers: vec![],
     }
 }
 

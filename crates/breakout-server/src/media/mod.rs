@@ -102,6 +102,7 @@
 
 mod assign;
 mod downstream;
+mod ice_servers;
 mod network;
 mod participant;
 mod peer;
@@ -123,6 +124,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::connections::ConnectionHandle;
 
+pub use ice_servers::{IceConfigError, IceServersConfig};
 pub use network::{MediaNetwork, MediaNetworkConfig};
 pub(crate) use peer::live_connections;
 

@@ -11,11 +11,15 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
+use breakout_core::ParticipantId;
+use breakout_protocol::media::IceServer;
 use webrtc::api::setting_engine::SettingEngine;
 use webrtc::ice::mdns::MulticastDnsMode;
 use webrtc::ice::network_type::NetworkType;
 use webrtc::ice::udp_mux::{UDPMux, UDPMuxDefault, UDPMuxParams};
 use webrtc::ice::udp_network::UDPNetwork;
+
+use super::ice_servers::IceServersConfig;
 
 /// How the operator wants media reachable.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -25,6 +29,8 @@ pub struct MediaNetworkConfig {
     /// Addresses that reach this server's media port from outside (1:1 NAT),
     /// announced in addition to the local ones.
     pub public_ips: Vec<IpAddr>,
+    /// STUN/TURN servers handed to clients.
+    pub ice_servers: IceServersConfig,
 }
 
 /// The server's media socket and what is announced for it.
@@ -32,6 +38,7 @@ pub struct MediaNetwork {
     bind_ip: IpAddr,
     local: SocketAddr,
     public_ips: Vec<IpAddr>,
+    ice_servers: IceServersConfig,
     mux: Arc<UDPMuxDefault>,
 }
 
@@ -57,6 +64,7 @@ impl MediaNetwork {
             bind_ip,
             local,
             public_ips: config.public_ips.clone(),
+            ice_servers: config.ice_servers.clone(),
             mux: UDPMuxDefault::new(UDPMuxParams::new(socket)),
         })
     }
@@ -68,6 +76,11 @@ impl MediaNetwork {
 
     pub fn public_ips(&self) -> &[IpAddr] {
         &self.public_ips
+    }
+
+    /// The STUN/TURN servers for one participant, with fresh credentials.
+    pub fn ice_servers_for(&self, participant: ParticipantId, now_unix: u64) -> Vec<IceServer> {
+        self.ice_servers.for_participant(participant, now_unix)
     }
 
     /// Candidate gathering for one connection: host candidates on the
@@ -179,8 +192,8 @@ mod tests {
 
     fn network(public_ips: Vec<IpAddr>) -> MediaNetwork {
         let config = MediaNetworkConfig {
-            port: 0,
             public_ips,
+            ..MediaNetworkConfig::default()
         };
         let mut network = MediaNetwork::bind([127, 0, 0, 1].into(), &config).expect("bind");
         network.local = "10.1.0.2:7801".parse().unwrap();
