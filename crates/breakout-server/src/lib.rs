@@ -23,6 +23,7 @@ pub mod redact;
 mod registry;
 mod rest;
 mod rest_csv;
+mod router;
 mod settings;
 pub mod store;
 mod ws;
@@ -129,7 +130,7 @@ impl Server {
             rates: rate::Rates::new(&limits),
             limits,
         });
-        let app = http::router(state.clone());
+        let app = router::router(state.clone());
         let (stop, stopped) = watch::channel(false);
         let task = {
             let state = state.clone();
