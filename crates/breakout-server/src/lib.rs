@@ -12,6 +12,7 @@ mod clock;
 mod connections;
 mod error;
 mod fd_limit;
+mod head_errors;
 mod http;
 mod incidents;
 mod limits;
