@@ -112,11 +112,7 @@ async fn a_flood_is_rate_limited_without_hurting_others() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_credentials_are_refused() {
     let server = TestServer::start().await;
-    let url = format!(
-        "ws://{}/v1/ws?token=not-a-token",
-        server.server.local_addr()
-    );
-    match tokio_tungstenite::connect_async(url).await {
+    match tokio_tungstenite::connect_async(server.ws_url("not-a-token")).await {
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
             assert_eq!(response.status(), 401)
         }
@@ -171,13 +167,10 @@ async fn a_removed_participant_loses_its_connection_and_token() {
             Err(_) => panic!("socket not closed after removal"),
         }
     }
-    let url = format!(
-        "ws://{}/v1/ws?token={}",
-        server.server.local_addr(),
-        bo.token
-    );
     assert!(
-        tokio_tungstenite::connect_async(url).await.is_err(),
+        tokio_tungstenite::connect_async(server.ws_url(&bo.token))
+            .await
+            .is_err(),
         "revoked token still works"
     );
 }
@@ -185,13 +178,10 @@ async fn a_removed_participant_loses_its_connection_and_token() {
 /// Sends `request` as raw bytes and reads the answer to the end: hyper
 /// refuses these heads before any URI or header type could hold them.
 async fn raw_answer(server: &TestServer, request: &[u8]) -> (String, ApiError) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(server.server.local_addr())
-        .await
-        .unwrap();
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
     stream.write_all(request).await.unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).await.unwrap();
+    let answer = common::until_closed(&mut stream).await;
     let (head, body) = answer
         .split_once("\r\n\r\n")
         .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"));
