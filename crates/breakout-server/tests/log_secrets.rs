@@ -3,34 +3,17 @@
 
 mod common;
 
-use breakout_protocol::rest::{Invite, ParticipantCreated};
+use breakout_protocol::rest::ParticipantCreated;
 use common::{KEY, TestServer, quick_config};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn debug_logs_carry_no_secrets() {
     let mut server = TestServer::start_process(&["--log", "debug"]).await;
     let meeting = server.create_meeting(quick_config()).await;
-    let invite: Invite = server
-        .http
-        .post(server.url(&format!("/v1/meetings/{meeting}/invites")))
-        .bearer_auth(KEY)
-        .json(&serde_json::json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let joined: ParticipantCreated = server
-        .http
-        .post(server.url("/v1/join"))
-        .json(&serde_json::json!({"code": invite.code, "name": "Tess"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let invite = server.invite(&meeting, serde_json::json!({})).await;
+    let response = server.join(&invite.code, "Tess").await;
+    assert_eq!(response.status(), 201, "joining");
+    let joined: ParticipantCreated = response.json().await.unwrap();
     let mut ws = server.connect(&joined.token).await;
     ws.socket.close(None).await.unwrap();
     // The disconnection is logged after the close: everything about this

@@ -30,18 +30,6 @@ async fn revision(ws: &mut Ws) -> u64 {
     }
 }
 
-async fn admin_get<T: serde::de::DeserializeOwned>(server: &TestServer, path: &str) -> T {
-    let response = server
-        .http
-        .get(server.url(path))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "GET {path}");
-    response.json().await.unwrap()
-}
-
 fn chat(text: &str) -> Command {
     Command::Chat { text: text.into() }
 }
@@ -76,14 +64,14 @@ async fn a_client_that_saw_more_than_the_journal_holds_is_reported() {
         .unwrap();
 
     let second = TestServer::start_in(crashed, Limits::default()).await;
-    let nothing: IncidentList = admin_get(&second, "/v1/admin/incidents").await;
+    let nothing: IncidentList = second.admin_get("/v1/admin/incidents").await;
     assert_eq!(
         nothing.incidents,
         vec![],
         "nothing is known before a client resumes"
     );
     let _resumed = resume(&second, &host.token, seen).await;
-    let found: IncidentList = admin_get(&second, "/v1/admin/incidents").await;
+    let found: IncidentList = second.admin_get("/v1/admin/incidents").await;
     let [incident] = found.incidents.as_slice() else {
         panic!("one incident expected, got {:?}", found.incidents);
     };
@@ -123,7 +111,7 @@ async fn a_clean_restart_reports_no_loss() {
 
     let second = TestServer::start_in(dir, Limits::default()).await;
     let _resumed = resume(&second, &host.token, seen).await;
-    let found: IncidentList = admin_get(&second, "/v1/admin/incidents").await;
+    let found: IncidentList = second.admin_get("/v1/admin/incidents").await;
     assert_eq!(found.incidents, vec![]);
     second.shutdown().await;
 }
@@ -149,7 +137,7 @@ async fn a_corrupt_meeting_is_quarantined_and_the_others_are_served() {
     }
 
     let second = TestServer::start_in(dir, Limits::default()).await;
-    let listed: Vec<MeetingInfo> = admin_get(&second, "/v1/meetings").await;
+    let listed: Vec<MeetingInfo> = second.admin_get("/v1/meetings").await;
     let ids: Vec<&str> = listed.iter().map(|m| m.id.as_str()).collect();
     assert_eq!(ids, vec![healthy.as_str()]);
     let response = second
@@ -165,13 +153,13 @@ async fn a_corrupt_meeting_is_quarantined_and_the_others_are_served() {
         "a quarantined meeting is not served"
     );
 
-    let quarantine: QuarantineList = admin_get(&second, "/v1/admin/quarantine").await;
+    let quarantine: QuarantineList = second.admin_get("/v1/admin/quarantine").await;
     let [bad] = quarantine.meetings.as_slice() else {
         panic!("one quarantined meeting expected: {quarantine:?}");
     };
     assert_eq!(bad.id, broken);
     assert!(bad.reason.contains("corrupt"), "{}", bad.reason);
-    let incidents: IncidentList = admin_get(&second, "/v1/admin/incidents").await;
+    let incidents: IncidentList = second.admin_get("/v1/admin/incidents").await;
     assert!(
         incidents
             .incidents

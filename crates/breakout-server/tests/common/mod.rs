@@ -12,9 +12,10 @@ use std::time::Duration;
 
 use breakout_protocol::ApiError;
 use breakout_protocol::BreakoutConfig;
-use breakout_protocol::rest::{CreateMeeting, MeetingInfo, ParticipantCreated};
+use breakout_protocol::rest::{CreateMeeting, Invite, MeetingInfo, ParticipantCreated};
 use breakout_protocol::ws::Reply;
 use breakout_server::{Limits, Server, ServerConfig};
+use serde::de::DeserializeOwned;
 use tempfile::TempDir;
 use tokio::io::AsyncReadExt;
 
@@ -146,6 +147,50 @@ impl TestServer {
             .await
             .unwrap();
         assert_eq!(response.status(), 201, "adding {name}");
+        response.json().await.unwrap()
+    }
+
+    /// An invite code to `meeting` made with `body` (preset, uses, expiry).
+    pub async fn invite(&self, meeting: &str, body: serde_json::Value) -> Invite {
+        let response = self
+            .http
+            .post(self.url(&format!("/v1/meetings/{meeting}/invites")))
+            .bearer_auth(KEY)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "creating an invite");
+        response.json().await.unwrap()
+    }
+
+    /// Joins with an invite `code`, as someone without the admin key does.
+    pub async fn join(&self, code: &str, name: &str) -> reqwest::Response {
+        self.http
+            .post(self.url("/v1/join"))
+            .json(&serde_json::json!({"code": code, "name": name}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `GET path` with the admin key, which must succeed.
+    pub async fn admin_get<T: DeserializeOwned>(&self, path: &str) -> T {
+        let response = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.unwrap()
+    }
+
+    /// `GET path` without credentials, which must succeed.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> T {
+        let response = self.http.get(self.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "GET {path}");
         response.json().await.unwrap()
     }
 
