@@ -38,7 +38,8 @@ pub struct Signal {
 
 impl Signal {
     pub async fn connect(server: SocketAddr, token: &str) -> Signal {
-        let ws = Ws::connect(&format!("ws://{server}/v1/ws?token={token}")).await;
+        let path = breakout_protocol::WS_PATH;
+        let ws = Ws::connect(&format!("ws://{server}{path}?token={token}")).await;
         let participant = ws.participant;
         let (mut sink, mut stream) = ws.socket.split();
         let (out, mut out_rx) = mpsc::unbounded_channel::<String>();
