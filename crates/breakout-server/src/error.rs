@@ -27,6 +27,12 @@ pub enum ServerError {
     /// A request the HTTP layer could not read (body, path); axum chose the status.
     #[error("{message}")]
     Unreadable { status: StatusCode, message: String },
+    #[error("the request's URI is longer than the server reads (64 KiB); send long data in a body")]
+    UriTooLong,
+    #[error("the request's header fields are more or larger than the server reads")]
+    RequestHeadTooLarge,
+    #[error("the request's head is not valid HTTP/1.1")]
+    MalformedRequestHead,
     #[error("{0}")]
     MalformedJson(String),
     #[error("{0}")]
@@ -74,6 +80,9 @@ impl ServerError {
             ServerError::NoSuchEndpoint => "not_found",
             ServerError::MethodNotAllowed => "method_not_allowed",
             ServerError::Unreadable { .. } | ServerError::BadRequest(_) => "bad_request",
+            ServerError::UriTooLong => "uri_too_long",
+            ServerError::RequestHeadTooLarge => "request_head_too_large",
+            ServerError::MalformedRequestHead => "malformed_request",
             ServerError::MalformedJson(_) => "malformed_json",
             ServerError::NotAllowedHere(_) => "not_allowed_here",
             ServerError::FrameTooLarge(_) => "frame_too_large",
@@ -101,6 +110,8 @@ impl ServerError {
             ServerError::InvalidInvite => StatusCode::FORBIDDEN,
             ServerError::Unreadable { status, .. } => *status,
             ServerError::FrameTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ServerError::UriTooLong => StatusCode::URI_TOO_LONG,
+            ServerError::RequestHeadTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ServerError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             ServerError::InviteExhausted | ServerError::InviteExpired => StatusCode::GONE,
             ServerError::TokenOfAnotherMeeting => StatusCode::FORBIDDEN,
@@ -109,6 +120,7 @@ impl ServerError {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
             ServerError::MalformedJson(_)
+            | ServerError::MalformedRequestHead
             | ServerError::BadRequest(_)
             | ServerError::NotAllowedHere(_)
             | ServerError::BinaryNotSupported

@@ -1,11 +1,10 @@
-//! The HTTP edge: router, admin authentication, errors as `{code, message}`.
+//! What every endpoint shares: the server's state, admin authentication,
+//! and extractors whose rejections are `{code, message}` errors.
 
 use std::sync::Arc;
 
 use axum::Json;
-use axum::Router;
 use axum::http::{HeaderMap, header};
-use axum::routing::get;
 use sha2::{Digest, Sha256};
 
 use crate::error::ServerError;
@@ -19,31 +18,6 @@ pub struct AppState {
     pub public_url: String,
     pub limits: crate::limits::Limits,
     pub rates: crate::rate::Rates,
-}
-
-pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
-        .merge(crate::rest::routes())
-        .merge(crate::admin::routes())
-        .merge(crate::rest_csv::routes())
-        .route(breakout_protocol::WS_PATH, get(crate::ws::upgrade))
-        .route("/v1/openapi.json", get(crate::rest::openapi_json))
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(1024 * 1024))
-        .layer(
-            tower_http::trace::TraceLayer::new_for_http()
-                .make_span_with(crate::redact::request_span::<axum::body::Body>),
-        )
-        .with_state(state)
-}
-
-async fn not_found() -> ServerError {
-    ServerError::NoSuchEndpoint
-}
-
-async fn method_not_allowed() -> ServerError {
-    ServerError::MethodNotAllowed
 }
 
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {

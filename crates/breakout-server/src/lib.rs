@@ -12,6 +12,7 @@ mod clock;
 mod connections;
 mod error;
 mod fd_limit;
+mod head_errors;
 mod http;
 mod incidents;
 mod limits;
@@ -23,6 +24,7 @@ pub mod redact;
 mod registry;
 mod rest;
 mod rest_csv;
+mod router;
 mod settings;
 pub mod store;
 mod ws;
@@ -159,7 +161,7 @@ impl Server {
             rates: rate::Rates::new(&limits),
             limits,
         });
-        let app = http::router(state.clone());
+        let app = router::router(state.clone());
         let (stop, stopped) = watch::channel(false);
         let task = {
             let state = state.clone();

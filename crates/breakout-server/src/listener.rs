@@ -22,6 +22,7 @@ use tokio::sync::watch;
 use tower::ServiceExt;
 use tracing::{debug, warn};
 
+use crate::head_errors::JsonHeadErrors;
 use crate::limits::Limits;
 
 /// Live connections per address, and the cap on them.
@@ -143,7 +144,7 @@ async fn serve_connection(
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout);
     let connection = builder
-        .serve_connection(TokioIo::new(stream), service)
+        .serve_connection(TokioIo::new(JsonHeadErrors::new(stream)), service)
         .with_upgrades();
     tokio::pin!(connection);
     let result = tokio::select! {

@@ -11,7 +11,7 @@ use crate::actor::{ActorMessage, MeetingActor, MeetingHandle};
 use crate::error::ServerError;
 use crate::incidents::Incidents;
 use crate::settings::{MeetingEnv, MeetingSettings};
-use crate::store::{MeetingRecord, Restored, Store, StoreError};
+use crate::store::{MeetingRecord, Store, StoreError};
 
 pub struct Registry {
     env: MeetingEnv,
@@ -30,7 +30,7 @@ impl Registry {
         };
         let mut meetings = HashMap::new();
         for record in env.store.meetings()? {
-            let (meeting, seq) = match rebuild(&env.store, &record.id) {
+            let (meeting, seq) = match env.store.rebuild(&record.id) {
                 Ok(rebuilt) => rebuilt,
                 Err(error) => {
                     let at = env.settings.clock.now();
@@ -152,29 +152,6 @@ impl Registry {
             let _ = handle.ask(|done| ActorMessage::Stop { done }).await;
         }
     }
-}
-
-/// Rebuilds a meeting from its newest snapshot plus the journal after it.
-/// Deadlines are processed at each entry's own time, so the result equals
-/// the state the live actor had.
-pub fn rebuild(store: &Store, id: &str) -> Result<(Meeting, u64), StoreError> {
-    replay(id, store.restore(id)?)
-}
-
-/// Applies a restored journal to its snapshot; see [`rebuild`].
-pub fn replay(id: &str, restored: Restored) -> Result<(Meeting, u64), StoreError> {
-    let (mut seq, mut meeting) = restored.snapshot.unwrap_or((0, Meeting::new()));
-    for entry in restored.journal {
-        meeting.tick(entry.at);
-        meeting
-            .apply(entry.actor, entry.command, entry.at)
-            .map_err(|refusal| StoreError::Corrupt {
-                meeting: id.to_string(),
-                reason: format!("journal entry {} no longer applies: {refusal}", entry.seq),
-            })?;
-        seq = entry.seq;
-    }
-    Ok((meeting, seq))
 }
 
 fn new_meeting_id() -> String {

@@ -4,6 +4,7 @@
 mod common;
 
 use breakout_core::{Command, RoomId};
+use breakout_protocol::ApiError;
 use breakout_protocol::ws::{Reply, Request, ServerMessage};
 use common::{TestServer, code, quick_config};
 use futures_util::SinkExt;
@@ -111,11 +112,7 @@ async fn a_flood_is_rate_limited_without_hurting_others() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_credentials_are_refused() {
     let server = TestServer::start().await;
-    let url = format!(
-        "ws://{}/v1/ws?token=not-a-token",
-        server.server.local_addr()
-    );
-    match tokio_tungstenite::connect_async(url).await {
+    match tokio_tungstenite::connect_async(server.ws_url("not-a-token")).await {
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
             assert_eq!(response.status(), 401)
         }
@@ -170,13 +167,55 @@ async fn a_removed_participant_loses_its_connection_and_token() {
             Err(_) => panic!("socket not closed after removal"),
         }
     }
-    let url = format!(
-        "ws://{}/v1/ws?token={}",
-        server.server.local_addr(),
-        bo.token
-    );
     assert!(
-        tokio_tungstenite::connect_async(url).await.is_err(),
+        tokio_tungstenite::connect_async(server.ws_url(&bo.token))
+            .await
+            .is_err(),
         "revoked token still works"
     );
+}
+
+/// Sends `request` as raw bytes and reads the answer to the end: hyper
+/// refuses these heads before any URI or header type could hold them.
+async fn raw_answer(server: &TestServer, request: &[u8]) -> (String, ApiError) {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let answer = common::until_closed(&mut stream).await;
+    let (head, body) = answer
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"));
+    let status = head.lines().next().unwrap_or_default().to_string();
+    let error = serde_json::from_str(body)
+        .unwrap_or_else(|e| panic!("{status}: the body is not an error ({e}): {body:?}"));
+    (status, error)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heads_the_http_layer_refuses_get_json_errors() {
+    let server = TestServer::start().await;
+    let long_uri = format!("GET /v1/{} HTTP/1.1\r\nhost: x\r\n\r\n", "a".repeat(70_000));
+    let many_headers: String = (0..150).map(|i| format!("x-{i}: {i}\r\n")).collect();
+    let many_headers = format!("GET /v1/health HTTP/1.1\r\nhost: x\r\n{many_headers}\r\n");
+    for (request, status, code) in [
+        (
+            long_uri.as_str(),
+            "HTTP/1.1 414 URI Too Long",
+            "uri_too_long",
+        ),
+        (
+            many_headers.as_str(),
+            "HTTP/1.1 431 Request Header Fields Too Large",
+            "request_head_too_large",
+        ),
+        (
+            "GET /v1/health HTTP/7.0\r\n\r\n",
+            "HTTP/1.1 400 Bad Request",
+            "malformed_request",
+        ),
+    ] {
+        let (got, error) = raw_answer(&server, request.as_bytes()).await;
+        assert_eq!((got.as_str(), error.code.as_str()), (status, code));
+        assert!(!error.message.is_empty(), "{code} carries a sentence");
+    }
 }

@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use breakout_server::Limits;
-use common::TestServer;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use common::{TestServer, until_closed};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpSocket, TcpStream};
 
 /// A connection from `source` (any 127.x.y.z works on loopback).
@@ -16,15 +16,6 @@ async fn connect_from(source: &str, server: SocketAddr) -> TcpStream {
     let socket = TcpSocket::new_v4().unwrap();
     socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
     socket.connect(server).await.expect("connects")
-}
-
-/// Reads until the server closes the connection; what it sent first.
-async fn until_closed(stream: &mut TcpStream) -> String {
-    let mut received = Vec::new();
-    // A reset after the reply counts as closed too, hence no unwrap of the read.
-    let read = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut received));
-    assert!(read.await.is_ok(), "the server closes the connection");
-    String::from_utf8_lossy(&received).into_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -37,7 +28,7 @@ async fn idle_connections_from_one_address_are_capped_and_others_still_served() 
         ..Limits::default()
     })
     .await;
-    let addr = server.server.local_addr();
+    let addr = server.addr;
     let mut idle = Vec::new();
     for _ in 0..cap {
         idle.push(connect_from("127.0.0.2", addr).await);
@@ -62,7 +53,7 @@ async fn idle_connections_from_one_address_are_capped_and_others_still_served() 
         .unwrap();
     let reply = until_closed(&mut first).await;
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply:?}");
-    server.server.shutdown().await;
+    server.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -72,7 +63,7 @@ async fn silent_and_slow_header_connections_are_closed_after_the_timeout() {
         ..Limits::default()
     })
     .await;
-    let addr = server.server.local_addr();
+    let addr = server.addr;
 
     let mut silent = TcpStream::connect(addr).await.unwrap();
     let mut slow = TcpStream::connect(addr).await.unwrap();
@@ -85,5 +76,5 @@ async fn silent_and_slow_header_connections_are_closed_after_the_timeout() {
     // A complete request in time is answered as usual.
     let health = server.http.get(server.url("/v1/health")).send().await;
     assert_eq!(health.unwrap().status(), 200);
-    server.server.shutdown().await;
+    server.shutdown().await;
 }

@@ -71,15 +71,8 @@ async fn refusal(response: reqwest::Response, status: u16) -> String {
 /// Each member's room title ("" for the main room) and the room titles.
 async fn assignments(server: &TestServer, meeting: &str) -> BTreeMap<String, String> {
     let overview: RoomsOverview = server
-        .http
-        .get(server.url(&format!("/v1/meetings/{meeting}/rooms")))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .admin_get(&format!("/v1/meetings/{meeting}/rooms"))
+        .await;
     let titles: BTreeMap<_, _> = overview
         .rooms
         .iter()
@@ -273,15 +266,7 @@ async fn bad_files_are_refused_with_a_line_or_a_reason() {
 #[tokio::test]
 async fn the_openapi_document_lists_the_csv_endpoints() {
     let server = TestServer::start().await;
-    let doc: serde_json::Value = server
-        .http
-        .get(server.url("/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: serde_json::Value = server.get("/v1/openapi.json").await;
     for path in [
         "/v1/meetings/{id}/assignments/csv",
         "/v1/meetings/{id}/assignments/csv/preview",

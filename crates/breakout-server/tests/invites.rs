@@ -3,7 +3,7 @@
 mod common;
 
 use breakout_core::{Command, EventBody};
-use breakout_protocol::rest::{Admission, Invite, ParticipantCreated};
+use breakout_protocol::rest::{Admission, ParticipantCreated};
 use breakout_server::{Limits, Rate};
 use common::{KEY, TestServer, code, quick_config};
 
@@ -11,26 +11,13 @@ use common::{KEY, TestServer, code, quick_config};
 async fn an_invite_code_admits_people_with_its_preset() {
     let server = TestServer::start().await;
     let meeting = server.create_meeting(quick_config()).await;
-    let response = server
-        .http
-        .post(server.url(&format!("/v1/meetings/{meeting}/invites")))
-        .bearer_auth(KEY)
-        .json(&serde_json::json!({"preset": "cohost"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    let invite: Invite = response.json().await.unwrap();
+    let invite = server
+        .invite(&meeting, serde_json::json!({"preset": "cohost"}))
+        .await;
     assert!(invite.link.contains(&invite.code));
 
     // No admin key needed to join with the code.
-    let response = server
-        .http
-        .post(server.url("/v1/join"))
-        .json(&serde_json::json!({"code": invite.code, "name": "Cora"}))
-        .send()
-        .await
-        .unwrap();
+    let response = server.join(&invite.code, "Cora").await;
     assert_eq!(response.status(), 201);
     let joined: ParticipantCreated = response.json().await.unwrap();
     let mut ws = server.connect(&joined.token).await;
@@ -64,28 +51,9 @@ async fn an_invite_code_admits_people_with_its_preset() {
     assert_eq!(response.status(), 400);
 }
 
-async fn create_invite(server: &TestServer, meeting: &str, body: serde_json::Value) -> Invite {
-    let response = server
-        .http
-        .post(server.url(&format!("/v1/meetings/{meeting}/invites")))
-        .bearer_auth(KEY)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    response.json().await.unwrap()
-}
-
 /// Joins with `code`; the status and, on refusal, the error code.
 async fn join(server: &TestServer, code: &str, name: &str) -> (u16, Option<String>) {
-    let response = server
-        .http
-        .post(server.url("/v1/join"))
-        .json(&serde_json::json!({"code": code, "name": name}))
-        .send()
-        .await
-        .unwrap();
+    let response = server.join(code, name).await;
     let status = response.status().as_u16();
     if status == 201 {
         return (status, None);
@@ -116,7 +84,9 @@ async fn set_admission(server: &TestServer, meeting: &str, body: serde_json::Val
 async fn an_invite_stops_after_its_uses_and_at_its_expiry() {
     let server = TestServer::start().await;
     let meeting = server.create_meeting(quick_config()).await;
-    let twice = create_invite(&server, &meeting, serde_json::json!({"max_uses": 2})).await;
+    let twice = server
+        .invite(&meeting, serde_json::json!({"max_uses": 2}))
+        .await;
     assert_eq!(twice.max_uses, Some(2));
     assert_eq!(join(&server, &twice.code, "A").await, (201, None));
     assert_eq!(join(&server, &twice.code, "B").await, (201, None));
@@ -125,7 +95,9 @@ async fn an_invite_stops_after_its_uses_and_at_its_expiry() {
         refused(410, "invite_exhausted")
     );
 
-    let brief = create_invite(&server, &meeting, serde_json::json!({"expires_in_secs": 1})).await;
+    let brief = server
+        .invite(&meeting, serde_json::json!({"expires_in_secs": 1}))
+        .await;
     let expires_at = brief.expires_at.expect("an expiry");
     assert_eq!(join(&server, &brief.code, "D").await, (201, None));
     // Nothing to await but the clock: wait until the stated expiry.
@@ -162,7 +134,7 @@ async fn joins_are_rate_limited_per_invite_and_per_address() {
     })
     .await;
     let meeting = server.create_meeting(quick_config()).await;
-    let first = create_invite(&server, &meeting, serde_json::json!({})).await;
+    let first = server.invite(&meeting, serde_json::json!({})).await;
     for i in 0..4 {
         assert_eq!(
             join(&server, &first.code, &format!("P{i}")).await,
@@ -174,7 +146,7 @@ async fn joins_are_rate_limited_per_invite_and_per_address() {
         refused(429, "rate_limited")
     );
     // Another invite has its own budget, but this address is nearly spent.
-    let second = create_invite(&server, &meeting, serde_json::json!({})).await;
+    let second = server.invite(&meeting, serde_json::json!({})).await;
     assert_eq!(join(&server, &second.code, "Q0").await, (201, None));
     assert_eq!(
         join(&server, &second.code, "Q1").await,
@@ -192,7 +164,9 @@ async fn capacity_and_lock_bound_invites_but_not_the_administrator() {
     let server = TestServer::start().await;
     let meeting = server.create_meeting(quick_config()).await;
     let host = server.add(&meeting, "Host", "host").await;
-    let invite = create_invite(&server, &meeting, serde_json::json!({"max_uses": 2})).await;
+    let invite = server
+        .invite(&meeting, serde_json::json!({"max_uses": 2}))
+        .await;
     let admission = set_admission(&server, &meeting, serde_json::json!({"capacity": 2})).await;
     assert_eq!(
         admission,

@@ -1,57 +1,26 @@
 //! The server binary at `--log debug` never writes a token, invite code or
 //! key to its log.
 
-mod server_process;
+mod common;
 
-use breakout_protocol::rest::{Invite, MeetingInfo, ParticipantCreated};
-use futures_util::StreamExt;
-use server_process::{KEY, ServerProcess};
+use breakout_protocol::rest::ParticipantCreated;
+use common::{KEY, TestServer, quick_config};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn debug_logs_carry_no_secrets() {
-    let mut server = ServerProcess::start(&["--log", "debug"]).await;
-    let http = reqwest::Client::new();
-    let meeting: MeetingInfo = http
-        .post(server.url("/v1/meetings"))
-        .bearer_auth(KEY)
-        .json(&serde_json::json!({"title": "Secrets"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let invite: Invite = http
-        .post(server.url(&format!("/v1/meetings/{}/invites", meeting.id)))
-        .bearer_auth(KEY)
-        .json(&serde_json::json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let joined: ParticipantCreated = http
-        .post(server.url("/v1/join"))
-        .json(&serde_json::json!({"code": invite.code, "name": "Tess"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let ws_url = format!("ws://{}/v1/ws?token={}", server.addr, joined.token);
-    let (mut socket, _) = tokio_tungstenite::connect_async(ws_url)
-        .await
-        .expect("ws connects");
-    socket.next().await.expect("welcome").expect("frame");
-    socket.close(None).await.unwrap();
+    let mut server = TestServer::start_process(&["--log", "debug"]).await;
+    let meeting = server.create_meeting(quick_config()).await;
+    let invite = server.invite(&meeting, serde_json::json!({})).await;
+    let response = server.join(&invite.code, "Tess").await;
+    assert_eq!(response.status(), 201, "joining");
+    let joined: ParticipantCreated = response.json().await.unwrap();
+    let mut ws = server.connect(&joined.token).await;
+    ws.socket.close(None).await.unwrap();
     // The disconnection is logged after the close: everything about this
     // connection has been written by then.
     server.read_until("disconnected").await;
-    server.stop().await;
+    let log = server.stop_and_read_log().await;
 
-    let log = &server.log;
     assert!(
         log.contains("token=[redacted]"),
         "the request span still shows where the token was:\n{log}"

@@ -27,7 +27,7 @@ struct Meeting {
 async fn meeting() -> Meeting {
     let server = TestServer::start().await;
     let meeting = server.create_meeting(quick_config()).await;
-    let addr = server.server.local_addr();
+    let addr = server.addr;
     let host = server.add(&meeting, "Host", "host").await;
     let people = [
         server.add(&meeting, "Ann", "participant").await,

@@ -5,37 +5,17 @@
 mod common;
 mod media_peer;
 
-use std::net::SocketAddr;
-use std::path::Path;
-
 use breakout_core::Command;
 use breakout_protocol::admin::{IncidentKind, IncidentList, QuarantineList};
 use breakout_protocol::rest::MeetingInfo;
 use breakout_protocol::ws::{Reply, Request};
-use breakout_server::{Server, ServerConfig};
+use breakout_server::Limits;
 use common::{KEY, TestServer, Ws, quick_config};
 use webrtc::rtp_transceiver::RTCRtpTransceiverInit;
 use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
 use webrtc::rtp_transceiver::rtp_transceiver_direction::RTCRtpTransceiverDirection;
 
 const DB: &str = "breakout.sqlite3";
-
-async fn start_on(dir: &Path, listen: &str) -> TestServer {
-    let server = Server::start(ServerConfig {
-        listen: listen.parse().unwrap(),
-        data_dir: dir.to_path_buf(),
-        admin_key: Some(KEY.into()),
-        public_url: None,
-        media: Default::default(),
-    })
-    .await
-    .expect("server starts");
-    TestServer {
-        server,
-        dir: tempfile::tempdir().expect("temp dir"),
-        http: reqwest::Client::new(),
-    }
-}
 
 /// `/v1/ws` as a client that resumes after having seen `revision`.
 async fn resume(server: &TestServer, token: &str, revision: u64) -> Ws {
@@ -48,18 +28,6 @@ async fn revision(ws: &mut Ws) -> u64 {
         Ok(Reply::State { view }) => view.revision,
         other => panic!("expected a state, got {other:?}"),
     }
-}
-
-async fn admin_get<T: serde::de::DeserializeOwned>(server: &TestServer, path: &str) -> T {
-    let response = server
-        .http
-        .get(server.url(path))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "GET {path}");
-    response.json().await.unwrap()
 }
 
 fn chat(text: &str) -> Command {
@@ -95,15 +63,15 @@ async fn a_client_that_saw_more_than_the_journal_holds_is_reported() {
         .set_len(length - 100)
         .unwrap();
 
-    let second = start_on(crashed.path(), "127.0.0.1:0").await;
-    let nothing: IncidentList = admin_get(&second, "/v1/admin/incidents").await;
+    let second = TestServer::start_in(crashed, Limits::default()).await;
+    let nothing: IncidentList = second.admin_get("/v1/admin/incidents").await;
     assert_eq!(
         nothing.incidents,
         vec![],
         "nothing is known before a client resumes"
     );
     let _resumed = resume(&second, &host.token, seen).await;
-    let found: IncidentList = admin_get(&second, "/v1/admin/incidents").await;
+    let found: IncidentList = second.admin_get("/v1/admin/incidents").await;
     let [incident] = found.incidents.as_slice() else {
         panic!("one incident expected, got {:?}", found.incidents);
     };
@@ -120,8 +88,8 @@ async fn a_client_that_saw_more_than_the_journal_holds_is_reported() {
     assert_eq!(client_revision, seen);
     assert!(server_revision < seen, "{incident:?}");
     assert!(incident.message.contains("lost"), "{}", incident.message);
-    second.server.shutdown().await;
-    first.server.shutdown().await;
+    second.shutdown().await;
+    first.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -139,14 +107,13 @@ async fn a_clean_restart_reports_no_loss() {
     ws.command(Command::Start).await.expect("start");
     ws.command(chat("before the restart")).await.expect("chat");
     let seen = revision(&mut ws).await;
-    let dir = first.dir;
-    first.server.shutdown().await;
+    let dir = first.shutdown().await;
 
-    let second = start_on(dir.path(), "127.0.0.1:0").await;
+    let second = TestServer::start_in(dir, Limits::default()).await;
     let _resumed = resume(&second, &host.token, seen).await;
-    let found: IncidentList = admin_get(&second, "/v1/admin/incidents").await;
+    let found: IncidentList = second.admin_get("/v1/admin/incidents").await;
     assert_eq!(found.incidents, vec![]);
-    second.server.shutdown().await;
+    second.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -156,8 +123,7 @@ async fn a_corrupt_meeting_is_quarantined_and_the_others_are_served() {
     let broken = first.create_meeting(quick_config()).await;
     first.add(&healthy, "Hana", "host").await;
     first.add(&broken, "Bert", "host").await;
-    let dir = first.dir;
-    first.server.shutdown().await;
+    let dir = first.shutdown().await;
 
     {
         let db = rusqlite::Connection::open(dir.path().join(DB)).unwrap();
@@ -170,8 +136,8 @@ async fn a_corrupt_meeting_is_quarantined_and_the_others_are_served() {
         assert_eq!(changed, 1, "the broken meeting had a snapshot");
     }
 
-    let second = start_on(dir.path(), "127.0.0.1:0").await;
-    let listed: Vec<MeetingInfo> = admin_get(&second, "/v1/meetings").await;
+    let second = TestServer::start_in(dir, Limits::default()).await;
+    let listed: Vec<MeetingInfo> = second.admin_get("/v1/meetings").await;
     let ids: Vec<&str> = listed.iter().map(|m| m.id.as_str()).collect();
     assert_eq!(ids, vec![healthy.as_str()]);
     let response = second
@@ -187,13 +153,13 @@ async fn a_corrupt_meeting_is_quarantined_and_the_others_are_served() {
         "a quarantined meeting is not served"
     );
 
-    let quarantine: QuarantineList = admin_get(&second, "/v1/admin/quarantine").await;
+    let quarantine: QuarantineList = second.admin_get("/v1/admin/quarantine").await;
     let [bad] = quarantine.meetings.as_slice() else {
         panic!("one quarantined meeting expected: {quarantine:?}");
     };
     assert_eq!(bad.id, broken);
     assert!(bad.reason.contains("corrupt"), "{}", bad.reason);
-    let incidents: IncidentList = admin_get(&second, "/v1/admin/incidents").await;
+    let incidents: IncidentList = second.admin_get("/v1/admin/incidents").await;
     assert!(
         incidents
             .incidents
@@ -201,7 +167,7 @@ async fn a_corrupt_meeting_is_quarantined_and_the_others_are_served() {
             .any(|i| i.meeting == broken && matches!(i.kind, IncidentKind::Quarantined { .. })),
         "{incidents:?}"
     );
-    second.server.shutdown().await;
+    let dir = second.shutdown().await;
 
     // Kept on disk as it was, for the operator to inspect.
     let db = rusqlite::Connection::open(dir.path().join(DB)).unwrap();
@@ -223,66 +189,16 @@ fn candidate_addresses(sdp: &str) -> Vec<String> {
         .collect()
 }
 
-/// The real binary in a process of its own, so nothing one server set in
-/// this process can stand in for what the restarted one must know.
-struct Process {
-    child: std::process::Child,
-    addr: SocketAddr,
-    /// Kept open: the server prints more and must not hit a closed pipe.
-    _stdout: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
-}
-
-impl Process {
-    fn start(dir: &Path) -> Process {
-        use std::io::BufRead;
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_breakout-server"))
-            .args([
-                "--listen",
-                "127.0.0.1:0",
-                "--media-port",
-                "0",
-                "--admin-key",
-                KEY,
-                "--log",
-                "warn",
-            ])
-            .arg("--data-dir")
-            .arg(dir)
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("server binary starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = std::io::BufReader::new(stdout).lines();
-        let line = lines.next().expect("a first line").expect("readable");
-        let addr = line
-            .strip_prefix("listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .parse()
-            .expect("an address");
-        Process {
-            child,
-            addr,
-            _stdout: lines,
-        }
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restored_meeting_binds_media_where_the_restarted_server_listens() {
     let first = TestServer::start().await;
     let meeting = first.create_meeting(quick_config()).await;
     let host = first.add(&meeting, "Hana", "host").await;
-    let dir = first.dir;
-    first.server.shutdown().await;
+    let dir = first.shutdown().await;
 
-    let second = Process::start(dir.path());
+    // The real binary in a process of its own, so nothing a server set in
+    // this process can stand in for what the restarted one must know.
+    let second = TestServer::start_process_in(dir, &["--log", "warn"]).await;
     let signal = media_peer::Signal::connect(second.addr, &host.token).await;
     let pc = media_peer::new_pc().await;
     pc.add_transceiver_from_kind(

@@ -6,7 +6,6 @@ mod common;
 
 use breakout_core::{Command, EventBody, RoomId};
 use breakout_protocol::ApiError;
-use breakout_protocol::rest::Invite;
 use breakout_protocol::ws::{Reply, Request};
 use common::{TestServer, code, quick_config};
 
@@ -99,24 +98,10 @@ async fn names_are_checked_wherever_they_enter() {
     };
     assert_eq!(view.you.name, "Ann Lee");
 
-    let invite: Invite = server
-        .http
-        .post(server.url(&format!("/v1/meetings/{meeting}/invites")))
-        .bearer_auth(common::KEY)
-        .json(&serde_json::json!({"preset": "participant"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let response = server
-        .http
-        .post(server.url("/v1/join"))
-        .json(&serde_json::json!({"code": invite.code, "name": "Host\u{2066} (host)"}))
-        .send()
-        .await
-        .unwrap();
+    let invite = server
+        .invite(&meeting, serde_json::json!({"preset": "participant"}))
+        .await;
+    let response = server.join(&invite.code, "Host\u{2066} (host)").await;
     assert_eq!(response.status(), 400);
     let error: ApiError = response.json().await.unwrap();
     assert_eq!(error.code, "invalid_name");
@@ -257,15 +242,7 @@ async fn the_help_cooldown_says_how_long_to_wait() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openapi_document_lists_what_a_json_body_can_be_refused_with() {
     let server = TestServer::start().await;
-    let doc: serde_json::Value = server
-        .http
-        .get(server.url("/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: serde_json::Value = server.get("/v1/openapi.json").await;
     let responses = &doc["paths"]["/v1/meetings"]["post"]["responses"];
     for status in ["422", "415"] {
         assert!(

@@ -1,13 +1,12 @@
 //! Garbage datagrams at a media port cannot flood the server's log.
 
+mod common;
 mod media_peer;
-mod server_process;
 
 use std::net::SocketAddr;
 
-use breakout_protocol::rest::{MeetingInfo, ParticipantCreated};
+use common::{TestServer, quick_config};
 use media_peer::{MediaPeer, Signal};
-use server_process::{KEY, ServerProcess};
 
 /// The server's UDP port from an SDP answer's host candidate.
 fn media_port(sdp: &str) -> u16 {
@@ -21,29 +20,10 @@ fn media_port(sdp: &str) -> u16 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_thousand_garbage_datagrams_write_a_bounded_log() {
-    let mut server = ServerProcess::start(&["--log", "info"]).await;
-    let http = reqwest::Client::new();
-    let meeting: MeetingInfo = http
-        .post(server.url("/v1/meetings"))
-        .bearer_auth(KEY)
-        .json(&serde_json::json!({"title": "Flood"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let person: ParticipantCreated = http
-        .post(server.url(&format!("/v1/meetings/{}/participants", meeting.id)))
-        .bearer_auth(KEY)
-        .json(&serde_json::json!({"name": "Pat", "preset": "participant"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let addr: SocketAddr = server.addr.parse().unwrap();
+    let mut server = TestServer::start_process(&["--log", "info"]).await;
+    let meeting = server.create_meeting(quick_config()).await;
+    let person = server.add(&meeting, "Pat", "participant").await;
+    let addr = server.addr;
     let peer = MediaPeer::join(Signal::connect(addr, &person.token).await, 0).await;
     let answer = peer.pc.remote_description().await.expect("answer").sdp;
     let target = SocketAddr::new(addr.ip(), media_port(&answer));
@@ -59,9 +39,9 @@ async fn twenty_thousand_garbage_datagrams_write_a_bounded_log() {
         .read_until("more lines like this were not logged")
         .await;
     peer.close().await;
-    server.stop().await;
+    let log = server.stop_and_read_log().await;
 
-    let warnings = server.log.lines().filter(|l| l.contains("WARN")).count();
+    let warnings = log.lines().filter(|l| l.contains("WARN")).count();
     // A few sites, 10 lines each per 5 s, over a test of well under a minute;
     // unthrottled, the same flood wrote 17,171 lines.
     assert!(

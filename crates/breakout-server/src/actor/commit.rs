@@ -106,7 +106,7 @@ impl MeetingActor {
 
     pub(super) async fn reload(&mut self) {
         let restored = self.env.store.restore_async(&self.id).await;
-        match restored.and_then(|restored| crate::registry::replay(&self.id, restored)) {
+        match restored.and_then(|restored| restored.replay(&self.id)) {
             Ok((meeting, seq)) => {
                 self.meeting = meeting;
                 self.seq = seq;

@@ -90,6 +90,6 @@ async fn a_meeting_answers_while_another_waits_for_the_journal() {
     for answer in flood {
         answer.await.expect("answered").expect("accepted");
     }
-    let (meeting, seq) = crate::registry::rebuild(&store, "flooding").expect("rebuild");
+    let (meeting, seq) = store.rebuild("flooding").expect("rebuild");
     assert_eq!((meeting.participants().count(), seq), (500, 500));
 }

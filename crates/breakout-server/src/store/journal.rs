@@ -109,6 +109,12 @@ impl Store {
         decode(meeting, rows)
     }
 
+    /// Rebuilds a meeting from its newest snapshot plus the journal after it;
+    /// see [`Restored::replay`].
+    pub fn rebuild(&self, meeting: &str) -> Result<(Meeting, u64), StoreError> {
+        self.restore(meeting)?.replay(meeting)
+    }
+
     /// [`Store::restore`], reading after every append queued before it.
     pub fn restore_async(
         &self,
@@ -211,6 +217,26 @@ fn read_restore_rows(conn: &mut Connection, meeting: &str) -> Result<RestoreRows
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok((snapshot, rows))
+}
+
+impl Restored {
+    /// Applies the journal to the snapshot and returns the meeting with the
+    /// `seq` of its last entry. Deadlines are processed at each entry's own
+    /// time, so the result equals the state the live actor had.
+    pub fn replay(self, meeting: &str) -> Result<(Meeting, u64), StoreError> {
+        let (mut seq, mut state) = self.snapshot.unwrap_or((0, Meeting::new()));
+        for entry in self.journal {
+            state.tick(entry.at);
+            state
+                .apply(entry.actor, entry.command, entry.at)
+                .map_err(|refusal| StoreError::Corrupt {
+                    meeting: meeting.to_owned(),
+                    reason: format!("journal entry {} no longer applies: {refusal}", entry.seq),
+                })?;
+            seq = entry.seq;
+        }
+        Ok((state, seq))
+    }
 }
 
 fn decode(meeting: &str, (snapshot, rows): RestoreRows) -> Result<Restored, StoreError> {

@@ -1,32 +1,53 @@
-//! A real server on 127.0.0.1:0 and real WebSocket participants for tests.
+//! The one harness for the server's tests: a real server on a free loopback
+//! port, in this process or as the `breakout-server` binary in a child
+//! process, with the REST calls and the WebSocket client the tests share.
 
 #![allow(dead_code)]
 
+mod process;
+mod ws;
+
+use std::net::SocketAddr;
 use std::time::Duration;
 
-use breakout_core::{Command, EventBody};
-use breakout_protocol::rest::{CreateMeeting, MeetingInfo, ParticipantCreated};
-use breakout_protocol::ws::{ClientMessage, Reply, Request, ServerMessage};
-use breakout_protocol::{ApiError, BreakoutConfig};
-use breakout_server::{Server, ServerConfig};
-use futures_util::{SinkExt, StreamExt};
-use tokio_tungstenite::tungstenite::Message;
+use breakout_protocol::ApiError;
+use breakout_protocol::BreakoutConfig;
+use breakout_protocol::rest::{CreateMeeting, Invite, MeetingInfo, ParticipantCreated};
+use breakout_protocol::ws::Reply;
+use breakout_server::{Limits, Server, ServerConfig};
+use serde::de::DeserializeOwned;
+use tempfile::TempDir;
+use tokio::io::AsyncReadExt;
 
-pub const KEY: &str = "test-admin-key";
+use process::Process;
+pub use ws::Ws;
+
+pub const KEY: &str = "test-admin-key-0123456789";
 
 pub struct TestServer {
-    pub server: Server,
-    pub dir: tempfile::TempDir,
+    pub addr: SocketAddr,
+    /// The data directory; [`TestServer::shutdown`] hands it back for a restart.
+    pub dir: TempDir,
     pub http: reqwest::Client,
+    running: Running,
+}
+
+enum Running {
+    InProcess(Server),
+    Process(Process),
 }
 
 impl TestServer {
     pub async fn start() -> TestServer {
-        Self::start_with_limits(breakout_server::Limits::default()).await
+        Self::start_with_limits(Limits::default()).await
     }
 
-    pub async fn start_with_limits(limits: breakout_server::Limits) -> TestServer {
-        let dir = tempfile::tempdir().expect("temp dir");
+    pub async fn start_with_limits(limits: Limits) -> TestServer {
+        Self::start_in(tempfile::tempdir().expect("temp dir"), limits).await
+    }
+
+    /// A server in this process on `dir`'s data, e.g. one a stopped server left.
+    pub async fn start_in(dir: TempDir, limits: Limits) -> TestServer {
         let config = ServerConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: dir.path().to_path_buf(),
@@ -37,19 +58,71 @@ impl TestServer {
         let server = Server::start_with_limits(config, limits)
             .await
             .expect("server starts");
+        TestServer::new(server.local_addr(), dir, Running::InProcess(server))
+    }
+
+    /// The binary in a child process with `args` added, for what only the
+    /// program does (its log) or what nothing in this process may stand in for.
+    pub async fn start_process(args: &[&str]) -> TestServer {
+        Self::start_process_in(tempfile::tempdir().expect("temp dir"), args).await
+    }
+
+    pub async fn start_process_in(dir: TempDir, args: &[&str]) -> TestServer {
+        let (process, addr) = Process::start(dir.path(), KEY, args).await;
+        TestServer::new(addr, dir, Running::Process(process))
+    }
+
+    fn new(addr: SocketAddr, dir: TempDir, running: Running) -> TestServer {
         TestServer {
-            server,
+            addr,
             dir,
             http: reqwest::Client::new(),
+            running,
         }
     }
 
+    /// Stops the server (a clean shutdown in this process, a kill for the
+    /// binary) and hands back its data directory.
+    pub async fn shutdown(self) -> TempDir {
+        match self.running {
+            Running::InProcess(server) => server.shutdown().await,
+            Running::Process(mut process) => process.stop().await,
+        }
+        self.dir
+    }
+
+    /// Stops the binary and returns all it wrote, except the line that
+    /// shows the admin key.
+    pub async fn stop_and_read_log(self) -> String {
+        let Running::Process(mut process) = self.running else {
+            panic!("only a server started with start_process has a log");
+        };
+        process.stop().await;
+        process.log
+    }
+
+    /// Reads the binary's output up to the first line containing `wanted`.
+    pub async fn read_until(&mut self, wanted: &str) -> String {
+        let Running::Process(process) = &mut self.running else {
+            panic!("only a server started with start_process has output");
+        };
+        process.read_until(wanted).await
+    }
+
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.server.local_addr())
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn ws_url(&self, token: &str) -> String {
+        format!(
+            "ws://{}{}?token={token}",
+            self.addr,
+            breakout_protocol::WS_PATH
+        )
     }
 
     pub async fn create_meeting(&self, config: BreakoutConfig) -> String {
-        let info: MeetingInfo = self
+        let response = self
             .http
             .post(self.url("/v1/meetings"))
             .bearer_auth(KEY)
@@ -59,10 +132,9 @@ impl TestServer {
             })
             .send()
             .await
-            .unwrap()
-            .json()
-            .await
             .unwrap();
+        assert_eq!(response.status(), 201, "creating a meeting");
+        let info: MeetingInfo = response.json().await.unwrap();
         info.id
     }
 
@@ -79,97 +151,64 @@ impl TestServer {
         response.json().await.unwrap()
     }
 
+    /// An invite code to `meeting` made with `body` (preset, uses, expiry).
+    pub async fn invite(&self, meeting: &str, body: serde_json::Value) -> Invite {
+        let response = self
+            .http
+            .post(self.url(&format!("/v1/meetings/{meeting}/invites")))
+            .bearer_auth(KEY)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "creating an invite");
+        response.json().await.unwrap()
+    }
+
+    /// Joins with an invite `code`, as someone without the admin key does.
+    pub async fn join(&self, code: &str, name: &str) -> reqwest::Response {
+        self.http
+            .post(self.url("/v1/join"))
+            .json(&serde_json::json!({"code": code, "name": name}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `GET path` with the admin key, which must succeed.
+    pub async fn admin_get<T: DeserializeOwned>(&self, path: &str) -> T {
+        let response = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.unwrap()
+    }
+
+    /// `GET path` without credentials, which must succeed.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> T {
+        let response = self.http.get(self.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.unwrap()
+    }
+
+    /// A WebSocket session for `token`, past its welcome.
     pub async fn connect(&self, token: &str) -> Ws {
-        let url = format!("ws://{}/v1/ws?token={token}", self.server.local_addr());
-        let (socket, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("ws connects");
-        let mut ws = Ws {
-            socket,
-            next_id: 1,
-            backlog: Vec::new(),
-        };
-        match ws.next().await {
-            ServerMessage::Welcome { .. } => {}
-            other => panic!("expected welcome, got {other:?}"),
-        }
-        ws
+        Ws::connect(&self.ws_url(token)).await
     }
 }
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-pub struct Ws {
-    pub socket: Socket,
-    next_id: u64,
-    /// Messages read while waiting for something else.
-    backlog: Vec<ServerMessage>,
-}
-
-impl Ws {
-    pub async fn send_text(&mut self, text: impl Into<String>) {
-        self.socket
-            .send(Message::Text(text.into().into()))
-            .await
-            .expect("send");
-    }
-
-    /// Reads the next server message (failing the test after 10 s of silence).
-    pub async fn next(&mut self) -> ServerMessage {
-        if !self.backlog.is_empty() {
-            return self.backlog.remove(0);
-        }
-        self.read().await
-    }
-
-    async fn read(&mut self) -> ServerMessage {
-        loop {
-            let frame = tokio::time::timeout(Duration::from_secs(10), self.socket.next())
-                .await
-                .expect("a message within 10 s")
-                .expect("socket open")
-                .expect("frame");
-            if let Message::Text(text) = frame {
-                return serde_json::from_str(&text).expect("valid server message");
-            }
-        }
-    }
-
-    pub async fn request(&mut self, request: Request) -> Result<Reply, ApiError> {
-        let id = self.next_id;
-        self.next_id += 1;
-        let text = serde_json::to_string(&ClientMessage { id, request }).unwrap();
-        self.send_text(text).await;
-        self.reply_to(Some(id)).await
-    }
-
-    pub async fn command(&mut self, command: Command) -> Result<Reply, ApiError> {
-        self.request(Request::Command { command }).await
-    }
-
-    /// Waits for the reply or error with this id, keeping other messages.
-    pub async fn reply_to(&mut self, id: Option<u64>) -> Result<Reply, ApiError> {
-        loop {
-            let message = self.read().await;
-            match message {
-                ServerMessage::Reply { id: got, result } if Some(got) == id => return Ok(result),
-                ServerMessage::Error { id: got, error } if got == id => return Err(error),
-                other => self.backlog.push(other),
-            }
-        }
-    }
-
-    /// Waits for an event matching `wanted`, keeping nothing before it.
-    pub async fn event(&mut self, wanted: impl Fn(&EventBody) -> bool) -> EventBody {
-        loop {
-            if let ServerMessage::Event { event } = self.next().await
-                && wanted(&event)
-            {
-                return event;
-            }
-        }
-    }
+/// Reads what the server sends until it closes the connection; fails the
+/// test if it has not closed it within 20 s.
+pub async fn until_closed(stream: &mut tokio::net::TcpStream) -> String {
+    let mut received = Vec::new();
+    // A reset after the reply counts as closed too, hence no unwrap of the read.
+    let read = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut received));
+    assert!(read.await.is_ok(), "the server closes the connection");
+    String::from_utf8_lossy(&received).into_owned()
 }
 
 pub fn code(result: Result<Reply, ApiError>) -> String {

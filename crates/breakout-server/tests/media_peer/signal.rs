@@ -16,6 +16,14 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_tungstenite::tungstenite::Message;
 
+// The one WebSocket client of the tests, included by path so that the media
+// benches, which share this module but not the test harness, get it too; a
+// test with both compiles it twice.
+#[allow(clippy::duplicate_mod)]
+#[path = "../common/ws.rs"]
+mod ws;
+use ws::Ws;
+
 type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<Reply, ApiError>>>>>;
 
 pub struct Signal {
@@ -30,24 +38,10 @@ pub struct Signal {
 
 impl Signal {
     pub async fn connect(server: SocketAddr, token: &str) -> Signal {
-        let url = format!("ws://{server}/v1/ws?token={token}");
-        let (socket, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("ws connects");
-        let (mut sink, mut stream) = socket.split();
-        let participant = loop {
-            let frame = tokio::time::timeout(Duration::from_secs(30), stream.next())
-                .await
-                .expect("welcome within 30 s")
-                .expect("socket open")
-                .expect("frame");
-            if let Message::Text(text) = frame {
-                match serde_json::from_str(&text).expect("server message") {
-                    ServerMessage::Welcome { participant, .. } => break participant,
-                    other => panic!("expected welcome, got {other:?}"),
-                }
-            }
-        };
+        let path = breakout_protocol::WS_PATH;
+        let ws = Ws::connect(&format!("ws://{server}{path}?token={token}")).await;
+        let participant = ws.participant;
+        let (mut sink, mut stream) = ws.socket.split();
         let (out, mut out_rx) = mpsc::unbounded_channel::<String>();
         let writer = tokio::spawn(async move {
             while let Some(text) = out_rx.recv().await {

@@ -1,8 +1,8 @@
-//! The `breakout-server` binary as a child process, with its output read
-//! line by line: for what only the program does (its log setup).
+//! The `breakout-server` binary as a child process, its output read line by
+//! line.
 
-#![allow(dead_code)]
-
+use std::net::SocketAddr;
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -10,21 +10,17 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 
-pub const KEY: &str = "process-test-admin-key-0123456789";
-
-pub struct ServerProcess {
+pub struct Process {
     child: Child,
-    pub addr: String,
     lines: mpsc::UnboundedReceiver<String>,
     /// Every line read so far, except the banner line that shows the key.
     pub log: String,
-    _dir: tempfile::TempDir,
 }
 
-impl ServerProcess {
-    /// Starts the binary on a free loopback port with `args` added.
-    pub async fn start(args: &[&str]) -> ServerProcess {
-        let dir = tempfile::tempdir().unwrap();
+impl Process {
+    /// Starts the binary on a free loopback port with `args` added and
+    /// waits for the address it listens on.
+    pub async fn start(data_dir: &Path, key: &str, args: &[&str]) -> (Process, SocketAddr) {
         let mut child = Command::new(env!("CARGO_BIN_EXE_breakout-server"))
             .args([
                 "--listen",
@@ -32,10 +28,10 @@ impl ServerProcess {
                 "--media-port",
                 "0",
                 "--admin-key",
-                KEY,
+                key,
             ])
             .arg("--data-dir")
-            .arg(dir.path())
+            .arg(data_dir)
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -45,20 +41,17 @@ impl ServerProcess {
         let (tx, lines) = mpsc::unbounded_channel();
         forward(child.stdout.take().unwrap(), tx.clone());
         forward(child.stderr.take().unwrap(), tx);
-        let mut server = ServerProcess {
+        let mut process = Process {
             child,
-            addr: String::new(),
             lines,
             log: String::new(),
-            _dir: dir,
         };
-        let banner = server.read_until("listening on http://").await;
-        server.addr = banner.trim_start_matches("listening on http://").into();
-        server
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        let banner = process.read_until("listening on http://").await;
+        let addr = banner
+            .trim_start_matches("listening on http://")
+            .parse()
+            .unwrap_or_else(|_| panic!("no address in {banner:?}"));
+        (process, addr)
     }
 
     /// Reads output up to the first line containing `wanted`; fails the
@@ -69,11 +62,7 @@ impl ServerProcess {
         let found = tokio::time::timeout(Duration::from_secs(30), async {
             loop {
                 let line = lines.recv().await?;
-                // The banner prints the key on purpose; it is not a log line.
-                if !line.starts_with("admin key:") {
-                    log.push_str(&line);
-                    log.push('\n');
-                }
+                keep(log, &line);
                 if line.contains(wanted) {
                     return Some(line);
                 }
@@ -91,11 +80,17 @@ impl ServerProcess {
     pub async fn stop(&mut self) {
         self.child.kill().await.unwrap();
         while let Some(line) = self.lines.recv().await {
-            if !line.starts_with("admin key:") {
-                self.log.push_str(&line);
-                self.log.push('\n');
-            }
+            keep(&mut self.log, &line);
         }
+    }
+}
+
+/// Adds `line` to the log, unless it is the banner line that prints the key
+/// on purpose.
+fn keep(log: &mut String, line: &str) {
+    if !line.starts_with("admin key:") {
+        log.push_str(line);
+        log.push('\n');
     }
 }
 
