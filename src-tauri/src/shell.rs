@@ -227,3 +227,7 @@ async fn leave(active: Option<Arc<Active>>) {
         hosted.stop(Some(&active.joined.meeting)).await;
     }
 }
+
+#[cfg(test)]
+#[path = "shell_tests.rs"]
+mod tests;
