@@ -190,7 +190,7 @@ describe("dashboard before breakouts", () => {
     await w.close();
   });
 
-  test("shows broken constraints, repeat pairings and the rotation plan", async () => {
+  test("shows broken constraints, repeat pairings and the rotation plan; plans a rotation", async () => {
     const assignment = noConstraints({
       keep_apart: [[2, 3]],
       violations: ["Bob Okafor and Cara Jensen must be kept apart but are all assigned to Room 1"],
@@ -203,6 +203,9 @@ describe("dashboard before breakouts", () => {
     await page.getByTestId("repeats").getByText("2 repeat pairings").waitFor();
     await page.getByTestId("rotation").getByText(/round 2 of 4 is next/).waitFor();
     await screenshots(page, "dashboard-constraints");
+    await page.getByLabel("Rounds").fill("5");
+    await page.getByRole("button", { name: "Plan rotation" }).click();
+    expect(await w.nextCommand()).toEqual({ type: "plan_rotation", rounds: 5, seed: SEED });
     await w.close();
   });
 

@@ -16,9 +16,9 @@ afterEach(() => {
   document.body.innerHTML = "";
 });
 
-function show(assignment: AssignmentView) {
+function show(assignment: AssignmentView, onplan: (rounds: number) => void = () => {}) {
   const onclear = vi.fn();
-  mounted = mount(ConstraintsPanel, { target: document.body, props: { view: hostView({ assignment }), assignment, onclear } });
+  mounted = mount(ConstraintsPanel, { target: document.body, props: { view: hostView({ assignment }), assignment, onclear, onplan } });
   flushSync();
   return onclear;
 }
@@ -62,5 +62,16 @@ describe("constraints panel", () => {
     expect(text("rotation")).toBe(
       "Rotation of 4 rounds: no round left that fits the rooms and people now. 0 repeat pairings over the whole plan.",
     );
+  });
+
+  test("plans a rotation of the rounds asked for", () => {
+    const onplan = vi.fn();
+    show(noConstraints(), onplan);
+    const input = document.querySelector<HTMLInputElement>("input[name=rotation-rounds]")!;
+    input.value = "6";
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+    flushSync();
+    button("Plan rotation")!.click();
+    expect(onplan).toHaveBeenCalledWith(6);
   });
 });
