@@ -3,7 +3,9 @@
 # build, unit tests (Vitest) and browser flows (playwright-core + Debian's
 # Chromium, Tauri IPC mocked). Screenshots land in target/ui-shots/.
 #
-# UI_SKIP_BINDINGS=1 skips regenerating the TypeScript bindings (no Rust build).
+# UI_SKIP_BINDINGS=1 skips regenerating the TypeScript bindings. The CSV
+# browser flow imports into a real breakout-server: BREAKOUT_SERVER_BIN names
+# one, else it is built here (as `make unit` builds it, so nothing twice).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,6 +39,11 @@ if [ "${UI_SKIP_BINDINGS:-0}" != 1 ]; then
     echo "ui/src/generated is out of date: commit the regenerated files" >&2
     exit 1
   fi
+fi
+
+if [ -z "${BREAKOUT_SERVER_BIN:-}" ]; then
+  step "breakout-server for the browser tests"
+  cargo build -q --workspace --bins --tests
 fi
 
 step "npm ci"

@@ -19,6 +19,8 @@ const COMMANDS: &[&str] = &[
     "get_state",
     "get_chat",
     "export_assignments",
+    "preview_assignments_csv",
+    "import_assignments_csv",
     "open_dashboard",
     "leave_meeting",
     "list_devices",

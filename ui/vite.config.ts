@@ -5,6 +5,8 @@ import { defineConfig } from "vitest/config";
 // Two pages in one bundle: the meeting window and the host dashboard window.
 export default defineConfig({
   plugins: [svelte()],
+  // Component tests mount Svelte's client build in happy-dom.
+  resolve: process.env.VITEST ? { conditions: ["browser"] } : undefined,
   base: "./",
   clearScreen: false,
   server: { port: 5173, strictPort: true },

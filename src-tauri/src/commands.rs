@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use breakout_client::protocol::rest::CsvPreview;
 use breakout_client::protocol::ws::{Reply, Request};
 use breakout_client::protocol::{ChatMessage, Command, MeetingView, RoomId};
 use tauri::{AppHandle, Manager, Runtime, State};
@@ -133,6 +134,28 @@ pub async fn export_assignments(shell: State<'_, Shell>) -> Result<String, IpcEr
         Reply::Csv { csv } => Ok(csv),
         _ => Err(IpcError::unexpected_reply("export_assignments")),
     }
+}
+
+/// What importing `csv` would do, through the REST endpoint (a file may be
+/// far larger than a WebSocket frame); changes nothing.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn preview_assignments_csv(
+    shell: State<'_, Shell>,
+    csv: String,
+) -> Result<CsvPreview, IpcError> {
+    let active = shell.active().await?;
+    Ok(active.rest.preview_assignments_csv(&csv).await?)
+}
+
+/// Imports `csv` over REST; the server judges it against the meeting as it
+/// is now, so a file or meeting changed since the preview is refused there.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn import_assignments_csv(
+    shell: State<'_, Shell>,
+    csv: String,
+) -> Result<CsvPreview, IpcError> {
+    let active = shell.active().await?;
+    Ok(active.rest.import_assignments_csv(&csv).await?)
 }
 
 /// Async on purpose: a window made from a synchronous command can deadlock

@@ -67,6 +67,12 @@ impl From<ClientError> for IpcError {
                 "The connection to the meeting server closed.".to_string(),
             ),
             ClientError::TooLarge { .. } => ("too_large", format!("Not sent: {error}.")),
+            // The server's body limit answers before any handler, in plain text.
+            ClientError::Status { status: 413, .. } => (
+                "too_large",
+                "The server refused this as too large; a CSV file may be at most 1 MiB."
+                    .to_string(),
+            ),
             ClientError::Status { status, .. } => (
                 "server_error",
                 format!("The server answered with status {status}; is this a Breakout server?"),
@@ -101,6 +107,17 @@ mod tests {
             IpcError::from(error),
             IpcError::new("invalid_invite", "this invite code is not valid")
         );
+    }
+
+    #[test]
+    fn a_body_over_the_servers_limit_is_called_too_large() {
+        let error = ClientError::Status {
+            status: 413,
+            body: "length limit exceeded".into(),
+        };
+        let ipc = IpcError::from(error);
+        assert_eq!(ipc.code, "too_large");
+        assert!(ipc.message.contains("1 MiB"), "{}", ipc.message);
     }
 
     #[test]

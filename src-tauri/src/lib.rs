@@ -55,6 +55,8 @@ pub fn builder<R: Runtime>() -> tauri::Builder<R> {
             commands::get_state,
             commands::get_chat,
             commands::export_assignments,
+            commands::preview_assignments_csv,
+            commands::import_assignments_csv,
             commands::open_dashboard,
             commands::leave_meeting,
             commands::list_devices,

@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use breakout_client::join_with_invite;
 use breakout_client::protocol::link::JoinPass;
 use breakout_client::protocol::rest::{
     AddParticipant, CreateInvite, CreateMeeting, JoinWithInvite,
 };
+use breakout_client::{ParticipantApi, join_with_invite};
 use tokio::sync::Mutex;
 use tracing::info;
 
@@ -24,6 +24,8 @@ use crate::sink::Sink;
 pub struct Active {
     pub link: MeetingLink,
     pub joined: Joined,
+    /// REST calls as this participant (bodies too large for the socket).
+    pub rest: ParticipantApi,
     /// Set when this app hosts the meeting; taken when it ends.
     hosted: Mutex<Option<Hosted>>,
 }
@@ -85,11 +87,12 @@ impl Shell {
         leave(active.take()).await;
         let hosted = Hosted::start(data_dir).await?;
         match self.create_and_join(&hosted, title, name, sink).await {
-            Ok((link, joined)) => {
+            Ok((link, rest, joined)) => {
                 info!(meeting = %joined.meeting, "hosting a meeting");
                 *active = Some(Arc::new(Active {
                     link,
                     joined: joined.clone(),
+                    rest,
                     hosted: Mutex::new(Some(hosted)),
                 }));
                 Ok(joined)
@@ -107,7 +110,7 @@ impl Shell {
         title: &str,
         name: &str,
         sink: Arc<dyn Sink>,
-    ) -> Result<(MeetingLink, Joined), IpcError> {
+    ) -> Result<(MeetingLink, ParticipantApi, Joined), IpcError> {
         let meeting = hosted
             .admin
             .create_meeting(&CreateMeeting {
@@ -139,6 +142,7 @@ impl Shell {
             .await?;
         let media = self.new_media(&sink);
         let link = MeetingLink::connect(&hosted.local_url, &host.token, sink, Some(media)).await?;
+        let rest = ParticipantApi::new(&hosted.local_url, &meeting.id, &host.token)?;
         let joined = Joined {
             meeting: meeting.id,
             participant: host.participant.0,
@@ -146,7 +150,7 @@ impl Shell {
             invite_code: invite.code,
             invite_link: invite.link,
         };
-        Ok((link, joined))
+        Ok((link, rest, joined))
     }
 
     /// Joins with an invite code or a `breakout://` link.
@@ -176,6 +180,7 @@ impl Shell {
         let JoinTarget { server, .. } = target;
         let media = self.new_media(&sink);
         let link = MeetingLink::connect(&server, &token, sink, Some(media)).await?;
+        let rest = ParticipantApi::new(&server, link.meeting(), &token)?;
         let joined = Joined {
             meeting: link.meeting().to_string(),
             participant: link.participant().0,
@@ -186,6 +191,7 @@ impl Shell {
         *active = Some(Arc::new(Active {
             link,
             joined: joined.clone(),
+            rest,
             hosted: Mutex::new(None),
         }));
         Ok(joined)
@@ -221,3 +227,7 @@ async fn leave(active: Option<Arc<Active>>) {
         hosted.stop(Some(&active.joined.meeting)).await;
     }
 }
+
+#[cfg(test)]
+#[path = "shell_tests.rs"]
+mod tests;

@@ -5,7 +5,21 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Browser, Locator, Page } from "playwright-core";
 import { SEED, launch, open, screenshots, serveDist, type Opened } from "./harness";
-import { SERVER_AHEAD_MS, T0, ada, bob, bobView, cara, dan, defaultConfig, hostView, joined, state, welcome } from "./fixtures";
+import {
+  SERVER_AHEAD_MS,
+  T0,
+  ada,
+  bob,
+  bobView,
+  cara,
+  dan,
+  defaultConfig,
+  hostView,
+  joined,
+  noConstraints,
+  state,
+  welcome,
+} from "./fixtures";
 
 let browser: Browser;
 let server: Awaited<ReturnType<typeof serveDist>>;
@@ -168,8 +182,30 @@ describe("dashboard before breakouts", () => {
     await person(page, "Cara Jensen").click();
     await page.getByRole("button", { name: "Keep apart" }).click();
     expect(await w.nextCommand()).toEqual({ type: "keep_apart", participants: [2, 3] });
+    await w.server(state(hostView({ assignment: noConstraints({ keep_together: [[2, 4]], keep_apart: [[2, 3]] }) })));
+    await page.getByTestId("keep-together").getByText("Bob Okafor, Dan Wu").waitFor();
+    await page.getByTestId("keep-apart").getByText("Bob Okafor, Cara Jensen").waitFor();
     await page.getByRole("button", { name: "Clear keep-together/apart" }).click();
     expect(await w.nextCommand()).toEqual({ type: "clear_constraints" });
+    await w.close();
+  });
+
+  test("shows broken constraints, repeat pairings and the rotation plan; plans a rotation", async () => {
+    const assignment = noConstraints({
+      keep_apart: [[2, 3]],
+      violations: ["Bob Okafor and Cara Jensen must be kept apart but are all assigned to Room 1"],
+      repeats: 2,
+      rotation: { rounds: 4, next_round: 2, next_round_repeats: 0, planned_repeats: 0 },
+    });
+    const w = await dashboard(hostView({ assigned: { 1: [2, 3] }, assignment }));
+    const { page } = w;
+    await page.getByRole("status", { name: "Constraints broken" }).getByText("must be kept apart but are all assigned to Room 1").waitFor();
+    await page.getByTestId("repeats").getByText("2 repeat pairings").waitFor();
+    await page.getByTestId("rotation").getByText(/round 2 of 4 is next/).waitFor();
+    await screenshots(page, "dashboard-constraints");
+    await page.getByLabel("Rounds").fill("5");
+    await page.getByRole("button", { name: "Plan rotation" }).click();
+    expect(await w.nextCommand()).toEqual({ type: "plan_rotation", rounds: 5, seed: SEED });
     await w.close();
   });
 
@@ -183,9 +219,29 @@ describe("dashboard before breakouts", () => {
     expect(file.suggestedFilename()).toBe("breakout-assignments-m-team.csv");
     expect(readFileSync(await file.path(), "utf8")).toBe("name,email,room\nBob Okafor,,Room 1\n");
 
-    const csv = "name,email,room\nCara Jensen,,Room 2\n";
+    // Pick, preview, confirm: the same text goes to the import.
+    const csv = "name,email,room\nCara Jensen,,Room 2\nDan Wu,,Design\n";
+    await w.answer("preview_assignments_csv", {
+      value: { rooms_created: ["Design"], changes: [{ participant: 3, name: "Cara Jensen", room: "Room 2" }, { participant: 4, name: "Dan Wu", room: "Design" }], unchanged: 0 },
+    });
     await page.getByLabel("Assignments CSV file").setInputFiles({ name: "plan.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
-    expect(await w.nextCommand()).toEqual({ type: "import_assignments", csv });
+    const dialog = page.getByRole("dialog", { name: "Import plan.csv?" });
+    await dialog.getByText("Cara Jensen: Main room → Room 2").waitFor();
+    expect((await w.waitForCall("preview_assignments_csv")).args).toEqual({ csv });
+    await screenshots(page, "dashboard-csv-preview");
+    await dialog.getByRole("button", { name: "Import" }).click();
+    expect((await w.waitForCall("import_assignments_csv")).args).toEqual({ csv });
+    await dialog.waitFor({ state: "detached" });
+
+    // A refused file: the server's sentence with its line, nothing to confirm.
+    await w.answer("preview_assignments_csv", { error: { code: "invalid_csv", message: 'CSV line 2: nobody with name "Zoe"' } });
+    await page.getByLabel("Assignments CSV file").setInputFiles({ name: "bad.csv", mimeType: "text/csv", buffer: Buffer.from("name,room\nZoe,A\n") });
+    const refused = page.getByRole("dialog", { name: "Import bad.csv?" });
+    await refused.getByRole("alert").getByText('CSV line 2: nobody with name "Zoe"').waitFor();
+    expect(await refused.getByRole("button", { name: "Import" }).count()).toBe(0);
+    await refused.getByRole("button", { name: "Cancel" }).click();
+    await refused.waitFor({ state: "detached" });
+    expect((await w.calls()).filter((c) => c.cmd === "import_assignments_csv")).toHaveLength(1);
     await w.close();
   });
 

@@ -2,6 +2,7 @@
 // generated wire types so they cannot drift from what the server sends.
 
 import type {
+  AssignmentView,
   BreakoutConfig,
   ChatMessage,
   HelpView,
@@ -109,6 +110,12 @@ export interface HostViewOptions {
   rooms?: { id: number; title: string; open?: boolean }[];
   revision?: number;
   youRoom?: number;
+  assignment?: AssignmentView | null;
+}
+
+/** No constraints, no history, no rotation: what a new meeting's host sees. */
+export function noConstraints(extra: Partial<AssignmentView> = {}): AssignmentView {
+  return { keep_together: [], keep_apart: [], violations: [], repeats: 0, rotation: null, ...extra };
 }
 
 const twoRooms = [
@@ -136,7 +143,7 @@ export function hostView(o: HostViewOptions = {}): MeetingView {
     ),
     help_requests: o.help ?? [],
     polls: [],
-    assignment: null,
+    assignment: o.assignment === undefined ? noConstraints() : o.assignment,
   };
 }
 

@@ -74,6 +74,8 @@ export interface IpcCall {
 
 interface FakeInit {
   answers: Record<string, Answer>;
+  /** Commands answered by the test's `forward` handlers (in Node) instead. */
+  forwarded: string[];
   seed: number;
 }
 
@@ -123,7 +125,8 @@ function installFakeTauri(init: FakeInit) {
         return null;
       }
       calls.push({ cmd, args: JSON.parse(JSON.stringify(args)) });
-      const answer = answers[cmd];
+      const forward = w.__forward as ((cmd: string, args: unknown) => Promise<Answer>) | undefined;
+      const answer = init.forwarded.includes(cmd) && forward ? await forward(cmd, args) : answers[cmd];
       if (!answer) return null;
       if ("error" in answer) throw answer.error;
       return structuredClone(answer.value);
@@ -172,6 +175,8 @@ export interface OpenOptions {
    * (Chromium refuses unknown schemes before routing).
    */
   windowsAgent?: boolean;
+  /** Commands answered in Node, e.g. by a real server, instead of by `answers`. */
+  forward?: Record<string, (args: Record<string, unknown>) => Promise<Answer>>;
 }
 
 /** Opens `path` (index.html or dashboard.html) with the fake shell in place. */
@@ -184,7 +189,13 @@ export async function open(browser: Browser, baseUrl: string, path: string, o: O
   const errors: Error[] = [];
   page.on("pageerror", (e) => errors.push(e));
   if (o.clockAt !== undefined) await page.clock.install({ time: o.clockAt });
-  await page.addInitScript(installFakeTauri, { answers: o.answers ?? {}, seed: SEED } satisfies FakeInit);
+  const forward = o.forward ?? {};
+  if (o.forward) await page.exposeFunction("__forward", (cmd: string, args: Record<string, unknown>) => forward[cmd](args));
+  await page.addInitScript(installFakeTauri, {
+    answers: o.answers ?? {},
+    forwarded: Object.keys(forward),
+    seed: SEED,
+  } satisfies FakeInit);
   await page.goto(`${baseUrl}/${path}`);
   // The app is ready once it listens to the shell's events.
   await page.waitForFunction(() => (window as never as { __ipc: { listening(e: string): number } }).__ipc.listening("server-message") > 0);

@@ -187,7 +187,7 @@ pub async fn join_with_invite(
 
 /// `base/v1/<segments>`, each segment percent-encoded so an id can never
 /// reach another path.
-fn v1(base: &Url, segments: &[&str]) -> Url {
+pub(crate) fn v1(base: &Url, segments: &[&str]) -> Url {
     let mut url = base.clone();
     url.path_segments_mut()
         .expect("http URLs have a path")
@@ -207,7 +207,7 @@ async fn check(response: Response) -> Result<Response, ClientError> {
     Err(error_from_body(status.as_u16(), &body))
 }
 
-async fn json<T: DeserializeOwned>(response: Response) -> Result<T, ClientError> {
+pub(crate) async fn json<T: DeserializeOwned>(response: Response) -> Result<T, ClientError> {
     let bytes = check(response).await?.bytes().await?;
     serde_json::from_slice(&bytes).map_err(|source| ClientError::Decode {
         what: std::any::type_name::<T>(),

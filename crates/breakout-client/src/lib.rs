@@ -3,7 +3,9 @@
 //! Three layers, each usable alone:
 //! - [`AdminApi`]: the typed REST client for `/v1` administration
 //!   (meetings, presets, participants, rooms, invites), authenticated by the
-//!   admin key; [`join_with_invite`] redeems an invite, with no key.
+//!   admin key; [`join_with_invite`] redeems an invite, with no key;
+//!   [`ParticipantApi`] makes the calls a participant makes with their own
+//!   token (assignments CSV, too large for a WebSocket frame).
 //! - [`Connection`]: one participant's signaling WebSocket — requests with
 //!   ids answered by [`Connection::request`], every server message delivered
 //!   on a channel. A thin driver with no meeting state, except the newest
@@ -25,6 +27,7 @@
 mod api;
 mod connection;
 mod error;
+mod participant_api;
 
 #[cfg(feature = "media")]
 pub mod media;
@@ -34,6 +37,7 @@ mod session;
 pub use api::{AdminApi, join_with_invite};
 pub use connection::{ConnectOptions, Connection, ResumePoint};
 pub use error::ClientError;
+pub use participant_api::ParticipantApi;
 pub use session::{Session, SessionUpdate};
 
 /// The wire types, re-exported so callers need not depend on the protocol

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use breakout_core::CsvPreview;
+pub use breakout_core::{CsvChange, CsvPreview};
 
 use crate::{BreakoutConfig, ParticipantId, Phase, Preset, Role, RoomId};
 

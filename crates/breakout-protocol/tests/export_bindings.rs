@@ -7,6 +7,7 @@
 use std::fs;
 use std::path::PathBuf;
 
+use breakout_protocol::rest::CsvPreview;
 use breakout_protocol::ws::{ClientMessage, ServerMessage};
 use breakout_protocol::{ApiError, Command, MeetingView};
 use ts_rs::{Config, TS};
@@ -26,6 +27,7 @@ fn export_bindings() {
     Command::export_all(&cfg).expect("export Command");
     MeetingView::export_all(&cfg).expect("export MeetingView");
     ApiError::export_all(&cfg).expect("export ApiError");
+    CsvPreview::export_all(&cfg).expect("export CsvPreview");
 
     let mut names: Vec<String> = fs::read_dir(&dir)
         .expect("list ui/src/generated")

@@ -7,6 +7,8 @@ export type { BreakoutConfig } from "./BreakoutConfig";
 export type { ChatMessage } from "./ChatMessage";
 export type { ClientMessage } from "./ClientMessage";
 export type { Command } from "./Command";
+export type { CsvChange } from "./CsvChange";
+export type { CsvPreview } from "./CsvPreview";
 export type { EventBody } from "./EventBody";
 export type { HelpView } from "./HelpView";
 export type { IceCandidate } from "./IceCandidate";

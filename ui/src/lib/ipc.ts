@@ -5,7 +5,7 @@
 
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import type { ChatMessage, Command, MeetingView, RoomId, ServerMessage, Slot } from "../generated";
+import type { ChatMessage, Command, CsvPreview, MeetingView, RoomId, ServerMessage, Slot } from "../generated";
 
 /** How every failed command rejects. */
 export interface IpcError {
@@ -138,6 +138,20 @@ export function getChat(room: RoomId | null): Promise<ChatMessage[]> {
 /** The assignments as CSV (managers only). */
 export function exportAssignments(): Promise<string> {
   return call("export_assignments");
+}
+
+/**
+ * What importing `csv` would do (rooms created, people moved or unassigned),
+ * changing nothing; rejects with the server's reason (`invalid_csv` names the
+ * line). Sent over REST: a file may be far larger than a WebSocket frame.
+ */
+export function previewAssignmentsCsv(csv: string): Promise<CsvPreview> {
+  return call("preview_assignments_csv", { csv });
+}
+
+/** Imports `csv` (all or nothing); the server judges it against the meeting as it is now. */
+export function importAssignmentsCsv(csv: string): Promise<CsvPreview> {
+  return call("import_assignments_csv", { csv });
 }
 
 /** Opens or focuses the host dashboard window. */
