@@ -31,6 +31,7 @@ async fn a_joined_meeting_previews_and_imports_csv_as_its_participant() {
         data_dir: dir.path().to_path_buf(),
         admin_key: Some(KEY.into()),
         public_url: None,
+        media: Default::default(),
     })
     .await
     .expect("server starts");

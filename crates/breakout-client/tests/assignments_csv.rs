@@ -25,6 +25,7 @@ impl Meeting {
             data_dir: dir.path().to_path_buf(),
             admin_key: Some(KEY.into()),
             public_url: None,
+            media: Default::default(),
         })
         .await
         .expect("server starts");
