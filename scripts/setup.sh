@@ -45,7 +45,7 @@ desktop_packages=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-de
     libssl-dev libayatana-appindicator3-dev librsvg2-dev libasound2-dev
     libasound2-plugins libv4l-dev libclang-dev clang pkg-config xvfb xauth
     pulseaudio pulseaudio-utils sox imagemagick webkit2gtk-driver x11-utils
-    libvpx-dev cmake chromium iproute2 nftables)
+    libvpx-dev cmake chromium iproute2 nftables coturn)
 
 need_node() {
     command -v npm >/dev/null || apt_install nodejs npm
@@ -76,7 +76,7 @@ case "$stage" in
         ;;
     net)
         # Network namespaces and NAT for the network tests.
-        apt_install iproute2 nftables
+        apt_install iproute2 nftables coturn
         ;;
     bench)
         # Janus is the SFU that bench-janus.sh compares ours with; it runs

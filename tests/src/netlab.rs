@@ -193,8 +193,8 @@ impl NatLab {
     pub const PUBLIC_IP: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
     pub const CLIENT_IP: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 10);
 
-    /// Forwards TCP `http_port` and UDP `media_port` of the public address.
-    pub fn new(http_port: u16, media_port: u16) -> NatLab {
+    /// Forwards these TCP and UDP ports of the public address to the server.
+    pub fn new(tcp_ports: &[u16], udp_ports: &[u16]) -> NatLab {
         let mut lab = Lab::new();
         let server = lab.namespace("srv");
         let router = lab.namespace("nat");
@@ -217,18 +217,24 @@ impl NatLab {
         );
         server.ip(&["route", "add", "default", "via", "10.77.1.1"]);
         router.exec("sysctl", &["-q", "-w", "net.ipv4.ip_forward=1"]);
+        let ports = |ports: &[u16]| {
+            let list: Vec<String> = ports.iter().map(u16::to_string).collect();
+            format!("{{ {} }}", list.join(", "))
+        };
         router.nft(&format!(
             "table ip nat {{
                 chain prerouting {{
                     type nat hook prerouting priority dstnat;
-                    iifname \"wan0\" tcp dport {http_port} dnat to {private}
-                    iifname \"wan0\" udp dport {media_port} dnat to {private}
+                    iifname \"wan0\" tcp dport {tcp} dnat to {private}
+                    iifname \"wan0\" udp dport {udp} dnat to {private}
                 }}
                 chain postrouting {{
                     type nat hook postrouting priority srcnat;
                     oifname \"wan0\" masquerade
                 }}
             }}",
+            tcp = ports(tcp_ports),
+            udp = ports(udp_ports),
             private = Self::PRIVATE_IP,
         ));
         NatLab {

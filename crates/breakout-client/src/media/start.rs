@@ -69,8 +69,9 @@ pub(super) async fn negotiate(
     let offer = pc.create_offer(None).await?;
     let mut gathered = pc.gathering_complete_promise().await;
     pc.set_local_description(offer).await?;
-    // Host candidates only: gathering takes milliseconds, and an offer
-    // with its candidates needs no trickle round trips.
+    // Host candidates take milliseconds, STUN/TURN ones (when the server
+    // hands out servers) a round trip; an offer with all of them needs no
+    // trickle round trips.
     let _ = gathered.recv().await;
     let offer = pc
         .local_description()

@@ -1,7 +1,8 @@
 //! A server behind a 1:1 NAT, as on a cloud VM, and clients on the other
-//! side that can only reach its public address: real namespaces, veth pairs
-//! and nftables NAT (`breakout_e2e::netlab`). Needs root, so ignored by a
-//! plain `cargo test`; `scripts/net-test.sh` runs it.
+//! side that can only reach its public address, directly or through a TURN
+//! relay: real namespaces, veth pairs and nftables NAT
+//! (`breakout_e2e::netlab`), and coturn. Needs root, so ignored by a plain
+//! `cargo test`; `scripts/net-test.sh` runs it.
 
 use breakout_core::{BreakoutConfig, Command, EventBody, ParticipantId, RoomId};
 use breakout_e2e::netlab::{NatLab, Netns};
@@ -18,12 +19,13 @@ fn public_url() -> String {
 
 /// Starts `breakout-server` in the server namespace, announcing the public
 /// address, and waits until it says it listens.
-async fn start_server(ns: &Netns, data: &std::path::Path) -> tokio::process::Child {
+async fn start_server(ns: &Netns, data: &std::path::Path, args: &[&str]) -> tokio::process::Child {
     let mut child = ns
         .command(binary("breakout-server"))
         .args(["--listen", &format!("0.0.0.0:{HTTP_PORT}")])
         .args(["--media-port", &MEDIA_PORT.to_string()])
         .args(["--public-ip", &NatLab::PUBLIC_IP.to_string()])
+        .args(args)
         .args(["--admin-key", KEY, "--log", "warn", "--data-dir"])
         .arg(data)
         .stdout(std::process::Stdio::piped())
@@ -119,9 +121,9 @@ fn server_udp_sockets(ns: &Netns) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs root, ip and nft: scripts/net-test.sh runs it"]
 async fn two_clients_behind_the_internet_meet_through_the_public_address_on_one_media_port() {
-    let lab = NatLab::new(HTTP_PORT, MEDIA_PORT);
+    let lab = NatLab::new(&[HTTP_PORT], &[MEDIA_PORT]);
     let data = tempfile::tempdir().unwrap();
-    let _server = start_server(&lab.server, data.path()).await;
+    let _server = start_server(&lab.server, data.path(), &[]).await;
 
     let config = serde_json::to_string(&BreakoutConfig {
         move_countdown_secs: 0,
@@ -195,4 +197,88 @@ async fn two_clients_behind_the_internet_meet_through_the_public_address_on_one_
     .await;
     let sockets = server_udp_sockets(&lab.server);
     assert_eq!(sockets.len(), 1, "still one media socket: {sockets:#?}");
+}
+
+const TURN_PORT: u16 = 3478;
+const TURN_SECRET: &str = "lab-turn-secret";
+
+/// coturn on the server's host, checking credentials against the secret
+/// the room server mints them with, relaying from the private address.
+fn start_turn(ns: &Netns) -> tokio::process::Child {
+    let ip = NatLab::PRIVATE_IP.to_string();
+    ns.command("turnserver")
+        .args(["-n", "--no-cli", "--no-tls", "--no-dtls", "--fingerprint"])
+        .arg(format!("--listening-ip={ip}"))
+        .arg(format!("--relay-ip={ip}"))
+        .arg(format!("--listening-port={TURN_PORT}"))
+        .args([
+            "--min-port=49160",
+            "--max-port=49200",
+            "--realm=breakout.test",
+        ])
+        .args([
+            "--use-auth-secret",
+            &format!("--static-auth-secret={TURN_SECRET}"),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("turnserver (coturn) starts: scripts/net-test.sh installs it")
+}
+
+/// Packets an nftables rule with a counter matched, from `nft list`.
+fn dropped_packets(ns: &Netns) -> u64 {
+    let listing = ns.exec("nft", &["list", "table", "inet", "blocked"]);
+    listing
+        .split_whitespace()
+        .skip_while(|word| *word != "packets")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no counter in {listing}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root, ip, nft and coturn: scripts/net-test.sh runs it"]
+async fn a_client_whose_udp_to_the_media_port_is_blocked_meets_through_turn() {
+    let lab = NatLab::new(&[HTTP_PORT], &[MEDIA_PORT, TURN_PORT]);
+    // The clients' network lets UDP reach the TURN port only.
+    lab.clients.nft(&format!(
+        "table inet blocked {{
+            chain out {{
+                type filter hook output priority filter;
+                ip daddr {public} udp dport {MEDIA_PORT} counter drop
+            }}
+        }}",
+        public = NatLab::PUBLIC_IP,
+    ));
+    let _turn = start_turn(&lab.server);
+    let data = tempfile::tempdir().unwrap();
+    let turn_url = format!("turn:{}:{TURN_PORT}?transport=udp", NatLab::PUBLIC_IP);
+    let _server = start_server(
+        &lab.server,
+        data.path(),
+        &["--turn-url", &turn_url, "--turn-secret", TURN_SECRET],
+    )
+    .await;
+
+    let meeting = admin(&lab.clients, &["create-meeting", "--title", "TURN"]).await;
+    let meeting = meeting["id"].as_str().expect("meeting id").to_owned();
+    let ada_id = add(&lab.clients, &meeting, "Ada", "participant").await;
+    let bo_id = add(&lab.clients, &meeting, "Bo", "participant").await;
+    let mut ada = join(&lab.clients, "Ada", &ada_id, true).await;
+    let mut bo = join(&lab.clients, "Bo", &bo_id, true).await;
+    ada.media_report("Bo's pattern and a tone through the relay", |r| {
+        pattern_frames(r, bo_id.participant) >= 10 && tone_frames(r) >= 10
+    })
+    .await;
+    bo.media_report("Ada's pattern and a tone through the relay", |r| {
+        pattern_frames(r, ada_id.participant) >= 10 && tone_frames(r) >= 10
+    })
+    .await;
+    // The direct path was tried and blocked, so what arrived was relayed.
+    assert!(
+        dropped_packets(&lab.clients) > 0,
+        "the direct path was never tried"
+    );
 }
