@@ -179,7 +179,7 @@ export function bobView(o: ParticipantViewOptions = {}): MeetingView {
 }
 
 export function welcome(view: MeetingView, serverTime = T0 + SERVER_AHEAD_MS): ServerMessage {
-  return { type: "welcome", protocol: 1, meeting: "m-team", participant: view.you.id, server_time: serverTime, view };
+  return { type: "welcome", protocol: 1, meeting: "m-team", participant: view.you.id, server_time: serverTime, view, ice_servers: [] };
 }
 
 export function state(view: MeetingView): ServerMessage {
