@@ -99,6 +99,29 @@ impl ServerProcess {
         }
     }
 
+    /// SIGTERM, as a service manager stops it: the server drains.
+    pub fn terminate(&self) {
+        let pid = self.child.id().expect("server still running");
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -TERM {pid}");
+    }
+
+    /// Whether the process has exited, without waiting.
+    pub fn has_exited(&mut self) -> bool {
+        self.child.try_wait().expect("server status").is_some()
+    }
+
+    /// Waits for the process to exit on its own.
+    pub async fn exit_status(mut self) -> std::process::ExitStatus {
+        tokio::time::timeout(WAIT, self.child.wait())
+            .await
+            .expect("the server exits")
+            .expect("server reaped")
+    }
+
     /// SIGKILL: no shutdown hook, no final snapshot.
     pub async fn kill(mut self) {
         self.child.start_kill().expect("kill server");

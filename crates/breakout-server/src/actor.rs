@@ -86,9 +86,10 @@ pub enum ActorMessage {
     Admission {
         reply: oneshot::Sender<breakout_protocol::rest::Admission>,
     },
-    /// Snapshot, close every socket and stop.
+    /// Snapshot, close every socket with `reason` and stop.
     Stop {
         done: oneshot::Sender<()>,
+        reason: &'static str,
     },
 }
 
@@ -199,8 +200,8 @@ impl MeetingActor {
             let deadline = self.meeting.next_deadline().map(|d| self.sleep_target(d));
             tokio::select! {
                 message = rx.recv() => match message {
-                    Some(ActorMessage::Stop { done }) => {
-                        self.stop().await;
+                    Some(ActorMessage::Stop { done, reason }) => {
+                        self.stop(reason).await;
                         let _ = done.send(());
                         return;
                     }
@@ -211,8 +212,8 @@ impl MeetingActor {
                         // append for the journal writer.
                         for _ in 0..MAX_BATCH {
                             match rx.try_recv() {
-                                Ok(ActorMessage::Stop { done }) => {
-                                    self.stop().await;
+                                Ok(ActorMessage::Stop { done, reason }) => {
+                                    self.stop(reason).await;
                                     let _ = done.send(());
                                     return;
                                 }
@@ -223,7 +224,7 @@ impl MeetingActor {
                         self.flush().await;
                     }
                     None => {
-                        self.stop().await;
+                        self.stop("the meeting was closed").await;
                         return;
                     }
                 },
@@ -463,11 +464,11 @@ impl MeetingActor {
         self.disconnected(stale);
     }
 
-    async fn stop(&mut self) {
+    async fn stop(&mut self, reason: &'static str) {
         self.commit().await;
         self.connections.flush();
         self.snapshot().await;
-        self.connections.close_all("the meeting was closed");
+        self.connections.close_all(reason);
         self.media.close();
         info!(meeting = %self.id, "meeting stopped");
     }

@@ -16,6 +16,10 @@ pub enum ServerError {
     MeetingNotFound(String),
     #[error("the meeting is no longer running on this server")]
     MeetingGone,
+    #[error(
+        "this server is shutting down and takes no new meetings; create it on another server or after the restart"
+    )]
+    Draining,
     #[error("{0}")]
     Unauthorized(&'static str),
     #[error("this invite code is not valid")]
@@ -75,6 +79,7 @@ impl ServerError {
             ServerError::Refused(refusal) => refusal.code(),
             ServerError::MeetingNotFound(_) => "meeting_not_found",
             ServerError::MeetingGone => "meeting_gone",
+            ServerError::Draining => "server_draining",
             ServerError::Unauthorized(_) => "unauthorized",
             ServerError::InvalidInvite => "invalid_invite",
             ServerError::NoSuchEndpoint => "not_found",
@@ -104,7 +109,7 @@ impl ServerError {
         match self {
             ServerError::Refused(refusal) => refusal_status(refusal),
             ServerError::MeetingNotFound(_) | ServerError::NoSuchEndpoint => StatusCode::NOT_FOUND,
-            ServerError::MeetingGone => StatusCode::SERVICE_UNAVAILABLE,
+            ServerError::MeetingGone | ServerError::Draining => StatusCode::SERVICE_UNAVAILABLE,
             ServerError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ServerError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ServerError::InvalidInvite => StatusCode::FORBIDDEN,

@@ -193,6 +193,28 @@ impl Server {
         self.media.local_addr()
     }
 
+    /// Takes no new meetings from now on and waits until no meeting has
+    /// breakouts running or closing, or until `limit` has passed. Returns
+    /// how many meetings were still in breakouts (0: drained). Then call
+    /// [`Server::shutdown`]; its close frames tell clients the server is
+    /// restarting.
+    pub async fn drain(&self, limit: std::time::Duration) -> usize {
+        self.state.registry.start_draining();
+        let deadline = tokio::time::Instant::now() + limit;
+        let mut reported = None;
+        loop {
+            let busy = self.state.registry.meetings_in_breakouts().await;
+            if busy == 0 || tokio::time::Instant::now() >= deadline {
+                return busy;
+            }
+            if reported != Some(busy) {
+                info!(busy, "draining: waiting for running breakouts to end");
+                reported = Some(busy);
+            }
+            tokio::time::sleep_until(deadline.min(tokio::time::Instant::now() + DRAIN_POLL)).await;
+        }
+    }
+
     /// Stops accepting, snapshots and closes every meeting, then returns.
     pub async fn shutdown(self) {
         self.state.registry.shutdown().await;
@@ -201,6 +223,9 @@ impl Server {
         self.media.close().await;
     }
 }
+
+/// How often a draining server looks whether breakouts have ended.
+const DRAIN_POLL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Media (WebRTC) connections open in this process, across every server
 /// and meeting in it: each holds sockets, tasks and buffers until closed.

@@ -54,6 +54,11 @@ struct Args {
     /// How long a TURN credential handed out at join works.
     #[arg(long, env = "BREAKOUT_TURN_TTL_SECS", default_value_t = IceServersConfig::DEFAULT_TURN_TTL.as_secs())]
     turn_ttl_secs: u64,
+    /// On SIGTERM, how long to wait for running breakouts to end before
+    /// stopping anyway (no new meetings meanwhile). SIGINT or a second
+    /// SIGTERM stops at once.
+    #[arg(long, env = "BREAKOUT_DRAIN_SECS", default_value_t = 900)]
+    drain_secs: u64,
     /// Log filter, e.g. `info` or `breakout_server=debug`.
     #[arg(long, env = "BREAKOUT_LOG", default_value = "info")]
     log: String,
@@ -124,29 +129,55 @@ async fn main() -> anyhow::Result<()> {
     println!("media on udp {}", server.media_addr());
     println!("data directory: {}", data_dir.display());
     println!("admin key: {}", server.admin_key());
-    shutdown_signal().await;
+    if signals::next().await == signals::Signal::Terminate {
+        let limit = Duration::from_secs(args.drain_secs);
+        tracing::info!(
+            ?limit,
+            "draining: no new meetings; running breakouts go on until they end"
+        );
+        tokio::select! {
+            busy = server.drain(limit) => {
+                if busy > 0 {
+                    tracing::warn!(busy, "drain time is up; stopping meetings still in breakouts");
+                }
+            }
+            _ = signals::next() => tracing::info!("second signal: stopping now"),
+        }
+    }
     tracing::info!("shutting down");
     server.shutdown().await;
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+mod signals {
+    /// Which stop was asked for.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Signal {
+        /// SIGTERM (a service manager): drain first.
+        Terminate,
+        /// Ctrl-C: stop now.
+        Interrupt,
+    }
+
+    pub async fn next() -> Signal {
+        let interrupt = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let terminate = async {
+            use tokio::signal::unix::{SignalKind, signal};
+            match signal(SignalKind::terminate()) {
+                Ok(mut term) => {
+                    term.recv().await;
+                }
+                Err(_) => std::future::pending().await,
             }
-            Err(_) => std::future::pending().await,
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = interrupt => Signal::Interrupt,
+            _ = terminate => Signal::Terminate,
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
     }
 }

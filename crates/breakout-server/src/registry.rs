@@ -1,6 +1,7 @@
 //! Which meetings live on this server, and bringing them back after a restart.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use breakout_core::{Actor, Command, Meeting};
@@ -16,6 +17,8 @@ use crate::store::{MeetingRecord, Store, StoreError};
 pub struct Registry {
     env: MeetingEnv,
     meetings: RwLock<HashMap<String, MeetingHandle>>,
+    /// Set when the server is going away: no new meetings.
+    draining: AtomicBool,
 }
 
 impl Registry {
@@ -45,7 +48,39 @@ impl Registry {
         Ok(Registry {
             env,
             meetings: RwLock::new(meetings),
+            draining: AtomicBool::new(false),
         })
+    }
+
+    /// From now on no meeting is created here; the ones running go on.
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Relaxed)
+    }
+
+    /// Meetings whose breakouts are running or closing right now.
+    pub async fn meetings_in_breakouts(&self) -> usize {
+        let handles: Vec<MeetingHandle> = self
+            .meetings
+            .read()
+            .expect("registry lock poisoned")
+            .values()
+            .cloned()
+            .collect();
+        let mut busy = 0;
+        for handle in handles {
+            let (reply, info) = tokio::sync::oneshot::channel();
+            if handle.tx.send(ActorMessage::Info { reply }).await.is_ok()
+                && let Ok(info) = info.await
+                && info.phase != breakout_core::Phase::Idle
+            {
+                busy += 1;
+            }
+        }
+        busy
     }
 
     pub fn store(&self) -> &Arc<Store> {
@@ -83,6 +118,9 @@ impl Registry {
         title: String,
         config: Option<breakout_core::BreakoutConfig>,
     ) -> Result<MeetingHandle, ServerError> {
+        if self.is_draining() {
+            return Err(ServerError::Draining);
+        }
         let title = Meeting::valid_title(&title)?;
         let mut meeting = Meeting::new();
         let first = config.map(|config| Command::Configure { config });
@@ -132,7 +170,12 @@ impl Registry {
             .expect("registry lock poisoned")
             .remove(id)
             .ok_or_else(|| ServerError::MeetingNotFound(id.to_string()))?;
-        let _ = handle.ask(|done| ActorMessage::Stop { done }).await;
+        let _ = handle
+            .ask(|done| ActorMessage::Stop {
+                done,
+                reason: "the meeting was deleted",
+            })
+            .await;
         let store = self.store().clone();
         let id = id.to_string();
         blocking(move || store.delete_meeting(&id)).await?;
@@ -149,7 +192,12 @@ impl Registry {
             .map(|(_, h)| h)
             .collect();
         for handle in handles {
-            let _ = handle.ask(|done| ActorMessage::Stop { done }).await;
+            let _ = handle
+                .ask(|done| ActorMessage::Stop {
+                    done,
+                    reason: "the server is restarting; reconnect to continue the meeting",
+                })
+                .await;
         }
     }
 }

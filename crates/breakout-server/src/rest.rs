@@ -131,7 +131,7 @@ async fn health() -> Json<Health> {
 }
 
 #[utoipa::path(post, path = "/v1/meetings", request_body = CreateMeeting,
-    responses((status = 201, body = MeetingInfo), (status = 400, body = ApiError), (status = 401, body = ApiError)))]
+    responses((status = 201, body = MeetingInfo), (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 503, description = "The server is draining before it stops and takes no new meetings", body = ApiError)))]
 async fn create_meeting(
     _: Admin,
     State(state): State<Arc<AppState>>,
