@@ -17,6 +17,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin};
 use tokio::sync::mpsc;
 
+pub mod internet;
 pub mod netlab;
 
 pub const KEY: &str = "e2e-admin-key";
