@@ -18,6 +18,15 @@ fn media_port(sdp: &str) -> u16 {
         .unwrap_or_else(|| panic!("no UDP candidate in the answer:\n{sdp}"))
 }
 
+/// A STUN binding request with no attributes: no USERNAME says which
+/// connection it is for.
+fn stun_request_without_username(i: u32) -> Vec<u8> {
+    let mut packet = vec![0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xA4, 0x42];
+    packet.extend_from_slice(&[0; 8]);
+    packet.extend_from_slice(&i.to_be_bytes());
+    packet
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_thousand_garbage_datagrams_write_a_bounded_log() {
     let mut server = TestServer::start_process(&["--log", "info"]).await;
@@ -28,11 +37,19 @@ async fn twenty_thousand_garbage_datagrams_write_a_bounded_log() {
     let answer = peer.pc.remote_description().await.expect("answer").sdp;
     let target = SocketAddr::new(addr.ip(), media_port(&answer));
 
+    // Half plain garbage (dropped unread: the shared media port only reads
+    // what comes from an address a connection uses), half STUN binding
+    // requests that name no connection, which the stack warns about.
     let flood = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
     for i in 0..20_000u32 {
-        let mut garbage = b"garbage, not STUN, RTP or DTLS ".to_vec();
-        garbage.extend_from_slice(&i.to_be_bytes());
-        flood.send_to(&garbage, target).await.unwrap();
+        let packet = if i % 2 == 0 {
+            let mut garbage = b"garbage, not STUN, RTP or DTLS ".to_vec();
+            garbage.extend_from_slice(&i.to_be_bytes());
+            garbage
+        } else {
+            stun_request_without_username(i)
+        };
+        flood.send_to(&packet, target).await.unwrap();
     }
     // The throttle says how many lines it held back, once per interval.
     let summary = server
