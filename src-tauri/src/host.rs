@@ -1,12 +1,15 @@
 //! Hosting on this computer: the room server runs in-process, listening on
 //! all interfaces so others on the LAN can join, with its data (SQLite,
-//! admin key) in the app's data directory.
+//! admin key) in the app's data directory. It speaks HTTPS and WSS with a
+//! self-signed certificate (see [`crate::certificate`]) whose fingerprint
+//! the invites carry.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::path::PathBuf;
 
 use breakout_client::AdminApi;
-use breakout_server::{Server, ServerConfig, ServerError};
+use breakout_client::protocol::fingerprint::CertFingerprint;
+use breakout_server::{Server, ServerConfig, ServerError, TlsFiles};
 use tracing::{info, warn};
 
 use crate::link::DEFAULT_PORT;
@@ -24,11 +27,16 @@ pub struct Hosted {
     pub local_url: String,
     /// LAN address: what the invite tells others.
     pub public_url: String,
+    /// The server's certificate, which the invite pins.
+    pub pin: Option<CertFingerprint>,
 }
 
 impl Hosted {
     /// Starts the server on port 7800 if it is free, else on any free port.
     pub async fn start(data_dir: PathBuf) -> Result<Hosted, crate::IpcError> {
+        let lan = lan_address(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let tls = crate::certificate::load_or_create(&data_dir, lan)?;
+        let start = |listen| start_on(listen, &data_dir, tls.clone());
         let server = match std::env::var(LISTEN_ENV) {
             Ok(listen) => {
                 let listen = listen.parse().map_err(|_| {
@@ -37,27 +45,25 @@ impl Hosted {
                         format!("{LISTEN_ENV}={listen:?} is not host:port"),
                     )
                 })?;
-                start_on(listen, &data_dir).await?
+                start(listen).await?
             }
             Err(_) => {
                 let preferred = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), DEFAULT_PORT);
-                match start_on(preferred, &data_dir).await {
+                match start(preferred).await {
                     Err(ServerError::Bind { .. }) => {
                         info!("port {DEFAULT_PORT} is taken; using a free port");
-                        start_on(SocketAddr::new(preferred.ip(), 0), &data_dir).await?
+                        start(SocketAddr::new(preferred.ip(), 0)).await?
                     }
                     other => other?,
                 }
             }
         };
         let port = server.local_addr().port();
-        let local_url = format!("http://127.0.0.1:{port}");
-        let public_url = format!(
-            "http://{}",
-            SocketAddr::new(lan_address(server.local_addr().ip()), port)
-        );
+        let local_url = format!("https://127.0.0.1:{port}");
+        let public_url = server.public_url().to_string();
+        let pin = server.fingerprint();
         let admin_key = server.admin_key().to_string();
-        let admin = AdminApi::new(&local_url, &admin_key)?;
+        let admin = AdminApi::pinned(&local_url, &admin_key, pin)?;
         info!(%public_url, "hosting");
         Ok(Hosted {
             server,
@@ -65,6 +71,7 @@ impl Hosted {
             admin_key,
             local_url,
             public_url,
+            pin,
         })
     }
 
@@ -82,7 +89,11 @@ impl Hosted {
 
 /// Starts the server on `listen`; port 0 means a free port, chosen first
 /// because the join links the server makes must carry the real port.
-async fn start_on(listen: SocketAddr, data_dir: &std::path::Path) -> Result<Server, ServerError> {
+async fn start_on(
+    listen: SocketAddr,
+    data_dir: &std::path::Path,
+    tls: TlsFiles,
+) -> Result<Server, ServerError> {
     let mut listen = listen;
     if listen.port() == 0 {
         let probe = std::net::TcpListener::bind(listen)
@@ -99,9 +110,10 @@ async fn start_on(listen: SocketAddr, data_dir: &std::path::Path) -> Result<Serv
         admin_key: None,
         // Join links must name the LAN address, not 0.0.0.0.
         public_url: Some(format!(
-            "http://{}",
+            "https://{}",
             SocketAddr::new(lan_address(listen.ip()), listen.port())
         )),
+        tls: Some(tls),
         media: Default::default(),
     })
     .await

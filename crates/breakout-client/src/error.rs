@@ -1,6 +1,10 @@
 //! The one error type of this crate.
 
 use breakout_protocol::ApiError;
+use breakout_protocol::fingerprint::CertFingerprint;
+
+/// [`ClientError::code`] of [`ClientError::CertificateMismatch`].
+pub const CERTIFICATE_MISMATCH: &str = "certificate_mismatch";
 
 /// Why a call to the server did not produce what was asked.
 ///
@@ -55,6 +59,16 @@ pub enum ClientError {
     /// still waiting are answered with this.
     #[error("connection closed")]
     Closed,
+    /// The server presented another certificate than the one pinned (by the
+    /// invite's `fp=`). The TLS handshake was refused: nothing was sent.
+    #[error(
+        "the server's certificate does not match the one in your invite (expected {expected}, got {got}); \
+         someone may be intercepting the connection, or the host's certificate changed: ask the host for a new invite"
+    )]
+    CertificateMismatch {
+        expected: CertFingerprint,
+        got: CertFingerprint,
+    },
     /// The message is larger than the server accepts
     /// ([`breakout_protocol::MAX_FRAME_BYTES`]); it was not sent.
     #[error("message of {size} bytes exceeds the {limit}-byte frame limit")]
@@ -70,9 +84,19 @@ impl ClientError {
         }
     }
 
-    /// The server's machine-readable code, if this is a refusal.
+    /// The machine-readable code of a refusal: the server's, or
+    /// [`CERTIFICATE_MISMATCH`] when this client refused the server.
     pub fn code(&self) -> Option<&str> {
-        self.api_error().map(|e| e.code.as_str())
+        match self {
+            ClientError::CertificateMismatch { .. } => Some(CERTIFICATE_MISMATCH),
+            _ => self.api_error().map(|e| e.code.as_str()),
+        }
+    }
+
+    /// Whether the connection itself failed (as a refused certificate makes
+    /// it), as opposed to an answer from the server.
+    pub(crate) fn is_transport(&self) -> bool {
+        matches!(self, ClientError::Http(_) | ClientError::WebSocket(_))
     }
 
     /// Whether trying again later may succeed (the network or the server
