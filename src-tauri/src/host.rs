@@ -136,3 +136,90 @@ fn lan_address(bound: IpAddr) -> IpAddr {
         _ => IpAddr::V4(Ipv4Addr::LOCALHOST),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use breakout_client::protocol::rest::{CreateInvite, CreateMeeting, JoinWithInvite};
+    use breakout_client::protocol::ws::ServerMessage;
+    use breakout_client::{ConnectOptions, Connection, join_with_invite_pinned};
+
+    use super::*;
+
+    /// What a guest does with the host's invite link: join over https and
+    /// wss, trusting exactly the certificate the link pins.
+    #[tokio::test]
+    async fn guests_join_the_hosted_server_with_the_pin_from_the_invite() {
+        let dir = tempfile::tempdir().unwrap();
+        let hosted = Hosted::start(dir.path().to_path_buf()).await.unwrap();
+        let pin = hosted.pin.expect("the hosted server pins its certificate");
+        assert!(hosted.public_url.starts_with("https://"));
+        let meeting = hosted
+            .admin
+            .create_meeting(&CreateMeeting {
+                title: "LAN".into(),
+                config: None,
+            })
+            .await
+            .unwrap();
+        let invite = hosted
+            .admin
+            .create_invite(
+                &meeting.id,
+                &CreateInvite {
+                    preset: "participant".into(),
+                    max_uses: None,
+                    expires_in_secs: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert!(
+            invite.link.ends_with(&format!("&fp={pin}")),
+            "{}",
+            invite.link
+        );
+
+        let target = crate::link::parse("", &invite.link).unwrap();
+        assert_eq!(target.pin, Some(pin));
+        let body = JoinWithInvite {
+            code: invite.code.clone(),
+            name: "Guest".into(),
+            email: None,
+        };
+        let created = join_with_invite_pinned(&target.server, &body, target.pin)
+            .await
+            .unwrap();
+        let options = ConnectOptions::default().pin(target.pin);
+        let (conn, mut messages) =
+            Connection::connect_with(&target.server, &created.token, options)
+                .await
+                .unwrap();
+        assert!(matches!(
+            messages.recv().await,
+            Some(ServerMessage::Welcome { .. })
+        ));
+        conn.close().await;
+
+        // A link whose pin is not this server's certificate is refused with
+        // the sentence the app shows.
+        let wrong = CertFingerprint([7; 32]);
+        let error = join_with_invite_pinned(&target.server, &body, Some(wrong))
+            .await
+            .unwrap_err();
+        let error = crate::IpcError::from(error);
+        assert_eq!(error.code, "certificate_mismatch");
+        assert!(
+            error
+                .message
+                .starts_with("The server's certificate does not match the one in your invite"),
+            "{}",
+            error.message
+        );
+        hosted.stop(Some(&meeting.id)).await;
+
+        // The next start serves the same certificate, so old invites still pin it.
+        let again = Hosted::start(dir.path().to_path_buf()).await.unwrap();
+        assert_eq!(again.pin, Some(pin));
+        again.stop(None).await;
+    }
+}

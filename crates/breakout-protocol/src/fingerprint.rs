@@ -61,7 +61,7 @@ mod tests {
     fn written_and_read_back() {
         let fp = CertFingerprint(std::array::from_fn(|i| i as u8 * 7));
         let text = fp.to_string();
-        assert!(text.starts_with("sha256:000710"), "{text}");
+        assert!(text.starts_with("sha256:00070e15"), "{text}");
         assert_eq!(text.len(), 7 + 64);
         assert_eq!(text.parse(), Ok(fp));
         assert_eq!(text.to_uppercase().parse(), Ok(fp));
