@@ -48,8 +48,8 @@ impl From<ClientError> for IpcError {
     fn from(error: ClientError) -> Self {
         let (code, message) = match &error {
             ClientError::Api { error, .. } => return Self::new(&error.code, &error.message),
-            ClientError::CertificateMismatch { .. } => (
-                breakout_client::CERTIFICATE_MISMATCH,
+            ClientError::CertificateMismatch { .. } | ClientError::UntrustedCertificate { .. } => (
+                error.code().unwrap_or("certificate"),
                 capitalized(&error.to_string()),
             ),
             ClientError::InvalidUrl { url, reason } => (

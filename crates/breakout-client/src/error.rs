@@ -5,6 +5,8 @@ use breakout_protocol::fingerprint::CertFingerprint;
 
 /// [`ClientError::code`] of [`ClientError::CertificateMismatch`].
 pub const CERTIFICATE_MISMATCH: &str = "certificate_mismatch";
+/// [`ClientError::code`] of [`ClientError::UntrustedCertificate`].
+pub const UNTRUSTED_CERTIFICATE: &str = "untrusted_certificate";
 
 /// Why a call to the server did not produce what was asked.
 ///
@@ -69,6 +71,13 @@ pub enum ClientError {
         expected: CertFingerprint,
         got: CertFingerprint,
     },
+    /// No certificate authority vouches for the server's certificate (no
+    /// pin was given). The TLS handshake was refused: nothing was sent.
+    #[error(
+        "the server's certificate is not trusted ({reason}); if you were given an invite link, \
+         join with the whole link: it names the certificate to trust"
+    )]
+    UntrustedCertificate { reason: String },
     /// The message is larger than the server accepts
     /// ([`breakout_protocol::MAX_FRAME_BYTES`]); it was not sent.
     #[error("message of {size} bytes exceeds the {limit}-byte frame limit")]
@@ -85,10 +94,12 @@ impl ClientError {
     }
 
     /// The machine-readable code of a refusal: the server's, or
-    /// [`CERTIFICATE_MISMATCH`] when this client refused the server.
+    /// [`CERTIFICATE_MISMATCH`] / [`UNTRUSTED_CERTIFICATE`] when this client
+    /// refused the server.
     pub fn code(&self) -> Option<&str> {
         match self {
             ClientError::CertificateMismatch { .. } => Some(CERTIFICATE_MISMATCH),
+            ClientError::UntrustedCertificate { .. } => Some(UNTRUSTED_CERTIFICATE),
             _ => self.api_error().map(|e| e.code.as_str()),
         }
     }

@@ -38,7 +38,7 @@ mod tls;
 
 pub use api::{AdminApi, join_with_invite, join_with_invite_pinned};
 pub use connection::{ConnectOptions, Connection, ResumePoint};
-pub use error::{CERTIFICATE_MISMATCH, ClientError};
+pub use error::{CERTIFICATE_MISMATCH, ClientError, UNTRUSTED_CERTIFICATE};
 pub use session::{Session, SessionUpdate};
 pub use tls::fingerprint;
 

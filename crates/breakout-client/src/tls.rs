@@ -6,11 +6,13 @@
 //! whatever its name or issuer; the handshake signatures are still verified
 //! with it, so only the holder of its key gets through. A mismatch fails
 //! the handshake itself, before any request or token is sent, and is
-//! reported as [`ClientError::CertificateMismatch`].
+//! reported as [`ClientError::CertificateMismatch`]; a certificate no root
+//! vouches for as [`ClientError::UntrustedCertificate`].
 
 use std::sync::{Arc, Mutex};
 
 use breakout_protocol::fingerprint::CertFingerprint;
+use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -21,44 +23,45 @@ use sha2::{Digest, Sha256};
 
 use crate::ClientError;
 
-/// A TLS client configuration and what its last refused certificate was.
+/// A TLS client configuration, and why its verifier last refused a
+/// certificate.
 #[derive(Clone)]
 pub(crate) struct Tls {
     pub config: Arc<ClientConfig>,
-    pinned: Option<Arc<PinnedVerifier>>,
+    verifier: Arc<Verifier>,
 }
 
 impl Tls {
     pub fn new(pin: Option<CertFingerprint>) -> Tls {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = ClientConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
-            .expect("the ring provider supports the default protocol versions");
-        let (mut config, pinned) = match pin {
+        let check = match pin {
+            Some(expected) => Check::Pin(expected),
             None => {
                 let roots = RootCertStore {
                     roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
                 };
-                let config = builder.with_root_certificates(roots).with_no_client_auth();
-                (config, None)
-            }
-            Some(expected) => {
-                let verifier = Arc::new(PinnedVerifier {
-                    expected,
-                    algorithms: provider.signature_verification_algorithms,
-                    refused: Mutex::new(None),
-                });
-                let config = builder
-                    .dangerous()
-                    .with_custom_certificate_verifier(verifier.clone())
-                    .with_no_client_auth();
-                (config, Some(verifier))
+                let webpki =
+                    WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                        .build()
+                        .expect("the webpki roots are not empty");
+                Check::Roots(webpki)
             }
         };
+        let verifier = Arc::new(Verifier {
+            check,
+            algorithms: provider.signature_verification_algorithms,
+            refused: Mutex::new(None),
+        });
+        let mut config = ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("the ring provider supports the default protocol versions")
+            .dangerous()
+            .with_custom_certificate_verifier(verifier.clone())
+            .with_no_client_auth();
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Tls {
             config: Arc::new(config),
-            pinned,
+            verifier,
         }
     }
 
@@ -70,17 +73,26 @@ impl Tls {
             .expect("a client with a preconfigured rustls configuration builds")
     }
 
-    /// `error` as the certificate mismatch it was, if the pinned verifier
-    /// refused a certificate; else `error` itself.
+    /// `error` as the refused certificate it was, if the verifier refused
+    /// one; else `error` itself.
     pub fn explain(&self, error: ClientError) -> ClientError {
-        let refused = self.pinned.as_ref().and_then(|verifier| {
-            let refused = verifier.refused.lock().unwrap_or_else(|e| e.into_inner());
-            refused.map(|got| (verifier.expected, got))
-        });
-        match refused {
-            Some((expected, got)) if error.is_transport() => {
-                ClientError::CertificateMismatch { expected, got }
+        if !error.is_transport() {
+            return error;
+        }
+        let refused = self
+            .verifier
+            .refused
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        match (refused, &self.verifier.check) {
+            (Some(Refusal::Mismatch(got)), Check::Pin(expected)) => {
+                ClientError::CertificateMismatch {
+                    expected: *expected,
+                    got,
+                }
             }
+            (Some(Refusal::Untrusted(reason)), _) => ClientError::UntrustedCertificate { reason },
             _ => error,
         }
     }
@@ -92,30 +104,58 @@ pub fn fingerprint(der: &[u8]) -> CertFingerprint {
 }
 
 #[derive(Debug)]
-struct PinnedVerifier {
-    expected: CertFingerprint,
-    algorithms: WebPkiSupportedAlgorithms,
-    /// The fingerprint of the last certificate refused.
-    refused: Mutex<Option<CertFingerprint>>,
+enum Check {
+    /// Exactly the certificate with this fingerprint.
+    Pin(CertFingerprint),
+    /// A chain to a web PKI root.
+    Roots(Arc<WebPkiServerVerifier>),
 }
 
-impl ServerCertVerifier for PinnedVerifier {
+#[derive(Debug, Clone)]
+enum Refusal {
+    Mismatch(CertFingerprint),
+    Untrusted(String),
+}
+
+#[derive(Debug)]
+struct Verifier {
+    check: Check,
+    algorithms: WebPkiSupportedAlgorithms,
+    /// Why the last certificate was refused.
+    refused: Mutex<Option<Refusal>>,
+}
+
+impl Verifier {
+    fn refuse(&self, refusal: Refusal, error: rustls::Error) -> rustls::Error {
+        *self.refused.lock().unwrap_or_else(|e| e.into_inner()) = Some(refusal);
+        error
+    }
+}
+
+impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let got = fingerprint(end_entity);
-        if got == self.expected {
-            return Ok(ServerCertVerified::assertion());
+        match &self.check {
+            Check::Pin(expected) => {
+                let got = fingerprint(end_entity);
+                if got == *expected {
+                    return Ok(ServerCertVerified::assertion());
+                }
+                let error = rustls::Error::InvalidCertificate(
+                    CertificateError::ApplicationVerificationFailure,
+                );
+                Err(self.refuse(Refusal::Mismatch(got), error))
+            }
+            Check::Roots(webpki) => webpki
+                .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+                .map_err(|error| self.refuse(Refusal::Untrusted(error.to_string()), error)),
         }
-        *self.refused.lock().unwrap_or_else(|e| e.into_inner()) = Some(got);
-        Err(rustls::Error::InvalidCertificate(
-            CertificateError::ApplicationVerificationFailure,
-        ))
     }
 
     fn verify_tls12_signature(

@@ -13,7 +13,7 @@ use breakout_client::protocol::rest::{
 };
 use breakout_client::protocol::ws::ServerMessage;
 use breakout_client::{
-    AdminApi, CERTIFICATE_MISMATCH, ClientError, ConnectOptions, Connection,
+    AdminApi, CERTIFICATE_MISMATCH, ClientError, ConnectOptions, Connection, UNTRUSTED_CERTIFICATE,
     join_with_invite_pinned,
 };
 use breakout_server::{Server, ServerConfig, TlsFiles};
@@ -161,12 +161,15 @@ async fn a_wrong_pin_is_refused_before_anything_is_sent() {
         .find(|m| m.name == "Ada");
     assert!(ada.is_none_or(|ada| !ada.connected), "{rooms:?}");
 
-    // Without a pin the self-signed certificate is not trusted at all.
+    // Without a pin the self-signed certificate is not trusted at all, and
+    // the sentence says what to do.
     let unpinned = AdminApi::new(&running.url, KEY).unwrap();
-    assert!(matches!(
-        unpinned.list_meetings().await,
-        Err(ClientError::Http(_))
-    ));
+    let error = unpinned.list_meetings().await.unwrap_err();
+    assert_eq!(error.code(), Some(UNTRUSTED_CERTIFICATE), "{error:?}");
+    assert!(
+        error.to_string().contains("join with the whole link"),
+        "{error}"
+    );
     running.server.shutdown().await;
 }
 
