@@ -48,6 +48,10 @@ impl From<ClientError> for IpcError {
     fn from(error: ClientError) -> Self {
         let (code, message) = match &error {
             ClientError::Api { error, .. } => return Self::new(&error.code, &error.message),
+            ClientError::CertificateMismatch { .. } | ClientError::UntrustedCertificate { .. } => (
+                error.code().unwrap_or("certificate"),
+                capitalized(&error.to_string()),
+            ),
             ClientError::InvalidUrl { url, reason } => (
                 "invalid_server",
                 format!("{url:?} is not a server address ({reason})."),
@@ -81,6 +85,14 @@ impl From<ClientError> for IpcError {
         };
         Self::new(code, message)
     }
+}
+
+fn capitalized(sentence: &str) -> String {
+    let mut chars = sentence.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect::<String>() + ".")
+        .unwrap_or_default()
 }
 
 impl From<breakout_server::ServerError> for IpcError {

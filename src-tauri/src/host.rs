@@ -1,12 +1,15 @@
 //! Hosting on this computer: the room server runs in-process, listening on
 //! all interfaces so others on the LAN can join, with its data (SQLite,
-//! admin key) in the app's data directory.
+//! admin key) in the app's data directory. It speaks HTTPS and WSS with a
+//! self-signed certificate (see [`crate::certificate`]) whose fingerprint
+//! the invites carry.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::path::PathBuf;
 
 use breakout_client::AdminApi;
-use breakout_server::{Server, ServerConfig, ServerError};
+use breakout_client::protocol::fingerprint::CertFingerprint;
+use breakout_server::{Server, ServerConfig, ServerError, TlsFiles};
 use tracing::{info, warn};
 
 use crate::link::DEFAULT_PORT;
@@ -24,11 +27,16 @@ pub struct Hosted {
     pub local_url: String,
     /// LAN address: what the invite tells others.
     pub public_url: String,
+    /// The server's certificate, which the invite pins.
+    pub pin: Option<CertFingerprint>,
 }
 
 impl Hosted {
     /// Starts the server on port 7800 if it is free, else on any free port.
     pub async fn start(data_dir: PathBuf) -> Result<Hosted, crate::IpcError> {
+        let lan = lan_address(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let tls = crate::certificate::load_or_create(&data_dir, lan)?;
+        let start = |listen| start_on(listen, &data_dir, tls.clone());
         let server = match std::env::var(LISTEN_ENV) {
             Ok(listen) => {
                 let listen = listen.parse().map_err(|_| {
@@ -37,27 +45,25 @@ impl Hosted {
                         format!("{LISTEN_ENV}={listen:?} is not host:port"),
                     )
                 })?;
-                start_on(listen, &data_dir).await?
+                start(listen).await?
             }
             Err(_) => {
                 let preferred = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), DEFAULT_PORT);
-                match start_on(preferred, &data_dir).await {
+                match start(preferred).await {
                     Err(ServerError::Bind { .. }) => {
                         info!("port {DEFAULT_PORT} is taken; using a free port");
-                        start_on(SocketAddr::new(preferred.ip(), 0), &data_dir).await?
+                        start(SocketAddr::new(preferred.ip(), 0)).await?
                     }
                     other => other?,
                 }
             }
         };
         let port = server.local_addr().port();
-        let local_url = format!("http://127.0.0.1:{port}");
-        let public_url = format!(
-            "http://{}",
-            SocketAddr::new(lan_address(server.local_addr().ip()), port)
-        );
+        let local_url = format!("https://127.0.0.1:{port}");
+        let public_url = server.public_url().to_string();
+        let pin = server.fingerprint();
         let admin_key = server.admin_key().to_string();
-        let admin = AdminApi::new(&local_url, &admin_key)?;
+        let admin = AdminApi::pinned(&local_url, &admin_key, pin)?;
         info!(%public_url, "hosting");
         Ok(Hosted {
             server,
@@ -65,6 +71,7 @@ impl Hosted {
             admin_key,
             local_url,
             public_url,
+            pin,
         })
     }
 
@@ -82,7 +89,11 @@ impl Hosted {
 
 /// Starts the server on `listen`; port 0 means a free port, chosen first
 /// because the join links the server makes must carry the real port.
-async fn start_on(listen: SocketAddr, data_dir: &std::path::Path) -> Result<Server, ServerError> {
+async fn start_on(
+    listen: SocketAddr,
+    data_dir: &std::path::Path,
+    tls: TlsFiles,
+) -> Result<Server, ServerError> {
     let mut listen = listen;
     if listen.port() == 0 {
         let probe = std::net::TcpListener::bind(listen)
@@ -99,9 +110,10 @@ async fn start_on(listen: SocketAddr, data_dir: &std::path::Path) -> Result<Serv
         admin_key: None,
         // Join links must name the LAN address, not 0.0.0.0.
         public_url: Some(format!(
-            "http://{}",
+            "https://{}",
             SocketAddr::new(lan_address(listen.ip()), listen.port())
         )),
+        tls: Some(tls),
         media: Default::default(),
     })
     .await
@@ -122,5 +134,92 @@ fn lan_address(bound: IpAddr) -> IpAddr {
     match probe() {
         Ok(ip) if !ip.is_unspecified() => ip,
         _ => IpAddr::V4(Ipv4Addr::LOCALHOST),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use breakout_client::protocol::rest::{CreateInvite, CreateMeeting, JoinWithInvite};
+    use breakout_client::protocol::ws::ServerMessage;
+    use breakout_client::{ConnectOptions, Connection, join_with_invite_pinned};
+
+    use super::*;
+
+    /// What a guest does with the host's invite link: join over https and
+    /// wss, trusting exactly the certificate the link pins.
+    #[tokio::test]
+    async fn guests_join_the_hosted_server_with_the_pin_from_the_invite() {
+        let dir = tempfile::tempdir().unwrap();
+        let hosted = Hosted::start(dir.path().to_path_buf()).await.unwrap();
+        let pin = hosted.pin.expect("the hosted server pins its certificate");
+        assert!(hosted.public_url.starts_with("https://"));
+        let meeting = hosted
+            .admin
+            .create_meeting(&CreateMeeting {
+                title: "LAN".into(),
+                config: None,
+            })
+            .await
+            .unwrap();
+        let invite = hosted
+            .admin
+            .create_invite(
+                &meeting.id,
+                &CreateInvite {
+                    preset: "participant".into(),
+                    max_uses: None,
+                    expires_in_secs: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert!(
+            invite.link.ends_with(&format!("&fp={pin}")),
+            "{}",
+            invite.link
+        );
+
+        let target = crate::link::parse("", &invite.link).unwrap();
+        assert_eq!(target.pin, Some(pin));
+        let body = JoinWithInvite {
+            code: invite.code.clone(),
+            name: "Guest".into(),
+            email: None,
+        };
+        let created = join_with_invite_pinned(&target.server, &body, target.pin)
+            .await
+            .unwrap();
+        let options = ConnectOptions::default().pin(target.pin);
+        let (conn, mut messages) =
+            Connection::connect_with(&target.server, &created.token, options)
+                .await
+                .unwrap();
+        assert!(matches!(
+            messages.recv().await,
+            Some(ServerMessage::Welcome { .. })
+        ));
+        conn.close().await;
+
+        // A link whose pin is not this server's certificate is refused with
+        // the sentence the app shows.
+        let wrong = CertFingerprint([7; 32]);
+        let error = join_with_invite_pinned(&target.server, &body, Some(wrong))
+            .await
+            .unwrap_err();
+        let error = crate::IpcError::from(error);
+        assert_eq!(error.code, "certificate_mismatch");
+        assert!(
+            error
+                .message
+                .starts_with("The server's certificate does not match the one in your invite"),
+            "{}",
+            error.message
+        );
+        hosted.stop(Some(&meeting.id)).await;
+
+        // The next start serves the same certificate, so old invites still pin it.
+        let again = Hosted::start(dir.path().to_path_buf()).await.unwrap();
+        assert_eq!(again.pin, Some(pin));
+        again.stop(None).await;
     }
 }

@@ -19,6 +19,7 @@
 //! [`builder`] is generic over the runtime so tests can use Tauri's mock
 //! runtime; [`run`] is what `main` calls.
 
+mod certificate;
 pub mod commands;
 pub mod devices;
 pub mod error;

@@ -4,6 +4,7 @@
 //! add-participant; the format is breakout-protocol's
 //! [`JoinLink`]). Pure parsing, so every form is unit-tested.
 
+use breakout_client::protocol::fingerprint::CertFingerprint;
 use breakout_client::protocol::link::{JoinLink, JoinPass, LinkError};
 
 use crate::IpcError;
@@ -18,6 +19,8 @@ pub struct JoinTarget {
     /// `http(s)://host:port`, as [`server_address`] completes it.
     pub server: String,
     pub pass: JoinPass,
+    /// The server's certificate, from the link's `fp=`.
+    pub pin: Option<CertFingerprint>,
 }
 
 impl JoinTarget {
@@ -26,6 +29,7 @@ impl JoinTarget {
         JoinLink {
             server: Some(self.server.clone()),
             pass: self.pass.clone(),
+            pin: self.pin,
         }
     }
 }
@@ -43,6 +47,7 @@ pub fn parse(server_field: &str, invite_field: &str) -> Result<JoinTarget, IpcEr
         return Ok(JoinTarget {
             server: server_address(server_field)?,
             pass: JoinPass::Invite(invite.to_string()),
+            pin: None,
         });
     }
     let link = JoinLink::parse(invite).map_err(bad_link)?;
@@ -61,6 +66,7 @@ pub fn parse(server_field: &str, invite_field: &str) -> Result<JoinTarget, IpcEr
     Ok(JoinTarget {
         server,
         pass: link.pass,
+        pin: link.pin,
     })
 }
 
@@ -102,6 +108,7 @@ mod tests {
         JoinTarget {
             server: server.into(),
             pass: JoinPass::Invite(code.into()),
+            pin: None,
         }
     }
 
@@ -155,7 +162,8 @@ mod tests {
             parse("", link).unwrap(),
             JoinTarget {
                 server: "http://h:7800".into(),
-                pass: JoinPass::Token("secret".into())
+                pass: JoinPass::Token("secret".into()),
+                pin: None,
             }
         );
     }
@@ -164,6 +172,13 @@ mod tests {
     fn a_target_passes_on_as_the_link_it_came_from() {
         let link = "breakout://join?server=http://192.168.1.20:7800&code=k7qm";
         assert_eq!(parse("", link).unwrap().link().to_string(), link);
+        let pinned = format!(
+            "breakout://join?server=https://192.168.1.20:7800&code=k7qm&fp=sha256:{}",
+            "ab".repeat(32)
+        );
+        let target = parse("", &pinned).unwrap();
+        assert_eq!(target.pin, Some(CertFingerprint([0xab; 32])));
+        assert_eq!(target.link().to_string(), pinned);
     }
 
     #[test]

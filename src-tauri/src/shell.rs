@@ -4,11 +4,12 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use breakout_client::ParticipantApi;
+use breakout_client::join_with_invite_pinned;
 use breakout_client::protocol::link::JoinPass;
 use breakout_client::protocol::rest::{
     AddParticipant, CreateInvite, CreateMeeting, JoinWithInvite,
 };
-use breakout_client::{ParticipantApi, join_with_invite};
 use tokio::sync::Mutex;
 use tracing::info;
 
@@ -141,8 +142,15 @@ impl Shell {
             )
             .await?;
         let media = self.new_media(&sink);
-        let link = MeetingLink::connect(&hosted.local_url, &host.token, sink, Some(media)).await?;
-        let rest = ParticipantApi::new(&hosted.local_url, &meeting.id, &host.token)?;
+        let link = MeetingLink::connect_pinned(
+            &hosted.local_url,
+            hosted.pin,
+            &host.token,
+            sink,
+            Some(media),
+        )
+        .await?;
+        let rest = ParticipantApi::pinned(&hosted.local_url, hosted.pin, &meeting.id, &host.token)?;
         let joined = Joined {
             meeting: meeting.id,
             participant: host.participant.0,
@@ -171,16 +179,16 @@ impl Shell {
                     name: name.trim().to_string(),
                     email: None,
                 };
-                let created = join_with_invite(&target.server, &body).await?;
+                let created = join_with_invite_pinned(&target.server, &body, target.pin).await?;
                 // Whoever holds the code may pass it on, as in the room.
                 (created.token, code.clone(), target.link().to_string())
             }
             JoinPass::Token(token) => (token.clone(), String::new(), String::new()),
         };
-        let JoinTarget { server, .. } = target;
+        let JoinTarget { server, pin, .. } = target;
         let media = self.new_media(&sink);
-        let link = MeetingLink::connect(&server, &token, sink, Some(media)).await?;
-        let rest = ParticipantApi::new(&server, link.meeting(), &token)?;
+        let link = MeetingLink::connect_pinned(&server, pin, &token, sink, Some(media)).await?;
+        let rest = ParticipantApi::pinned(&server, pin, link.meeting(), &token)?;
         let joined = Joined {
             meeting: link.meeting().to_string(),
             participant: link.participant().0,

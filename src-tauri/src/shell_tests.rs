@@ -32,6 +32,7 @@ async fn a_joined_meeting_previews_and_imports_csv_as_its_participant() {
         admin_key: Some(KEY.into()),
         public_url: None,
         media: Default::default(),
+        tls: None,
     })
     .await
     .expect("server starts");

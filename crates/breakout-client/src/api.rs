@@ -7,12 +7,14 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use breakout_protocol::admin::IncidentList;
+use breakout_protocol::fingerprint::CertFingerprint;
 use breakout_protocol::rest::{
     AddParticipant, CreateInvite, CreateMeeting, Health, Invite, JoinWithInvite, MeetingInfo,
     ParticipantCreated, PresetList, RoomsOverview,
 };
 use breakout_protocol::{ApiError, ParticipantId, Preset};
 
+use crate::tls::Tls;
 use crate::{ClientError, server_url};
 
 /// A client for one server's admin API, authenticated by its admin key.
@@ -22,6 +24,7 @@ use crate::{ClientError, server_url};
 #[derive(Clone)]
 pub struct AdminApi {
     http: reqwest::Client,
+    tls: Option<Tls>,
     base: Url,
     admin_key: String,
 }
@@ -38,7 +41,20 @@ impl std::fmt::Debug for AdminApi {
 impl AdminApi {
     /// `server` is the server's address, e.g. `http://127.0.0.1:7800`.
     pub fn new(server: &str, admin_key: impl Into<String>) -> Result<Self, ClientError> {
-        Self::with_client(reqwest::Client::new(), server, admin_key)
+        Self::pinned(server, admin_key, None)
+    }
+
+    /// Like [`AdminApi::new`], accepting over `https://` only the
+    /// certificate with fingerprint `pin`, when given.
+    pub fn pinned(
+        server: &str,
+        admin_key: impl Into<String>,
+        pin: Option<CertFingerprint>,
+    ) -> Result<Self, ClientError> {
+        let tls = Tls::new(pin);
+        let mut api = Self::with_client(tls.http_client(), server, admin_key)?;
+        api.tls = Some(tls);
+        Ok(api)
     }
 
     /// Like [`AdminApi::new`] with a client of your own (timeouts, pool size).
@@ -49,6 +65,7 @@ impl AdminApi {
     ) -> Result<Self, ClientError> {
         Ok(AdminApi {
             http,
+            tls: None,
             base: server_url::http_base(server)?,
             admin_key: admin_key.into(),
         })
@@ -57,7 +74,7 @@ impl AdminApi {
     /// `GET /v1/health`; needs no key.
     pub async fn health(&self) -> Result<Health, ClientError> {
         let url = self.url(&["health"]);
-        json(self.http.get(url).send().await?).await
+        json(self.send(self.http.get(url)).await?).await
     }
 
     /// `POST /v1/meetings`.
@@ -93,7 +110,9 @@ impl AdminApi {
     /// `POST /v1/meetings/{id}/presets`: define (or redefine) a preset.
     pub async fn define_preset(&self, meeting: &str, preset: &Preset) -> Result<(), ClientError> {
         let url = self.url(&["meetings", meeting, "presets"]);
-        let response = self.authed(Method::POST, url).json(preset).send().await?;
+        let response = self
+            .send(self.authed(Method::POST, url).json(preset))
+            .await?;
         check(response).await.map(drop)
     }
 
@@ -151,6 +170,10 @@ impl AdminApi {
         v1(&self.base, segments)
     }
 
+    async fn send(&self, request: RequestBuilder) -> Result<Response, ClientError> {
+        send(request, self.tls.as_ref()).await
+    }
+
     fn authed(&self, method: Method, url: Url) -> RequestBuilder {
         self.http.request(method, url).bearer_auth(&self.admin_key)
     }
@@ -165,11 +188,11 @@ impl AdminApi {
         if let Some(body) = body {
             request = request.json(body);
         }
-        json(request.send().await?).await
+        json(self.send(request).await?).await
     }
 
     async fn send_empty(&self, method: Method, segments: &[&str]) -> Result<(), ClientError> {
-        let response = self.authed(method, self.url(segments)).send().await?;
+        let response = self.send(self.authed(method, self.url(segments))).await?;
         check(response).await.map(drop)
     }
 }
@@ -181,8 +204,37 @@ pub async fn join_with_invite(
     server: &str,
     body: &JoinWithInvite,
 ) -> Result<ParticipantCreated, ClientError> {
+    join_with_invite_pinned(server, body, None).await
+}
+
+/// [`join_with_invite`], accepting over `https://` only the certificate
+/// with fingerprint `pin`, when given (the join link's `fp=`).
+pub async fn join_with_invite_pinned(
+    server: &str,
+    body: &JoinWithInvite,
+    pin: Option<CertFingerprint>,
+) -> Result<ParticipantCreated, ClientError> {
     let url = v1(&server_url::http_base(server)?, &["join"]);
-    json(reqwest::Client::new().post(url).json(body).send().await?).await
+    let tls = Tls::new(pin);
+    let request = tls.http_client().post(url).json(body);
+    json(send(request, Some(&tls)).await?).await
+}
+
+/// Sends `request`; a certificate the pin refused is reported as such.
+pub(crate) async fn send(
+    request: RequestBuilder,
+    tls: Option<&Tls>,
+) -> Result<Response, ClientError> {
+    match request.send().await {
+        Ok(response) => Ok(response),
+        Err(error) => {
+            let error = ClientError::Http(error);
+            Err(match tls {
+                Some(tls) => tls.explain(error),
+                None => error,
+            })
+        }
+    }
 }
 
 /// `base/v1/<segments>`, each segment percent-encoded so an id can never

@@ -1,6 +1,12 @@
 //! The one error type of this crate.
 
 use breakout_protocol::ApiError;
+use breakout_protocol::fingerprint::CertFingerprint;
+
+/// [`ClientError::code`] of [`ClientError::CertificateMismatch`].
+pub const CERTIFICATE_MISMATCH: &str = "certificate_mismatch";
+/// [`ClientError::code`] of [`ClientError::UntrustedCertificate`].
+pub const UNTRUSTED_CERTIFICATE: &str = "untrusted_certificate";
 
 /// Why a call to the server did not produce what was asked.
 ///
@@ -55,6 +61,23 @@ pub enum ClientError {
     /// still waiting are answered with this.
     #[error("connection closed")]
     Closed,
+    /// The server presented another certificate than the one pinned (by the
+    /// invite's `fp=`). The TLS handshake was refused: nothing was sent.
+    #[error(
+        "the server's certificate does not match the one in your invite (expected {expected}, got {got}); \
+         someone may be intercepting the connection, or the host's certificate changed: ask the host for a new invite"
+    )]
+    CertificateMismatch {
+        expected: CertFingerprint,
+        got: CertFingerprint,
+    },
+    /// No certificate authority vouches for the server's certificate (no
+    /// pin was given). The TLS handshake was refused: nothing was sent.
+    #[error(
+        "the server's certificate is not trusted ({reason}); if you were given an invite link, \
+         join with the whole link: it names the certificate to trust"
+    )]
+    UntrustedCertificate { reason: String },
     /// The message is larger than the server accepts
     /// ([`breakout_protocol::MAX_FRAME_BYTES`]); it was not sent.
     #[error("message of {size} bytes exceeds the {limit}-byte frame limit")]
@@ -70,9 +93,21 @@ impl ClientError {
         }
     }
 
-    /// The server's machine-readable code, if this is a refusal.
+    /// The machine-readable code of a refusal: the server's, or
+    /// [`CERTIFICATE_MISMATCH`] / [`UNTRUSTED_CERTIFICATE`] when this client
+    /// refused the server.
     pub fn code(&self) -> Option<&str> {
-        self.api_error().map(|e| e.code.as_str())
+        match self {
+            ClientError::CertificateMismatch { .. } => Some(CERTIFICATE_MISMATCH),
+            ClientError::UntrustedCertificate { .. } => Some(UNTRUSTED_CERTIFICATE),
+            _ => self.api_error().map(|e| e.code.as_str()),
+        }
+    }
+
+    /// Whether the connection itself failed (as a refused certificate makes
+    /// it), as opposed to an answer from the server.
+    pub(crate) fn is_transport(&self) -> bool {
+        matches!(self, ClientError::Http(_) | ClientError::WebSocket(_))
     }
 
     /// Whether trying again later may succeed (the network or the server

@@ -21,6 +21,10 @@
 //!   feature the crate is only the REST/WebSocket client and builds without
 //!   libvpx, Opus, ALSA or libclang.
 //!
+//! Over `https://` and `wss://` the server's certificate is verified against
+//! the web PKI roots, or pinned to the fingerprint a join link carries
+//! (`fp=`, for a server with a self-signed certificate).
+//!
 //! Wire types come from [`breakout_protocol`]; every fallible call returns
 //! [`ClientError`].
 
@@ -33,12 +37,14 @@ mod participant_api;
 pub mod media;
 pub mod server_url;
 mod session;
+mod tls;
 
-pub use api::{AdminApi, join_with_invite};
+pub use api::{AdminApi, join_with_invite, join_with_invite_pinned};
 pub use connection::{ConnectOptions, Connection, ResumePoint};
-pub use error::ClientError;
+pub use error::{CERTIFICATE_MISMATCH, ClientError, UNTRUSTED_CERTIFICATE};
 pub use participant_api::ParticipantApi;
 pub use session::{Session, SessionUpdate};
+pub use tls::fingerprint;
 
 /// The wire types, re-exported so callers need not depend on the protocol
 /// crate themselves.

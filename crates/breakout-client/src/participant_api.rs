@@ -6,7 +6,10 @@ use reqwest::{Method, Url};
 
 use breakout_protocol::rest::{AssignmentsCsvOutcome, CsvPreview};
 
-use crate::api::{json, v1};
+use breakout_protocol::fingerprint::CertFingerprint;
+
+use crate::api::{json, send, v1};
+use crate::tls::Tls;
 use crate::{ClientError, server_url};
 
 /// One participant's REST client for one meeting.
@@ -16,6 +19,7 @@ use crate::{ClientError, server_url};
 #[derive(Clone)]
 pub struct ParticipantApi {
     http: reqwest::Client,
+    tls: Tls,
     base: Url,
     meeting: String,
     token: String,
@@ -39,8 +43,22 @@ impl ParticipantApi {
         meeting: impl Into<String>,
         token: impl Into<String>,
     ) -> Result<Self, ClientError> {
+        Self::pinned(server, None, meeting, token)
+    }
+
+    /// Like [`ParticipantApi::new`], accepting over `https://` only the
+    /// certificate with fingerprint `pin`, when given (a hosted meeting's
+    /// self-signed certificate, from the invite).
+    pub fn pinned(
+        server: &str,
+        pin: Option<CertFingerprint>,
+        meeting: impl Into<String>,
+        token: impl Into<String>,
+    ) -> Result<Self, ClientError> {
+        let tls = Tls::new(pin);
         Ok(ParticipantApi {
-            http: reqwest::Client::new(),
+            http: tls.http_client(),
+            tls,
             base: server_url::http_base(server)?,
             meeting: meeting.into(),
             token: token.into(),
@@ -64,14 +82,13 @@ impl ParticipantApi {
     async fn csv(&self, tail: &[&str], csv: &str) -> Result<CsvPreview, ClientError> {
         let mut segments = vec!["meetings", self.meeting.as_str()];
         segments.extend_from_slice(tail);
-        let response = self
+        let request = self
             .http
             .request(Method::POST, v1(&self.base, &segments))
             .bearer_auth(&self.token)
             .header(reqwest::header::CONTENT_TYPE, "text/csv; charset=utf-8")
-            .body(csv.to_string())
-            .send()
-            .await?;
+            .body(csv.to_string());
+        let response = send(request, Some(&self.tls)).await?;
         let outcome: AssignmentsCsvOutcome = json(response).await?;
         Ok(outcome.preview)
     }

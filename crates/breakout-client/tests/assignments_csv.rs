@@ -26,6 +26,7 @@ impl Meeting {
             admin_key: Some(KEY.into()),
             public_url: None,
             media: Default::default(),
+            tls: None,
         })
         .await
         .expect("server starts");

@@ -26,6 +26,7 @@ async fn start_on(dir: &Path) -> Running {
         data_dir: dir.to_path_buf(),
         admin_key: Some(KEY.into()),
         public_url: None,
+        tls: None,
         media: Default::default(),
     })
     .await

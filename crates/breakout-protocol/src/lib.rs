@@ -37,6 +37,7 @@
 //!    ([`ApiError`]): branch on `code`, show `message` to people.
 
 pub mod admin;
+pub mod fingerprint;
 pub mod link;
 pub mod media;
 pub mod rest;

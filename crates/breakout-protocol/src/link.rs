@@ -3,6 +3,10 @@
 //! link). The server writes them, the app opens them; both use [`JoinLink`]
 //! so they cannot drift apart.
 //!
+//! A server with a self-signed certificate (the app's own LAN server) adds
+//! `fp=sha256:<hex>`, the certificate's fingerprint: the app then trusts that
+//! certificate and no other, with no certificate authority involved.
+//!
 //! The server address stays readable in the link (`:` and `/` are left as
 //! they are); anything that would end or break a query parameter is
 //! percent-encoded.
@@ -10,6 +14,8 @@
 use std::fmt;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+
+use crate::fingerprint::CertFingerprint;
 
 /// The scheme of join links, which the desktop app registers.
 pub const SCHEME: &str = "breakout";
@@ -31,6 +37,8 @@ pub struct JoinLink {
     /// typed by hand may not, and the app then asks for it.
     pub server: Option<String>,
     pub pass: JoinPass,
+    /// The certificate the server must present, when it is self-signed.
+    pub pin: Option<CertFingerprint>,
 }
 
 /// What lets the holder in.
@@ -55,6 +63,8 @@ pub enum LinkError {
     NoPass,
     #[error("the link is not valid UTF-8 once decoded")]
     Encoding,
+    #[error("the link's certificate fingerprint (fp=) is not sha256: and 64 hexadecimal digits")]
+    Fingerprint,
 }
 
 impl JoinLink {
@@ -62,6 +72,7 @@ impl JoinLink {
         JoinLink {
             server: Some(server.into()),
             pass: JoinPass::Invite(code.into()),
+            pin: None,
         }
     }
 
@@ -69,7 +80,14 @@ impl JoinLink {
         JoinLink {
             server: Some(server.into()),
             pass: JoinPass::Token(token.into()),
+            pin: None,
         }
+    }
+
+    /// The same link, pinning the server's certificate to `pin`.
+    pub fn pinned(mut self, pin: Option<CertFingerprint>) -> Self {
+        self.pin = pin;
+        self
     }
 
     /// Whether `text` is meant as a link (starts with `breakout:`, any case)
@@ -94,7 +112,7 @@ impl JoinLink {
         }
         let query = query.split('#').next().unwrap_or_default();
         let mut server = None;
-        let (mut code, mut token) = (None, None);
+        let (mut code, mut token, mut pin) = (None, None, None);
         for pair in query.split('&') {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
             let value = percent_decode_str(&value.replace('+', " "))
@@ -109,6 +127,7 @@ impl JoinLink {
                 "server" => &mut server,
                 "code" => &mut code,
                 "token" => &mut token,
+                "fp" => &mut pin,
                 _ => continue,
             };
             slot.get_or_insert(value);
@@ -118,7 +137,10 @@ impl JoinLink {
             (None, Some(token)) => JoinPass::Token(token),
             (None, None) => return Err(LinkError::NoPass),
         };
-        Ok(JoinLink { server, pass })
+        let pin = pin
+            .map(|pin| pin.parse().map_err(|_| LinkError::Fingerprint))
+            .transpose()?;
+        Ok(JoinLink { server, pass, pin })
     }
 }
 
@@ -132,7 +154,11 @@ impl fmt::Display for JoinLink {
             JoinPass::Invite(code) => ("code", code),
             JoinPass::Token(token) => ("token", token),
         };
-        write!(f, "{name}={}", utf8_percent_encode(value, VALUE))
+        write!(f, "{name}={}", utf8_percent_encode(value, VALUE))?;
+        if let Some(pin) = &self.pin {
+            write!(f, "&fp={pin}")?;
+        }
+        Ok(())
     }
 }
 
@@ -162,7 +188,10 @@ mod tests {
             JoinLink {
                 server: None,
                 pass: JoinPass::Invite("code with spaces".into()),
+                pin: None,
             },
+            JoinLink::invite("https://192.168.1.20:7800", "abcd")
+                .pinned(Some(CertFingerprint([0xab; 32]))),
         ] {
             assert_eq!(JoinLink::parse(&link.to_string()), Ok(link));
         }
@@ -178,12 +207,30 @@ mod tests {
             JoinLink::parse("breakout://join?code=abcd&token=t"),
             Ok(JoinLink {
                 server: None,
-                pass: JoinPass::Invite("abcd".into())
+                pass: JoinPass::Invite("abcd".into()),
+                pin: None,
             })
         );
         assert_eq!(
             JoinLink::parse("breakout://join?server=http://h:1&code=&token=t"),
             Ok(JoinLink::token("http://h:1", "t"))
+        );
+    }
+
+    #[test]
+    fn a_pinned_link_names_the_fingerprint() {
+        let link = JoinLink::invite("https://10.0.0.2:7800", "abcd")
+            .pinned(Some(CertFingerprint([0x01; 32])));
+        assert_eq!(
+            link.to_string(),
+            format!(
+                "breakout://join?server=https://10.0.0.2:7800&code=abcd&fp=sha256:{}",
+                "01".repeat(32)
+            )
+        );
+        assert_eq!(
+            JoinLink::parse("breakout://join?code=abcd&fp=sha256:1234"),
+            Err(LinkError::Fingerprint)
         );
     }
 

@@ -52,6 +52,7 @@ impl Target {
             data_dir: dir.clone(),
             admin_key: Some("bench-key".into()),
             public_url: None,
+            tls: None,
             media: Default::default(),
         })
         .await

@@ -16,6 +16,8 @@ pub struct AppState {
     pub admin_key_hash: [u8; 32],
     /// Base URL put into join links, e.g. `http://192.168.1.5:7800`.
     pub public_url: String,
+    /// The self-signed certificate's fingerprint, for join links to pin.
+    pub link_pin: Option<breakout_protocol::fingerprint::CertFingerprint>,
     pub limits: crate::limits::Limits,
     pub rates: crate::rate::Rates,
 }

@@ -27,6 +27,7 @@ mod rest_csv;
 mod router;
 mod settings;
 pub mod store;
+mod tls;
 mod ws;
 mod ws_frames;
 
@@ -42,6 +43,7 @@ pub use fd_limit::raise_open_files_limit;
 pub use limits::{Limits, Rate};
 pub use media::{IceConfigError, IceServersConfig, MediaNetworkConfig};
 pub use rest::ApiDoc;
+pub use tls::{TlsFiles, fingerprint};
 
 /// How to run a server.
 #[derive(Debug, Clone)]
@@ -51,8 +53,11 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     /// Use this admin key instead of the one kept in `data_dir`.
     pub admin_key: Option<String>,
-    /// Base URL for join links; defaults to `http://<listen address>`.
+    /// Base URL for join links; defaults to `http://<listen address>`,
+    /// or `https://` with TLS.
     pub public_url: Option<String>,
+    /// Serve HTTPS and WSS instead of HTTP and WS, on the same port.
+    pub tls: Option<TlsFiles>,
     /// The media port and the public addresses announced for it.
     pub media: MediaNetworkConfig,
 }
@@ -85,11 +90,15 @@ pub enum ServerError {
         port: u16,
         source: std::io::Error,
     },
+    /// The TLS certificate or key could not be used.
+    #[error("TLS: {path}: {reason}")]
+    Tls { path: PathBuf, reason: String },
 }
 
 /// A running server. Dropping it does not stop it; call [`Server::shutdown`].
 pub struct Server {
     addr: SocketAddr,
+    fingerprint: Option<breakout_protocol::fingerprint::CertFingerprint>,
     admin_key: String,
     state: Arc<http::AppState>,
     media: Arc<media::MediaNetwork>,
@@ -117,6 +126,7 @@ impl Server {
             Some(key) => key,
             None => load_or_create_admin_key(&config.data_dir)?,
         };
+        let tls = config.tls.as_ref().map(tls::load).transpose()?;
         let db = config.data_dir.join("breakout.sqlite3");
         let store = Arc::new(store::Store::open(&db)?);
         let listener = tokio::net::TcpListener::bind(config.listen)
@@ -155,23 +165,33 @@ impl Server {
         let state = Arc::new(http::AppState {
             registry,
             admin_key_hash: http::hash_admin_key(&admin_key),
-            public_url: config
-                .public_url
-                .unwrap_or_else(|| format!("http://{addr}")),
+            public_url: config.public_url.unwrap_or_else(|| {
+                let scheme = if tls.is_some() { "https" } else { "http" };
+                format!("{scheme}://{addr}")
+            }),
+            link_pin: config
+                .tls
+                .as_ref()
+                .zip(tls.as_ref())
+                .filter(|(files, _)| files.pin_in_links)
+                .map(|(_, loaded)| loaded.fingerprint),
             rates: rate::Rates::new(&limits),
             limits,
         });
+        let fingerprint = tls.as_ref().map(|loaded| loaded.fingerprint);
+        let acceptor = tls.map(|loaded| loaded.acceptor);
         let app = router::router(state.clone());
         let (stop, stopped) = watch::channel(false);
         let task = {
             let state = state.clone();
             tokio::spawn(async move {
-                listener::serve(listener, app, &state.limits, stopped).await;
+                listener::serve(listener, app, &state.limits, acceptor, stopped).await;
             })
         };
-        info!(%addr, db = %db.display(), "listening");
+        info!(%addr, db = %db.display(), tls = ?fingerprint, "listening");
         Ok(Server {
             addr,
+            fingerprint,
             admin_key,
             state,
             media,
@@ -182,6 +202,16 @@ impl Server {
 
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The fingerprint of the certificate served, when TLS is on.
+    pub fn fingerprint(&self) -> Option<breakout_protocol::fingerprint::CertFingerprint> {
+        self.fingerprint
+    }
+
+    /// The base URL join links use.
+    pub fn public_url(&self) -> &str {
+        &self.state.public_url
     }
 
     pub fn admin_key(&self) -> &str {

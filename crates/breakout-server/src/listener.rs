@@ -7,6 +7,7 @@
 //! [`ConnectionPermit`] for its address, must deliver a complete request
 //! head within [`Limits::header_read_timeout`] (the first one included), and
 //! keeps its permit for as long as it lives, WebSocket upgrades included.
+//! With TLS on, the handshake must finish within that same timeout.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -17,6 +18,7 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tower::ServiceExt;
@@ -92,6 +94,7 @@ pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: &Limits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     mut stop: watch::Receiver<bool>,
 ) {
     let cap = ConnectionCap::new(limits);
@@ -115,25 +118,40 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        tokio::spawn(serve_connection(
-            stream,
-            peer,
-            permit,
-            app.clone(),
-            header_timeout,
-            stop.clone(),
-        ));
+        let (app, stop) = (app.clone(), stop.clone());
+        let Some(tls) = tls.clone() else {
+            tokio::spawn(serve_connection(
+                stream,
+                peer,
+                permit,
+                app,
+                header_timeout,
+                stop,
+            ));
+            continue;
+        };
+        tokio::spawn(async move {
+            match tokio::time::timeout(header_timeout, tls.accept(stream)).await {
+                Ok(Ok(stream)) => {
+                    serve_connection(stream, peer, permit, app, header_timeout, stop).await
+                }
+                Ok(Err(error)) => debug!(%peer, %error, "TLS handshake failed"),
+                Err(_) => debug!(%peer, "TLS handshake not finished in time"),
+            }
+        });
     }
 }
 
-async fn serve_connection(
-    stream: TcpStream,
+async fn serve_connection<S>(
+    stream: S,
     peer: SocketAddr,
     permit: ConnectionPermit,
     app: Router,
     header_timeout: Duration,
     mut stop: watch::Receiver<bool>,
-) {
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
         request.extensions_mut().insert(permit.clone());

@@ -7,7 +7,9 @@ use std::time::Duration;
 use anyhow::Context;
 use breakout_server::log_throttle::{self, LogThrottle};
 use breakout_server::redact::Redacting;
-use breakout_server::{IceServersConfig, Limits, MediaNetworkConfig, Server, ServerConfig};
+use breakout_server::{
+    IceServersConfig, Limits, MediaNetworkConfig, Server, ServerConfig, TlsFiles,
+};
 use clap::Parser;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -31,6 +33,17 @@ struct Args {
     /// Base URL clients use to reach this server, for join links.
     #[arg(long, env = "BREAKOUT_PUBLIC_URL")]
     public_url: Option<String>,
+    /// PEM certificate chain (e.g. certbot's fullchain.pem): serve HTTPS and
+    /// WSS on the listen port. Needs --tls-key.
+    #[arg(long, env = "BREAKOUT_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of that certificate (e.g. certbot's privkey.pem).
+    #[arg(long, env = "BREAKOUT_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Put the certificate's SHA-256 fingerprint in join links so clients pin
+    /// it; for a self-signed certificate no authority vouches for.
+    #[arg(long, env = "BREAKOUT_TLS_PIN_IN_LINKS", requires = "tls_cert")]
+    tls_pin_in_links: bool,
     /// The one UDP port all media uses (open it in the firewall); 0 picks a
     /// free one.
     #[arg(long, env = "BREAKOUT_MEDIA_PORT", default_value_t = 7801)]
@@ -112,6 +125,11 @@ async fn main() -> anyhow::Result<()> {
         data_dir: data_dir.clone(),
         admin_key: args.admin_key,
         public_url: args.public_url,
+        tls: args.tls_cert.zip(args.tls_key).map(|(cert, key)| TlsFiles {
+            cert,
+            key,
+            pin_in_links: args.tls_pin_in_links,
+        }),
         media: MediaNetworkConfig {
             port: args.media_port,
             public_ips: args.public_ips,
@@ -125,7 +143,15 @@ async fn main() -> anyhow::Result<()> {
     };
     let server = Server::start_with_limits(config, limits).await?;
     // Printed on stdout (not the log) so scripts can read them.
-    println!("listening on http://{}", server.local_addr());
+    let scheme = if server.fingerprint().is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    println!("listening on {scheme}://{}", server.local_addr());
+    if let Some(fingerprint) = server.fingerprint() {
+        println!("certificate {fingerprint}");
+    }
     println!("media on udp {}", server.media_addr());
     println!("data directory: {}", data_dir.display());
     println!("admin key: {}", server.admin_key());

@@ -264,7 +264,9 @@ async fn create_invite(
         store.add_invite(&hash, &invite)
     })
     .await?;
-    let link = JoinLink::invite(state.public_url.as_str(), code.as_str()).to_string();
+    let link = JoinLink::invite(state.public_url.as_str(), code.as_str())
+        .pinned(state.link_pin)
+        .to_string();
     let invite = Invite {
         code,
         link,
@@ -405,7 +407,9 @@ async fn admit(
     let store = state.registry.store().clone();
     let meeting = id.to_string();
     blocking(move || store.add_token(&hash, &meeting, participant, &preset)).await?;
-    let join_link = JoinLink::token(state.public_url.as_str(), token.as_str()).to_string();
+    let join_link = JoinLink::token(state.public_url.as_str(), token.as_str())
+        .pinned(state.link_pin)
+        .to_string();
     Ok(ParticipantCreated {
         participant,
         token,

@@ -5,6 +5,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use breakout_client::protocol::fingerprint::CertFingerprint;
 use breakout_client::protocol::ws::ServerMessage;
 use breakout_client::{ClientError, Connection, ResumePoint, Session, SessionUpdate};
 use tokio::sync::{mpsc, watch};
@@ -25,6 +26,7 @@ type Attempt = Pin<Box<dyn Future<Output = Result<(Connection, Messages), Client
 
 pub(super) struct Actor {
     server: String,
+    pin: Option<CertFingerprint>,
     token: String,
     sink: Arc<dyn Sink>,
     session: Session,
@@ -40,6 +42,7 @@ pub(super) struct Actor {
 impl Actor {
     pub(super) fn new(
         server: String,
+        pin: Option<CertFingerprint>,
         token: String,
         sink: Arc<dyn Sink>,
         current: watch::Sender<Option<Arc<Connection>>>,
@@ -47,6 +50,7 @@ impl Actor {
     ) -> Self {
         Actor {
             server,
+            pin,
             token,
             sink,
             session: Session::new(),
@@ -184,7 +188,7 @@ impl Actor {
 
     fn reconnect_after(&self, delay: Duration) -> Attempt {
         let (server, token) = (self.server.clone(), self.token.clone());
-        let options = connect_options().resume(&self.resume);
+        let options = connect_options(self.pin).resume(&self.resume);
         Box::pin(async move {
             tokio::time::sleep(delay).await;
             Connection::connect_with(&server, &token, options).await

@@ -16,6 +16,7 @@ mod tests;
 use std::sync::Arc;
 use std::time::Duration;
 
+use breakout_client::protocol::fingerprint::CertFingerprint;
 use breakout_client::protocol::ws::{Reply, Request};
 use breakout_client::protocol::{Command, MeetingView, ParticipantId};
 use breakout_client::{ClientError, ConnectOptions, Connection};
@@ -64,8 +65,20 @@ impl MeetingLink {
         sink: Arc<dyn Sink>,
         media: Option<Arc<AppMedia>>,
     ) -> Result<MeetingLink, ClientError> {
+        Self::connect_pinned(server, None, token, sink, media).await
+    }
+
+    /// [`MeetingLink::connect`] accepting over `wss://` only the certificate
+    /// with fingerprint `pin` (an invite's `fp=`), on every reconnect too.
+    pub async fn connect_pinned(
+        server: &str,
+        pin: Option<CertFingerprint>,
+        token: &str,
+        sink: Arc<dyn Sink>,
+        media: Option<Arc<AppMedia>>,
+    ) -> Result<MeetingLink, ClientError> {
         let (connection, messages) =
-            Connection::connect_with(server, token, connect_options()).await?;
+            Connection::connect_with(server, token, connect_options(pin)).await?;
         let (meeting, participant) = (connection.meeting().to_string(), connection.participant());
         let connection = Arc::new(connection);
         let (current_tx, current) = watch::channel(Some(connection.clone()));
@@ -73,6 +86,7 @@ impl MeetingLink {
         sink.connection(&ConnectionEvent::new(ConnectionState::Connected, None));
         let actor = actor::Actor::new(
             server.to_string(),
+            pin,
             token.to_string(),
             sink,
             current_tx,
@@ -160,8 +174,9 @@ impl MeetingLink {
 }
 
 /// Shorter than the client's defaults: a person is waiting on the answer.
-fn connect_options() -> ConnectOptions {
+fn connect_options(pin: Option<CertFingerprint>) -> ConnectOptions {
     ConnectOptions::default()
+        .pin(pin)
         .connect_timeout(Duration::from_secs(5))
         .request_timeout(Duration::from_secs(8))
 }

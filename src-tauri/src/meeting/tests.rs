@@ -72,6 +72,7 @@ async fn start_server(dir: &std::path::Path, listen: &str) -> Server {
         data_dir: dir.to_path_buf(),
         admin_key: Some(KEY.into()),
         public_url: None,
+        tls: None,
         media: Default::default(),
     })
     .await

@@ -6,7 +6,8 @@ use std::path::Path;
 use std::process::Stdio;
 
 use anyhow::{Context, bail};
-use breakout_client::join_with_invite;
+use breakout_client::join_with_invite_pinned;
+use breakout_client::protocol::fingerprint::CertFingerprint;
 use breakout_client::protocol::rest::JoinWithInvite;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -14,6 +15,15 @@ use tokio::process::{Child, ChildStdin, Command};
 use tokio::sync::mpsc;
 
 use crate::PATIENCE;
+
+/// What a participant joins with: the server, an invite code, and the
+/// certificate to pin when the server's is self-signed (the app hosting).
+#[derive(Debug, Clone)]
+pub struct Invite {
+    pub server: String,
+    pub code: String,
+    pub pin: Option<CertFingerprint>,
+}
 
 pub struct Bot {
     pub name: String,
@@ -24,53 +34,49 @@ pub struct Bot {
 }
 
 impl Bot {
-    /// Joins `server` with `code` as `name` and starts the bot process.
-    pub async fn join(bot: &Path, server: &str, code: &str, name: &str) -> anyhow::Result<Bot> {
-        Self::join_with(bot, server, code, name, &[]).await
+    /// Joins with `invite` as `name` and starts the bot process.
+    pub async fn join(bot: &Path, invite: &Invite, name: &str) -> anyhow::Result<Bot> {
+        Self::join_with(bot, invite, name, &[]).await
     }
 
     /// As [`Bot::join`], carrying synthetic media: its moving test pattern
     /// and its tone, camera and mic on.
-    pub async fn join_with_media(
-        bot: &Path,
-        server: &str,
-        code: &str,
-        name: &str,
-    ) -> anyhow::Result<Bot> {
+    pub async fn join_with_media(bot: &Path, invite: &Invite, name: &str) -> anyhow::Result<Bot> {
         let media = ["--media", "synthetic", "--report-ms", "60000"];
-        Self::join_with(bot, server, code, name, &media).await
+        Self::join_with(bot, invite, name, &media).await
     }
 
     /// As [`Bot::join`], replaying its pre-encoded test pattern (15 fps) and
     /// tone and receiving nothing: a remote participant that costs this
     /// machine only the packets it sends.
-    pub async fn join_replaying(
-        bot: &Path,
-        server: &str,
-        code: &str,
-        name: &str,
-    ) -> anyhow::Result<Bot> {
+    pub async fn join_replaying(bot: &Path, invite: &Invite, name: &str) -> anyhow::Result<Bot> {
         let media = ["--media", "replay", "--report-ms", "60000"];
-        Self::join_with(bot, server, code, name, &media).await
+        Self::join_with(bot, invite, name, &media).await
     }
 
     async fn join_with(
         bot: &Path,
-        server: &str,
-        code: &str,
+        invite: &Invite,
         name: &str,
         extra: &[&str],
     ) -> anyhow::Result<Bot> {
+        let server = &invite.server;
         let body = JoinWithInvite {
-            code: code.to_string(),
+            code: invite.code.clone(),
             name: name.to_string(),
             email: None,
         };
-        let created = join_with_invite(server, &body)
+        let created = join_with_invite_pinned(server, &body, invite.pin)
             .await
             .with_context(|| format!("{server} refused {name}"))?;
         let mut child = Command::new(bot)
             .args(["join", "--server", server])
+            .args(
+                invite
+                    .pin
+                    .iter()
+                    .flat_map(|pin| ["--pin".to_string(), pin.to_string()]),
+            )
             .args(extra)
             .env("BREAKOUT_TOKEN", &created.token)
             .stdin(Stdio::piped())

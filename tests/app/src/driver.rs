@@ -18,7 +18,9 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
-use crate::{PATIENCE, paths};
+use breakout_client::protocol::link::JoinLink;
+
+use crate::{Invite, PATIENCE, paths};
 
 /// How long launching the app and opening a session may take.
 const LAUNCH_LIMIT: Duration = Duration::from_secs(60);
@@ -192,8 +194,9 @@ impl App {
     }
 
     /// Hosts a meeting from the start screen and reads the invite the way
-    /// the host would, from the Invite dialog: (server address, code).
-    pub async fn host(&self, title: &str, name: &str) -> anyhow::Result<(String, String)> {
+    /// the host would, from the Invite dialog: the server address, the code,
+    /// and the certificate the invite link pins.
+    pub async fn host(&self, title: &str, name: &str) -> anyhow::Result<Invite> {
         self.type_into("input[name=title]", title).await?;
         self.type_into("input[name=host-name]", name).await?;
         self.click("Host meeting").await?;
@@ -205,10 +208,14 @@ impl App {
             .text()
             .await?;
         let server = self.find("dialog[open] dd code").await?.text().await?;
-        if code.is_empty() || !server.starts_with("http://") {
-            bail!("hosting showed no usable invite: code {code:?}, server {server:?}");
+        let link = self.find("dialog[open] dd code.link").await?.text().await?;
+        let pin = JoinLink::parse(&link).ok().and_then(|link| link.pin);
+        if code.is_empty() || !server.starts_with("https://") || pin.is_none() {
+            bail!(
+                "hosting showed no usable invite: code {code:?}, server {server:?}, link {link:?}"
+            );
         }
-        Ok((server, code))
+        Ok(Invite { server, code, pin })
     }
 
     /// Joins the meeting at `server` with `code` from the start screen, as

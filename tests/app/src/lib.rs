@@ -16,7 +16,7 @@ pub mod paths;
 pub mod procs;
 pub mod server;
 
-pub use bot::Bot;
+pub use bot::{Bot, Invite};
 pub use driver::{App, Driver};
 pub use server::RoomServer;
 

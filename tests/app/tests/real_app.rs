@@ -43,7 +43,7 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     // dialog, as the host would.
     app.find("input[name=title]").await?;
     app.shot("01-start").await?;
-    let (server, code) = app.host("Design review", "Hana Host").await?;
+    let invite = app.host("Design review", "Hana Host").await?;
     app.shot("02-invite").await?;
     app.click_in_dialog("Close").await?;
 
@@ -52,10 +52,10 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     let bot_bin = paths::bot()?;
     let mut bots = Vec::new();
     for name in ["Ada", "Ben"] {
-        bots.push(Bot::join_with_media(&bot_bin, &server, &code, name).await?);
+        bots.push(Bot::join_with_media(&bot_bin, &invite, name).await?);
     }
     for name in ["Cleo", "Dev"] {
-        bots.push(Bot::join(&bot_bin, &server, &code, name).await?);
+        bots.push(Bot::join(&bot_bin, &invite, name).await?);
     }
     app.until("five tiles", &tiles_equal(5)).await?;
     app.until("a tile showing video", SHOWS_VIDEO).await?;

@@ -19,6 +19,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tracing::info;
 
+use breakout_protocol::fingerprint::CertFingerprint;
 use breakout_protocol::media::IceServer;
 use breakout_protocol::ws::{ClientMessage, Reply, Request, ServerMessage};
 use breakout_protocol::{ApiError, Command, MAX_FRAME_BYTES, ParticipantId};
@@ -44,6 +45,7 @@ pub struct ConnectOptions {
     connect_timeout: Duration,
     channel_capacity: usize,
     resume: Option<ResumePoint>,
+    pin: Option<CertFingerprint>,
 }
 
 impl Default for ConnectOptions {
@@ -53,6 +55,7 @@ impl Default for ConnectOptions {
             connect_timeout: Duration::from_secs(10),
             channel_capacity: 4096,
             resume: None,
+            pin: None,
         }
     }
 }
@@ -82,6 +85,13 @@ impl ConnectOptions {
     /// own.
     pub fn resume(mut self, point: &ResumePoint) -> Self {
         self.resume = Some(point.clone());
+        self
+    }
+
+    /// Over `wss://`, accepts only the certificate with fingerprint `pin`
+    /// (a join link's `fp=`) instead of one a web PKI root vouches for.
+    pub fn pin(mut self, pin: Option<CertFingerprint>) -> Self {
+        self.pin = pin;
         self
     }
 }
@@ -150,7 +160,7 @@ impl Connection {
         let resume = options.resume.unwrap_or_default();
         resume.add_to(&mut url);
         let limit = options.connect_timeout;
-        let (socket, welcome) = tokio::time::timeout(limit, open(url.as_str(), token))
+        let (socket, welcome) = tokio::time::timeout(limit, open(url.as_str(), token, options.pin))
             .await
             .map_err(|_| ClientError::ConnectTimeout {
                 timeout_ms: limit.as_millis() as u64,

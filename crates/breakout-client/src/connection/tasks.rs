@@ -15,27 +15,37 @@ use tokio_tungstenite::tungstenite::http::{HeaderValue, header::AUTHORIZATION};
 use tokio_tungstenite::tungstenite::{self, Message};
 use tracing::{debug, warn};
 
+use breakout_protocol::fingerprint::CertFingerprint;
 use breakout_protocol::ws::ServerMessage;
+use tokio_tungstenite::Connector;
 
 use super::{CLOSE_GRACE, ResumePoint, Shared, Socket, lock};
+use crate::tls::Tls;
 use crate::{ClientError, api};
 
 /// Opens the socket and reads up to the welcome.
-pub(super) async fn open(url: &str, token: &str) -> Result<(Socket, ServerMessage), ClientError> {
+pub(super) async fn open(
+    url: &str,
+    token: &str,
+    pin: Option<CertFingerprint>,
+) -> Result<(Socket, ServerMessage), ClientError> {
     let mut request = url.into_client_request()?;
     let mut bearer =
         HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| ClientError::InvalidToken)?;
     bearer.set_sensitive(true);
     request.headers_mut().insert(AUTHORIZATION, bearer);
-    let (mut socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
-        .await
-        .map_err(|e| match e {
-            tungstenite::Error::Http(response) => {
-                let body = response.body().as_deref().unwrap_or_default();
-                api::error_from_body(response.status().as_u16(), &String::from_utf8_lossy(body))
-            }
-            e => ClientError::WebSocket(e),
-        })?;
+    let tls = Tls::new(pin);
+    let connector = Connector::Rustls(tls.config.clone());
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async_tls_with_config(request, None, true, Some(connector))
+            .await
+            .map_err(|e| match e {
+                tungstenite::Error::Http(response) => {
+                    let body = response.body().as_deref().unwrap_or_default();
+                    api::error_from_body(response.status().as_u16(), &String::from_utf8_lossy(body))
+                }
+                e => tls.explain(ClientError::WebSocket(e)),
+            })?;
     loop {
         let text = match socket.next().await {
             Some(Ok(Message::Text(text))) => text,

@@ -36,6 +36,7 @@ impl TestServer {
             data_dir: dir.path().to_path_buf(),
             admin_key: Some(KEY.into()),
             public_url: None,
+            tls: None,
             media: Default::default(),
         })
         .await

@@ -53,6 +53,7 @@ impl TestServer {
             data_dir: dir.path().to_path_buf(),
             admin_key: Some(KEY.into()),
             public_url: None,
+            tls: None,
             media: Default::default(),
         };
         let server = Server::start_with_limits(config, limits)

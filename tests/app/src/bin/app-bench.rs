@@ -32,7 +32,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use breakout_app_e2e::{App, Bot, Driver, RoomServer, paths, procs};
+use breakout_app_e2e::{App, Bot, Driver, Invite, RoomServer, paths, procs};
 
 const LAUNCHES: usize = 3;
 const BOTS: usize = 9;
@@ -64,7 +64,12 @@ async fn main() -> anyhow::Result<()> {
     let app = driver.launch(&app_bin).await?;
     let joined = async {
         app.join(&server.url, &code, "Viewer").await?;
-        nine_person_room(&driver, &app, &server.url, &code).await
+        let invite = Invite {
+            server: server.url.clone(),
+            code: code.clone(),
+            pin: None,
+        };
+        nine_person_room(&driver, &app, &invite).await
     }
     .await;
     let _ = app.client.close().await;
@@ -77,9 +82,9 @@ async fn main() -> anyhow::Result<()> {
     // As the host, the room server running inside the app.
     let app = driver.launch(&app_bin).await?;
     let hosting = async {
-        let (server, code) = app.host("Bench", "Host").await?;
+        let invite = app.host("Bench", "Host").await?;
         app.click_in_dialog("Close").await?;
-        nine_person_room(&driver, &app, &server, &code).await
+        nine_person_room(&driver, &app, &invite).await
     }
     .await;
     let _ = app.client.close().await;
@@ -100,17 +105,12 @@ struct Figures {
 
 /// Nine replaying bots join the meeting the app is in; once all nine tiles
 /// show video and things settled, memory is read and CPU counted.
-async fn nine_person_room(
-    driver: &Driver,
-    app: &App,
-    server: &str,
-    code: &str,
-) -> anyhow::Result<Figures> {
+async fn nine_person_room(driver: &Driver, app: &App, invite: &Invite) -> anyhow::Result<Figures> {
     let bot_bin = paths::bot()?;
     let mut bots = Vec::new();
     for i in 1..=BOTS {
         let name = format!("Bot {i}");
-        let bot = Bot::join_replaying(&bot_bin, server, code, &name).await?;
+        let bot = Bot::join_replaying(&bot_bin, invite, &name).await?;
         if let Some(pid) = bot.pid() {
             let _ = std::process::Command::new("renice")
                 .args(["-n", "10", "-p", &pid.to_string()])

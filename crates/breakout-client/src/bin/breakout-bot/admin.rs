@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use breakout_client::AdminApi;
+use breakout_client::protocol::fingerprint::CertFingerprint;
 use breakout_client::protocol::rest::{AddParticipant, CreateMeeting};
 use breakout_client::protocol::{BreakoutConfig, ParticipantId, Preset};
 use clap::Subcommand;
@@ -73,13 +74,18 @@ pub enum Call {
 }
 
 /// Runs one call. Calls that answer 204 print nothing.
-pub async fn run(server: &str, admin_key: Option<&str>, call: Call) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    server: &str,
+    pin: Option<CertFingerprint>,
+    admin_key: Option<&str>,
+    call: Call,
+) -> anyhow::Result<ExitCode> {
     let admin_key = match (admin_key, &call) {
         (Some(key), _) => key,
         (None, Call::Health) => "",
         (None, _) => anyhow::bail!("--admin-key (or BREAKOUT_ADMIN_KEY) is required"),
     };
-    let api = AdminApi::new(server, admin_key)?;
+    let api = AdminApi::pinned(server, admin_key, pin)?;
     match call {
         Call::CreateMeeting { title, config } => {
             let config = config

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use breakout_client::protocol::fingerprint::CertFingerprint;
 use breakout_client::protocol::ws::ServerMessage;
 use breakout_client::{ClientError, ConnectOptions, Connection};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -20,12 +21,13 @@ const BACKOFF_MAX: Duration = Duration::from_secs(5);
 
 pub async fn run(
     server: &str,
+    pin: Option<CertFingerprint>,
     token: &str,
     exit_after_ms: Option<u64>,
 ) -> anyhow::Result<ExitCode> {
     let exit_at = exit_after_ms.map(|ms| Instant::now() + Duration::from_millis(ms));
     // The first connection must work: a typo should fail fast, not retry.
-    let first = Connection::connect(server, token)
+    let first = Connection::connect_with(server, token, ConnectOptions::default().pin(pin))
         .await
         .context("connecting")?;
     // Every reconnect tells the server the newest revision seen before it.
@@ -44,7 +46,7 @@ pub async fn run(
                 () = sleep_until(exit_at.unwrap_or_else(far)) => return Ok(ExitCode::SUCCESS),
                 () = tokio::time::sleep(backoff) => {}
             }
-            let options = ConnectOptions::default().resume(&resume);
+            let options = ConnectOptions::default().pin(pin).resume(&resume);
             match Connection::connect_with(server, token, options).await {
                 Ok(connected) => {
                     eprintln!("reconnected");
@@ -119,8 +121,13 @@ pub async fn run(
 }
 
 /// `do`: one request, its reply on stdout, a refusal on stderr.
-pub async fn run_once(server: &str, token: &str, json: &str) -> anyhow::Result<ExitCode> {
-    let (conn, rx) = Connection::connect(server, token)
+pub async fn run_once(
+    server: &str,
+    pin: Option<CertFingerprint>,
+    token: &str,
+    json: &str,
+) -> anyhow::Result<ExitCode> {
+    let (conn, rx) = Connection::connect_with(server, token, ConnectOptions::default().pin(pin))
         .await
         .context("connecting")?;
     // Only the reply matters here; unread messages are simply not kept.

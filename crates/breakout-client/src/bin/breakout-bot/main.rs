@@ -10,6 +10,7 @@ mod media;
 
 use std::process::ExitCode;
 
+use breakout_client::protocol::fingerprint::CertFingerprint;
 use clap::{Args, Parser, Subcommand};
 
 const DEFAULT_SERVER: &str = "http://127.0.0.1:7800";
@@ -64,11 +65,17 @@ enum Cmd {
     Load(load::LoadArgs),
 }
 
-/// The server's address; `http://` is turned into `ws://` for the socket.
+/// The server's address; `http://` is turned into `ws://` for the socket,
+/// `https://` into `wss://`.
 #[derive(Args, Clone)]
 struct Server {
     #[arg(long, env = "BREAKOUT_SERVER", default_value = DEFAULT_SERVER, global = true)]
     server: String,
+    /// Accept only the server certificate with this fingerprint
+    /// (`sha256:<hex>`, the `fp=` of a join link) instead of one a public
+    /// certificate authority vouches for.
+    #[arg(long, env = "BREAKOUT_PIN", value_name = "FINGERPRINT", global = true)]
+    pin: Option<CertFingerprint>,
 }
 
 #[derive(Args)]
@@ -110,7 +117,15 @@ async fn main() -> ExitCode {
             exit_after_ms,
             media: media::MediaMode::None,
             ..
-        } => join::run(&who.server.server, &who.token, exit_after_ms).await,
+        } => {
+            join::run(
+                &who.server.server,
+                who.server.pin,
+                &who.token,
+                exit_after_ms,
+            )
+            .await
+        }
         Cmd::Join {
             who,
             exit_after_ms,
@@ -119,6 +134,7 @@ async fn main() -> ExitCode {
         } => {
             media::run(
                 &who.server.server,
+                who.server.pin,
                 &who.token,
                 media,
                 exit_after_ms,
@@ -126,9 +142,17 @@ async fn main() -> ExitCode {
             )
             .await
         }
-        Cmd::Do { who, command } => join::run_once(&who.server.server, &who.token, &command).await,
+        Cmd::Do { who, command } => {
+            join::run_once(&who.server.server, who.server.pin, &who.token, &command).await
+        }
         Cmd::Admin { admin, call } => {
-            admin::run(&admin.server.server, admin.admin_key.as_deref(), call).await
+            admin::run(
+                &admin.server.server,
+                admin.server.pin,
+                admin.admin_key.as_deref(),
+                call,
+            )
+            .await
         }
         Cmd::Load(args) => load::run(args).await,
     };

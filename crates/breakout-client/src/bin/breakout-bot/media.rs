@@ -10,11 +10,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use breakout_client::Connection;
 use breakout_client::media::analysis::Received;
 use breakout_client::media::{MediaConfig, MediaEvent, MediaSession};
 use breakout_client::protocol::Command;
+use breakout_client::protocol::fingerprint::CertFingerprint;
 use breakout_client::protocol::ws::Request;
+use breakout_client::{ConnectOptions, Connection};
 use clap::ValueEnum;
 use serde::Serialize;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -55,6 +56,7 @@ struct Report<'a> {
 
 pub async fn run(
     server: &str,
+    pin: Option<CertFingerprint>,
     token: &str,
     mode: MediaMode,
     exit_after_ms: Option<u64>,
@@ -62,7 +64,8 @@ pub async fn run(
 ) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let exit_at = exit_after_ms.map(|ms| started + Duration::from_millis(ms));
-    let (conn, mut messages) = Connection::connect(server, token)
+    let options = ConnectOptions::default().pin(pin);
+    let (conn, mut messages) = Connection::connect_with(server, token, options)
         .await
         .context("connecting")?;
     let conn = Arc::new(conn);
