@@ -14,7 +14,7 @@
 mod typescript;
 
 #[cfg(feature = "ts")]
-pub use typescript::typescript;
+pub use typescript::{OUTPUT, typescript};
 
 use breakout_client::protocol::rest::CsvPreview;
 use breakout_client::protocol::ws::ServerMessage;

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 #[test]
 fn shell_bindings_are_up_to_date() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../ui/src/lib/shell.generated.ts");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(breakout_app::contract::OUTPUT);
     let fresh = breakout_app::contract::typescript();
     let current = fs::read_to_string(&path).unwrap_or_default();
     if current != fresh {

@@ -13,7 +13,7 @@ use crate::ipc::{
     SpeakingEvent,
 };
 
-/// Where the generated file lives, relative to src-tauri.
+/// Where the generated file lives, relative to src-tauri/.
 pub const OUTPUT: &str = "../ui/src/lib/shell.generated.ts";
 
 pub(crate) struct CommandSig {
