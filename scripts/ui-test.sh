@@ -34,6 +34,10 @@ if [ "${UI_SKIP_BINDINGS:-0}" != 1 ]; then
   # --workspace: dependencies keep the workspace build's features, so only
   # the two crates with the `ts` feature are compiled again.
   cargo test -q --workspace --features breakout-protocol/ts --test export_bindings
+  # The shell's commands and events (src-tauri/src/contract.rs); fails and
+  # rewrites ui/src/lib/shell.generated.ts when it was stale.
+  cargo test -q --workspace --features breakout-protocol/ts,breakout-app/ts \
+    --test export_shell_bindings
   if ! git diff --exit-code --stat -- ui/src/generated \
     || [ -n "$(git ls-files --others --exclude-standard -- ui/src/generated)" ]; then
     echo "ui/src/generated is out of date: commit the regenerated files" >&2

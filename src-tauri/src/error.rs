@@ -6,6 +6,7 @@ use breakout_client::ClientError;
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[error("{code}: {message}")]
 pub struct IpcError {
     pub code: String,

@@ -12,6 +12,7 @@ pub const CONNECTION_EVENT: &str = "connection";
 
 /// The answer to `host_meeting` and `join_meeting`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Joined {
     pub meeting: String,
     pub participant: u64,
@@ -24,6 +25,7 @@ pub struct Joined {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Device {
     pub id: String,
     pub label: String,
@@ -31,17 +33,18 @@ pub struct Device {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Devices {
     pub microphones: Vec<Device>,
     pub cameras: Vec<Device>,
     pub speakers: Vec<Device>,
     /// Why a list is empty or a backend unavailable, as sentences to show
-    /// ("no camera found: you can join with audio only"). Beyond ipc.ts's
-    /// `Devices` so far; the UI may show them.
+    /// ("no camera found: you can join with audio only").
     pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceKind {
     Microphone,
@@ -50,6 +53,7 @@ pub enum DeviceKind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionState {
     Connected,
@@ -59,9 +63,11 @@ pub enum ConnectionState {
 
 /// Payload of the `connection` event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ConnectionEvent {
     pub state: ConnectionState,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub reason: Option<String>,
 }
 
@@ -79,6 +85,7 @@ pub const SPEAKING_EVENT: &str = "speaking";
 /// Payload of the `speaking` event: an audio level from 0 to 1, sent when
 /// it changes noticeably, including back to 0.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SpeakingEvent {
     pub participant: u64,
     pub level: f32,
@@ -86,6 +93,7 @@ pub struct SpeakingEvent {
 
 /// Where this app's media stands.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum MediaPhase {
     /// Not in a meeting, or between connections.
@@ -102,6 +110,7 @@ pub enum MediaPhase {
 /// each video slot shows (what the tiles pull from the `breakout-media`
 /// scheme).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MediaStatus {
     pub phase: MediaPhase,
     /// Sentences to show as they are ("no camera found: …; continuing

@@ -4,7 +4,9 @@
 //! server message comes back to every window as the `server-message` event
 //! and the socket's state as `connection`. No breakout rule lives here.
 //!
-//! - [`commands`]: the Tauri commands, one small function each.
+//! - [`commands`]: the Tauri commands, one small function each; [`contract`]:
+//!   the table of commands and events that registers them and generates
+//!   their TypeScript signatures.
 //! - [`shell`]: the managed state: host, join, leave one meeting at a time.
 //! - [`meeting`]: the actor that owns the socket and the `Session`, forwards
 //!   messages and reconnects.
@@ -21,6 +23,7 @@
 
 mod certificate;
 pub mod commands;
+pub mod contract;
 pub mod devices;
 pub mod error;
 pub mod events;
@@ -46,23 +49,7 @@ pub fn builder<R: Runtime>() -> tauri::Builder<R> {
         .manage(shell.frames())
         .manage(shell)
         .register_asynchronous_uri_scheme_protocol(media::protocol::SCHEME, media::protocol::handle)
-        .invoke_handler(tauri::generate_handler![
-            commands::host_meeting,
-            commands::join_meeting,
-            commands::send_command,
-            commands::set_media,
-            commands::get_media,
-            commands::get_joined,
-            commands::get_state,
-            commands::get_chat,
-            commands::export_assignments,
-            commands::preview_assignments_csv,
-            commands::import_assignments_csv,
-            commands::open_dashboard,
-            commands::leave_meeting,
-            commands::list_devices,
-            commands::select_device,
-        ])
+        .invoke_handler(contract::handler())
         .on_window_event(windows::on_window_event)
 }
 

@@ -10,7 +10,7 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// `export function previewAssignmentsCsv(...) { return call("preview_assignments_csv", ...)`:
+/// `export function previewAssignmentsCsv(...) { return call(() => commands.preview_assignments_csv(...`:
 /// each function of ipc.ts and the command it invokes.
 fn ipc_functions() -> Vec<(String, String)> {
     let source = fs::read_to_string(root().join("ui/src/lib/ipc.ts")).expect("read ipc.ts");
@@ -18,8 +18,8 @@ fn ipc_functions() -> Vec<(String, String)> {
     for chunk in source.split("export function ").skip(1) {
         let name: String = chunk.chars().take_while(|c| c.is_alphanumeric()).collect();
         let body = chunk.split("\n}").next().unwrap_or_default();
-        if let Some(rest) = body.split("call(\"").nth(1)
-            && let Some(command) = rest.split('"').next()
+        if let Some(rest) = body.split("commands.").nth(1)
+            && let Some(command) = rest.split('(').next()
         {
             found.push((name, command.to_string()));
         }

@@ -15,6 +15,7 @@ import type {
   SelfView,
   ServerMessage,
 } from "../src/generated";
+import type { Devices, Joined, MediaStatus } from "../src/lib/shell.generated";
 
 /** Server time the tests revolve around (2026-03-02T10:00:00Z). */
 export const T0 = Date.UTC(2026, 2, 2, 10, 0, 0);
@@ -190,7 +191,7 @@ export function chatLine(id: number, from: MemberView, text: string, room = 1): 
   return { id, room, from: from.id, name: from.name, text, at: T0 - 30_000 + id * 1000 };
 }
 
-export const joined = {
+export const joined: Joined = {
   meeting: "m-team",
   participant: 1,
   server_url: "http://192.168.1.20:7800",
@@ -198,7 +199,7 @@ export const joined = {
   invite_link: "breakout://join?server=192.168.1.20:7800&code=TEAM-4821",
 };
 
-export const devices = {
+export const devices: Devices = {
   microphones: [
     { id: "mic-1", label: "Built-in microphone", default: true },
     { id: "mic-2", label: "USB headset", default: false },
@@ -208,6 +209,7 @@ export const devices = {
     { id: "spk-1", label: "Speakers", default: true },
     { id: "spk-2", label: "USB headset", default: false },
   ],
+  notes: [],
 };
 
 /** A 32×18 JPEG (grey, a white and a black block): what the shell's breakout-media scheme serves. */
@@ -215,7 +217,7 @@ export const TILE_JPEG_BASE64 =
   "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAYEBQYFBAYGBQYHBwYIChAKCgkJChQODwwQFxQYGBcUFhYaHSUfGhsjHBYWICwgIyYnKSopGR8tMC0oMCUoKSj/wAALCAASACABAREA/8QAFgABAQEAAAAAAAAAAAAAAAAAAAgF/8QAGhAAAgIDAAAAAAAAAAAAAAAAAAUCFlWU0f/aAAgBAQAAPwCqQSmDWsjzNMtqfRZHmaZbU+krWN3mWW1PosbvMstqfSkwSuD/2Q==";
 
 /** The `media` event: media running, no camera here, Dan's video in slot 6. */
-export const mediaOn = {
+export const mediaOn: MediaStatus = {
   phase: "on",
   notes: ["no camera found: none is connected; continuing with audio only"],
   has_mic: true,

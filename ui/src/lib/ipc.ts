@@ -1,73 +1,35 @@
 // The IPC contract with the Tauri shell (src-tauri). Every call the UI makes
-// to the native side goes through this file; the shell implements exactly
-// these commands and events. Argument keys are snake_case on purpose: the
-// shell's commands use `rename_all = "snake_case"`.
+// to the native side goes through this file, and only through the typed
+// functions of shell.generated.ts, which src-tauri/src/contract.rs generates
+// from the same table that registers the commands: a wrong argument name or
+// type is a type error here.
 
-import { invoke } from "@tauri-apps/api/core";
-import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import type { ChatMessage, Command, CsvPreview, MeetingView, RoomId, ServerMessage, Slot } from "../generated";
+import type { UnlistenFn } from "@tauri-apps/api/event";
+import type { ChatMessage, Command, CsvPreview, MeetingView, RoomId, ServerMessage } from "../generated";
+import {
+  commands,
+  events,
+  type ConnectionEvent,
+  type DeviceKind,
+  type Devices,
+  type IpcError,
+  type Joined,
+  type MediaStatus,
+  type SpeakingEvent,
+} from "./shell.generated";
 
-/** How every failed command rejects. */
-export interface IpcError {
-  code: string;
-  message: string;
-}
-
-/** The answer to `host_meeting` and `join_meeting`. */
-export interface Joined {
-  meeting: string;
-  participant: number;
-  server_url: string;
-  invite_code: string;
-  invite_link: string;
-}
-
-export interface Device {
-  id: string;
-  label: string;
-  default: boolean;
-}
-
-export interface Devices {
-  microphones: Device[];
-  cameras: Device[];
-  speakers: Device[];
-}
-
-export type DeviceKind = "microphone" | "camera" | "speaker";
-
-/** Payload of the `connection` event. */
-export interface ConnectionEvent {
-  state: "connected" | "reconnecting" | "closed";
-  reason?: string;
-}
-
-/**
- * Payload of the `speaking` event: an audio level from 0 to 1. The shell
- * sends one whenever a level changes noticeably, including back to 0.
- */
-export interface SpeakingEvent {
-  participant: number;
-  level: number;
-}
-
-/** Where the app's media engine stands. */
-export type MediaPhase = "off" | "starting" | "on" | "failed";
-
-/**
- * Payload of the `media` event and answer to `get_media`. `video` says which
- * participant each video slot shows; a tile pulls its slot's frames from the
- * `breakout-media` scheme (see frames.ts), never through invoke.
- */
-export interface MediaStatus {
-  phase: MediaPhase;
-  /** Sentences to show as they are (missing devices and what happens instead). */
-  notes: string[];
-  has_mic: boolean;
-  has_camera: boolean;
-  synthetic: boolean;
-  video: Slot[];
-}
+export type {
+  ConnectionEvent,
+  ConnectionState,
+  Device,
+  DeviceKind,
+  Devices,
+  IpcError,
+  Joined,
+  MediaPhase,
+  MediaStatus,
+  SpeakingEvent,
+} from "./shell.generated";
 
 export const NO_MEDIA: MediaStatus = {
   phase: "off",
@@ -90,9 +52,9 @@ export function toIpcError(err: unknown): IpcError {
   return { code: "error", message: typeof err === "string" ? err : "Something went wrong." };
 }
 
-async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+async function call<T>(command: () => Promise<T>): Promise<T> {
   try {
-    return await invoke<T>(cmd, args);
+    return await command();
   } catch (err) {
     throw toIpcError(err);
   }
@@ -100,44 +62,44 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 
 /** Starts the embedded server on this computer and joins as host. */
 export function hostMeeting(title: string, name: string): Promise<Joined> {
-  return call("host_meeting", { title, name });
+  return call(() => commands.host_meeting({ title, name }));
 }
 
 /** Joins a meeting; `invite_code` may also be a `breakout://join?...` link. */
 export function joinMeeting(server_url: string, invite_code: string, name: string): Promise<Joined> {
-  return call("join_meeting", { server_url, invite_code, name });
+  return call(() => commands.join_meeting({ server_url, invite_code, name }));
 }
 
 export function sendCommand(command: Command): Promise<void> {
-  return call("send_command", { command });
+  return call(() => commands.send_command({ command }));
 }
 
 /** Mic and/or camera on or off (`null`: unchanged), through the media engine. */
 export function setMedia(mic: boolean | null, camera: boolean | null): Promise<void> {
-  return call("set_media", { mic, camera });
+  return call(() => commands.set_media({ mic, camera }));
 }
 
 /** The meeting the shell is in (with its invite), or null outside one. */
 export function getJoined(): Promise<Joined | null> {
-  return call("get_joined");
+  return call(() => commands.get_joined());
 }
 
 export function getMedia(): Promise<MediaStatus> {
-  return call("get_media");
+  return call(() => commands.get_media());
 }
 
 export function getState(): Promise<MeetingView> {
-  return call("get_state");
+  return call(() => commands.get_state());
 }
 
 /** Chat history of `room` (`null`: the room you are in). */
 export function getChat(room: RoomId | null): Promise<ChatMessage[]> {
-  return call("get_chat", { room });
+  return call(() => commands.get_chat({ room }));
 }
 
 /** The assignments as CSV (managers only). */
 export function exportAssignments(): Promise<string> {
-  return call("export_assignments");
+  return call(() => commands.export_assignments());
 }
 
 /**
@@ -146,43 +108,43 @@ export function exportAssignments(): Promise<string> {
  * line). Sent over REST: a file may be far larger than a WebSocket frame.
  */
 export function previewAssignmentsCsv(csv: string): Promise<CsvPreview> {
-  return call("preview_assignments_csv", { csv });
+  return call(() => commands.preview_assignments_csv({ csv }));
 }
 
 /** Imports `csv` (all or nothing); the server judges it against the meeting as it is now. */
 export function importAssignmentsCsv(csv: string): Promise<CsvPreview> {
-  return call("import_assignments_csv", { csv });
+  return call(() => commands.import_assignments_csv({ csv }));
 }
 
 /** Opens or focuses the host dashboard window. */
 export function openDashboard(): Promise<void> {
-  return call("open_dashboard");
+  return call(() => commands.open_dashboard());
 }
 
 export function leaveMeeting(): Promise<void> {
-  return call("leave_meeting");
+  return call(() => commands.leave_meeting());
 }
 
 export function listDevices(): Promise<Devices> {
-  return call("list_devices");
+  return call(() => commands.list_devices());
 }
 
 export function selectDevice(kind: DeviceKind, id: string): Promise<void> {
-  return call("select_device", { kind, id });
+  return call(() => commands.select_device({ kind, id }));
 }
 
 export function onServerMessage(handler: (message: ServerMessage) => void): Promise<UnlistenFn> {
-  return listen<ServerMessage>("server-message", (e) => handler(e.payload));
+  return events.onServerMessage(handler);
 }
 
 export function onConnection(handler: (event: ConnectionEvent) => void): Promise<UnlistenFn> {
-  return listen<ConnectionEvent>("connection", (e) => handler(e.payload));
+  return events.onConnection(handler);
 }
 
 export function onSpeaking(handler: (event: SpeakingEvent) => void): Promise<UnlistenFn> {
-  return listen<SpeakingEvent>("speaking", (e) => handler(e.payload));
+  return events.onSpeaking(handler);
 }
 
 export function onMedia(handler: (status: MediaStatus) => void): Promise<UnlistenFn> {
-  return listen<MediaStatus>("media", (e) => handler(e.payload));
+  return events.onMedia(handler);
 }
