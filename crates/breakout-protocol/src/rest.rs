@@ -104,8 +104,10 @@ pub struct CreateInvite {
     /// How many people may join with this code (default: no limit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_uses: Option<u32>,
-    /// Seconds from now until the code stops working (default: never).
+    /// Seconds from now until the code stops working, at most ten years
+    /// (default: never).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 315360000)]
     pub expires_in_secs: Option<u64>,
 }
 

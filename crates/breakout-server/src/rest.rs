@@ -222,6 +222,9 @@ async fn add_participant(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
+/// Ten years: longer is "never", which leaving the field out says.
+const MAX_INVITE_LIFETIME_SECS: u64 = 10 * 365 * 24 * 3600;
+
 #[utoipa::path(post, path = "/v1/meetings/{id}/invites", params(("id" = String, Path)),
     request_body = CreateInvite,
     responses((status = 201, body = Invite), (status = 400, body = ApiError), (status = 404, body = ApiError)))]
@@ -245,6 +248,11 @@ async fn create_invite(
         Some(0) => {
             return Err(ServerError::InvalidInput(
                 "expires_in_secs must be at least 1",
+            ));
+        }
+        Some(secs) if secs > MAX_INVITE_LIFETIME_SECS => {
+            return Err(ServerError::InvalidInput(
+                "expires_in_secs must be at most 315360000 (ten years)",
             ));
         }
         Some(secs) => Some(created_at.saturating_add(secs.saturating_mul(1000))),

@@ -123,6 +123,19 @@ async fn an_invite_stops_after_its_uses_and_at_its_expiry() {
         .await
         .unwrap();
     assert_eq!(response.status(), 400);
+
+    // An expiry beyond what a date can hold is refused, not a storage error.
+    let response = server
+        .http
+        .post(server.url(&format!("/v1/meetings/{meeting}/invites")))
+        .bearer_auth(KEY)
+        .json(&serde_json::json!({"expires_in_secs": u64::MAX / 2}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let error: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(error["code"], "invalid_input", "{error}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
