@@ -144,8 +144,15 @@ impl Store {
     /// tests can queue work behind it deterministically.
     #[cfg(test)]
     pub(crate) fn stall_writer(&self) -> std::sync::mpsc::Sender<()> {
-        let (release, stalled) = std::sync::mpsc::channel();
-        self.writer.submit(Job::Stall(stalled));
+        let (release, released) = std::sync::mpsc::channel();
+        let (stalled, is_stalled) = std::sync::mpsc::channel();
+        self.writer.submit(Job::Stall {
+            stalled,
+            release: released,
+        });
+        // Jobs submitted from now on queue up behind the stall, whenever
+        // the writer thread got to run.
+        let _ = is_stalled.recv();
         release
     }
 }

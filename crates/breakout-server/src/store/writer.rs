@@ -40,7 +40,10 @@ pub(super) enum Job {
     Run(Box<dyn FnOnce(&mut Connection) + Send>),
     /// Holds the thread until the sender is dropped (tests only).
     #[cfg(test)]
-    Stall(Receiver<()>),
+    Stall {
+        stalled: std::sync::mpsc::Sender<()>,
+        release: Receiver<()>,
+    },
 }
 
 pub(super) struct JournalWriter {
@@ -117,8 +120,9 @@ fn run(conn: &Mutex<Connection>, queue: &Receiver<Job>, commits: &AtomicU64) {
                     work(&mut lock(conn));
                 }
                 #[cfg(test)]
-                Job::Stall(release) => {
+                Job::Stall { stalled, release } => {
                     commit_group(conn, std::mem::take(&mut group), commits);
+                    let _ = stalled.send(());
                     let _ = release.recv();
                 }
             }
