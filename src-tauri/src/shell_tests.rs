@@ -27,12 +27,8 @@ impl Sink for Quiet {
 async fn a_joined_meeting_previews_and_imports_csv_as_its_participant() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(ServerConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().to_path_buf(),
         admin_key: Some(KEY.into()),
-        public_url: None,
-        media: Default::default(),
-        tls: None,
+        ..ServerConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().to_path_buf())
     })
     .await
     .expect("server starts");

@@ -22,12 +22,8 @@ struct Running {
 
 async fn start_on(dir: &Path) -> Running {
     let server = Server::start(ServerConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.to_path_buf(),
         admin_key: Some(KEY.into()),
-        public_url: None,
-        tls: None,
-        media: Default::default(),
+        ..ServerConfig::new("127.0.0.1:0".parse().unwrap(), dir.to_path_buf())
     })
     .await
     .expect("server starts");

@@ -48,12 +48,11 @@ impl Target {
         }
         let dir = std::env::temp_dir().join(format!("breakout-media-bench-{}", std::process::id()));
         let server = breakout_server::Server::start(breakout_server::ServerConfig {
-            listen: "127.0.0.1:0".parse().expect("address"),
-            data_dir: dir.clone(),
             admin_key: Some("bench-key".into()),
-            public_url: None,
-            tls: None,
-            media: Default::default(),
+            ..breakout_server::ServerConfig::new(
+                "127.0.0.1:0".parse().expect("address"),
+                dir.clone(),
+            )
         })
         .await
         .expect("server starts");

@@ -62,6 +62,22 @@ pub struct ServerConfig {
     pub media: MediaNetworkConfig,
 }
 
+impl ServerConfig {
+    /// Plain HTTP on `listen`, data in `data_dir`, the admin key kept there,
+    /// links naming the listen address, media on any free UDP port, no
+    /// STUN/TURN: a server for one machine or a test.
+    pub fn new(listen: SocketAddr, data_dir: impl Into<PathBuf>) -> Self {
+        ServerConfig {
+            listen,
+            data_dir: data_dir.into(),
+            admin_key: None,
+            public_url: None,
+            media: MediaNetworkConfig::default(),
+            tls: None,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ServerError {

@@ -68,12 +68,8 @@ fn is_welcome(h: &Heard) -> bool {
 
 async fn start_server(dir: &std::path::Path, listen: &str) -> Server {
     Server::start(ServerConfig {
-        listen: listen.parse().unwrap(),
-        data_dir: dir.to_path_buf(),
         admin_key: Some(KEY.into()),
-        public_url: None,
-        tls: None,
-        media: Default::default(),
+        ..ServerConfig::new(listen.parse().unwrap(), dir.to_path_buf())
     })
     .await
     .expect("server starts")

@@ -32,12 +32,8 @@ impl TestServer {
     pub async fn start() -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let server = Server::start(ServerConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            data_dir: dir.path().to_path_buf(),
             admin_key: Some(KEY.into()),
-            public_url: None,
-            tls: None,
-            media: Default::default(),
+            ..ServerConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().to_path_buf())
         })
         .await
         .expect("server starts");

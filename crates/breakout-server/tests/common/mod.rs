@@ -49,12 +49,8 @@ impl TestServer {
     /// A server in this process on `dir`'s data, e.g. one a stopped server left.
     pub async fn start_in(dir: TempDir, limits: Limits) -> TestServer {
         let config = ServerConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            data_dir: dir.path().to_path_buf(),
             admin_key: Some(KEY.into()),
-            public_url: None,
-            tls: None,
-            media: Default::default(),
+            ..ServerConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().to_path_buf())
         };
         let server = Server::start_with_limits(config, limits)
             .await
