@@ -40,7 +40,7 @@ mod session;
 mod tls;
 
 pub use api::{AdminApi, join_with_invite, join_with_invite_pinned};
-pub use connection::{ConnectOptions, Connection, ResumePoint};
+pub use connection::{ConnectOptions, Connection, ResumePoint, TunnelSocket};
 pub use error::{CERTIFICATE_MISMATCH, ClientError, UNTRUSTED_CERTIFICATE};
 pub use participant_api::ParticipantApi;
 pub use session::{Session, SessionUpdate};

@@ -4,7 +4,7 @@
 use reqwest::Url;
 
 use crate::ClientError;
-use breakout_protocol::WS_PATH;
+use breakout_protocol::{MEDIA_TUNNEL_PATH, WS_PATH};
 
 /// The HTTP base of a server (`ws://` and `wss://` are accepted and mapped
 /// back), without query or fragment and with a path that ends in `/`, so
@@ -33,6 +33,18 @@ pub fn ws_url(server: &str) -> Result<Url, ClientError> {
     let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
     set_scheme(&mut url, scheme, server)?;
     let path = format!("{}{}", url.path().trim_end_matches('/'), WS_PATH);
+    url.set_path(&path);
+    Ok(url)
+}
+
+/// The media tunnel's endpoint: [`ws_url`] with [`MEDIA_TUNNEL_PATH`].
+pub fn media_tunnel_url(server: &str) -> Result<Url, ClientError> {
+    let mut url = ws_url(server)?;
+    let path = format!(
+        "{}{}",
+        url.path().trim_end_matches(WS_PATH),
+        MEDIA_TUNNEL_PATH
+    );
     url.set_path(&path);
     Ok(url)
 }
@@ -73,6 +85,28 @@ mod tests {
         ];
         for (given, expected) in cases {
             assert_eq!(ws_url(given).unwrap().as_str(), expected, "{given}");
+        }
+    }
+
+    #[test]
+    fn the_media_tunnel_sits_beside_the_socket() {
+        let cases = [
+            (
+                "http://127.0.0.1:7800",
+                "ws://127.0.0.1:7800/v1/media-tunnel",
+            ),
+            (
+                "https://meet.example/prefix/",
+                "wss://meet.example/prefix/v1/media-tunnel",
+            ),
+            ("wss://h/v1/ws", "wss://h/v1/media-tunnel"),
+        ];
+        for (given, expected) in cases {
+            assert_eq!(
+                media_tunnel_url(given).unwrap().as_str(),
+                expected,
+                "{given}"
+            );
         }
     }
 

@@ -51,6 +51,9 @@ pub use breakout_core::{
 
 /// Path of the WebSocket endpoint.
 pub const WS_PATH: &str = "/v1/ws";
+/// Path of the media tunnel: a WebSocket carrying the media connection's
+/// datagrams when UDP cannot reach the server (see [`media`]).
+pub const MEDIA_TUNNEL_PATH: &str = "/v1/media-tunnel";
 /// Optional query parameter of [`WS_PATH`] on a resume: the newest
 /// `MeetingView::revision` the client has seen, e.g.
 /// `/v1/ws?token=...&revision=42`. A server that restored an older revision

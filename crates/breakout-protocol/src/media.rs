@@ -28,7 +28,25 @@
 //! the offer.
 //!
 //! A second offer on the same connection is refused (`already_negotiated`):
-//! the connection lives as long as the participant's session.
+//! the connection lives as long as the participant's session. The one
+//! exception is a restart (`"restart": true`): a connection that never
+//! connected is replaced by a new one, as below.
+//!
+//! # When UDP is blocked
+//!
+//! Many company and hotel networks let only TCP out. A client whose ICE
+//! checks over UDP get no answer opens a second WebSocket to
+//! [`MEDIA_TUNNEL_PATH`](crate::MEDIA_TUNNEL_PATH) on the same HTTP(S) port,
+//! authenticated like `/v1/ws` (`Authorization: Bearer <token>` or
+//! `?token=`). Each binary message on it is one datagram, exactly what would
+//! have travelled over UDP (STUN, DTLS, SRTP, SRTCP); the server delivers
+//! them to its media port as if they came from a UDP peer, and sends that
+//! peer's datagrams back the same way. The client then creates a new
+//! RTCPeerConnection whose packets all go through the tunnel, offers it
+//! with `"restart": true`, and replaces the candidates of the answer with
+//! one address of its own that stands for the tunnel. ICE, DTLS and SRTP run
+//! unchanged end to end, so the server sees an ordinary connection: slots,
+//! room switches without renegotiation, and mic/camera state are the same.
 //!
 //! # Slots
 //!

@@ -43,6 +43,12 @@ pub enum Request {
     /// Start media: the one SDP offer of this connection (see [`crate::media`]).
     MediaOffer {
         sdp: String,
+        /// Replaces the media connection this socket already negotiated
+        /// with a new one (the first never connected, see
+        /// [`crate::media`]'s "When UDP is blocked"). Slots and mic/camera
+        /// state carry over.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        restart: bool,
     },
     /// A trickled ICE candidate of the client.
     MediaCandidate {

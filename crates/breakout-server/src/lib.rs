@@ -28,6 +28,7 @@ mod router;
 mod settings;
 pub mod store;
 mod tls;
+mod tunnel;
 mod ws;
 mod ws_frames;
 

@@ -52,6 +52,11 @@ impl Registry {
         })
     }
 
+    /// The server's one media socket.
+    pub fn media(&self) -> &Arc<crate::media::MediaNetwork> {
+        &self.env.settings.media
+    }
+
     /// From now on no meeting is created here; the ones running go on.
     pub fn start_draining(&self) {
         self.draining.store(true, Ordering::Relaxed);

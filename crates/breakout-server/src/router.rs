@@ -15,6 +15,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::admin::routes())
         .merge(crate::rest_csv::routes())
         .route(breakout_protocol::WS_PATH, get(crate::ws::upgrade))
+        .route(
+            breakout_protocol::MEDIA_TUNNEL_PATH,
+            get(crate::tunnel::upgrade),
+        )
         .route("/v1/openapi.json", get(crate::rest::openapi_json))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

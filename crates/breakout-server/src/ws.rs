@@ -41,7 +41,7 @@ static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
 
 #[derive(Deserialize)]
 pub struct TokenQuery {
-    token: Option<String>,
+    pub(crate) token: Option<String>,
     /// `breakout_protocol::RESUME_REVISION_PARAM`: the newest revision the
     /// client saw before this connection, if it resumes.
     revision: Option<u64>,
@@ -54,15 +54,7 @@ pub async fn upgrade(
     permit: Option<Extension<ConnectionPermit>>,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ServerError> {
-    let token = query
-        .token
-        .or_else(|| crate::http::bearer(&headers).map(str::to_string))
-        .ok_or(ServerError::Unauthorized("a participant token is required"))?;
-    let hash = hash_token(&token);
-    let store = state.registry.store().clone();
-    let found = blocking(move || store.find_token(&hash)).await?;
-    let (meeting_id, participant) =
-        found.ok_or(ServerError::Unauthorized("this token is not valid"))?;
+    let (meeting_id, participant) = participant_of(&state, query.token, &headers).await?;
     let meeting = state.registry.get(&meeting_id)?;
     Ok(upgrade
         .max_message_size(HARD_FRAME_LIMIT)
@@ -78,6 +70,22 @@ pub async fn upgrade(
             drop(permit);
         })
         .into_response())
+}
+
+/// Whose token a request carries (query or `Authorization: Bearer`), and
+/// their meeting.
+pub(crate) async fn participant_of(
+    state: &AppState,
+    query_token: Option<String>,
+    headers: &HeaderMap,
+) -> Result<(String, ParticipantId), ServerError> {
+    let token = query_token
+        .or_else(|| crate::http::bearer(headers).map(str::to_string))
+        .ok_or(ServerError::Unauthorized("a participant token is required"))?;
+    let hash = hash_token(&token);
+    let store = state.registry.store().clone();
+    let found = blocking(move || store.find_token(&hash)).await?;
+    found.ok_or(ServerError::Unauthorized("this token is not valid"))
 }
 
 async fn serve(

@@ -74,7 +74,10 @@ async fn refuse_offers(server: &TestServer, count: usize) {
 }
 
 fn offer(sdp: &str) -> Request {
-    Request::MediaOffer { sdp: sdp.into() }
+    Request::MediaOffer {
+        sdp: sdp.into(),
+        restart: false,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -328,7 +328,10 @@ async fn muting_stops_forwarding_and_a_second_offer_is_refused() {
 
     let refused = a
         .signal
-        .request(Request::MediaOffer { sdp: "v=0".into() })
+        .request(Request::MediaOffer {
+            sdp: "v=0".into(),
+            restart: false,
+        })
         .await;
     assert_eq!(refused.expect_err("refused").code, "already_negotiated");
     drop(server);

@@ -215,7 +215,12 @@ async fn a_restored_meeting_binds_media_where_the_restarted_server_listens() {
     pc.set_local_description(offer).await.expect("local");
     let _ = gathered.recv().await;
     let sdp = pc.local_description().await.expect("offer sdp").sdp;
-    let Ok(Reply::MediaAnswer { sdp, .. }) = signal.request(Request::MediaOffer { sdp }).await
+    let Ok(Reply::MediaAnswer { sdp, .. }) = signal
+        .request(Request::MediaOffer {
+            sdp,
+            restart: false,
+        })
+        .await
     else {
         panic!("a media answer expected");
     };

@@ -3,4 +3,11 @@ import type { Command } from "./Command";
 import type { IceCandidate } from "./IceCandidate";
 import type { RoomId } from "./RoomId";
 
-export type Request = { "type": "command", command: Command, } | { "type": "get_state" } | { "type": "get_chat", room: RoomId | null, } | { "type": "export_assignments" } | { "type": "ping" } | { "type": "media_offer", sdp: string, } | { "type": "media_candidate", candidate: IceCandidate, } | { "type": "request_keyframe", mid: string, } | { "type": "get_media_stats" };
+export type Request = { "type": "command", command: Command, } | { "type": "get_state" } | { "type": "get_chat", room: RoomId | null, } | { "type": "export_assignments" } | { "type": "ping" } | { "type": "media_offer", sdp: string, 
+/**
+ * Replaces the media connection this socket already negotiated
+ * with a new one (the first never connected, see
+ * [`crate::media`]'s "When UDP is blocked"). Slots and mic/camera
+ * state carry over.
+ */
+restart?: boolean, } | { "type": "media_candidate", candidate: IceCandidate, } | { "type": "request_keyframe", mid: string, } | { "type": "get_media_stats" };

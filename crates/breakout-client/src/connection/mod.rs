@@ -30,9 +30,11 @@ mod resume;
 mod tasks;
 
 pub use resume::ResumePoint;
-use tasks::{open, read_loop, write_loop};
+use tasks::{handshake, open, read_loop, write_loop};
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+/// An open media tunnel (see [`Connection::open_media_tunnel`]).
+pub type TunnelSocket = Socket;
 type Answer = Result<Reply, ApiError>;
 
 /// How long [`Connection::close`] waits for the server to answer our close.
@@ -114,7 +116,15 @@ pub struct Connection {
     meeting: String,
     ice_servers: Vec<IceServer>,
     resume: ResumePoint,
+    tunnel: TunnelTarget,
     tasks: Vec<JoinHandle<()>>,
+}
+
+/// Where and as whom [`Connection::open_media_tunnel`] connects.
+struct TunnelTarget {
+    url: String,
+    token: String,
+    pin: Option<CertFingerprint>,
 }
 
 /// What the reader task and the requesters share.
@@ -157,6 +167,11 @@ impl Connection {
         options: ConnectOptions,
     ) -> Result<(Connection, mpsc::Receiver<ServerMessage>), ClientError> {
         let mut url = server_url::ws_url(server)?;
+        let tunnel = TunnelTarget {
+            url: server_url::media_tunnel_url(server)?.into(),
+            token: token.to_owned(),
+            pin: options.pin,
+        };
         let resume = options.resume.unwrap_or_default();
         resume.add_to(&mut url);
         let limit = options.connect_timeout;
@@ -208,9 +223,18 @@ impl Connection {
             meeting,
             ice_servers,
             resume,
+            tunnel,
             tasks,
         };
         Ok((connection, events))
+    }
+
+    /// Opens the media tunnel to the same server, as the same participant
+    /// and with the same certificate check: a WebSocket for media
+    /// datagrams when UDP cannot get through (`breakout_protocol::media`).
+    pub async fn open_media_tunnel(&self) -> Result<TunnelSocket, ClientError> {
+        let TunnelTarget { url, token, pin } = &self.tunnel;
+        handshake(url, token, *pin).await
     }
 
     /// Who the server welcomed us as.

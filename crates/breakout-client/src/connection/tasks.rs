@@ -29,23 +29,7 @@ pub(super) async fn open(
     token: &str,
     pin: Option<CertFingerprint>,
 ) -> Result<(Socket, ServerMessage), ClientError> {
-    let mut request = url.into_client_request()?;
-    let mut bearer =
-        HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| ClientError::InvalidToken)?;
-    bearer.set_sensitive(true);
-    request.headers_mut().insert(AUTHORIZATION, bearer);
-    let tls = Tls::new(pin);
-    let connector = Connector::Rustls(tls.config.clone());
-    let (mut socket, _) =
-        tokio_tungstenite::connect_async_tls_with_config(request, None, true, Some(connector))
-            .await
-            .map_err(|e| match e {
-                tungstenite::Error::Http(response) => {
-                    let body = response.body().as_deref().unwrap_or_default();
-                    api::error_from_body(response.status().as_u16(), &String::from_utf8_lossy(body))
-                }
-                e => tls.explain(ClientError::WebSocket(e)),
-            })?;
+    let mut socket = handshake(url, token, pin).await?;
     loop {
         let text = match socket.next().await {
             Some(Ok(Message::Text(text))) => text,
@@ -69,6 +53,33 @@ pub(super) async fn open(
             }),
         };
     }
+}
+
+/// The WebSocket handshake as the participant holding `token`, over TLS
+/// checked against `pin` when given.
+pub(super) async fn handshake(
+    url: &str,
+    token: &str,
+    pin: Option<CertFingerprint>,
+) -> Result<Socket, ClientError> {
+    let mut request = url.into_client_request()?;
+    let mut bearer =
+        HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| ClientError::InvalidToken)?;
+    bearer.set_sensitive(true);
+    request.headers_mut().insert(AUTHORIZATION, bearer);
+    let tls = Tls::new(pin);
+    let connector = Connector::Rustls(tls.config.clone());
+    let (socket, _) =
+        tokio_tungstenite::connect_async_tls_with_config(request, None, true, Some(connector))
+            .await
+            .map_err(|e| match e {
+                tungstenite::Error::Http(response) => {
+                    let body = response.body().as_deref().unwrap_or_default();
+                    api::error_from_body(response.status().as_u16(), &String::from_utf8_lossy(body))
+                }
+                e => tls.explain(ClientError::WebSocket(e)),
+            })?;
+    Ok(socket)
 }
 
 pub(super) async fn read_loop(

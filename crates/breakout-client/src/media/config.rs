@@ -4,6 +4,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use breakout_protocol::ParticipantId;
 use bytes::Bytes;
@@ -54,6 +55,48 @@ pub enum AudioOutput {
     Speaker(Option<String>),
 }
 
+/// How media reaches the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaTransport {
+    /// UDP, or the media tunnel (a WebSocket to the server's HTTP(S)
+    /// port) when ICE over UDP has not connected within `udp_wait`.
+    Auto { udp_wait: Duration },
+    /// UDP only: a network that blocks it leaves the session without media.
+    Udp,
+    /// The media tunnel from the start.
+    Tunnel,
+}
+
+impl MediaTransport {
+    /// ICE over UDP connects within a round trip or two when it can; a
+    /// network that blocks UDP never answers, and people are waiting.
+    pub const DEFAULT_UDP_WAIT: Duration = Duration::from_millis(1000);
+}
+
+impl Default for MediaTransport {
+    fn default() -> Self {
+        MediaTransport::Auto {
+            udp_wait: Self::DEFAULT_UDP_WAIT,
+        }
+    }
+}
+
+impl std::str::FromStr for MediaTransport {
+    type Err = String;
+
+    /// `auto`, `udp` or `tunnel`.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "auto" => Ok(MediaTransport::default()),
+            "udp" => Ok(MediaTransport::Udp),
+            "tunnel" => Ok(MediaTransport::Tunnel),
+            other => Err(format!(
+                "unknown media transport {other:?} (auto, udp or tunnel)"
+            )),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct MediaConfig {
     pub audio: AudioSource,
@@ -72,6 +115,7 @@ pub struct MediaConfig {
     pub bind_ip: Option<IpAddr>,
     /// Events buffered for the caller before new ones are dropped.
     pub event_capacity: usize,
+    pub transport: MediaTransport,
 }
 
 impl MediaConfig {
@@ -88,6 +132,7 @@ impl MediaConfig {
             jitter_frames: 2,
             bind_ip: None,
             event_capacity: 1024,
+            transport: MediaTransport::default(),
         }
     }
 

@@ -13,6 +13,16 @@ use tokio::time::Instant;
 use super::frame::{AudioFrame, VideoFrame};
 use super::jitter::JitterStats;
 
+/// How the media connection reaches the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transport {
+    /// Datagrams over UDP, directly or through a TURN relay.
+    Udp,
+    /// Datagrams through the media tunnel (UDP blocked).
+    Tunnel,
+}
+
 /// What the media plane tells its owner.
 #[derive(Debug, Clone)]
 #[non_exhaustive]

@@ -50,13 +50,14 @@ mod session;
 mod sources;
 mod start;
 pub mod synthetic;
+mod tunnel;
 mod video;
 
 pub use audio::{OpusDecoder, OpusEncoder, SAMPLE_RATE, SAMPLES_PER_FRAME};
-pub use config::{AudioOutput, AudioSource, MediaConfig, VideoSource};
+pub use config::{AudioOutput, AudioSource, MediaConfig, MediaTransport, VideoSource};
 pub use device_info::{AudioDevice, CameraDevice, DeviceList};
 pub use error::MediaError;
-pub use events::{JitterCounters, MediaEvent, SlotCounters};
+pub use events::{JitterCounters, MediaEvent, SlotCounters, Transport};
 pub use frame::{AudioFrame, VideoFrame};
 pub use jitter::{JitterBuffer, JitterStats, Playout as JitterOutput};
 pub use mixer::mix;

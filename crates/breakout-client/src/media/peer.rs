@@ -10,7 +10,10 @@ use webrtc::api::interceptor_registry::register_default_interceptors;
 use webrtc::api::media_engine::MediaEngine;
 use webrtc::api::setting_engine::SettingEngine;
 use webrtc::api::{API, APIBuilder};
+use webrtc::ice::mdns::MulticastDnsMode;
 use webrtc::ice::network_type::NetworkType;
+use webrtc::ice::udp_mux::{UDPMuxDefault, UDPMuxParams};
+use webrtc::ice::udp_network::UDPNetwork;
 use webrtc::ice_transport::ice_server::RTCIceServer;
 use webrtc::interceptor::registry::Registry;
 use webrtc::peer_connection::RTCPeerConnection;
@@ -23,6 +26,7 @@ use webrtc::rtp_transceiver::{RTCPFeedback, RTCRtpTransceiver, RTCRtpTransceiver
 use webrtc::track::track_local::track_local_static_sample::TrackLocalStaticSample;
 
 use super::MediaError;
+use super::tunnel::TunnelConn;
 
 /// `codec` as the stack describes it.
 fn capability(codec: &Codec, rtcp_feedback: Vec<RTCPFeedback>) -> RTCRtpCodecCapability {
@@ -55,10 +59,59 @@ pub fn vp8_capability() -> RTCRtpCodecCapability {
     )
 }
 
+/// How the connection's datagrams travel.
+pub enum Network {
+    /// UDP from this machine's interfaces (`Some`: only this address).
+    Udp { bind_ip: Option<IpAddr> },
+    /// Through the media tunnel only.
+    Tunnel {
+        conn: TunnelConn,
+        mux: Arc<UDPMuxDefault>,
+    },
+}
+
+impl Network {
+    /// The media tunnel over `conn` as the only way out.
+    pub fn tunnel(conn: TunnelConn) -> Network {
+        let mux = UDPMuxDefault::new(UDPMuxParams::new(conn.clone()));
+        Network::Tunnel { conn, mux }
+    }
+}
+
+/// Candidate gathering for `network`.
+fn settings(network: &Network) -> SettingEngine {
+    let mut settings = SettingEngine::default();
+    match network {
+        // A server on this machine is reached over loopback, which the
+        // stack skips unless told; otherwise gather every interface.
+        Network::Udp { bind_ip } => {
+            if let Some(ip) = bind_ip.filter(|ip| !ip.is_unspecified()) {
+                settings.set_ip_filter(Box::new(move |candidate| candidate == ip));
+                settings.set_include_loopback_candidate(ip.is_loopback());
+                settings.set_network_types(vec![if ip.is_ipv4() {
+                    NetworkType::Udp4
+                } else {
+                    NetworkType::Udp6
+                }]);
+            }
+        }
+        // Host candidates on the tunnel (loopback too, so a machine with no
+        // other interface still has one); the answer names the tunnel's
+        // other end, an IPv4 address.
+        Network::Tunnel { mux, .. } => {
+            settings.set_udp_network(UDPNetwork::Muxed(mux.clone()));
+            settings.set_ice_multicast_dns_mode(MulticastDnsMode::Disabled);
+            settings.set_include_loopback_candidate(true);
+            settings.set_network_types(vec![NetworkType::Udp4]);
+        }
+    }
+    settings
+}
+
 /// Opus and VP8 only (the server's set), the audio-level header extension
 /// (the SFU picks the loudest talkers by it), and the stack's default
 /// interceptors: NACK both ways, RTCP reports, TWCC.
-fn api(bind_ip: Option<IpAddr>) -> Result<API, MediaError> {
+fn api(network: &Network) -> Result<API, MediaError> {
     let mut media = MediaEngine::default();
     media.register_codec(
         RTCRtpCodecParameters {
@@ -84,22 +137,10 @@ fn api(bind_ip: Option<IpAddr>) -> Result<API, MediaError> {
         None,
     )?;
     let registry = register_default_interceptors(Registry::new(), &mut media)?;
-    let mut settings = SettingEngine::default();
-    // A server on this machine is reached over loopback, which the stack
-    // skips unless told; otherwise gather every interface.
-    if let Some(ip) = bind_ip.filter(|ip| !ip.is_unspecified()) {
-        settings.set_ip_filter(Box::new(move |candidate| candidate == ip));
-        settings.set_include_loopback_candidate(ip.is_loopback());
-        settings.set_network_types(vec![if ip.is_ipv4() {
-            NetworkType::Udp4
-        } else {
-            NetworkType::Udp6
-        }]);
-    }
     Ok(APIBuilder::new()
         .with_media_engine(media)
         .with_interceptor_registry(registry)
-        .with_setting_engine(settings)
+        .with_setting_engine(settings(network))
         .build())
 }
 
@@ -114,13 +155,19 @@ pub struct Built {
     pub slots: Vec<Arc<RTCRtpTransceiver>>,
 }
 
+/// The connection over `network`; STUN/TURN servers are used over UDP
+/// only (the tunnel needs none).
 pub async fn build(
-    bind_ip: Option<IpAddr>,
+    network: &Network,
     ice_servers: &[IceServer],
     audio_slots: usize,
     video_slots: usize,
     stream_id: &str,
 ) -> Result<Built, MediaError> {
+    let ice_servers = match network {
+        Network::Udp { .. } => ice_servers,
+        Network::Tunnel { .. } => &[],
+    };
     let configuration = RTCConfiguration {
         ice_servers: ice_servers
             .iter()
@@ -132,7 +179,7 @@ pub async fn build(
             .collect(),
         ..RTCConfiguration::default()
     };
-    let pc = Arc::new(api(bind_ip)?.new_peer_connection(configuration).await?);
+    let pc = Arc::new(api(network)?.new_peer_connection(configuration).await?);
     let send = || {
         Some(RTCRtpTransceiverInit {
             direction: RTCRtpTransceiverDirection::Sendonly,
@@ -188,15 +235,10 @@ mod tests {
     async fn the_offer_carries_the_protocol_codecs() {
         assert_eq!(OPUS.mime, MIME_TYPE_OPUS);
         assert_eq!(VP8.mime, MIME_TYPE_VP8);
-        let built = build(
-            Some(std::net::Ipv4Addr::LOCALHOST.into()),
-            &[],
-            1,
-            1,
-            "test",
-        )
-        .await
-        .unwrap();
+        let network = Network::Udp {
+            bind_ip: Some(std::net::Ipv4Addr::LOCALHOST.into()),
+        };
+        let built = build(&network, &[], 1, 1, "test").await.unwrap();
         let sdp = built.pc.create_offer(None).await.unwrap().sdp;
         let opus = format!(
             "a=rtpmap:{} opus/{}/{}",

@@ -13,10 +13,11 @@ use webrtc::ice_transport::ice_candidate::RTCIceCandidateInit;
 use webrtc::peer_connection::RTCPeerConnection;
 
 use super::config::{AudioOutput, AudioSource, MediaConfig, VideoSource};
-use super::events::{MediaEvent, SlotCounters};
+use super::events::{MediaEvent, SlotCounters, Transport};
 use super::receive::SlotState;
 use super::send::Switches;
 use super::sources::Sources;
+use super::tunnel::TunnelConn;
 use super::{MediaError, start};
 use crate::Connection;
 
@@ -34,6 +35,8 @@ pub struct MediaSession {
     notes: Vec<String>,
     events_dropped: Arc<AtomicU64>,
     closed: AtomicBool,
+    transport: Transport,
+    tunnel: Option<TunnelConn>,
 }
 
 impl MediaSession {
@@ -58,6 +61,8 @@ impl MediaSession {
             notes: started.notes,
             events_dropped: started.events_dropped,
             closed: AtomicBool::new(false),
+            transport: started.transport,
+            tunnel: started.tunnel,
         };
         session.apply_slots(&started.map);
         // The meeting holds mic/camera state; make it match what we send.
@@ -67,7 +72,7 @@ impl MediaSession {
             session.switches.camera.store(false, Ordering::Relaxed);
             return Err(e);
         }
-        info!(participant = %participant, mic, camera, "media started");
+        info!(participant = %participant, mic, camera, transport = ?session.transport, "media started");
         Ok((session, started.events))
     }
 
@@ -241,6 +246,12 @@ impl MediaSession {
         }
     }
 
+    /// How the connection reaches the server: UDP, or the media tunnel
+    /// when the network blocks UDP.
+    pub fn transport(&self) -> Transport {
+        self.transport
+    }
+
     /// The peer connection's state as WebRTC names it.
     pub fn connection_state(&self) -> String {
         self.pc.connection_state().to_string()
@@ -259,6 +270,9 @@ impl MediaSession {
         if let Err(e) = self.pc.close().await {
             warn!(error = %e, "closing the peer connection");
         }
+        if let Some(tunnel) = &self.tunnel {
+            let _ = webrtc::util::Conn::close(tunnel).await;
+        }
         for task in self.tasks.drain(..) {
             task.abort();
         }
@@ -274,9 +288,13 @@ impl Drop for MediaSession {
         }
         if !self.closed.swap(true, Ordering::Relaxed) {
             let pc = self.pc.clone();
+            let tunnel = self.tunnel.clone();
             if let Ok(handle) = tokio::runtime::Handle::try_current() {
                 handle.spawn(async move {
                     let _ = pc.close().await;
+                    if let Some(tunnel) = tunnel {
+                        let _ = webrtc::util::Conn::close(&tunnel).await;
+                    }
                 });
             }
         }

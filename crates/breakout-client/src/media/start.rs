@@ -3,24 +3,27 @@
 //! so this module knows only the configuration, never the session.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 use breakout_protocol::media::{MediaKind, SlotMap};
 use breakout_protocol::ws::{Reply, Request};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tracing::warn;
+use webrtc::ice_transport::ice_connection_state::RTCIceConnectionState;
 use webrtc::peer_connection::RTCPeerConnection;
 use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
 use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
 
 use super::MediaError;
-use super::config::MediaConfig;
-use super::events::{EventSink, MediaEvent};
-use super::peer;
+use super::config::{MediaConfig, MediaTransport};
+use super::events::{EventSink, MediaEvent, Transport};
+use super::peer::{self, Network};
 use super::receive::{self, SlotState};
 use super::send::{self, Switches};
 use super::sources::{self, Sources, Wiring};
+use super::tunnel::{TunnelConn, route_answer_through_tunnel};
 use crate::Connection;
 
 /// Everything a session is made of once negotiated.
@@ -36,6 +39,9 @@ pub(super) struct Started {
     /// The slot map the answer came with.
     pub map: SlotMap,
     pub events: mpsc::Receiver<MediaEvent>,
+    pub transport: Transport,
+    /// To close with the session, when media runs through it.
+    pub tunnel: Option<TunnelConn>,
 }
 
 /// Opens the sources, negotiates the one connection on `conn` and starts
@@ -57,79 +63,40 @@ pub(super) async fn negotiate(
     let speaker = sources::open_output(&config.output, &events)
         .unwrap_or_else(|e| note(&mut notes, e, "you will not hear others"));
 
-    let built = peer::build(
-        config.bind_ip,
-        conn.ice_servers(),
-        config.audio_slots,
-        config.video_slots,
-        &format!("participant-{}", participant.0),
-    )
-    .await?;
-    let pc = built.pc.clone();
-    let offer = pc.create_offer(None).await?;
-    let mut gathered = pc.gathering_complete_promise().await;
-    pc.set_local_description(offer).await?;
-    // Host candidates take milliseconds, STUN/TURN ones (when the server
-    // hands out servers) a round trip; an offer with all of them needs no
-    // trickle round trips.
-    let _ = gathered.recv().await;
-    let offer = pc
-        .local_description()
-        .await
-        .ok_or_else(|| MediaError::Protocol("no local description".into()))?;
-
-    let mut slots = Vec::new();
-    for transceiver in &built.slots {
-        let mid = transceiver
-            .mid()
-            .ok_or_else(|| MediaError::Protocol("a slot has no mid".into()))?;
-        let kind = match transceiver.kind() {
-            RTPCodecType::Video => MediaKind::Video,
-            _ => MediaKind::Audio,
-        };
-        slots.push(Arc::new(SlotState::new(
-            mid.to_string(),
-            kind,
-            config.jitter_frames,
-        )));
-    }
     let (stop, stop_rx) = watch::channel(false);
-    let mut tasks = Vec::new();
-    {
-        let (slots, events, stop_rx, weak) = (
-            slots.clone(),
-            events.clone(),
-            stop_rx.clone(),
-            Arc::downgrade(&pc),
-        );
-        pc.on_track(Box::new(move |track, _, transceiver| {
-            let mid = transceiver.mid();
-            let slot = slots
-                .iter()
-                .find(|s| mid.as_deref() == Some(s.mid.as_str()))
-                .cloned();
-            if let (Some(slot), Some(pc)) = (slot, weak.upgrade()) {
-                receive::spawn_reader(slot, track, pc, events.clone(), stop_rx.clone());
-            }
-            Box::pin(async {})
-        }));
-    }
-    {
-        let events = events.clone();
-        pc.on_peer_connection_state_change(Box::new(move |state| {
-            events.send(MediaEvent::Connection {
-                state: state.to_string(),
-            });
-            Box::pin(async {})
-        }));
-    }
-
-    let reply = conn.request(Request::MediaOffer { sdp: offer.sdp }).await?;
-    let Reply::MediaAnswer { sdp, slots: map } = reply else {
-        return Err(MediaError::Protocol(format!("offer answered {reply:?}")));
+    let wiring = LinkWiring {
+        events: &events,
+        stop: &stop_rx,
     };
-    pc.set_remote_description(RTCSessionDescription::answer(sdp)?)
-        .await?;
+    let link = match config.transport {
+        MediaTransport::Udp => Link::open(conn, config, udp(config), false, &wiring).await?,
+        MediaTransport::Tunnel => {
+            Link::open(conn, config, tunnel(conn).await?, false, &wiring).await?
+        }
+        MediaTransport::Auto { udp_wait } => {
+            let link = Link::open(conn, config, udp(config), false, &wiring).await?;
+            if link.connects_within(udp_wait).await {
+                link
+            } else {
+                warn!(
+                    wait_ms = udp_wait.as_millis() as u64,
+                    "no media over UDP: this network seems to block it; using the media tunnel"
+                );
+                link.abandon().await;
+                Link::open(conn, config, tunnel(conn).await?, true, &wiring).await?
+            }
+        }
+    };
+    let Link {
+        built,
+        slots,
+        map,
+        transport,
+        tunnel,
+        ..
+    } = link;
+    let pc = built.pc.clone();
+    let mut tasks = Vec::new();
 
     let switches = Arc::new(Switches {
         mic: AtomicBool::new(config.mic_on && audio.is_some()),
@@ -168,7 +135,181 @@ pub(super) async fn negotiate(
         events_dropped: events.dropped(),
         map,
         events: rx,
+        transport,
+        tunnel,
     })
+}
+
+fn udp(config: &MediaConfig) -> Network {
+    Network::Udp {
+        bind_ip: config.bind_ip,
+    }
+}
+
+/// The media tunnel, opened as `conn`'s participant.
+async fn tunnel(conn: &Connection) -> Result<Network, MediaError> {
+    let socket = conn.open_media_tunnel().await?;
+    Ok(Network::tunnel(TunnelConn::new(socket)))
+}
+
+/// What every attempt at a connection is wired to.
+struct LinkWiring<'a> {
+    events: &'a EventSink,
+    stop: &'a watch::Receiver<bool>,
+}
+
+/// One negotiated connection, before anything is sent on it.
+struct Link {
+    built: peer::Built,
+    slots: Vec<Arc<SlotState>>,
+    /// The slot map the answer came with.
+    map: SlotMap,
+    transport: Transport,
+    /// The tunnel the connection runs through, if it does.
+    tunnel: Option<TunnelConn>,
+    ice: watch::Receiver<RTCIceConnectionState>,
+    /// Set when this attempt is given up, so it reports nothing more.
+    abandoned: Arc<AtomicBool>,
+}
+
+impl Link {
+    /// Builds a connection over `network`, offers it (replacing the one
+    /// before when `restart`) and applies the answer.
+    async fn open(
+        conn: &Connection,
+        config: &MediaConfig,
+        network: Network,
+        restart: bool,
+        wiring: &LinkWiring<'_>,
+    ) -> Result<Link, MediaError> {
+        let participant = conn.participant();
+        let (transport, tunnel) = match &network {
+            Network::Udp { .. } => (Transport::Udp, None),
+            Network::Tunnel { conn, .. } => (Transport::Tunnel, Some(conn.clone())),
+        };
+        let built = peer::build(
+            &network,
+            conn.ice_servers(),
+            config.audio_slots,
+            config.video_slots,
+            &format!("participant-{}", participant.0),
+        )
+        .await?;
+        let pc = built.pc.clone();
+        let offer = pc.create_offer(None).await?;
+        let mut gathered = pc.gathering_complete_promise().await;
+        pc.set_local_description(offer).await?;
+        // Host candidates take milliseconds, STUN/TURN ones (when the server
+        // hands out servers) a round trip; an offer with all of them needs no
+        // trickle round trips.
+        let _ = gathered.recv().await;
+        let offer = pc
+            .local_description()
+            .await
+            .ok_or_else(|| MediaError::Protocol("no local description".into()))?;
+
+        let mut slots = Vec::new();
+        for transceiver in &built.slots {
+            let mid = transceiver
+                .mid()
+                .ok_or_else(|| MediaError::Protocol("a slot has no mid".into()))?;
+            let kind = match transceiver.kind() {
+                RTPCodecType::Video => MediaKind::Video,
+                _ => MediaKind::Audio,
+            };
+            slots.push(Arc::new(SlotState::new(
+                mid.to_string(),
+                kind,
+                config.jitter_frames,
+            )));
+        }
+        let abandoned = Arc::new(AtomicBool::new(false));
+        {
+            let (slots, events, stop_rx, weak) = (
+                slots.clone(),
+                wiring.events.clone(),
+                wiring.stop.clone(),
+                Arc::downgrade(&pc),
+            );
+            pc.on_track(Box::new(move |track, _, transceiver| {
+                let mid = transceiver.mid();
+                let slot = slots
+                    .iter()
+                    .find(|s| mid.as_deref() == Some(s.mid.as_str()))
+                    .cloned();
+                if let (Some(slot), Some(pc)) = (slot, weak.upgrade()) {
+                    receive::spawn_reader(slot, track, pc, events.clone(), stop_rx.clone());
+                }
+                Box::pin(async {})
+            }));
+        }
+        {
+            let (events, abandoned) = (wiring.events.clone(), abandoned.clone());
+            pc.on_peer_connection_state_change(Box::new(move |state| {
+                if !abandoned.load(Ordering::Relaxed) {
+                    events.send(MediaEvent::Connection {
+                        state: state.to_string(),
+                    });
+                }
+                Box::pin(async {})
+            }));
+        }
+        let (ice_tx, ice) = watch::channel(RTCIceConnectionState::New);
+        pc.on_ice_connection_state_change(Box::new(move |state| {
+            let _ = ice_tx.send(state);
+            Box::pin(async {})
+        }));
+
+        let request = Request::MediaOffer {
+            sdp: offer.sdp,
+            restart,
+        };
+        let Reply::MediaAnswer { sdp, slots: map } = conn.request(request).await? else {
+            return Err(MediaError::Protocol(
+                "an offer answered without an answer".into(),
+            ));
+        };
+        let sdp = match transport {
+            Transport::Udp => sdp,
+            Transport::Tunnel => route_answer_through_tunnel(&sdp),
+        };
+        pc.set_remote_description(RTCSessionDescription::answer(sdp)?)
+            .await?;
+        Ok(Link {
+            built,
+            slots,
+            map,
+            transport,
+            tunnel,
+            ice,
+            abandoned,
+        })
+    }
+
+    /// Whether ICE finds a working path within `wait`.
+    async fn connects_within(&self, wait: Duration) -> bool {
+        let mut ice = self.ice.clone();
+        let settled = ice.wait_for(|state| {
+            matches!(
+                state,
+                RTCIceConnectionState::Connected
+                    | RTCIceConnectionState::Completed
+                    | RTCIceConnectionState::Failed
+            )
+        });
+        match tokio::time::timeout(wait, settled).await {
+            Ok(Ok(state)) => *state != RTCIceConnectionState::Failed,
+            _ => false,
+        }
+    }
+
+    /// Closes this attempt without a word to the caller.
+    async fn abandon(self) {
+        self.abandoned.store(true, Ordering::Relaxed);
+        if let Err(error) = self.built.pc.close().await {
+            warn!(%error, "closing a media connection that did not connect");
+        }
+    }
 }
 
 /// Records why a device was left out; the session goes on without it.

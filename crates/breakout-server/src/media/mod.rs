@@ -208,9 +208,17 @@ impl Placement {
 }
 
 pub(crate) enum MediaRequest {
-    Offer { sdp: String },
-    Candidate { candidate: IceCandidate },
-    Keyframe { mid: String },
+    /// `restart`: replaces a connection this socket negotiated before.
+    Offer {
+        sdp: String,
+        restart: bool,
+    },
+    Candidate {
+        candidate: IceCandidate,
+    },
+    Keyframe {
+        mid: String,
+    },
     Stats,
 }
 
@@ -218,7 +226,7 @@ impl MediaRequest {
     /// The media part of the WebSocket protocol, or the request back.
     pub fn from_request(request: Request) -> Result<MediaRequest, Request> {
         match request {
-            Request::MediaOffer { sdp } => Ok(MediaRequest::Offer { sdp }),
+            Request::MediaOffer { sdp, restart } => Ok(MediaRequest::Offer { sdp, restart }),
             Request::MediaCandidate { candidate } => Ok(MediaRequest::Candidate { candidate }),
             Request::RequestKeyframe { mid } => Ok(MediaRequest::Keyframe { mid }),
             Request::GetMediaStats => Ok(MediaRequest::Stats),

@@ -74,6 +74,17 @@ impl MediaNetwork {
         self.local
     }
 
+    /// Where a relay on this machine sends datagrams to reach the media
+    /// socket: its own address, or loopback when it listens on every one.
+    pub fn relay_target(&self) -> SocketAddr {
+        let ip = match self.local.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        SocketAddr::new(ip, self.local.port())
+    }
+
     pub fn public_ips(&self) -> &[IpAddr] {
         &self.public_ips
     }

@@ -134,7 +134,9 @@ impl Router {
             return;
         }
         let result = match request {
-            MediaRequest::Offer { sdp } => return self.offer(who, connection, sdp, reply),
+            MediaRequest::Offer { sdp, restart } => {
+                return self.offer(who, connection, sdp, restart, reply);
+            }
             MediaRequest::Candidate { candidate } => match self.peers.get(&who) {
                 // Checked now, added in the background: the reply never
                 // waits on the ICE agent, so a burst of trickled candidates
@@ -156,13 +158,17 @@ impl Router {
         who: ParticipantId,
         connection: ConnectionHandle,
         sdp: String,
+        restart: bool,
         reply: oneshot::Sender<Result<Reply, MediaError>>,
     ) {
+        // A restart replaces this socket's connection (it could not
+        // connect, e.g. UDP is blocked and the tunnel is tried next); any
+        // other second offer would be a renegotiation, which never happens.
         let same_connection = self
             .peers
             .get(&who)
             .is_some_and(|peer| peer.connection.id == connection.id);
-        if same_connection || self.pending.contains_key(&who) {
+        if (same_connection && !restart) || self.pending.contains_key(&who) {
             let _ = reply.send(Err(MediaError::AlreadyNegotiated));
             return;
         }
@@ -217,7 +223,10 @@ impl Router {
             let _ = reply.send(Err(MediaError::NotInMeeting));
             return;
         }
-        // A new connection of theirs (a restarted client) replaces the old.
+        // A new connection of theirs (a restarted client, or one that moved
+        // to the tunnel) replaces the old; its slot maps go on counting from
+        // the old one's, so a late map of the old is recognised as stale.
+        let version = self.peers.get(&who).map_or(0, |peer| peer.version);
         self.drop_peer(who);
         let (control, control_rx) = mpsc::unbounded_channel();
         let (packets, packets_rx) = mpsc::channel(DOWN_QUEUE);
@@ -254,7 +263,7 @@ impl Router {
                 mic: None,
                 camera: None,
                 stats,
-                version: 0,
+                version,
                 sent_room: None,
                 dirty: false,
             },

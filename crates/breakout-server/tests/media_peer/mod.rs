@@ -166,7 +166,10 @@ impl MediaPeer {
         let _ = gathered.recv().await;
         let sdp = pc.local_description().await.expect("offer sdp").sdp;
         let reply = signal
-            .request(Request::MediaOffer { sdp })
+            .request(Request::MediaOffer {
+                sdp,
+                restart: false,
+            })
             .await
             .expect("media answer");
         let Reply::MediaAnswer { sdp, slots } = reply else {

@@ -43,6 +43,10 @@ enum Cmd {
         /// How often to print a media report.
         #[arg(long, value_name = "MS", default_value_t = 1000)]
         report_ms: u64,
+        /// How media reaches the server: `auto` (UDP, or the media tunnel
+        /// over the HTTP(S) port when UDP is blocked), `udp` or `tunnel`.
+        #[arg(long, value_name = "HOW", default_value = "auto")]
+        media_transport: breakout_client::media::MediaTransport,
     },
     /// Send one command (or request) as a participant and print the reply.
     Do {
@@ -131,12 +135,14 @@ async fn main() -> ExitCode {
             exit_after_ms,
             media,
             report_ms,
+            media_transport,
         } => {
             media::run(
                 &who.server.server,
                 who.server.pin,
                 &who.token,
                 media,
+                media_transport,
                 exit_after_ms,
                 report_ms,
             )

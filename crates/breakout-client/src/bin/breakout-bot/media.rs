@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use breakout_client::media::analysis::Received;
-use breakout_client::media::{MediaConfig, MediaEvent, MediaSession};
+use breakout_client::media::{MediaConfig, MediaEvent, MediaSession, MediaTransport, Transport};
 use breakout_client::protocol::Command;
 use breakout_client::protocol::fingerprint::CertFingerprint;
 use breakout_client::protocol::ws::Request;
@@ -49,6 +49,7 @@ struct Report<'a> {
     mic: bool,
     camera: bool,
     connection: String,
+    transport: Transport,
     received: &'a Received,
     slots: Vec<breakout_client::media::SlotCounters>,
     events_dropped: u64,
@@ -59,6 +60,7 @@ pub async fn run(
     pin: Option<CertFingerprint>,
     token: &str,
     mode: MediaMode,
+    transport: MediaTransport,
     exit_after_ms: Option<u64>,
     report_ms: u64,
 ) -> anyhow::Result<ExitCode> {
@@ -86,7 +88,9 @@ pub async fn run(
         }
         MediaMode::None => unreachable!("handled by join"),
     };
-    let (media, mut events) = MediaSession::start(conn.clone(), config.for_server(server))
+    let mut config = config.for_server(server);
+    config.transport = transport;
+    let (media, mut events) = MediaSession::start(conn.clone(), config)
         .await
         .context("starting media")?;
     for note in media.notes() {
@@ -124,6 +128,7 @@ pub async fn run(
                     mic: media.mic_on(),
                     camera: media.camera_on(),
                     connection: media.connection_state(),
+                    transport: media.transport(),
                     received: &received,
                     slots: media.counters(),
                     events_dropped: media.events_dropped(),
