@@ -16,13 +16,19 @@ pub fn public_url() -> String {
     format!("http://{}:{HTTP_PORT}", NatLab::PUBLIC_IP)
 }
 
+/// `breakout-server` running in the lab's server namespace, and how the
+/// clients' side reaches it.
+pub struct LabServer {
+    /// `http://` or, with TLS, `https://` on the public address.
+    pub url: String,
+    /// The certificate fingerprint clients pin, with TLS.
+    pub pin: Option<String>,
+    _process: tokio::process::Child,
+}
+
 /// Starts `breakout-server` in the server namespace, announcing the public
 /// address, and waits until it says it listens.
-pub async fn start_server(
-    ns: &Netns,
-    data: &std::path::Path,
-    args: &[&str],
-) -> tokio::process::Child {
+pub async fn start_server(ns: &Netns, data: &std::path::Path, args: &[&str]) -> LabServer {
     let mut child = ns
         .command(binary("breakout-server"))
         .args(["--listen", &format!("0.0.0.0:{HTTP_PORT}")])
@@ -36,9 +42,16 @@ pub async fn start_server(
         .spawn()
         .expect("server starts");
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    // "listening on <url>", then "certificate <fingerprint>" with TLS, and
+    // the media port last of what matters.
+    let (mut scheme, mut pin) = (None, None);
     tokio::time::timeout(WAIT, async {
         while let Some(line) = lines.next_line().await.expect("server stdout") {
-            if line.starts_with("listening on") {
+            if let Some(url) = line.strip_prefix("listening on ") {
+                scheme = url.split("://").next().map(str::to_owned);
+            } else if let Some(fingerprint) = line.strip_prefix("certificate ") {
+                pin = Some(fingerprint.to_owned());
+            } else if line.starts_with("media on udp") {
                 return;
             }
         }
@@ -47,30 +60,50 @@ pub async fn start_server(
     .await
     .expect("the server listens");
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    child
+    let scheme = scheme.expect("the server said where it listens");
+    LabServer {
+        url: format!("{scheme}://{}:{HTTP_PORT}", NatLab::PUBLIC_IP),
+        pin,
+        _process: child,
+    }
 }
 
-/// One admin REST call from the clients' side of the NAT, via the bot.
-pub async fn admin(ns: &Netns, args: &[&str]) -> serde_json::Value {
-    let out = ns
-        .command(binary("breakout-bot"))
-        .args(["admin", "--server", &public_url(), "--admin-key", KEY])
-        .args(args)
-        .output()
-        .await
-        .expect("breakout-bot admin runs");
-    assert!(
-        out.status.success(),
-        "admin {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON answer")
-}
+impl LabServer {
+    /// `breakout-bot` in `ns`, pointed at this server.
+    fn bot(&self, ns: &Netns, subcommand: &str) -> tokio::process::Command {
+        let mut command = ns.command(binary("breakout-bot"));
+        command.args([subcommand, "--server", &self.url]);
+        if let Some(pin) = &self.pin {
+            command.args(["--pin", pin]);
+        }
+        command
+    }
 
-pub async fn add(ns: &Netns, meeting: &str, name: &str, preset: &str) -> ParticipantCreated {
-    let created = admin(
-        ns,
-        &[
+    /// One admin REST call from `ns`, via the bot.
+    pub async fn admin(&self, ns: &Netns, args: &[&str]) -> serde_json::Value {
+        let out = self
+            .bot(ns, "admin")
+            .args(["--admin-key", KEY])
+            .args(args)
+            .output()
+            .await
+            .expect("breakout-bot admin runs");
+        assert!(
+            out.status.success(),
+            "admin {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("JSON answer")
+    }
+
+    pub async fn add(
+        &self,
+        ns: &Netns,
+        meeting: &str,
+        name: &str,
+        preset: &str,
+    ) -> ParticipantCreated {
+        let args = [
             "add-participant",
             "--meeting",
             meeting,
@@ -78,30 +111,32 @@ pub async fn add(ns: &Netns, meeting: &str, name: &str, preset: &str) -> Partici
             name,
             "--preset",
             preset,
-        ],
-    )
-    .await;
-    serde_json::from_value(created).expect("participant created")
-}
-
-pub async fn join(ns: &Netns, name: &str, who: &ParticipantCreated, media: bool) -> Bot {
-    join_reporting(ns, name, who, media.then_some(200)).await
-}
-
-/// A bot that carries synthetic media when `report_ms` is given, with a
-/// media report that often.
-pub async fn join_reporting(
-    ns: &Netns,
-    name: &str,
-    who: &ParticipantCreated,
-    report_ms: Option<u64>,
-) -> Bot {
-    let mut command = ns.command(binary("breakout-bot"));
-    command.args(["join", "--server", &public_url(), "--token", &who.token]);
-    if let Some(ms) = report_ms {
-        command.args(["--media", "synthetic", "--report-ms", &ms.to_string()]);
+        ];
+        let created = self.admin(ns, &args).await;
+        serde_json::from_value(created).expect("participant created")
     }
-    Bot::spawn(command, name, who).await
+
+    pub async fn join(&self, ns: &Netns, name: &str, who: &ParticipantCreated, media: bool) -> Bot {
+        let args: &[&str] = if media {
+            &["--media", "synthetic", "--report-ms", "200"]
+        } else {
+            &[]
+        };
+        self.join_with(ns, name, who, args).await
+    }
+
+    /// A bot started with `args` besides the server and token.
+    pub async fn join_with(
+        &self,
+        ns: &Netns,
+        name: &str,
+        who: &ParticipantCreated,
+        args: &[&str],
+    ) -> Bot {
+        let mut command = self.bot(ns, "join");
+        command.args(["--token", &who.token]).args(args);
+        Bot::spawn(command, name, who).await
+    }
 }
 
 /// Frames of `source`'s test pattern a media report counts.

@@ -176,6 +176,7 @@ impl Netns {
 ///
 /// ```text
 ///  server ns 10.77.1.2 ── 10.77.1.1  router ns  198.51.100.1 ── 198.51.100.10 clients ns
+///                                              203.0.113.1  ── 203.0.113.10  office ns
 /// ```
 ///
 /// The router forwards the public address's HTTP and media ports to the
@@ -185,6 +186,10 @@ pub struct NatLab {
     pub server: Netns,
     pub router: Netns,
     pub clients: Netns,
+    /// A second network on the internet side, with a default route through
+    /// the router: a company or hotel network whose own firewall a test
+    /// may tighten without touching [`NatLab::clients`].
+    pub office: Netns,
     _lab: Lab,
 }
 
@@ -192,6 +197,7 @@ impl NatLab {
     pub const PRIVATE_IP: Ipv4Addr = Ipv4Addr::new(10, 77, 1, 2);
     pub const PUBLIC_IP: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
     pub const CLIENT_IP: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 10);
+    pub const OFFICE_IP: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 10);
 
     /// Forwards these TCP and UDP ports of the public address to the server.
     pub fn new(tcp_ports: &[u16], udp_ports: &[u16]) -> NatLab {
@@ -199,6 +205,7 @@ impl NatLab {
         let server = lab.namespace("srv");
         let router = lab.namespace("nat");
         let clients = lab.namespace("cli");
+        let office = lab.namespace("off");
         lab.link(
             &server,
             "eth0",
@@ -215,7 +222,16 @@ impl NatLab {
             "eth0",
             "198.51.100.10/24",
         );
+        lab.link(
+            &router,
+            "wan1",
+            "203.0.113.1/24",
+            &office,
+            "eth0",
+            "203.0.113.10/24",
+        );
         server.ip(&["route", "add", "default", "via", "10.77.1.1"]);
+        office.ip(&["route", "add", "default", "via", "203.0.113.1"]);
         router.exec("sysctl", &["-q", "-w", "net.ipv4.ip_forward=1"]);
         let ports = |ports: &[u16]| {
             let list: Vec<String> = ports.iter().map(u16::to_string).collect();
@@ -225,8 +241,8 @@ impl NatLab {
             "table ip nat {{
                 chain prerouting {{
                     type nat hook prerouting priority dstnat;
-                    iifname \"wan0\" tcp dport {tcp} dnat to {private}
-                    iifname \"wan0\" udp dport {udp} dnat to {private}
+                    iifname {{ \"wan0\", \"wan1\" }} tcp dport {tcp} dnat to {private}
+                    iifname {{ \"wan0\", \"wan1\" }} udp dport {udp} dnat to {private}
                 }}
                 chain postrouting {{
                     type nat hook postrouting priority srcnat;
@@ -241,6 +257,7 @@ impl NatLab {
             server,
             router,
             clients,
+            office,
             _lab: lab,
         }
     }

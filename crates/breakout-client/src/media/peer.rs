@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use breakout_protocol::media::{AUDIO_LEVEL_URI, Codec, IceServer, OPUS, VP8};
 use webrtc::api::interceptor_registry::register_default_interceptors;
@@ -78,9 +79,14 @@ impl Network {
     }
 }
 
+/// How long ICE holds out for a direct path before it takes a relayed one
+/// (the stack's default is 2 s; a direct path answers within a round trip).
+pub const RELAY_ACCEPTANCE_WAIT: Duration = Duration::from_millis(1000);
+
 /// Candidate gathering for `network`.
 fn settings(network: &Network) -> SettingEngine {
     let mut settings = SettingEngine::default();
+    settings.set_relay_acceptance_min_wait(Some(RELAY_ACCEPTANCE_WAIT));
     match network {
         // A server on this machine is reached over loopback, which the
         // stack skips unless told; otherwise gather every interface.

@@ -75,7 +75,7 @@ pub(super) async fn negotiate(
         }
         MediaTransport::Auto { udp_wait } => {
             let link = Link::open(conn, config, udp(config), false, &wiring).await?;
-            if link.connects_within(udp_wait).await {
+            if link.connects_within(udp_wait + relay_wait(conn)).await {
                 link
             } else {
                 warn!(
@@ -138,6 +138,21 @@ pub(super) async fn negotiate(
         transport,
         tunnel,
     })
+}
+
+/// How much longer to give UDP when the server hands out a TURN relay:
+/// ICE takes a relayed path only after a direct one had its chance.
+fn relay_wait(conn: &Connection) -> Duration {
+    let relayed = conn
+        .ice_servers()
+        .iter()
+        .flat_map(|server| &server.urls)
+        .any(|url| url.starts_with("turn:") || url.starts_with("turns:"));
+    if relayed {
+        peer::RELAY_ACCEPTANCE_WAIT + Duration::from_millis(1000)
+    } else {
+        Duration::ZERO
+    }
 }
 
 fn udp(config: &MediaConfig) -> Network {
