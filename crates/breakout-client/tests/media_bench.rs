@@ -10,7 +10,8 @@
 //!   room's member. Against the naive way: a new connection and
 //!   PeerConnection per room.
 //! - Mouth-to-ear: tone bursts, from the frame's creation to its playout
-//!   out of the receiver's jitter buffer.
+//!   out of the receiver's jitter buffer; over UDP and through the media
+//!   tunnel (`_tcp_`).
 //! - Join: token in hand to the first decoded audio of the room.
 
 mod media_support;
@@ -19,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use breakout_client::media::analysis::Observation;
-use breakout_client::media::{AudioOutput, AudioSource, MediaConfig, VideoSource};
+use breakout_client::media::{AudioOutput, AudioSource, MediaConfig, MediaTransport, VideoSource};
 use breakout_client::protocol::{Command, ParticipantId, RoomId};
 use media_support::{Bot, PATIENCE, TestServer, command, start_breakouts};
 use tokio::sync::broadcast;
@@ -181,6 +182,30 @@ async fn client_media_figures() {
     }
     println!("audio_latency_p50_ms={:.1}", percentile(&latency, 50.0));
     println!("audio_latency_p95_ms={:.1}", percentile(&latency, 95.0));
+
+    // The same bursts heard by a listener whose media runs through the
+    // tunnel (a WebSocket over TCP on the HTTP port): what UDP-blocked
+    // networks cost.
+    let mut tunnelled = MediaConfig::new(AudioSource::None, VideoSource::None, AudioOutput::None);
+    tunnelled.transport = MediaTransport::Tunnel;
+    let tcp_listener = Bot::join(&server, &meeting, "tcp listener", tunnelled).await;
+    move_to(&host, tcp_listener.id, listener_room).await;
+    tcp_listener
+        .wait_for("the tunnelled listener hears the speaker", |r| {
+            r.tone_frames(speaker.tone()) >= 5
+        })
+        .await;
+    let mut heard = tcp_listener.observations.subscribe();
+    let mut latency = Vec::new();
+    while latency.len() < bursts {
+        let onset = tokio::time::timeout(PATIENCE, onsets.recv())
+            .await
+            .expect("bursts keep coming")
+            .expect("onset");
+        latency.push(first(&mut heard, onset, tone_of(speaker.tone())).await);
+    }
+    println!("audio_latency_tcp_p50_ms={:.1}", percentile(&latency, 50.0));
+    println!("audio_latency_tcp_p95_ms={:.1}", percentile(&latency, 95.0));
     println!(
         "audio_device_buffers_ms={}",
         2 * breakout_client::media::devices::DEVICE_BUFFER_FRAMES * 1000 / 48_000
