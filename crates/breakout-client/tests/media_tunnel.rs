@@ -70,11 +70,13 @@ async fn a_connection_given_up_on_restarts_onto_the_tunnel_with_its_state() {
     let meeting = server.meeting().await;
     let host = server.host(&meeting).await;
     let listener = Bot::join(&server, &meeting, "l", through(MediaTransport::Udp)).await;
-    // No wait at all: the UDP attempt is given up before ICE can answer,
-    // exactly as when a network drops it.
+    // UDP that reaches nothing: the client's only address is IPv6 loopback
+    // and the server's media is IPv4, so ICE finds no pair, as when a
+    // network drops UDP.
     let mut config = through(MediaTransport::Auto {
-        udp_wait: Duration::ZERO,
+        udp_wait: Duration::from_millis(300),
     });
+    config.bind_ip = Some(std::net::Ipv6Addr::LOCALHOST.into());
     config.camera_on = false;
     let restarted = Bot::join(&server, &meeting, "r", config).await;
     assert_eq!(restarted.media.transport(), Transport::Tunnel);

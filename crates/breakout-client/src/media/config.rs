@@ -174,8 +174,12 @@ impl MediaConfig {
         )
     }
 
-    /// Gathers on loopback when `server` is on this machine.
+    /// Gathers on loopback when `server` is on this machine, unless an
+    /// address to gather on was chosen already.
     pub fn for_server(mut self, server: &str) -> Self {
+        if self.bind_ip.is_some() {
+            return self;
+        }
         let local = server_url::http_base(server).ok().and_then(|url| {
             let host = url.host_str()?.trim_matches(['[', ']']).to_string();
             let ip: Option<IpAddr> = host.parse().ok();
