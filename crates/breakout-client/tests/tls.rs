@@ -205,3 +205,26 @@ async fn breakout_bot_joins_with_the_pin_and_refuses_a_wrong_one() {
     );
     running.server.shutdown().await;
 }
+
+#[tokio::test]
+async fn breakout_bot_load_runs_against_a_pinned_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = start_tls(dir.path()).await;
+    let (url, pin) = (running.url.clone(), running.pin.to_string());
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_breakout-bot"))
+            .args(["load", "--server", &url, "--pin", &pin, "--admin-key", KEY])
+            .args(["--participants", "4", "--rooms", "2"])
+            .output()
+            .expect("breakout-bot runs")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout.contains("received=4\n"),
+        "every participant learnt its room: {stdout}"
+    );
+    running.server.shutdown().await;
+}

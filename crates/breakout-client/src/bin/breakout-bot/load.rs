@@ -17,12 +17,18 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use breakout_client::protocol::fingerprint::CertFingerprint;
+
 use crate::DEFAULT_SERVER;
 
 #[derive(Args)]
 pub struct LoadArgs {
     #[arg(long, env = "BREAKOUT_SERVER", default_value = DEFAULT_SERVER)]
     server: String,
+    /// Accept only the server certificate with this fingerprint
+    /// (`sha256:<hex>`) instead of one a public authority vouches for.
+    #[arg(long, env = "BREAKOUT_PIN", value_name = "FINGERPRINT")]
+    pin: Option<CertFingerprint>,
     #[arg(long, env = "BREAKOUT_ADMIN_KEY", hide_env_values = true)]
     admin_key: String,
     /// Participants per meeting (besides its host).
@@ -53,7 +59,7 @@ struct Seat {
 }
 
 pub async fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
-    let api = AdminApi::new(&args.server, &args.admin_key)?;
+    let api = AdminApi::pinned(&args.server, &args.admin_key, args.pin)?;
     let concurrency = args.concurrency as usize;
     let meetings = args.meetings as usize;
     let expected = meetings * args.participants as usize;
@@ -109,6 +115,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     // what is being measured, not a failure.
     let patience = Duration::from_secs(args.timeout_secs);
     let options = &ConnectOptions::default()
+        .pin(args.pin)
         .connect_timeout(patience)
         .request_timeout(patience);
     let links: Vec<(usize, &'static str, Connection, _)> = stream::iter(tokens)
