@@ -40,7 +40,7 @@ lint:
 	scripts/check-deps.sh
 	scripts/check-bench-names.sh
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	scripts/clippy.sh
 
 ## The end-to-end tests run the server and bot binaries, so build them first.
 ## Every build in make test names its tests too: dev-dependencies turn on
