@@ -81,6 +81,14 @@ impl JournalWriter {
         }
     }
 
+    /// Whether the thread still takes jobs (it ends only when the store is
+    /// dropped, or by a panic).
+    pub fn is_running(&self) -> bool {
+        self.thread
+            .as_ref()
+            .is_some_and(|thread| !thread.is_finished())
+    }
+
     /// Transactions committed by the writer so far.
     pub fn commits(&self) -> u64 {
         self.commits.load(Ordering::Relaxed)
