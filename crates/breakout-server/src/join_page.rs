@@ -141,7 +141,7 @@ fn render(link: &str) -> String {
 <p>Your browser should now ask to open Breakout. If nothing happens:</p>\
 <p><a id=\"open\" class=\"button\" href=\"{link}\">Open in Breakout</a></p>\
 <p>No Breakout app yet? Install it (on Debian or Ubuntu, the <code>breakout</code> .deb: \
-<code>sudo apt install ./breakout_*_amd64.deb</code>), then open this page again. \
+<code>sudo apt install ./Breakout_*_amd64.deb</code>), then open this page again. \
 <a href=\"{install}\">How to install Breakout</a>.</p>\
 <p>Or paste this link into the app's start screen:<br><code>{link}</code></p>\
 <script>{SCRIPT}</script>\n</body></html>\n"

@@ -1,8 +1,10 @@
-//! Prometheus metrics, served at `/metrics` in the text exposition format.
+//! Prometheus metrics, served at `/metrics` in the OpenMetrics text format.
+//! A leaf module: the forwarding path and the journal call into it, and it
+//! calls nothing of the server's.
 //!
 //! What the meetings hold (meetings, connected participants, breakout
-//! rooms) is read from the meeting actors at scrape time, so it is always
-//! this server's and never drifts. Media and journal figures are counted
+//! rooms) is read from the meeting actors at scrape time (`ops`), so it is
+//! always this server's and never drifts. Media and journal figures are counted
 //! where they happen, process-wide: the forwarding path and the journal
 //! writer know nothing of a server, and a process runs one server outside
 //! tests.
@@ -15,9 +17,6 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry as Metrics;
-
-use crate::actor::ActorMessage;
-use crate::registry::Registry;
 
 /// The `Content-Type` of the OpenMetrics text format, which Prometheus
 /// scrapes as is.
@@ -59,31 +58,6 @@ pub struct Load {
     pub meetings: i64,
     pub participants_connected: i64,
     pub breakout_rooms: i64,
-}
-
-impl Load {
-    /// Asks every meeting for its rooms; a meeting that stops meanwhile is
-    /// left out.
-    pub async fn of(registry: &Registry) -> Load {
-        let mut load = Load::default();
-        for id in registry.ids() {
-            let Ok(handle) = registry.get(&id) else {
-                continue;
-            };
-            let Ok(overview) = handle.ask(|reply| ActorMessage::Overview { reply }).await else {
-                continue;
-            };
-            load.meetings += 1;
-            for room in &overview.rooms {
-                if room.id != breakout_core::RoomId::MAIN {
-                    load.breakout_rooms += 1;
-                }
-                let connected = room.members.iter().filter(|m| m.connected).count();
-                load.participants_connected += i64::try_from(connected).unwrap_or(i64::MAX);
-            }
-        }
-        load
-    }
 }
 
 /// The exposition text for `load` and the process-wide counters.

@@ -14,9 +14,11 @@ use breakout_protocol::ApiError;
 use breakout_protocol::rest::Health;
 use utoipa::OpenApi;
 
+use crate::actor::ActorMessage;
 use crate::error::ServerError;
 use crate::http::{Admin, AppState};
 use crate::metrics::{self, Load};
+use crate::registry::Registry;
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -75,9 +77,32 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Result<Json<Health>, Serv
             content_type = "application/openmetrics-text", body = String),
         (status = 401, body = ApiError)))]
 async fn scrape(_: Admin, State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    let load = Load::of(&state.registry).await;
+    let load = load(&state.registry).await;
     (
         [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
         metrics::render(load),
     )
+}
+
+/// What the meetings hold right now, asked of every meeting; a meeting that
+/// stops meanwhile is left out.
+async fn load(registry: &Registry) -> Load {
+    let mut load = Load::default();
+    for id in registry.ids() {
+        let Ok(handle) = registry.get(&id) else {
+            continue;
+        };
+        let Ok(overview) = handle.ask(|reply| ActorMessage::Overview { reply }).await else {
+            continue;
+        };
+        load.meetings += 1;
+        for room in &overview.rooms {
+            if room.id != breakout_core::RoomId::MAIN {
+                load.breakout_rooms += 1;
+            }
+            let connected = room.members.iter().filter(|m| m.connected).count();
+            load.participants_connected += i64::try_from(connected).unwrap_or(i64::MAX);
+        }
+    }
+    load
 }
