@@ -200,6 +200,11 @@ mod tests {
     }
 
     #[test]
+    fn the_install_help_is_an_absolute_address() {
+        assert!(INSTALL_URL.starts_with("https://"), "{INSTALL_URL}");
+    }
+
+    #[test]
     fn escaping_covers_attributes_and_text() {
         assert_eq!(
             escape(r#""><script>'&"#),
