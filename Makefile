@@ -4,7 +4,7 @@ CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test bench setup lint unit schemathesis fmt app-setup app-test bundle ui-test media-test net-test
+.PHONY: run test bench setup lint unit schemathesis fmt app-setup app-test bundle ui-test media-test net-test server-dist
 
 ## Start the desktop app hosting a meeting on this computer (embedded server),
 ## with a few synthetic participants (BOTS=4) already in it.
@@ -28,6 +28,11 @@ app-test:
 ## Installable packages: .deb (and AppImage where possible) in target/release/bundle/.
 bundle:
 	scripts/app-bundle.sh
+
+## The server for a host: release binary, systemd unit and install notes in
+## target/dist/breakout-server-<version>-linux-<arch>.tar.gz.
+server-dist:
+	scripts/server-dist.sh
 
 ## Every system package make test needs, in one apt run.
 setup:

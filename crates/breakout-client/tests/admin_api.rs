@@ -133,6 +133,7 @@ async fn serve() -> String {
                     let invite = Invite {
                         code,
                         link,
+                        web_link: String::new(),
                         max_uses: body.max_uses,
                         expires_at: None,
                     };

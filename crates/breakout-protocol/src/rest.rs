@@ -121,6 +121,11 @@ pub struct Invite {
     pub code: String,
     /// `breakout://join?server=...&code=...`
     pub link: String,
+    /// The same invite as an https link to share by mail or chat: the
+    /// server answers it with a page that opens the app.
+    /// `https://server/join?code=...`; empty from servers that predate it.
+    #[serde(default)]
+    pub web_link: String,
     /// How many people may join with it; absent means no limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_uses: Option<u32>,

@@ -68,6 +68,8 @@ pub enum ServerError {
     Storage,
     #[error("a storage task failed")]
     Internal,
+    #[error("the server can no longer write its database; it takes no new meetings")]
+    StorageUnavailable,
     /// An error the media task answered with; it owns its code.
     #[error("{}", .0.message)]
     Media(ApiError),
@@ -101,6 +103,7 @@ impl ServerError {
             ServerError::UnsupportedMediaType(_) => "unsupported_media_type",
             ServerError::SaveFailed | ServerError::Storage => "storage_failed",
             ServerError::Internal => "internal",
+            ServerError::StorageUnavailable => "storage_unavailable",
             ServerError::Media(error) => &error.code,
         }
     }
@@ -109,7 +112,9 @@ impl ServerError {
         match self {
             ServerError::Refused(refusal) => refusal_status(refusal),
             ServerError::MeetingNotFound(_) | ServerError::NoSuchEndpoint => StatusCode::NOT_FOUND,
-            ServerError::MeetingGone | ServerError::Draining => StatusCode::SERVICE_UNAVAILABLE,
+            ServerError::MeetingGone | ServerError::Draining | ServerError::StorageUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ServerError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ServerError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ServerError::InvalidInvite => StatusCode::FORBIDDEN,

@@ -9,7 +9,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use breakout_core::{Actor, Command, ParticipantId, Preset};
 use breakout_protocol::ApiError;
-use breakout_protocol::link::JoinLink;
+use breakout_protocol::link::{JoinLink, JoinPass};
 use breakout_protocol::rest::{
     AddParticipant, Admission, CreateInvite, CreateMeeting, Health, Invite, JoinWithInvite,
     MeetingInfo, ParticipantCreated, PresetList, RoomsOverview, SetAdmission,
@@ -20,6 +20,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use crate::actor::{ActorMessage, MeetingHandle};
 use crate::error::ServerError;
 use crate::http::{Admin, AppState, JsonBody, PathParams};
+use crate::join_page::JoinPageDoc;
+use crate::ops::OpsDoc;
 use crate::registry::blocking;
 use crate::rest_csv::CsvApiDoc;
 use crate::store::{InviteUse, NewInvite, hash_token, new_token};
@@ -55,7 +57,7 @@ pub fn routes() -> Router<Arc<AppState>> {
     paths(health, create_meeting, list_meetings, get_meeting, delete_meeting, list_presets, create_preset, add_participant, remove_participant, rooms, create_invite, join, get_admission, set_admission),
     components(schemas(ApiError, CreateMeeting, MeetingInfo, AddParticipant, ParticipantCreated, PresetList, RoomsOverview, Health, CreateInvite, Invite, JoinWithInvite, Admission, SetAdmission)),
     nest((path = "/v1/admin", api = crate::admin::AdminDoc)),
-    modifiers(&AdminKeyScheme, &CsvApiDoc, &JsonBodyErrors),
+    modifiers(&AdminKeyScheme, &CsvApiDoc, &OpsDoc, &JoinPageDoc, &JsonBodyErrors),
     security(("admin_key" = []))
 )]
 pub struct ApiDoc;
@@ -275,9 +277,15 @@ async fn create_invite(
     let link = JoinLink::invite(state.public_url.as_str(), code.as_str())
         .pinned(state.link_pin)
         .to_string();
+    let web_link = crate::join_page::web_link(
+        &state.public_url,
+        JoinPass::Invite(code.clone()),
+        state.link_pin,
+    );
     let invite = Invite {
         code,
         link,
+        web_link,
         max_uses,
         expires_at,
     };

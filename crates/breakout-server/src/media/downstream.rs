@@ -162,5 +162,6 @@ async fn forward(state: &mut SlotState, down: DownPacket, stats: &PeerStats) {
     if state.writer.track.write_rtp(&packet).await.is_ok() {
         state.writer.shared.sent.add(size);
         stats.sent.add(size);
+        crate::metrics::packet_forwarded();
     }
 }

@@ -149,6 +149,7 @@ impl Upstream {
             };
             if let Err(TrySendError::Full(_)) = sink.tx.try_send(down) {
                 bump(&sink.stats.dropped);
+                crate::metrics::packet_dropped();
             }
         }
     }

@@ -43,6 +43,11 @@ impl Store {
         entries: &[JournalEntry],
         done: impl FnOnce(Result<(), StoreError>) + Send + 'static,
     ) {
+        let submitted = std::time::Instant::now();
+        let done = move |result| {
+            crate::metrics::journal_appended(submitted.elapsed());
+            done(result);
+        };
         // Encoded by the caller so the writer thread only does I/O.
         let rows = entries
             .iter()
@@ -74,6 +79,12 @@ impl Store {
     /// appends divided by this is the group-commit factor.
     pub fn journal_commits(&self) -> u64 {
         self.writer.commits()
+    }
+
+    /// Whether journal appends can still be written: false once the
+    /// writer thread has stopped.
+    pub fn is_writable(&self) -> bool {
+        self.writer.is_running()
     }
 
     /// Saves `state` as the meeting's snapshot after journal entry `seq`,

@@ -81,6 +81,14 @@ impl JournalWriter {
         }
     }
 
+    /// Whether the thread still takes jobs (it ends only when the store is
+    /// dropped, or by a panic).
+    pub fn is_running(&self) -> bool {
+        self.thread
+            .as_ref()
+            .is_some_and(|thread| !thread.is_finished())
+    }
+
     /// Transactions committed by the writer so far.
     pub fn commits(&self) -> u64 {
         self.commits.load(Ordering::Relaxed)
@@ -310,5 +318,24 @@ mod tests {
             .expect("pragma");
         // 2 is FULL: every commit reaches the disk before it is answered.
         assert_eq!(mode, 2);
+    }
+
+    #[tokio::test]
+    async fn a_writer_that_stopped_is_reported() {
+        let store = store_with(&["a"]);
+        assert!(store.is_writable());
+        store
+            .writer
+            .submit(super::Job::Run(Box::new(|_| panic!("the writer stops"))));
+        // Queued behind the panic: never written, its reply channel closes.
+        let lost = store.append_async("a", &entries(1..=1)).await;
+        assert!(matches!(lost, Err(StoreError::WriterGone)), "{lost:?}");
+        // The thread ends right after dropping that channel; nothing
+        // signals it, so look until it has.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while store.is_writable() && std::time::Instant::now() < deadline {
+            std::thread::yield_now();
+        }
+        assert!(!store.is_writable());
     }
 }

@@ -88,6 +88,15 @@ impl TestServer {
         self.dir
     }
 
+    /// Takes no new meetings from now on, as after SIGTERM, and waits until
+    /// no breakout runs or `limit` has passed (a server in this process).
+    pub async fn drain(&self, limit: Duration) -> usize {
+        let Running::InProcess(server) = &self.running else {
+            panic!("only a server in this process drains on request");
+        };
+        server.drain(limit).await
+    }
+
     /// Stops the binary and returns all it wrote, except the line that
     /// shows the admin key.
     pub async fn stop_and_read_log(self) -> String {
