@@ -25,6 +25,8 @@ const COMMANDS: &[&str] = &[
     "leave_meeting",
     "list_devices",
     "select_device",
+    "get_start_memory",
+    "save_start_memory",
 ];
 
 fn main() {

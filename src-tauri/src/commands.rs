@@ -10,6 +10,7 @@ use breakout_client::protocol::{ChatMessage, Command, MeetingView, RoomId};
 use tauri::{AppHandle, Manager, Runtime, State};
 
 use crate::ipc::{DeviceKind, Devices, Joined, MediaStatus};
+use crate::memory::{self, StartMemory};
 use crate::shell::Shell;
 use crate::{IpcError, devices, events, windows};
 
@@ -199,4 +200,17 @@ async fn list() -> Result<Devices, IpcError> {
     tauri::async_runtime::spawn_blocking(devices::list)
         .await
         .map_err(|e| IpcError::new("devices_failed", format!("Listing devices failed: {e}.")))
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn get_start_memory<R: Runtime>(app: AppHandle<R>) -> Result<StartMemory, IpcError> {
+    Ok(StartMemory::load(&memory::dir(&app)?))
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn save_start_memory<R: Runtime>(
+    app: AppHandle<R>,
+    memory: StartMemory,
+) -> Result<(), IpcError> {
+    memory.bounded().save(&memory::dir(&app)?)
 }

@@ -125,6 +125,10 @@ contract! {
         leave_meeting() -> ();
         list_devices() -> Devices;
         select_device(kind: DeviceKind, id: String) -> ();
+        /// The start screen's remembered name and recent joins (empty at first).
+        get_start_memory() -> crate::memory::StartMemory;
+        /// Keeps the start screen's name and recent joins for the next runs.
+        save_start_memory(memory: crate::memory::StartMemory) -> ();
     }
     events {
         /// Every server message, as the server sent it.

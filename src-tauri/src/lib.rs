@@ -14,7 +14,9 @@
 //!   reaches the tiles through the `breakout-media` URI scheme (JPEG at tile
 //!   size, never invoke/JSON), audio levels as `speaking` events.
 //! - [`host`]: the embedded server; [`link`]: parsing invite codes and
-//!   `breakout://` links (REST calls go through breakout-client).
+//!   `breakout://` links (REST calls go through breakout-client);
+//!   [`incoming`]: links from the command line and later launches, which
+//!   [`instance`] hands to the one running app; [`memory`]: the start screen's remembered name and servers.
 //! - [`devices`], [`windows`], [`events`], [`ipc`] (the contract's types),
 //!   [`error`] (`{code, message}`), [`startup`] (command-line options).
 //!
@@ -28,10 +30,14 @@ pub mod devices;
 pub mod error;
 pub mod events;
 pub mod host;
+pub mod incoming;
+pub mod instance;
 pub mod ipc;
 pub mod link;
 pub mod media;
 pub mod meeting;
+pub mod memory;
+mod question;
 pub mod rendering;
 pub mod shell;
 pub mod sink;
@@ -57,20 +63,41 @@ pub fn builder<R: Runtime>() -> tauri::Builder<R> {
 /// and its server stopped (journal flushed) before the process exits.
 pub fn run() {
     init_tracing();
-    let startup = startup::parse(std::env::args().skip(1)).unwrap_or_else(|e| {
+    let args: Vec<String> = std::env::args().collect();
+    let startup = startup::parse(args.iter().skip(1).cloned()).unwrap_or_else(|e| {
         eprintln!("breakout-app: {e}");
         std::process::exit(2);
     });
+    let socket = instance::default_path();
+    // `--host` runs itself (a script reads its invite); anything else goes
+    // to the app already running, if there is one.
+    let hand_over = startup.host.is_none().then_some(args.as_slice());
+    let mut listener = match instance::claim(&socket, hand_over) {
+        Ok(instance::Claim::Handed) => {
+            eprintln!("breakout-app: handed over to the app already running");
+            std::process::exit(0);
+        }
+        Ok(instance::Claim::First(listener)) => Some(listener),
+        Ok(instance::Claim::Second) => None,
+        Err(error) => {
+            tracing::warn!(%error, "later launches will start apps of their own");
+            None
+        }
+    };
+    let listening = listener.is_some();
     let app = builder::<tauri::Wry>()
         .setup(move |app| {
+            if let Some(listener) = listener.take() {
+                incoming::listen(app.handle(), listener);
+            }
             if let Some(window) = app.get_webview_window(windows::MAIN) {
                 rendering::apply(&window);
             }
             if let Some((title, name)) = &startup.host {
                 host_at_start(app.handle(), title, name)?;
             }
-            if let Some((link, name)) = &startup.join {
-                join_at_start(app.handle(), link, name);
+            if let Some((link, name)) = startup.join.clone() {
+                join_at_start(app.handle(), &link, name);
             }
             Ok(())
         })
@@ -79,8 +106,11 @@ pub fn run() {
             eprintln!("breakout-app: cannot start: {e}");
             std::process::exit(1);
         });
-    app.run(|app, event| {
+    app.run(move |app, event| {
         if let RunEvent::Exit = event {
+            if listening {
+                instance::release(&socket);
+            }
             tauri::async_runtime::block_on(app.state::<shell::Shell>().leave());
         }
     });
@@ -100,12 +130,10 @@ fn host_at_start<R: Runtime>(
     Ok(())
 }
 
-/// A `breakout://` link given at start: join before the window loads. A
-/// failure leaves the start screen up (the person can paste the link there).
-fn join_at_start<R: Runtime>(app: &tauri::AppHandle<R>, link: &str, name: &str) {
-    let sink = std::sync::Arc::new(events::AppSink::new(app.clone()));
-    let shell = app.state::<shell::Shell>();
-    if let Err(error) = tauri::async_runtime::block_on(shell.join("", link, name, sink)) {
+/// A join link given at start: join before the window loads. A failure
+/// leaves the start screen up (the person can paste the link there).
+fn join_at_start<R: Runtime>(app: &tauri::AppHandle<R>, link: &str, name: Option<String>) {
+    if let Err(error) = tauri::async_runtime::block_on(incoming::follow(app, link, name)) {
         tracing::warn!(%error, "could not join the meeting of the link given at start");
     }
 }

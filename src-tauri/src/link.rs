@@ -2,7 +2,8 @@
 //! code, or a join link (`breakout://join?server=…&code=…`, an invite as
 //! the server makes them, or `…&token=…`, a personal link from
 //! add-participant; the format is breakout-protocol's
-//! [`JoinLink`]). Pure parsing, so every form is unit-tested.
+//! [`JoinLink`]), or the same link as shared on the web
+//! (`https://<server>/join?…`). Pure parsing, so every form is unit-tested.
 
 use breakout_client::protocol::fingerprint::CertFingerprint;
 use breakout_client::protocol::link::{JoinLink, JoinPass, LinkError};
@@ -179,6 +180,31 @@ mod tests {
         let target = parse("", &pinned).unwrap();
         assert_eq!(target.pin, Some(CertFingerprint([0xab; 32])));
         assert_eq!(target.link().to_string(), pinned);
+    }
+
+    #[test]
+    fn web_join_addresses_are_links_too() {
+        let pinned = format!(
+            "https://192.168.1.20:7800/join?server=https://192.168.1.20:7800&code=k7qm&fp=sha256:{}",
+            "ab".repeat(32)
+        );
+        let target = parse("", &pinned).unwrap();
+        assert_eq!(target.server, "https://192.168.1.20:7800");
+        assert_eq!(target.pass, JoinPass::Invite("k7qm".into()));
+        assert_eq!(target.pin, Some(CertFingerprint([0xab; 32])));
+        assert_eq!(
+            parse("", " https://meet.example/join?code=abcd ").unwrap(),
+            JoinTarget {
+                server: "https://meet.example".into(),
+                pass: JoinPass::Invite("abcd".into()),
+                pin: None,
+            }
+        );
+        // A bare web address is no link: it needs a code, and says so.
+        assert_eq!(
+            parse("", "https://meet.example").unwrap_err().code,
+            "invalid_server"
+        );
     }
 
     #[test]

@@ -5,10 +5,13 @@
 //!   the meeting), and prints the invite as one JSON line on stdout
 //!   (`{"server_url", "invite_code", "invite_link", ...}`). `make run` uses
 //!   it to seat synthetic participants next to a newcomer at once.
-//! - `breakout-app breakout://join?… [--name <NAME>]` joins that meeting as
-//!   it starts. The bundle registers the `breakout` scheme for this (the
-//!   .desktop file's MimeType), so clicking an invite link opens the app in
-//!   the meeting; the name defaults to the account's.
+//! - `breakout-app breakout://join?… [--name <NAME>]` (or an
+//!   `https://…/join?…` address) joins that meeting as it starts. The bundle
+//!   registers the `breakout` scheme for this (the .desktop file's
+//!   MimeType), so clicking an invite link opens the app in the meeting; the
+//!   name defaults to the one the start screen remembers, else the
+//!   account's. A later launch hands the same arguments to the running app
+//!   ([`crate::incoming`]).
 
 use breakout_client::protocol::link::JoinLink;
 
@@ -16,8 +19,8 @@ use breakout_client::protocol::link::JoinLink;
 pub struct Startup {
     /// (meeting title, host's name)
     pub host: Option<(String, String)>,
-    /// (link, name)
-    pub join: Option<(String, String)>,
+    /// (link, name if given)
+    pub join: Option<(String, Option<String>)>,
 }
 
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Startup, String> {
@@ -44,7 +47,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Startup, String> 
         }),
         (None, Some(link)) => Ok(Startup {
             host: None,
-            join: Some((link, name.unwrap_or_else(account_name))),
+            join: Some((link, name)),
         }),
         (None, None) if name.is_some() => Err("--name goes with --host or a join link".into()),
         (None, None) => Ok(Startup::default()),
@@ -53,7 +56,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Startup, String> 
 
 /// The account's full name from the password database (GECOS), else the
 /// login name: what people would type as their name anyway.
-fn account_name() -> String {
+pub fn account_name() -> String {
     let user = std::env::var("USER").unwrap_or_default();
     let full = std::fs::read_to_string("/etc/passwd")
         .ok()
@@ -105,9 +108,11 @@ mod tests {
     fn a_link_on_the_command_line_joins() {
         let link = "breakout://join?server=http://h:7800&code=abcd";
         let startup = parse(args(&format!("{link} --name Kim"))).unwrap();
-        assert_eq!(startup.join, Some((link.into(), "Kim".into())));
-        let (_, name) = parse(args(link)).unwrap().join.unwrap();
-        assert!(!name.is_empty());
+        assert_eq!(startup.join, Some((link.into(), Some("Kim".into()))));
+        assert_eq!(parse(args(link)).unwrap().join, Some((link.into(), None)));
         assert!(parse(args(&format!("--host T {link}"))).is_err());
+        assert!(!account_name().is_empty());
+        let web = "https://meet.example/join?code=abcd";
+        assert_eq!(parse(args(web)).unwrap().join, Some((web.into(), None)));
     }
 }

@@ -38,6 +38,8 @@ describe("ipc contract", () => {
     await ipc.selectDevice("camera", "cam-2");
     await ipc.setMedia(false, null);
     await ipc.getMedia();
+    await ipc.getStartMemory();
+    await ipc.saveStartMemory({ name: "Ada", recent: [{ server: "http://h:1", link: "" }] });
     expect(calls.map((c) => [c.cmd, c.args])).toEqual([
       ["host_meeting", { title: "Workshop", name: "Ada" }],
       ["join_meeting", { server_url: "10.0.0.2:7800", invite_code: "CODE", name: "Bob" }],
@@ -52,6 +54,8 @@ describe("ipc contract", () => {
       ["select_device", { kind: "camera", id: "cam-2" }],
       ["set_media", { mic: false, camera: null }],
       ["get_media", {}],
+      ["get_start_memory", {}],
+      ["save_start_memory", { memory: { name: "Ada", recent: [{ server: "http://h:1", link: "" }] } }],
     ]);
   });
 

@@ -7,6 +7,12 @@
 //! `fp=sha256:<hex>`, the certificate's fingerprint: the app then trusts that
 //! certificate and no other, with no certificate authority involved.
 //!
+//! The same link travels by mail and chat as a web address the server
+//! answers with a page that opens the app:
+//! `https://<host:port>/join?<the same query>`. The app reads that form too
+//! (pasted or opened); when its query names no server, the server is the one
+//! the address points at.
+//!
 //! The server address stays readable in the link (`:` and `/` are left as
 //! they are); anything that would end or break a query parameter is
 //! percent-encoded.
@@ -55,7 +61,7 @@ pub enum JoinPass {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum LinkError {
-    #[error("it does not start with breakout://")]
+    #[error("it does not start with breakout:// nor is it an https://…/join? address")]
     NotALink,
     #[error("only breakout://join links can be opened")]
     NotJoin,
@@ -90,12 +96,13 @@ impl JoinLink {
         self
     }
 
-    /// Whether `text` is meant as a link (starts with `breakout:`, any case)
-    /// rather than a bare invite code.
+    /// Whether `text` is meant as a link (starts with `breakout:`, any case,
+    /// or is a web join address) rather than a bare invite code.
     pub fn looks_like_link(text: &str) -> bool {
-        text.trim()
-            .get(..SCHEME.len() + 1)
+        let text = text.trim();
+        text.get(..SCHEME.len() + 1)
             .is_some_and(|head| head.eq_ignore_ascii_case(&format!("{SCHEME}:")))
+            || web_form(text).is_some()
     }
 
     /// Reads a link. Empty parameters count as absent; a code wins over a
@@ -105,11 +112,17 @@ impl JoinLink {
         if !Self::looks_like_link(text) {
             return Err(LinkError::NotALink);
         }
-        let rest = text[SCHEME.len() + 1..].trim_start_matches('/');
-        let (target, query) = rest.split_once('?').unwrap_or((rest, ""));
-        if !target.trim_end_matches('/').eq_ignore_ascii_case("join") {
-            return Err(LinkError::NotJoin);
-        }
+        let (origin, query) = match web_form(text) {
+            Some((origin, query)) => (Some(origin), query),
+            None => {
+                let rest = text[SCHEME.len() + 1..].trim_start_matches('/');
+                let (target, query) = rest.split_once('?').unwrap_or((rest, ""));
+                if !target.trim_end_matches('/').eq_ignore_ascii_case("join") {
+                    return Err(LinkError::NotJoin);
+                }
+                (None, query)
+            }
+        };
         let query = query.split('#').next().unwrap_or_default();
         let mut server = None;
         let (mut code, mut token, mut pin) = (None, None, None);
@@ -140,8 +153,29 @@ impl JoinLink {
         let pin = pin
             .map(|pin| pin.parse().map_err(|_| LinkError::Fingerprint))
             .transpose()?;
+        let server = server.or(origin.map(String::from));
         Ok(JoinLink { server, pass, pin })
     }
+}
+
+/// `http(s)://<authority>/join?<query>` split into the server's origin and
+/// the query; `None` for anything else.
+fn web_form(text: &str) -> Option<(&str, &str)> {
+    let scheme_end = text.find("://")?;
+    let scheme = &text[..scheme_end];
+    if !scheme.eq_ignore_ascii_case("https") && !scheme.eq_ignore_ascii_case("http") {
+        return None;
+    }
+    let after = &text[scheme_end + 3..];
+    let authority_len = after.find(['/', '?', '#']).unwrap_or(after.len());
+    if authority_len == 0 {
+        return None;
+    }
+    let origin = &text[..scheme_end + 3 + authority_len];
+    let (path, query) = after[authority_len..].split_once('?')?;
+    path.trim_end_matches('/')
+        .eq_ignore_ascii_case("/join")
+        .then_some((origin, query))
 }
 
 impl fmt::Display for JoinLink {
@@ -231,6 +265,47 @@ mod tests {
         assert_eq!(
             JoinLink::parse("breakout://join?code=abcd&fp=sha256:1234"),
             Err(LinkError::Fingerprint)
+        );
+    }
+
+    #[test]
+    fn web_join_addresses_carry_the_same_link() {
+        let pin = CertFingerprint([0xcd; 32]);
+        let link = JoinLink::invite("https://10.0.0.2:7800", "k7qm").pinned(Some(pin));
+        let query = link.to_string().replace("breakout://join?", "");
+        let web = format!("https://10.0.0.2:7800/join?{query}");
+        assert!(JoinLink::looks_like_link(&web));
+        assert_eq!(JoinLink::parse(&web), Ok(link.clone()));
+        // A trailing slash, any case of scheme and path, a fragment.
+        let web = format!("HTTPS://10.0.0.2:7800/Join/?{query}#top");
+        assert_eq!(JoinLink::parse(&web), Ok(link));
+        // Without `server=`, the server is the address the link points at.
+        assert_eq!(
+            JoinLink::parse("https://meet.example/join?token=t"),
+            Ok(JoinLink::token("https://meet.example", "t"))
+        );
+        assert_eq!(
+            JoinLink::parse("http://192.168.1.20:7800/join?code=abcd&server="),
+            Ok(JoinLink::invite("http://192.168.1.20:7800", "abcd"))
+        );
+    }
+
+    #[test]
+    fn web_addresses_that_are_not_join_links_are_not_links() {
+        for text in [
+            "https://meet.example",
+            "https://meet.example/",
+            "https://meet.example/v1/join?code=x",
+            "https:///join?code=x",
+            "ftp://meet.example/join?code=x",
+            "https://meet.example/joinme?code=x",
+        ] {
+            assert!(!JoinLink::looks_like_link(text), "{text}");
+            assert_eq!(JoinLink::parse(text), Err(LinkError::NotALink), "{text}");
+        }
+        assert_eq!(
+            JoinLink::parse("https://meet.example/join?server=https://x"),
+            Err(LinkError::NoPass)
         );
     }
 

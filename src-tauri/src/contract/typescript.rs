@@ -12,6 +12,7 @@ use crate::ipc::{
     ConnectionEvent, ConnectionState, Device, DeviceKind, Devices, Joined, MediaPhase, MediaStatus,
     SpeakingEvent,
 };
+use crate::memory::{RecentJoin, StartMemory};
 
 /// Where the generated file lives, relative to src-tauri/.
 pub const OUTPUT: &str = "../ui/src/lib/shell.generated.ts";
@@ -79,6 +80,8 @@ fn declarations(cfg: &Config) -> Vec<(String, String)> {
         decl::<SpeakingEvent>(cfg),
         decl::<MediaPhase>(cfg),
         decl::<MediaStatus>(cfg),
+        decl::<RecentJoin>(cfg),
+        decl::<StartMemory>(cfg),
     ]
 }
 

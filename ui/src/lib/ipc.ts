@@ -16,6 +16,7 @@ import {
   type Joined,
   type MediaStatus,
   type SpeakingEvent,
+  type StartMemory,
 } from "./shell.generated";
 
 export type {
@@ -29,6 +30,8 @@ export type {
   MediaPhase,
   MediaStatus,
   SpeakingEvent,
+  RecentJoin,
+  StartMemory,
 } from "./shell.generated";
 
 export const NO_MEDIA: MediaStatus = {
@@ -131,6 +134,16 @@ export function listDevices(): Promise<Devices> {
 
 export function selectDevice(kind: DeviceKind, id: string): Promise<void> {
   return call(() => commands.select_device({ kind, id }));
+}
+
+/** The start screen's remembered name and recent joins (empty at first). */
+export function getStartMemory(): Promise<StartMemory> {
+  return call(() => commands.get_start_memory());
+}
+
+/** Keeps the start screen's name and recent joins for the next runs. */
+export function saveStartMemory(memory: StartMemory): Promise<void> {
+  return call(() => commands.save_start_memory({ memory }));
 }
 
 export function onServerMessage(handler: (message: ServerMessage) => void): Promise<UnlistenFn> {

@@ -80,6 +80,30 @@ synthetic: boolean,
  */
 video: Array<Slot>, };
 
+/**
+ * A meeting joined from the start screen.
+ */
+export type RecentJoin = { 
+/**
+ * The server's address as the join resolved it.
+ */
+server: string, 
+/**
+ * The invite link it was joined with; empty when an address and a
+ * code were typed (the code is not kept: it may be single-use).
+ */
+link: string, };
+
+export type StartMemory = { 
+/**
+ * The name last joined or hosted with; empty when none yet.
+ */
+name: string, 
+/**
+ * Most recent first.
+ */
+recent: Array<RecentJoin>, };
+
 /** The shell's commands; each rejects with an `IpcError`. */
 export const commands = {
   /**
@@ -127,6 +151,14 @@ export const commands = {
   leave_meeting: (): Promise<void> => invoke<void>("leave_meeting"),
   list_devices: (): Promise<Devices> => invoke<Devices>("list_devices"),
   select_device: (args: { kind: DeviceKind; id: string }): Promise<void> => invoke<void>("select_device", args),
+  /**
+   * The start screen's remembered name and recent joins (empty at first).
+   */
+  get_start_memory: (): Promise<StartMemory> => invoke<StartMemory>("get_start_memory"),
+  /**
+   * Keeps the start screen's name and recent joins for the next runs.
+   */
+  save_start_memory: (args: { memory: StartMemory }): Promise<void> => invoke<void>("save_start_memory", args),
 };
 
 /** The shell's events, to every window. */
