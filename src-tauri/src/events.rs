@@ -1,13 +1,14 @@
 //! The meeting actor's [`Sink`] in the app: Tauri events to every window,
 //! so the meeting window and the dashboard hear the same messages.
 
+use breakout_client::ClientView;
 use breakout_client::protocol::ws::ServerMessage;
 use tauri::{AppHandle, Emitter, Runtime};
 use tracing::warn;
 
 use crate::ipc::{
-    CONNECTION_EVENT, ConnectionEvent, MEDIA_EVENT, MediaStatus, SERVER_MESSAGE_EVENT,
-    SPEAKING_EVENT, SpeakingEvent,
+    CLIENT_VIEW_EVENT, CONNECTION_EVENT, ConnectionEvent, MEDIA_EVENT, MediaStatus,
+    SERVER_MESSAGE_EVENT, SPEAKING_EVENT, SpeakingEvent,
 };
 use crate::sink::Sink;
 
@@ -31,6 +32,12 @@ impl<R: Runtime> Sink for AppSink<R> {
     fn connection(&self, event: &ConnectionEvent) {
         if let Err(error) = self.app.emit(CONNECTION_EVENT, event) {
             warn!(%error, "could not emit the connection state");
+        }
+    }
+
+    fn view(&self, view: &ClientView) {
+        if let Err(error) = self.app.emit(CLIENT_VIEW_EVENT, view) {
+            warn!(%error, "could not emit the meeting's view");
         }
     }
 

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 pub const SERVER_MESSAGE_EVENT: &str = "server-message";
 /// Event carrying [`ConnectionEvent`].
 pub const CONNECTION_EVENT: &str = "connection";
+/// Event carrying the whole [`breakout_client::ClientView`] after each change.
+pub const CLIENT_VIEW_EVENT: &str = "client-view";
 
 /// The answer to `host_meeting` and `join_meeting`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -52,14 +54,7 @@ pub enum DeviceKind {
     Speaker,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[serde(rename_all = "snake_case")]
-pub enum ConnectionState {
-    Connected,
-    Reconnecting,
-    Closed,
-}
+pub use breakout_client::ConnectionState;
 
 /// Payload of the `connection` event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

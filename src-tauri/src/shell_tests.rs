@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use breakout_client::AdminApi;
 use breakout_client::protocol::rest::{AddParticipant, CreateMeeting, CsvChange, CsvPreview};
 use breakout_client::protocol::ws::ServerMessage;
+use breakout_client::{AdminApi, ClientView};
 use breakout_server::{Server, ServerConfig};
 
 use super::Shell;
@@ -21,6 +21,7 @@ struct Quiet;
 impl Sink for Quiet {
     fn server_message(&self, _: &ServerMessage) {}
     fn connection(&self, _: &ConnectionEvent) {}
+    fn view(&self, _: &ClientView) {}
 }
 
 #[tokio::test]

@@ -7,6 +7,8 @@ use std::collections::BTreeSet;
 
 use ts_rs::{Config, TS, TypeVisitor};
 
+use breakout_client::{Banner, BannerKind, ClientView, Toast};
+
 use crate::IpcError;
 use crate::ipc::{
     ConnectionEvent, ConnectionState, Device, DeviceKind, Devices, Joined, MediaPhase, MediaStatus,
@@ -79,6 +81,10 @@ fn declarations(cfg: &Config) -> Vec<(String, String)> {
         decl::<SpeakingEvent>(cfg),
         decl::<MediaPhase>(cfg),
         decl::<MediaStatus>(cfg),
+        decl::<BannerKind>(cfg),
+        decl::<Banner>(cfg),
+        decl::<Toast>(cfg),
+        decl::<ClientView>(cfg),
     ]
 }
 

@@ -23,6 +23,7 @@ const PATIENCE: Duration = Duration::from_secs(15);
 enum Heard {
     Message(ServerMessage),
     Connection(ConnectionEvent),
+    View(Box<ClientView>),
     Media(MediaStatus),
 }
 
@@ -34,6 +35,9 @@ impl Sink for ChannelSink {
     }
     fn connection(&self, event: &ConnectionEvent) {
         let _ = self.0.send(Heard::Connection(event.clone()));
+    }
+    fn view(&self, view: &ClientView) {
+        let _ = self.0.send(Heard::View(Box::new(view.clone())));
     }
     fn media(&self, status: &MediaStatus) {
         let _ = self.0.send(Heard::Media(status.clone()));
@@ -400,6 +404,106 @@ async fn a_device_that_cannot_be_opened_is_refused_and_media_goes_on() {
         link.view().await.is_some(),
         "still in the meeting on the same connection"
     );
+    link.close().await;
+    server.shutdown().await;
+}
+
+/// Waits for a pushed view that `wanted` accepts; returns it.
+async fn expect_view(
+    heard: &mut mpsc::UnboundedReceiver<Heard>,
+    what: &str,
+    wanted: impl Fn(&ClientView) -> bool,
+) -> ClientView {
+    let found = tokio::time::timeout(PATIENCE, async {
+        while let Some(h) = heard.recv().await {
+            if let Heard::View(view) = h
+                && wanted(&view)
+            {
+                return Some(*view);
+            }
+        }
+        None
+    })
+    .await;
+    found
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("never pushed {what}"))
+}
+
+/// The server's messages reach the windows reduced: a broadcast is a
+/// banner naming its sender, a chat line is in the room's chat, and a
+/// window's dismissal changes the one view every window is pushed.
+#[tokio::test]
+async fn server_messages_are_pushed_as_the_reduced_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), "127.0.0.1:0").await;
+    let (url, meeting, token) = meeting_with_host(&server).await;
+    let (sink, mut heard) = sink();
+    let link = MeetingLink::connect(&url, &token, sink, None)
+        .await
+        .unwrap();
+    let first = expect_view(&mut heard, "the welcome", |v| v.view.is_some()).await;
+    assert_eq!(first.meeting.as_deref(), Some(meeting.as_str()));
+    assert_eq!(first.connection, ConnectionState::Connected);
+
+    let send = |command| link.request(Request::Command { command });
+    send(Command::Broadcast {
+        text: "Back in five".into(),
+        room: None,
+        audience: Default::default(),
+    })
+    .await
+    .unwrap();
+    let with_banner = expect_view(&mut heard, "the broadcast's banner", |v| {
+        !v.banners.is_empty()
+    })
+    .await;
+    let banner = &with_banner.banners[0];
+    assert_eq!(
+        (banner.text.as_str(), banner.from.as_deref()),
+        ("Back in five", Some("Host"))
+    );
+
+    send(Command::Chat {
+        text: "hello".into(),
+    })
+    .await
+    .unwrap();
+    let with_chat = expect_view(&mut heard, "the chat line", |v| !v.chat.is_empty()).await;
+    assert_eq!(with_chat.chat[0].text, "hello");
+
+    assert!(link.change(Change::DismissBanner(banner.id)).await);
+    expect_view(&mut heard, "the banner gone", |v| v.banners.is_empty()).await;
+    assert_eq!(link.client_view().await.unwrap().chat.len(), 1);
+    link.close().await;
+    server.shutdown().await;
+}
+
+/// A line sent before this app joined is in the view: the room's history
+/// is fetched after the welcome.
+#[tokio::test]
+async fn the_rooms_chat_history_is_fetched_after_the_welcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), "127.0.0.1:0").await;
+    let (url, _, token) = meeting_with_host(&server).await;
+    let (first_sink, mut first_heard) = sink();
+    let first = MeetingLink::connect(&url, &token, first_sink, None)
+        .await
+        .unwrap();
+    expect_view(&mut first_heard, "the welcome", |v| v.view.is_some()).await;
+    let command = Command::Chat {
+        text: "before you came".into(),
+    };
+    first.request(Request::Command { command }).await.unwrap();
+    first.close().await;
+
+    let (sink, mut heard) = sink();
+    let link = MeetingLink::connect(&url, &token, sink, None)
+        .await
+        .unwrap();
+    let view = expect_view(&mut heard, "the history", |v| !v.chat.is_empty()).await;
+    assert_eq!(view.chat[0].text, "before you came");
     link.close().await;
     server.shutdown().await;
 }
