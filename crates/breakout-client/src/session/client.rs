@@ -4,7 +4,7 @@
 //! of it and [`ClientView`] carries it whole.
 
 use breakout_protocol::{Audience, ChatMessage, MeetingView, RoomId};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Banners kept at once; the oldest goes first.
 pub const MAX_BANNERS: usize = 3;
@@ -12,7 +12,7 @@ pub const MAX_BANNERS: usize = 3;
 pub const MAX_TOASTS: usize = 4;
 
 /// Whether the meeting's socket is open.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionState {
