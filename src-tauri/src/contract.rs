@@ -18,12 +18,11 @@ pub use typescript::{OUTPUT, typescript};
 
 use breakout_client::ClientView;
 use breakout_client::protocol::rest::CsvPreview;
-use breakout_client::protocol::ws::ServerMessage;
 use breakout_client::protocol::{ChatMessage, Command, MeetingView, RoomId};
 
 use crate::ipc::{
-    CLIENT_VIEW_EVENT, CONNECTION_EVENT, ConnectionEvent, DeviceKind, Devices, Joined, MEDIA_EVENT,
-    MediaStatus, SERVER_MESSAGE_EVENT, SPEAKING_EVENT, SpeakingEvent,
+    CLIENT_VIEW_EVENT, DeviceKind, Devices, Joined, MEDIA_EVENT, MediaStatus, SPEAKING_EVENT,
+    SpeakingEvent,
 };
 
 macro_rules! contract {
@@ -139,10 +138,6 @@ contract! {
     events {
         /// Everything the windows show, whole, after each change.
         on_client_view = CLIENT_VIEW_EVENT: ClientView;
-        /// Every server message, as the server sent it.
-        on_server_message = SERVER_MESSAGE_EVENT: ServerMessage;
-        /// The socket's state.
-        on_connection = CONNECTION_EVENT: ConnectionEvent;
         /// An audio level from 0 to 1, sent when it changes noticeably (also back to 0).
         on_speaking = SPEAKING_EVENT: SpeakingEvent;
         /// The media engine's state whenever it changes.

@@ -5,10 +5,6 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Event carrying every `ServerMessage`, as the server sent it.
-pub const SERVER_MESSAGE_EVENT: &str = "server-message";
-/// Event carrying [`ConnectionEvent`].
-pub const CONNECTION_EVENT: &str = "connection";
 /// Event carrying the whole [`breakout_client::ClientView`] after each change.
 pub const CLIENT_VIEW_EVENT: &str = "client-view";
 
@@ -55,22 +51,6 @@ pub enum DeviceKind {
 }
 
 pub use breakout_client::ConnectionState;
-
-/// Payload of the `connection` event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct ConnectionEvent {
-    pub state: ConnectionState,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "ts", ts(optional))]
-    pub reason: Option<String>,
-}
-
-impl ConnectionEvent {
-    pub fn new(state: ConnectionState, reason: Option<String>) -> Self {
-        ConnectionEvent { state, reason }
-    }
-}
 
 /// Event carrying [`MediaStatus`] whenever it changes.
 pub const MEDIA_EVENT: &str = "media";

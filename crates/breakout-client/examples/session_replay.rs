@@ -19,7 +19,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Input {
-    Server { at: u64, message: Box<ServerMessage> },
+    Server {
+        at: u64,
+        message: Box<ServerMessage>,
+    },
     Connection {
         state: ConnectionState,
         reason: Option<String>,
@@ -28,8 +31,12 @@ enum Input {
         room: RoomId,
         messages: Vec<ChatMessage>,
     },
-    DismissToast { id: u64 },
-    DismissBanner { id: u64 },
+    DismissToast {
+        id: u64,
+    },
+    DismissBanner {
+        id: u64,
+    },
     DeferInvitation,
 }
 

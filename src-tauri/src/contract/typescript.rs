@@ -11,8 +11,7 @@ use breakout_client::{Banner, BannerKind, ClientView, Toast};
 
 use crate::IpcError;
 use crate::ipc::{
-    ConnectionEvent, ConnectionState, Device, DeviceKind, Devices, Joined, MediaPhase, MediaStatus,
-    SpeakingEvent,
+    ConnectionState, Device, DeviceKind, Devices, Joined, MediaPhase, MediaStatus, SpeakingEvent,
 };
 
 /// Where the generated file lives, relative to src-tauri/.
@@ -77,7 +76,6 @@ fn declarations(cfg: &Config) -> Vec<(String, String)> {
         decl::<Devices>(cfg),
         decl::<DeviceKind>(cfg),
         decl::<ConnectionState>(cfg),
-        decl::<ConnectionEvent>(cfg),
         decl::<SpeakingEvent>(cfg),
         decl::<MediaPhase>(cfg),
         decl::<MediaStatus>(cfg),

@@ -15,7 +15,7 @@ use tracing::{debug, info, warn};
 
 use super::{Change, Op, connect_options};
 use crate::IpcError;
-use crate::ipc::{ConnectionEvent, ConnectionState};
+use crate::ipc::ConnectionState;
 use crate::media::{AppMedia, MediaRun};
 use crate::sink::Sink;
 
@@ -209,7 +209,6 @@ impl Actor {
         if let Some(run) = &self.media_run {
             run.forward(&message);
         }
-        self.sink.server_message(&message);
         for update in self.session.handle_at(message, local_now()) {
             match update {
                 SessionUpdate::Welcomed {
@@ -228,11 +227,8 @@ impl Actor {
         }
     }
 
-    /// The socket's state: told to the sink as it is, and kept in the
-    /// session's view.
+    /// The socket's state, kept in the session's view.
     fn connection(&mut self, state: ConnectionState, reason: Option<String>) {
-        self.sink
-            .connection(&ConnectionEvent::new(state, reason.clone()));
         self.session.set_connection(state, reason);
         self.push();
     }

@@ -1,8 +1,8 @@
 //! One meeting connection behind a small actor.
 //!
 //! The actor task owns the [`Session`](breakout_client::Session) and the
-//! socket's message stream: it forwards every server message to a [`Sink`]
-//! (the windows, in the app), keeps the session current for `get_state`
+//! socket's message stream: it reduces every server message into the
+//! session for the [`Sink`] (the windows, in the app), keeps the session current for `get_state`
 //! while the socket is down, and re-opens the socket with the same token
 //! when it drops (the server then resumes us with a fresh welcome).
 //! After each burst of messages the actor pushes the session's whole
@@ -27,7 +27,6 @@ use breakout_client::{ClientError, ClientView, ConnectOptions, Connection};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::IpcError;
-use crate::ipc::{ConnectionEvent, ConnectionState};
 use crate::media::AppMedia;
 use crate::sink::Sink;
 
@@ -99,7 +98,6 @@ impl MeetingLink {
         let connection = Arc::new(connection);
         let (current_tx, current) = watch::channel(Some(connection.clone()));
         let (ops_tx, ops) = mpsc::channel(16);
-        sink.connection(&ConnectionEvent::new(ConnectionState::Connected, None));
         let actor = actor::Actor::new(
             server.to_string(),
             pin,

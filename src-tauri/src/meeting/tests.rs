@@ -1,5 +1,5 @@
 //! The actor against a real embedded server on 127.0.0.1:0: messages are
-//! forwarded, requests answered, a restarted server resumed (and told what
+//! reduced and pushed as views, requests answered, a restarted server resumed (and told what
 //! the app saw), a refused token
 //! reported as closed, a reconnect on request, media on the connection.
 //! No sleeps: every wait is for an event, with a limit.
@@ -9,20 +9,17 @@ use std::time::Duration;
 use breakout_client::AdminApi;
 use breakout_client::protocol::Command;
 use breakout_client::protocol::rest::{AddParticipant, CreateMeeting};
-use breakout_client::protocol::ws::ServerMessage;
 use breakout_server::{Server, ServerConfig};
 use tokio::sync::mpsc;
 
 use super::*;
-use crate::ipc::MediaStatus;
+use crate::ipc::{ConnectionState, MediaStatus};
 
 const KEY: &str = "test-admin-key";
 const PATIENCE: Duration = Duration::from_secs(15);
 
 #[derive(Debug)]
 enum Heard {
-    Message(ServerMessage),
-    Connection(ConnectionEvent),
     View(Box<ClientView>),
     Media(MediaStatus),
 }
@@ -30,12 +27,6 @@ enum Heard {
 struct ChannelSink(mpsc::UnboundedSender<Heard>);
 
 impl Sink for ChannelSink {
-    fn server_message(&self, message: &ServerMessage) {
-        let _ = self.0.send(Heard::Message(message.clone()));
-    }
-    fn connection(&self, event: &ConnectionEvent) {
-        let _ = self.0.send(Heard::Connection(event.clone()));
-    }
     fn view(&self, view: &ClientView) {
         let _ = self.0.send(Heard::View(Box::new(view.clone())));
     }
@@ -63,11 +54,12 @@ async fn expect(
 }
 
 fn connection_is(state: ConnectionState) -> impl Fn(&Heard) -> bool {
-    move |h| matches!(h, Heard::Connection(e) if e.state == state)
+    move |h| matches!(h, Heard::View(v) if v.connection == state)
 }
 
+/// A view pushed after a welcome: connected, with the meeting's view.
 fn is_welcome(h: &Heard) -> bool {
-    matches!(h, Heard::Message(ServerMessage::Welcome { .. }))
+    matches!(h, Heard::View(v) if v.view.is_some() && v.connection == ConnectionState::Connected)
 }
 
 async fn start_server(dir: &std::path::Path, listen: &str) -> Server {
@@ -120,12 +112,6 @@ async fn forwards_every_message_and_answers_requests() {
         .await
         .unwrap();
     assert_eq!(link.meeting(), meeting);
-    expect(
-        &mut heard,
-        "connected",
-        connection_is(ConnectionState::Connected),
-    )
-    .await;
     expect(&mut heard, "the welcome", is_welcome).await;
 
     let command = Command::CreateRooms {
@@ -138,7 +124,7 @@ async fn forwards_every_message_and_answers_requests() {
     expect(
         &mut heard,
         "a view with the new rooms",
-        |h| matches!(h, Heard::Message(ServerMessage::State { view }) if view.rooms.len() == 3),
+        |h| matches!(h, Heard::View(v) if v.view.as_ref().is_some_and(|v| v.rooms.len() == 3)),
     )
     .await;
     let view = link.view().await.expect("the session keeps a view");
@@ -196,7 +182,6 @@ async fn a_restarted_server_resumes_the_same_participant() {
         connection_is(ConnectionState::Connected),
     )
     .await;
-    expect(&mut heard, "a fresh welcome", is_welcome).await;
     assert!(matches!(
         link.request(Request::GetState).await,
         Ok(Reply::State { .. })
@@ -219,6 +204,8 @@ async fn a_server_that_lost_what_the_app_saw_reports_it() {
         .unwrap();
     expect(&mut heard, "the welcome", is_welcome).await;
     server.shutdown().await;
+    let down = connection_is(ConnectionState::Reconnecting);
+    expect(&mut heard, "reconnecting", &down).await;
     let earlier = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         let path = entry.unwrap().path();
@@ -235,10 +222,11 @@ async fn a_server_that_lost_what_the_app_saw_reports_it() {
     expect(
         &mut heard,
         "the view with the new room",
-        |h| matches!(h, Heard::Message(ServerMessage::State { view }) if view.rooms.len() == 2),
+        |h| matches!(h, Heard::View(v) if v.view.as_ref().is_some_and(|v| v.rooms.len() == 2)),
     )
     .await;
     server.shutdown().await;
+    expect(&mut heard, "reconnecting again", &down).await;
 
     // Back from before the room was created.
     let server = start_server(earlier.path(), &addr).await;
@@ -313,7 +301,6 @@ async fn a_requested_reconnect_resumes_at_once() {
         connection_is(ConnectionState::Connected),
     )
     .await;
-    expect(&mut heard, "a fresh welcome", is_welcome).await;
     link.close().await;
     server.shutdown().await;
 }
@@ -325,7 +312,6 @@ async fn a_requested_reconnect_resumes_at_once() {
 async fn media_runs_on_the_connection_and_keeps_the_mic_state_across_reconnects() {
     use crate::ipc::MediaPhase;
     use crate::media::{AppMedia, FrameStore, MediaOptions};
-    use breakout_client::protocol::EventBody;
 
     let dir = tempfile::tempdir().unwrap();
     let server = start_server(dir.path(), "127.0.0.1:0").await;
@@ -344,18 +330,7 @@ async fn media_runs_on_the_connection_and_keeps_the_mic_state_across_reconnects(
     assert_eq!(media.status().video.len(), 9, "nine video slots");
 
     link.set_media(Some(false), None).await.unwrap();
-    let muted = |h: &Heard| {
-        matches!(
-            h,
-            Heard::Message(ServerMessage::Event {
-                event: EventBody::MediaChanged {
-                    mic: false,
-                    camera: true,
-                    ..
-                }
-            })
-        )
-    };
+    let muted = |h: &Heard| matches!(h, Heard::View(v) if v.view.as_ref().is_some_and(|v| !v.you.media.mic && v.you.media.camera));
     expect(&mut heard, "the meeting hears the mute", muted).await;
 
     link.reconnect().await;

@@ -4,7 +4,7 @@
 
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import type { Audience, ChatMessage, Command, CsvPreview, MeetingView, RoomId, ServerMessage, Slot } from "../generated";
+import type { Audience, ChatMessage, Command, CsvPreview, MeetingView, RoomId, Slot } from "../generated";
 
 export type IpcError = { code: string, message: string, };
 
@@ -37,11 +37,6 @@ export type DeviceKind = "microphone" | "camera" | "speaker";
  * Whether the meeting's socket is open.
  */
 export type ConnectionState = "connected" | "reconnecting" | "closed";
-
-/**
- * Payload of the `connection` event.
- */
-export type ConnectionEvent = { state: ConnectionState, reason?: string, };
 
 /**
  * Payload of the `speaking` event: an audio level from 0 to 1, sent when
@@ -198,16 +193,6 @@ export const events = {
    */
   onClientView: (handler: (payload: ClientView) => void): Promise<UnlistenFn> =>
     listen<ClientView>("client-view", (e) => handler(e.payload)),
-  /**
-   * Every server message, as the server sent it.
-   */
-  onServerMessage: (handler: (payload: ServerMessage) => void): Promise<UnlistenFn> =>
-    listen<ServerMessage>("server-message", (e) => handler(e.payload)),
-  /**
-   * The socket's state.
-   */
-  onConnection: (handler: (payload: ConnectionEvent) => void): Promise<UnlistenFn> =>
-    listen<ConnectionEvent>("connection", (e) => handler(e.payload)),
   /**
    * An audio level from 0 to 1, sent when it changes noticeably (also back to 0).
    */
