@@ -6,6 +6,9 @@
 # UI_SKIP_BINDINGS=1 skips regenerating the TypeScript bindings. The CSV
 # browser flow imports into a real breakout-server: BREAKOUT_SERVER_BIN names
 # one, else it is built here (as `make unit` builds it, so nothing twice).
+# Server messages in the browser flows go through the shell's own reducer:
+# SESSION_REPLAY_BIN names breakout-client's `session_replay` example, else
+# it is built here.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -48,6 +51,11 @@ fi
 if [ -z "${BREAKOUT_SERVER_BIN:-}" ]; then
   step "breakout-server for the browser tests"
   cargo build -q --workspace --bins --tests
+fi
+if [ -z "${SESSION_REPLAY_BIN:-}" ]; then
+  # The shell's reducer, which the browser tests push views through.
+  step "session_replay for the browser tests"
+  cargo build -q --workspace --example session_replay
 fi
 
 step "npm ci"

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use breakout_client::ClientView;
 use breakout_client::protocol::rest::CsvPreview;
 use breakout_client::protocol::ws::{Reply, Request};
 use breakout_client::protocol::{ChatMessage, Command, MeetingView, RoomId};
@@ -11,6 +12,7 @@ use tauri::{AppHandle, Manager, Runtime, State};
 
 use crate::ipc::{DeviceKind, Devices, Joined, MediaStatus};
 use crate::memory::{self, StartMemory};
+use crate::meeting::Change;
 use crate::shell::Shell;
 use crate::{IpcError, devices, events, windows};
 
@@ -114,6 +116,49 @@ pub async fn get_state(shell: State<'_, Shell>) -> Result<MeetingView, IpcError>
         Err(error) => error,
     };
     active.link.view().await.ok_or(error)
+}
+
+/// The session's whole view; `None` outside a meeting. A window opened
+/// after the meeting began starts from it, then follows the pushes.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn get_client_view(shell: State<'_, Shell>) -> Result<Option<ClientView>, IpcError> {
+    match shell.active().await {
+        Ok(active) => Ok(active.link.client_view().await),
+        Err(_) => Ok(None),
+    }
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn dismiss_toast(shell: State<'_, Shell>, id: u64) -> Result<(), IpcError> {
+    shell
+        .active()
+        .await?
+        .link
+        .change(Change::DismissToast(id))
+        .await;
+    Ok(())
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn dismiss_banner(shell: State<'_, Shell>, id: u64) -> Result<(), IpcError> {
+    shell
+        .active()
+        .await?
+        .link
+        .change(Change::DismissBanner(id))
+        .await;
+    Ok(())
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn defer_invitation(shell: State<'_, Shell>) -> Result<(), IpcError> {
+    shell
+        .active()
+        .await?
+        .link
+        .change(Change::DeferInvitation)
+        .await;
+    Ok(())
 }
 
 #[tauri::command(rename_all = "snake_case")]

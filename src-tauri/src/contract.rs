@@ -16,13 +16,13 @@ mod typescript;
 #[cfg(feature = "ts")]
 pub use typescript::{OUTPUT, typescript};
 
+use breakout_client::ClientView;
 use breakout_client::protocol::rest::CsvPreview;
-use breakout_client::protocol::ws::ServerMessage;
 use breakout_client::protocol::{ChatMessage, Command, MeetingView, RoomId};
 
 use crate::ipc::{
-    CONNECTION_EVENT, ConnectionEvent, DeviceKind, Devices, Joined, MEDIA_EVENT, MediaStatus,
-    SERVER_MESSAGE_EVENT, SPEAKING_EVENT, SpeakingEvent,
+    CLIENT_VIEW_EVENT, DeviceKind, Devices, Joined, MEDIA_EVENT, MediaStatus, SPEAKING_EVENT,
+    SpeakingEvent,
 };
 
 macro_rules! contract {
@@ -112,6 +112,15 @@ contract! {
         /// The meeting the shell is in (with its invite), or null outside one.
         get_joined() -> Option<Joined>;
         get_state() -> MeetingView;
+        /// Everything the windows show (also pushed as the `client-view`
+        /// event), or null outside a meeting.
+        get_client_view() -> Option<ClientView>;
+        /// Removes a toast from the view, in every window.
+        dismiss_toast(id: u64) -> ();
+        /// Removes a banner from the view, in every window.
+        dismiss_banner(id: u64) -> ();
+        /// Puts off answering the current invitation until another comes.
+        defer_invitation() -> ();
         /// Chat history of `room` (`null`: the room you are in).
         get_chat(room: Option<RoomId>) -> Vec<ChatMessage>;
         /// The assignments as CSV (managers only).
@@ -131,10 +140,8 @@ contract! {
         save_start_memory(memory: crate::memory::StartMemory) -> ();
     }
     events {
-        /// Every server message, as the server sent it.
-        on_server_message = SERVER_MESSAGE_EVENT: ServerMessage;
-        /// The socket's state.
-        on_connection = CONNECTION_EVENT: ConnectionEvent;
+        /// Everything the windows show, whole, after each change.
+        on_client_view = CLIENT_VIEW_EVENT: ClientView;
         /// An audio level from 0 to 1, sent when it changes noticeably (also back to 0).
         on_speaking = SPEAKING_EVENT: SpeakingEvent;
         /// The media engine's state whenever it changes.

@@ -1,14 +1,11 @@
 //! The meeting actor's [`Sink`] in the app: Tauri events to every window,
-//! so the meeting window and the dashboard hear the same messages.
+//! so the meeting window and the dashboard show the same view.
 
-use breakout_client::protocol::ws::ServerMessage;
+use breakout_client::ClientView;
 use tauri::{AppHandle, Emitter, Runtime};
 use tracing::warn;
 
-use crate::ipc::{
-    CONNECTION_EVENT, ConnectionEvent, MEDIA_EVENT, MediaStatus, SERVER_MESSAGE_EVENT,
-    SPEAKING_EVENT, SpeakingEvent,
-};
+use crate::ipc::{CLIENT_VIEW_EVENT, MEDIA_EVENT, MediaStatus, SPEAKING_EVENT, SpeakingEvent};
 use crate::sink::Sink;
 
 pub struct AppSink<R: Runtime> {
@@ -22,15 +19,9 @@ impl<R: Runtime> AppSink<R> {
 }
 
 impl<R: Runtime> Sink for AppSink<R> {
-    fn server_message(&self, message: &ServerMessage) {
-        if let Err(error) = self.app.emit(SERVER_MESSAGE_EVENT, message) {
-            warn!(%error, "could not emit a server message");
-        }
-    }
-
-    fn connection(&self, event: &ConnectionEvent) {
-        if let Err(error) = self.app.emit(CONNECTION_EVENT, event) {
-            warn!(%error, "could not emit the connection state");
+    fn view(&self, view: &ClientView) {
+        if let Err(error) = self.app.emit(CLIENT_VIEW_EVENT, view) {
+            warn!(%error, "could not emit the meeting's view");
         }
     }
 

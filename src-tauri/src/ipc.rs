@@ -5,10 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Event carrying every `ServerMessage`, as the server sent it.
-pub const SERVER_MESSAGE_EVENT: &str = "server-message";
-/// Event carrying [`ConnectionEvent`].
-pub const CONNECTION_EVENT: &str = "connection";
+/// Event carrying the whole [`breakout_client::ClientView`] after each change.
+pub const CLIENT_VIEW_EVENT: &str = "client-view";
 
 /// The answer to `host_meeting` and `join_meeting`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -52,30 +50,7 @@ pub enum DeviceKind {
     Speaker,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[serde(rename_all = "snake_case")]
-pub enum ConnectionState {
-    Connected,
-    Reconnecting,
-    Closed,
-}
-
-/// Payload of the `connection` event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct ConnectionEvent {
-    pub state: ConnectionState,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "ts", ts(optional))]
-    pub reason: Option<String>,
-}
-
-impl ConnectionEvent {
-    pub fn new(state: ConnectionState, reason: Option<String>) -> Self {
-        ConnectionEvent { state, reason }
-    }
-}
+pub use breakout_client::ConnectionState;
 
 /// Event carrying [`MediaStatus`] whenever it changes.
 pub const MEDIA_EVENT: &str = "media";

@@ -1,15 +1,15 @@
 //! Breakout's desktop shell (Tauri 2). It only bridges: the web UI in ui/
 //! calls the typed commands of ui/src/lib/ipc.ts, which call
-//! breakout-client (and, when hosting, the embedded breakout-server); every
-//! server message comes back to every window as the `server-message` event
-//! and the socket's state as `connection`. No breakout rule lives here.
+//! breakout-client (and, when hosting, the embedded breakout-server); the
+//! session's whole view (meeting, chat, banners, refusals, connection) goes
+//! to every window as the `client-view` event. No breakout rule lives here.
 //!
 //! - [`commands`]: the Tauri commands, one small function each; [`contract`]:
 //!   the table of commands and events that registers them and generates
 //!   their TypeScript signatures.
 //! - [`shell`]: the managed state: host, join, leave one meeting at a time.
-//! - [`meeting`]: the actor that owns the socket and the `Session`, forwards
-//!   messages and reconnects.
+//! - [`meeting`]: the actor that owns the socket and the `Session`, reduces
+//!   messages into it, pushes its view and reconnects.
 //! - [`media`]: the meeting's media session on that socket; decoded video
 //!   reaches the tiles through the `breakout-media` URI scheme (JPEG at tile
 //!   size, never invoke/JSON), audio levels as `speaking` events.

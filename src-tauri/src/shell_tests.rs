@@ -4,13 +4,11 @@
 
 use std::sync::Arc;
 
-use breakout_client::AdminApi;
 use breakout_client::protocol::rest::{AddParticipant, CreateMeeting, CsvChange, CsvPreview};
-use breakout_client::protocol::ws::ServerMessage;
+use breakout_client::{AdminApi, ClientView};
 use breakout_server::{Server, ServerConfig};
 
 use super::Shell;
-use crate::ipc::ConnectionEvent;
 use crate::media::MediaOptions;
 use crate::sink::Sink;
 
@@ -19,8 +17,7 @@ const KEY: &str = "shell-test-admin-key";
 struct Quiet;
 
 impl Sink for Quiet {
-    fn server_message(&self, _: &ServerMessage) {}
-    fn connection(&self, _: &ConnectionEvent) {}
+    fn view(&self, _: &ClientView) {}
 }
 
 #[tokio::test]

@@ -2,15 +2,15 @@
 //! Its own module because both the meeting actor and the media engine
 //! report to it, and neither should depend on the other for that.
 
-use breakout_client::protocol::ws::ServerMessage;
+use breakout_client::ClientView;
 
-use crate::ipc::{ConnectionEvent, MediaStatus, SpeakingEvent};
+use crate::ipc::{MediaStatus, SpeakingEvent};
 
 /// Where the actor sends what it hears. The app emits Tauri events; tests
 /// collect into a channel.
 pub trait Sink: Send + Sync + 'static {
-    fn server_message(&self, message: &ServerMessage);
-    fn connection(&self, event: &ConnectionEvent);
+    /// Everything the windows show, after each change.
+    fn view(&self, view: &ClientView);
     /// The media engine's state changed (see [`crate::media`]).
     fn media(&self, _status: &MediaStatus) {}
     /// Someone's audio level changed.

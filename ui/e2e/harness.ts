@@ -1,13 +1,19 @@
 // Serves the built UI, drives Debian's Chromium through playwright-core and
 // stands in for the Tauri shell: `window.__TAURI_INTERNALS__` records every
 // invoke and answers from fixtures, and tests emit shell events at will.
+// Server messages go through the shell's own reducer (breakout-client's
+// `session_replay` example, one process per page), whose view is pushed as
+// the shell pushes it.
 
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, existsSync, statSync } from "node:fs";
+import { createInterface } from "node:readline";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { extname, join, normalize, resolve } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
-import type { ServerMessage } from "../src/generated";
+import type { ChatMessage, ServerMessage } from "../src/generated";
+import type { ClientView, ConnectionState } from "../src/lib/shell.generated";
 
 const UI = resolve(import.meta.dirname, "..");
 const DIST = join(UI, "dist");
@@ -60,6 +66,57 @@ export async function serveDist(): Promise<{ url: string; close: () => Promise<v
   };
 }
 
+/** Where `cargo build --workspace --example session_replay` puts the reducer. */
+export function replayBinary(): string {
+  const target = process.env.CARGO_TARGET_DIR ?? resolve(UI, "../target");
+  const path = process.env.SESSION_REPLAY_BIN ?? join(target, "debug", "examples", "session_replay");
+  if (!existsSync(path)) {
+    throw new Error(`${path} is missing: build it with \`cargo build --workspace --example session_replay\` (scripts/ui-test.sh does)`);
+  }
+  return path;
+}
+
+interface Reduced {
+  view: ClientView;
+  fetch_chat: number | null;
+}
+
+/** The shell's Session in a child process: one JSON line in, the whole view out. */
+class Reducer {
+  private readonly child: ChildProcess;
+  private readonly waiting: ((r: Reduced) => void)[] = [];
+  private queue: Promise<unknown> = Promise.resolve();
+  latest: ClientView | null = null;
+
+  constructor() {
+    this.child = spawn(replayBinary(), [], { stdio: ["pipe", "pipe", "inherit"] });
+    createInterface({ input: this.child.stdout! }).on("line", (line) => this.waiting.shift()?.(JSON.parse(line) as Reduced));
+  }
+
+  /** Feeds one input; inputs are taken one at a time, in order. */
+  feed(input: Record<string, unknown>): Promise<Reduced> {
+    const next = this.queue.then(
+      () =>
+        new Promise<Reduced>((ok) => {
+          this.waiting.push((r) => {
+            this.latest = r.view;
+            ok(r);
+          });
+          this.child.stdin!.write(`${JSON.stringify(input)}\n`);
+        }),
+    );
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  stop(): void {
+    this.child.kill();
+  }
+}
+
+/** Commands the shell answers from its session; the harness's reducer does here. */
+const SESSION_COMMANDS = ["get_client_view", "dismiss_toast", "dismiss_banner", "defer_invitation"];
+
 export function launch(): Promise<Browser> {
   // launch() gives every browser a fresh temporary profile.
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
@@ -90,6 +147,7 @@ function installFakeTauri(init: FakeInit) {
   const w = window as unknown as Record<string, unknown>;
   w.__ipc = {
     calls,
+    answers,
     answer(cmd: string, answer: Answer) {
       answers[cmd] = answer;
     },
@@ -160,7 +218,10 @@ export interface Opened {
   nextCommand(): Promise<unknown>;
   answer(cmd: string, answer: Answer): Promise<void>;
   emit(event: string, payload: unknown): Promise<void>;
+  /** A server message, reduced by the shell's session and pushed as its view. */
   server(message: ServerMessage): Promise<void>;
+  /** The shell's connection state, as the session keeps it. */
+  connection(state: ConnectionState, reason?: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -189,8 +250,41 @@ export async function open(browser: Browser, baseUrl: string, path: string, o: O
   const errors: Error[] = [];
   page.on("pageerror", (e) => errors.push(e));
   if (o.clockAt !== undefined) await page.clock.install({ time: o.clockAt });
-  const forward = o.forward ?? {};
-  if (o.forward) await page.exposeFunction("__forward", (cmd: string, args: Record<string, unknown>) => forward[cmd](args));
+  const reducer = new Reducer();
+  const emit = (event: string, payload: unknown) =>
+    page.evaluate(([e, p]) => (window as never as { __ipc: { emit(e: string, p: unknown): void } }).__ipc.emit(e as string, p), [event, payload] as const);
+  // As the shell does: push the view, and fetch the room's chat history
+  // (answered by the test's `get_chat`) after a welcome or a move.
+  const push = async (input: Record<string, unknown>) => {
+    const reduced = await reducer.feed(input);
+    await emit("client-view", reduced.view);
+    if (reduced.fetch_chat === null) return;
+    const history = await page.evaluate(() => (window as never as { __ipc: { answers: Record<string, Answer> } }).__ipc.answers.get_chat);
+    if (history && "value" in history) {
+      const messages = history.value as ChatMessage[];
+      const after = await reducer.feed({ type: "chat_history", room: reduced.fetch_chat, messages });
+      await emit("client-view", after.view);
+    }
+  };
+  const session = async (cmd: string, args: Record<string, unknown>): Promise<Answer> => {
+    if (cmd === "get_client_view") {
+      // The shell's session holds the view of any meeting it is in; tests
+      // that only answer `get_state` stand for that.
+      if (!reducer.latest?.view) {
+        const state = await page.evaluate(() => (window as never as { __ipc: { answers: Record<string, Answer> } }).__ipc.answers.get_state);
+        if (state && "value" in state && state.value) await push({ type: "server", at: 0, message: { type: "state", view: state.value } });
+      }
+      return { value: reducer.latest };
+    }
+    if (cmd === "defer_invitation") await push({ type: "defer_invitation" });
+    else await push({ type: cmd, id: args.id });
+    return { value: null };
+  };
+  const forward: Record<string, (args: Record<string, unknown>) => Promise<Answer>> = {
+    ...Object.fromEntries(SESSION_COMMANDS.map((cmd) => [cmd, (args: Record<string, unknown>) => session(cmd, args)])),
+    ...(o.forward ?? {}),
+  };
+  await page.exposeFunction("__forward", (cmd: string, args: Record<string, unknown>) => forward[cmd](args));
   await page.addInitScript(installFakeTauri, {
     answers: o.answers ?? {},
     forwarded: Object.keys(forward),
@@ -198,7 +292,7 @@ export async function open(browser: Browser, baseUrl: string, path: string, o: O
   } satisfies FakeInit);
   await page.goto(`${baseUrl}/${path}`);
   // The app is ready once it listens to the shell's events.
-  await page.waitForFunction(() => (window as never as { __ipc: { listening(e: string): number } }).__ipc.listening("server-message") > 0);
+  await page.waitForFunction(() => (window as never as { __ipc: { listening(e: string): number } }).__ipc.listening("client-view") > 0);
   let seen = 0;
 
   const calls = () => page.evaluate(() => (window as never as { __ipc: { calls: IpcCall[] } }).__ipc.calls);
@@ -222,11 +316,14 @@ export async function open(browser: Browser, baseUrl: string, path: string, o: O
     },
     answer: (cmd, answer) =>
       page.evaluate(([c, a]) => (window as never as { __ipc: { answer(c: string, a: unknown): void } }).__ipc.answer(c as string, a), [cmd, answer] as const),
-    emit: (event, payload) =>
-      page.evaluate(([e, p]) => (window as never as { __ipc: { emit(e: string, p: unknown): void } }).__ipc.emit(e as string, p), [event, payload] as const),
-    server: (message) =>
-      page.evaluate((m) => (window as never as { __ipc: { emit(e: string, p: unknown): void } }).__ipc.emit("server-message", m), message),
+    emit,
+    async server(message) {
+      const at = await page.evaluate(() => Date.now());
+      await push({ type: "server", at, message });
+    },
+    connection: (state, reason) => push({ type: "connection", state, reason: reason ?? null }),
     async close() {
+      reducer.stop();
       await context.close();
       if (errors.length) throw new Error(`page errors: ${errors.map((e) => e.message).join("; ")}`);
     },

@@ -173,7 +173,7 @@ describe("meeting window", () => {
     await page.getByTestId("remaining").getByText("24:58 left").waitFor();
     await page.clock.runFor(60_000);
     await page.getByTestId("remaining").getByText("23:58 left").waitFor();
-    expect((await w.waitForCall("get_chat")).args).toEqual({ room: 1 });
+    // History the shell fetched after the welcome.
     await page.getByText("Shall we start with the agenda?").waitFor();
     await w.emit("speaking", { participant: cara.id, level: 0.6 });
     await page.locator('.tile[data-participant="3"][data-speaking="true"]').waitFor();
@@ -391,8 +391,8 @@ describe("meeting window", () => {
     await w.server(state(bobView({ room: 0 })));
     await page.getByRole("heading", { name: "Main room" }).first().waitFor();
     await overlay.waitFor({ state: "detached" });
-    // Chat is reloaded for the new room.
-    expect((await w.waitForCall("get_chat", 2)).args).toEqual({ room: 0 });
+    // Chat is per room: Room 1's lines are gone.
+    await page.getByText("Shall we start with the agenda?").waitFor({ state: "detached" });
     await w.close();
   });
 
@@ -483,17 +483,22 @@ describe("meeting window", () => {
     // Errors pushed by the server show the same way.
     await w.server({ type: "error", id: 9, code: "help_cooldown", message: "you already asked for help" });
     await page.getByRole("alert").getByText("you already asked for help").waitFor();
-    await page.getByRole("button", { name: "Dismiss notification" }).first().click();
+    // The window's own refusal goes at once; the server's is dismissed in the shell.
+    const alerts = page.getByRole("alert");
+    await alerts.filter({ hasText: "returning to the main room" }).getByRole("button", { name: "Dismiss notification" }).click();
     await page.getByText("returning to the main room is not allowed").waitFor({ state: "detached" });
+    await alerts.filter({ hasText: "you already asked for help" }).getByRole("button", { name: "Dismiss notification" }).click();
+    expect((await w.waitForCall("dismiss_toast")).args).toEqual({ id: 1 });
+    await page.getByText("you already asked for help").waitFor({ state: "detached" });
     await w.close();
   });
 
   test("connection state and leaving", async () => {
     const w = await bobInRoom();
     const { page } = w;
-    await w.emit("connection", { state: "reconnecting" });
+    await w.connection("reconnecting");
     await page.getByText("Connection lost. Reconnecting…").waitFor();
-    await w.emit("connection", { state: "connected" });
+    await w.connection("connected");
     await page.getByText("Connection lost. Reconnecting…").waitFor({ state: "detached" });
     await page.getByRole("button", { name: "Leave" }).click();
     await w.waitForCall("leave_meeting");

@@ -1,16 +1,15 @@
 import { describe, expect, test } from "vitest";
-import { clockOffset, formatDuration, loadOffset, remainingMs, saveOffset, secondsLeft, serverNow } from "../src/lib/clock";
+import { formatDuration, remainingMs, secondsLeft, serverNow } from "../src/lib/clock";
 
 describe("server clock offset", () => {
-  test("is server time minus local time", () => {
-    expect(clockOffset(10_000, 7_000)).toBe(3_000);
-    expect(clockOffset(7_000, 10_000)).toBe(-3_000);
+  test("is added to the local clock", () => {
     expect(serverNow(1_000, 500)).toBe(1_500);
+    expect(serverNow(1_000, -500)).toBe(500);
   });
 
   test("countdowns use the server's clock", () => {
     // Server 2 s ahead; the move is due at server time 20 000.
-    const offset = clockOffset(12_000, 10_000);
+    const offset = 2_000;
     expect(remainingMs(20_000, 10_000, offset)).toBe(8_000);
     expect(secondsLeft(20_000, 10_000, offset)).toBe(8);
     expect(secondsLeft(20_000, 10_001, offset)).toBe(8);
@@ -37,19 +36,5 @@ describe("formatDuration", () => {
     [-5, "0:00"],
   ])("%d ms → %s", (ms, text) => {
     expect(formatDuration(ms)).toBe(text);
-  });
-});
-
-describe("offset shared between windows", () => {
-  test("round-trips through storage and falls back to 0", () => {
-    const store = new Map<string, string>();
-    const storage = { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => void store.set(k, v) };
-    expect(loadOffset(storage)).toBe(0);
-    saveOffset(-1234, storage);
-    expect(loadOffset(storage)).toBe(-1234);
-    store.set("breakout.clockOffset", "garbage");
-    expect(loadOffset(storage)).toBe(0);
-    const broken = { getItem: () => { throw new Error("denied"); } };
-    expect(loadOffset(broken)).toBe(0);
   });
 });

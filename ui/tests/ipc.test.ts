@@ -22,6 +22,8 @@ afterEach(async () => {
   calls.length = 0;
 });
 
+import { NO_MEETING } from "../src/lib/state";
+
 describe("ipc contract", () => {
   test("commands and their arguments", async () => {
     const ipc = await withShell((cmd) => (cmd === "get_chat" ? [] : cmd === "export_assignments" ? "csv" : null));
@@ -40,6 +42,10 @@ describe("ipc contract", () => {
     await ipc.getMedia();
     await ipc.getStartMemory();
     await ipc.saveStartMemory({ name: "Ada", recent: [{ server: "http://h:1", link: "" }] });
+    await ipc.getClientView();
+    await ipc.dismissToast(4);
+    await ipc.dismissBanner(5);
+    await ipc.deferInvitation();
     expect(calls.map((c) => [c.cmd, c.args])).toEqual([
       ["host_meeting", { title: "Workshop", name: "Ada" }],
       ["join_meeting", { server_url: "10.0.0.2:7800", invite_code: "CODE", name: "Bob" }],
@@ -56,6 +62,10 @@ describe("ipc contract", () => {
       ["get_media", {}],
       ["get_start_memory", {}],
       ["save_start_memory", { memory: { name: "Ada", recent: [{ server: "http://h:1", link: "" }] } }],
+      ["get_client_view", {}],
+      ["dismiss_toast", { id: 4 }],
+      ["dismiss_banner", { id: 5 }],
+      ["defer_invitation", {}],
     ]);
   });
 
@@ -78,18 +88,15 @@ describe("ipc contract", () => {
     const { emit } = await import("@tauri-apps/api/event");
     const got: unknown[] = [];
     const un = await Promise.all([
-      ipc.onServerMessage((m) => got.push(m)),
-      ipc.onConnection((c) => got.push(c)),
+      ipc.onClientView((v) => got.push(v)),
       ipc.onSpeaking((s) => got.push(s)),
       ipc.onMedia((m) => got.push(m)),
     ]);
-    await emit("server-message", { type: "event", event: { type: "rooms_changed" } });
-    await emit("connection", { state: "reconnecting", reason: "network" });
+    await emit("client-view", { ...NO_MEETING, connection: "reconnecting", connection_reason: "network" });
     await emit("speaking", { participant: 2, level: 0.5 });
     await emit("media", ipc.NO_MEDIA);
     expect(got).toEqual([
-      { type: "event", event: { type: "rooms_changed" } },
-      { state: "reconnecting", reason: "network" },
+      { ...NO_MEETING, connection: "reconnecting", connection_reason: "network" },
       { participant: 2, level: 0.5 },
       ipc.NO_MEDIA,
     ]);

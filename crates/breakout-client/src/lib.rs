@@ -43,7 +43,10 @@ pub use api::{AdminApi, join_with_invite, join_with_invite_pinned};
 pub use connection::{ConnectOptions, Connection, ResumePoint, TunnelSocket};
 pub use error::{CERTIFICATE_MISMATCH, ClientError, UNTRUSTED_CERTIFICATE};
 pub use participant_api::ParticipantApi;
-pub use session::{Session, SessionUpdate};
+pub use session::{
+    Banner, BannerKind, ClientView, ConnectionState, MAX_BANNERS, MAX_TOASTS, Session,
+    SessionUpdate, Toast,
+};
 pub use tls::fingerprint;
 
 /// The wire types, re-exported so callers need not depend on the protocol

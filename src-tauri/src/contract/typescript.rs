@@ -7,10 +7,11 @@ use std::collections::BTreeSet;
 
 use ts_rs::{Config, TS, TypeVisitor};
 
+use breakout_client::{Banner, BannerKind, ClientView, Toast};
+
 use crate::IpcError;
 use crate::ipc::{
-    ConnectionEvent, ConnectionState, Device, DeviceKind, Devices, Joined, MediaPhase, MediaStatus,
-    SpeakingEvent,
+    ConnectionState, Device, DeviceKind, Devices, Joined, MediaPhase, MediaStatus, SpeakingEvent,
 };
 use crate::memory::{RecentJoin, StartMemory};
 
@@ -76,12 +77,15 @@ fn declarations(cfg: &Config) -> Vec<(String, String)> {
         decl::<Devices>(cfg),
         decl::<DeviceKind>(cfg),
         decl::<ConnectionState>(cfg),
-        decl::<ConnectionEvent>(cfg),
         decl::<SpeakingEvent>(cfg),
         decl::<MediaPhase>(cfg),
         decl::<MediaStatus>(cfg),
         decl::<RecentJoin>(cfg),
         decl::<StartMemory>(cfg),
+        decl::<BannerKind>(cfg),
+        decl::<Banner>(cfg),
+        decl::<Toast>(cfg),
+        decl::<ClientView>(cfg),
     ]
 }
 

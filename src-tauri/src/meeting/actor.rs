@@ -1,4 +1,5 @@
-//! The actor's loop: forward messages, serve the view, reconnect.
+//! The actor's loop: reduce messages into the session, push its view,
+//! serve it, reconnect.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -6,19 +7,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use breakout_client::protocol::fingerprint::CertFingerprint;
-use breakout_client::protocol::ws::ServerMessage;
-use breakout_client::{ClientError, Connection, ResumePoint, Session, SessionUpdate};
+use breakout_client::protocol::ws::{Reply, Request, ServerMessage};
+use breakout_client::protocol::{ChatMessage, RoomId, Timestamp};
+use breakout_client::{ClientError, ClientView, Connection, ResumePoint, Session, SessionUpdate};
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 
-use super::{Op, connect_options};
+use super::{Change, Op, connect_options};
 use crate::IpcError;
-use crate::ipc::{ConnectionEvent, ConnectionState};
+use crate::ipc::ConnectionState;
 use crate::media::{AppMedia, MediaRun};
 use crate::sink::Sink;
 
 const BACKOFF_FIRST: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// Messages already queued are reduced together before one push.
+const BURST: usize = 64;
 
 type Messages = mpsc::Receiver<ServerMessage>;
 type Link = (Arc<Connection>, Messages);
@@ -37,6 +41,11 @@ pub(super) struct Actor {
     media_run: Option<MediaRun>,
     /// The newest revision seen, told to the server on every reconnect.
     resume: ResumePoint,
+    /// The view last pushed, so an unchanged one is not pushed again.
+    pushed: Option<ClientView>,
+    /// Chat histories fetched after a welcome or a move.
+    history_tx: mpsc::UnboundedSender<(RoomId, Vec<ChatMessage>)>,
+    history: mpsc::UnboundedReceiver<(RoomId, Vec<ChatMessage>)>,
 }
 
 impl Actor {
@@ -48,6 +57,7 @@ impl Actor {
         current: watch::Sender<Option<Arc<Connection>>>,
         media: Option<Arc<AppMedia>>,
     ) -> Self {
+        let (history_tx, history) = mpsc::unbounded_channel();
         Actor {
             server,
             pin,
@@ -58,6 +68,9 @@ impl Actor {
             media,
             media_run: None,
             resume: ResumePoint::new(),
+            pushed: None,
+            history_tx,
+            history,
         }
     }
 
@@ -96,6 +109,18 @@ impl Actor {
                     Some(Op::View(reply)) => {
                         let _ = reply.send(self.session.view().cloned());
                     }
+                    Some(Op::ClientView(reply)) => {
+                        let _ = reply.send(self.session.client_view());
+                    }
+                    Some(Op::Change(change, reply)) => {
+                        let changed = match change {
+                            Change::DismissToast(id) => self.session.dismiss_toast(id),
+                            Change::DismissBanner(id) => self.session.dismiss_banner(id),
+                            Change::DeferInvitation => self.session.defer_invitation(),
+                        };
+                        self.push();
+                        let _ = reply.send(changed);
+                    }
                     Some(Op::Reconnect) => {
                         if let Some(dropped) = link.take() {
                             self.current.send_replace(None);
@@ -103,10 +128,10 @@ impl Actor {
                             self.session.disconnected();
                             close_connection(dropped).await;
                             info!("reconnecting on request (devices changed)");
-                            self.sink.connection(&ConnectionEvent::new(
+                            self.connection(
                                 ConnectionState::Reconnecting,
                                 Some("Switching devices: reconnecting to the meeting.".into()),
-                            ));
+                            );
                             backoff = BACKOFF_FIRST;
                             attempt = Some(self.reconnect_after(Duration::ZERO));
                         }
@@ -122,18 +147,31 @@ impl Actor {
                         return;
                     }
                 },
+                Some((room, messages)) = self.history.recv() => {
+                    self.session.chat_history(room, messages);
+                    self.push();
+                }
                 message = next_message(&mut link) => match message {
-                    Some(message) => self.deliver(message),
+                    Some(message) => {
+                        self.deliver(message, &link);
+                        // A burst already queued is reduced before one push.
+                        for _ in 0..BURST {
+                            let Some((_, messages)) = &mut link else { break };
+                            let Ok(message) = messages.try_recv() else { break };
+                            self.deliver(message, &link);
+                        }
+                        self.push();
+                    }
                     None => {
                         link = None;
                         self.current.send_replace(None);
                         self.stop_media().await;
                         self.session.disconnected();
                         warn!("signaling socket lost; reconnecting");
-                        self.sink.connection(&ConnectionEvent::new(
+                        self.connection(
                             ConnectionState::Reconnecting,
                             Some("The connection to the meeting server was lost.".into()),
-                        ));
+                        );
                         backoff = BACKOFF_FIRST;
                         attempt = Some(self.reconnect_after(backoff));
                     }
@@ -147,7 +185,7 @@ impl Actor {
                             self.current.send_replace(Some(connection.clone()));
                             self.start_media(&connection);
                             link = Some((connection, messages));
-                            self.sink.connection(&ConnectionEvent::new(ConnectionState::Connected, None));
+                            self.connection(ConnectionState::Connected, None);
                         }
                         Err(error) if resumable(&error) => {
                             debug!(%error, ?backoff, "reconnect failed; retrying");
@@ -159,7 +197,7 @@ impl Actor {
                         Err(error) => {
                             warn!(%error, "the server refused to resume this participant");
                             let reason = IpcError::from(error).message;
-                            self.sink.connection(&ConnectionEvent::new(ConnectionState::Closed, Some(reason)));
+                            self.connection(ConnectionState::Closed, Some(reason));
                         }
                     }
                 }
@@ -167,23 +205,60 @@ impl Actor {
         }
     }
 
-    fn deliver(&mut self, message: ServerMessage) {
+    fn deliver(&mut self, message: ServerMessage, link: &Option<Link>) {
         if let Some(run) = &self.media_run {
             run.forward(&message);
         }
-        for update in self.session.handle(message.clone()) {
+        for update in self.session.handle_at(message, local_now()) {
             match update {
                 SessionUpdate::Welcomed {
                     participant,
                     resumed,
                 } => {
                     debug!(%participant, resumed, "welcomed");
+                    self.fetch_chat(link);
                 }
-                SessionUpdate::RoomChanged { from, to } => debug!(?from, ?to, "moved"),
+                SessionUpdate::RoomChanged { from, to } => {
+                    debug!(?from, ?to, "moved");
+                    self.fetch_chat(link);
+                }
                 _ => {}
             }
         }
-        self.sink.server_message(&message);
+    }
+
+    /// The socket's state, kept in the session's view.
+    fn connection(&mut self, state: ConnectionState, reason: Option<String>) {
+        self.session.set_connection(state, reason);
+        self.push();
+    }
+
+    /// Pushes the session's view if it changed since the last push.
+    fn push(&mut self) {
+        let view = self.session.client_view();
+        if self.pushed.as_ref() != Some(&view) {
+            self.sink.view(&view);
+            self.pushed = Some(view);
+        }
+    }
+
+    /// Fetches the history of the room you are in now: lines sent before
+    /// you came, or while the socket was down.
+    fn fetch_chat(&self, link: &Option<Link>) {
+        let (Some((connection, _)), Some(room)) = (link, self.session.room()) else {
+            return;
+        };
+        let (connection, tx) = (connection.clone(), self.history_tx.clone());
+        tokio::spawn(async move {
+            let request = Request::GetChat { room: Some(room) };
+            match connection.request(request).await {
+                Ok(Reply::Chat { messages }) => {
+                    let _ = tx.send((room, messages));
+                }
+                Ok(_) => warn!("unexpected answer to a chat history request"),
+                Err(error) => debug!(%error, "chat history not fetched"),
+            }
+        });
     }
 
     fn reconnect_after(&self, delay: Duration) -> Attempt {
@@ -232,4 +307,12 @@ async fn finish(attempt: &mut Option<Attempt>) -> Result<(Connection, Messages),
 /// Refusals of the token end the retries; everything else is worth another try.
 fn resumable(error: &ClientError) -> bool {
     error.is_transient()
+}
+
+/// This computer's clock, for the server clock's offset.
+fn local_now() -> Timestamp {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    Timestamp(u64::try_from(since.as_millis()).unwrap_or(u64::MAX))
 }

@@ -1,10 +1,14 @@
 //! One meeting connection behind a small actor.
 //!
 //! The actor task owns the [`Session`](breakout_client::Session) and the
-//! socket's message stream: it forwards every server message to a [`Sink`]
-//! (the windows, in the app), keeps the session current for `get_state`
+//! socket's message stream: it reduces every server message into the
+//! session for the [`Sink`] (the windows, in the app), keeps the session current for `get_state`
 //! while the socket is down, and re-opens the socket with the same token
 //! when it drops (the server then resumes us with a fresh welcome).
+//! After each burst of messages the actor pushes the session's whole
+//! [`ClientView`] to the sink, and window-side changes to it (dismissing a
+//! toast or banner, putting off an invitation) go through the actor too,
+//! so that state lives in one place.
 //! Requests do not queue behind the actor: [`MeetingLink::request`] uses the
 //! current connection directly, so a slow reply never holds up events.
 //! No breakout rules here: the server decides, the UI shows.
@@ -19,11 +23,10 @@ use std::time::Duration;
 use breakout_client::protocol::fingerprint::CertFingerprint;
 use breakout_client::protocol::ws::{Reply, Request};
 use breakout_client::protocol::{Command, MeetingView, ParticipantId};
-use breakout_client::{ClientError, ConnectOptions, Connection};
+use breakout_client::{ClientError, ClientView, ConnectOptions, Connection};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::IpcError;
-use crate::ipc::{ConnectionEvent, ConnectionState};
 use crate::media::AppMedia;
 use crate::sink::Sink;
 
@@ -49,9 +52,21 @@ impl std::fmt::Debug for MeetingLink {
 
 enum Op {
     View(oneshot::Sender<Option<MeetingView>>),
+    ClientView(oneshot::Sender<ClientView>),
+    /// A window changed what it shows; answers whether anything changed.
+    Change(Change, oneshot::Sender<bool>),
     /// Re-open the socket now (and so media, with the devices chosen since).
     Reconnect,
     Close(oneshot::Sender<()>),
+}
+
+/// What a window may change in the [`ClientView`]: only what it shows,
+/// never the meeting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    DismissToast(u64),
+    DismissBanner(u64),
+    DeferInvitation,
 }
 
 impl MeetingLink {
@@ -83,7 +98,6 @@ impl MeetingLink {
         let connection = Arc::new(connection);
         let (current_tx, current) = watch::channel(Some(connection.clone()));
         let (ops_tx, ops) = mpsc::channel(16);
-        sink.connection(&ConnectionEvent::new(ConnectionState::Connected, None));
         let actor = actor::Actor::new(
             server.to_string(),
             pin,
@@ -155,6 +169,23 @@ impl MeetingLink {
         let (tx, rx) = oneshot::channel();
         self.ops.send(Op::View(tx)).await.ok()?;
         rx.await.ok().flatten()
+    }
+
+    /// Everything the windows show, as last pushed.
+    pub async fn client_view(&self) -> Option<ClientView> {
+        let (tx, rx) = oneshot::channel();
+        self.ops.send(Op::ClientView(tx)).await.ok()?;
+        rx.await.ok()
+    }
+
+    /// Applies `change` to the session (and pushes the view when it
+    /// changed); false when there was nothing to change.
+    pub async fn change(&self, change: Change) -> bool {
+        let (tx, rx) = oneshot::channel();
+        if self.ops.send(Op::Change(change, tx)).await.is_err() {
+            return false;
+        }
+        rx.await.unwrap_or(false)
     }
 
     /// Re-opens the connection at once, as after a drop: the server resumes

@@ -1,5 +1,5 @@
 //! The actor against a real embedded server on 127.0.0.1:0: messages are
-//! forwarded, requests answered, a restarted server resumed (and told what
+//! reduced and pushed as views, requests answered, a restarted server resumed (and told what
 //! the app saw), a refused token
 //! reported as closed, a reconnect on request, media on the connection.
 //! No sleeps: every wait is for an event, with a limit.
@@ -9,31 +9,26 @@ use std::time::Duration;
 use breakout_client::AdminApi;
 use breakout_client::protocol::Command;
 use breakout_client::protocol::rest::{AddParticipant, CreateMeeting};
-use breakout_client::protocol::ws::ServerMessage;
 use breakout_server::{Server, ServerConfig};
 use tokio::sync::mpsc;
 
 use super::*;
-use crate::ipc::MediaStatus;
+use crate::ipc::{ConnectionState, MediaStatus};
 
 const KEY: &str = "test-admin-key";
 const PATIENCE: Duration = Duration::from_secs(15);
 
 #[derive(Debug)]
 enum Heard {
-    Message(ServerMessage),
-    Connection(ConnectionEvent),
+    View(Box<ClientView>),
     Media(MediaStatus),
 }
 
 struct ChannelSink(mpsc::UnboundedSender<Heard>);
 
 impl Sink for ChannelSink {
-    fn server_message(&self, message: &ServerMessage) {
-        let _ = self.0.send(Heard::Message(message.clone()));
-    }
-    fn connection(&self, event: &ConnectionEvent) {
-        let _ = self.0.send(Heard::Connection(event.clone()));
+    fn view(&self, view: &ClientView) {
+        let _ = self.0.send(Heard::View(Box::new(view.clone())));
     }
     fn media(&self, status: &MediaStatus) {
         let _ = self.0.send(Heard::Media(status.clone()));
@@ -59,11 +54,12 @@ async fn expect(
 }
 
 fn connection_is(state: ConnectionState) -> impl Fn(&Heard) -> bool {
-    move |h| matches!(h, Heard::Connection(e) if e.state == state)
+    move |h| matches!(h, Heard::View(v) if v.connection == state)
 }
 
+/// A view pushed after a welcome: connected, with the meeting's view.
 fn is_welcome(h: &Heard) -> bool {
-    matches!(h, Heard::Message(ServerMessage::Welcome { .. }))
+    matches!(h, Heard::View(v) if v.view.is_some() && v.connection == ConnectionState::Connected)
 }
 
 async fn start_server(dir: &std::path::Path, listen: &str) -> Server {
@@ -116,12 +112,6 @@ async fn forwards_every_message_and_answers_requests() {
         .await
         .unwrap();
     assert_eq!(link.meeting(), meeting);
-    expect(
-        &mut heard,
-        "connected",
-        connection_is(ConnectionState::Connected),
-    )
-    .await;
     expect(&mut heard, "the welcome", is_welcome).await;
 
     let command = Command::CreateRooms {
@@ -134,7 +124,7 @@ async fn forwards_every_message_and_answers_requests() {
     expect(
         &mut heard,
         "a view with the new rooms",
-        |h| matches!(h, Heard::Message(ServerMessage::State { view }) if view.rooms.len() == 3),
+        |h| matches!(h, Heard::View(v) if v.view.as_ref().is_some_and(|v| v.rooms.len() == 3)),
     )
     .await;
     let view = link.view().await.expect("the session keeps a view");
@@ -192,7 +182,6 @@ async fn a_restarted_server_resumes_the_same_participant() {
         connection_is(ConnectionState::Connected),
     )
     .await;
-    expect(&mut heard, "a fresh welcome", is_welcome).await;
     assert!(matches!(
         link.request(Request::GetState).await,
         Ok(Reply::State { .. })
@@ -215,6 +204,8 @@ async fn a_server_that_lost_what_the_app_saw_reports_it() {
         .unwrap();
     expect(&mut heard, "the welcome", is_welcome).await;
     server.shutdown().await;
+    let down = connection_is(ConnectionState::Reconnecting);
+    expect(&mut heard, "reconnecting", &down).await;
     let earlier = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         let path = entry.unwrap().path();
@@ -231,10 +222,11 @@ async fn a_server_that_lost_what_the_app_saw_reports_it() {
     expect(
         &mut heard,
         "the view with the new room",
-        |h| matches!(h, Heard::Message(ServerMessage::State { view }) if view.rooms.len() == 2),
+        |h| matches!(h, Heard::View(v) if v.view.as_ref().is_some_and(|v| v.rooms.len() == 2)),
     )
     .await;
     server.shutdown().await;
+    expect(&mut heard, "reconnecting again", &down).await;
 
     // Back from before the room was created.
     let server = start_server(earlier.path(), &addr).await;
@@ -309,7 +301,6 @@ async fn a_requested_reconnect_resumes_at_once() {
         connection_is(ConnectionState::Connected),
     )
     .await;
-    expect(&mut heard, "a fresh welcome", is_welcome).await;
     link.close().await;
     server.shutdown().await;
 }
@@ -321,7 +312,6 @@ async fn a_requested_reconnect_resumes_at_once() {
 async fn media_runs_on_the_connection_and_keeps_the_mic_state_across_reconnects() {
     use crate::ipc::MediaPhase;
     use crate::media::{AppMedia, FrameStore, MediaOptions};
-    use breakout_client::protocol::EventBody;
 
     let dir = tempfile::tempdir().unwrap();
     let server = start_server(dir.path(), "127.0.0.1:0").await;
@@ -340,18 +330,7 @@ async fn media_runs_on_the_connection_and_keeps_the_mic_state_across_reconnects(
     assert_eq!(media.status().video.len(), 9, "nine video slots");
 
     link.set_media(Some(false), None).await.unwrap();
-    let muted = |h: &Heard| {
-        matches!(
-            h,
-            Heard::Message(ServerMessage::Event {
-                event: EventBody::MediaChanged {
-                    mic: false,
-                    camera: true,
-                    ..
-                }
-            })
-        )
-    };
+    let muted = |h: &Heard| matches!(h, Heard::View(v) if v.view.as_ref().is_some_and(|v| !v.you.media.mic && v.you.media.camera));
     expect(&mut heard, "the meeting hears the mute", muted).await;
 
     link.reconnect().await;
@@ -400,6 +379,106 @@ async fn a_device_that_cannot_be_opened_is_refused_and_media_goes_on() {
         link.view().await.is_some(),
         "still in the meeting on the same connection"
     );
+    link.close().await;
+    server.shutdown().await;
+}
+
+/// Waits for a pushed view that `wanted` accepts; returns it.
+async fn expect_view(
+    heard: &mut mpsc::UnboundedReceiver<Heard>,
+    what: &str,
+    wanted: impl Fn(&ClientView) -> bool,
+) -> ClientView {
+    let found = tokio::time::timeout(PATIENCE, async {
+        while let Some(h) = heard.recv().await {
+            if let Heard::View(view) = h
+                && wanted(&view)
+            {
+                return Some(*view);
+            }
+        }
+        None
+    })
+    .await;
+    found
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("never pushed {what}"))
+}
+
+/// The server's messages reach the windows reduced: a broadcast is a
+/// banner naming its sender, a chat line is in the room's chat, and a
+/// window's dismissal changes the one view every window is pushed.
+#[tokio::test]
+async fn server_messages_are_pushed_as_the_reduced_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), "127.0.0.1:0").await;
+    let (url, meeting, token) = meeting_with_host(&server).await;
+    let (sink, mut heard) = sink();
+    let link = MeetingLink::connect(&url, &token, sink, None)
+        .await
+        .unwrap();
+    let first = expect_view(&mut heard, "the welcome", |v| v.view.is_some()).await;
+    assert_eq!(first.meeting.as_deref(), Some(meeting.as_str()));
+    assert_eq!(first.connection, ConnectionState::Connected);
+
+    let send = |command| link.request(Request::Command { command });
+    send(Command::Broadcast {
+        text: "Back in five".into(),
+        room: None,
+        audience: Default::default(),
+    })
+    .await
+    .unwrap();
+    let with_banner = expect_view(&mut heard, "the broadcast's banner", |v| {
+        !v.banners.is_empty()
+    })
+    .await;
+    let banner = &with_banner.banners[0];
+    assert_eq!(
+        (banner.text.as_str(), banner.from.as_deref()),
+        ("Back in five", Some("Host"))
+    );
+
+    send(Command::Chat {
+        text: "hello".into(),
+    })
+    .await
+    .unwrap();
+    let with_chat = expect_view(&mut heard, "the chat line", |v| !v.chat.is_empty()).await;
+    assert_eq!(with_chat.chat[0].text, "hello");
+
+    assert!(link.change(Change::DismissBanner(banner.id)).await);
+    expect_view(&mut heard, "the banner gone", |v| v.banners.is_empty()).await;
+    assert_eq!(link.client_view().await.unwrap().chat.len(), 1);
+    link.close().await;
+    server.shutdown().await;
+}
+
+/// A line sent before this app joined is in the view: the room's history
+/// is fetched after the welcome.
+#[tokio::test]
+async fn the_rooms_chat_history_is_fetched_after_the_welcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), "127.0.0.1:0").await;
+    let (url, _, token) = meeting_with_host(&server).await;
+    let (first_sink, mut first_heard) = sink();
+    let first = MeetingLink::connect(&url, &token, first_sink, None)
+        .await
+        .unwrap();
+    expect_view(&mut first_heard, "the welcome", |v| v.view.is_some()).await;
+    let command = Command::Chat {
+        text: "before you came".into(),
+    };
+    first.request(Request::Command { command }).await.unwrap();
+    first.close().await;
+
+    let (sink, mut heard) = sink();
+    let link = MeetingLink::connect(&url, &token, sink, None)
+        .await
+        .unwrap();
+    let view = expect_view(&mut heard, "the history", |v| !v.chat.is_empty()).await;
+    assert_eq!(view.chat[0].text, "before you came");
     link.close().await;
     server.shutdown().await;
 }

@@ -5,11 +5,11 @@
 // type is a type error here.
 
 import type { UnlistenFn } from "@tauri-apps/api/event";
-import type { ChatMessage, Command, CsvPreview, MeetingView, RoomId, ServerMessage } from "../generated";
+import type { ChatMessage, Command, CsvPreview, MeetingView, RoomId } from "../generated";
 import {
   commands,
   events,
-  type ConnectionEvent,
+  type ClientView,
   type DeviceKind,
   type Devices,
   type IpcError,
@@ -20,7 +20,7 @@ import {
 } from "./shell.generated";
 
 export type {
-  ConnectionEvent,
+  ClientView,
   ConnectionState,
   Device,
   DeviceKind,
@@ -95,6 +95,26 @@ export function getState(): Promise<MeetingView> {
   return call(() => commands.get_state());
 }
 
+/** Everything the windows show, as the shell's session has it; null outside a meeting. */
+export function getClientView(): Promise<ClientView | null> {
+  return call(() => commands.get_client_view());
+}
+
+/** Removes one of the shell's toasts, in every window. */
+export function dismissToast(id: number): Promise<void> {
+  return call(() => commands.dismiss_toast({ id }));
+}
+
+/** Removes a banner, in every window. */
+export function dismissBanner(id: number): Promise<void> {
+  return call(() => commands.dismiss_banner({ id }));
+}
+
+/** Puts off answering the current invitation until another comes. */
+export function deferInvitation(): Promise<void> {
+  return call(() => commands.defer_invitation());
+}
+
 /** Chat history of `room` (`null`: the room you are in). */
 export function getChat(room: RoomId | null): Promise<ChatMessage[]> {
   return call(() => commands.get_chat({ room }));
@@ -146,12 +166,9 @@ export function saveStartMemory(memory: StartMemory): Promise<void> {
   return call(() => commands.save_start_memory({ memory }));
 }
 
-export function onServerMessage(handler: (message: ServerMessage) => void): Promise<UnlistenFn> {
-  return events.onServerMessage(handler);
-}
-
-export function onConnection(handler: (event: ConnectionEvent) => void): Promise<UnlistenFn> {
-  return events.onConnection(handler);
+/** The shell's whole view of the meeting, after each change. */
+export function onClientView(handler: (view: ClientView) => void): Promise<UnlistenFn> {
+  return events.onClientView(handler);
 }
 
 export function onSpeaking(handler: (event: SpeakingEvent) => void): Promise<UnlistenFn> {

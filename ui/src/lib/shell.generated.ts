@@ -4,7 +4,7 @@
 
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import type { ChatMessage, Command, CsvPreview, MeetingView, RoomId, ServerMessage, Slot } from "../generated";
+import type { Audience, ChatMessage, Command, CsvPreview, MeetingView, RoomId, Slot } from "../generated";
 
 export type IpcError = { code: string, message: string, };
 
@@ -33,12 +33,10 @@ notes: Array<string>, };
 
 export type DeviceKind = "microphone" | "camera" | "speaker";
 
-export type ConnectionState = "connected" | "reconnecting" | "closed";
-
 /**
- * Payload of the `connection` event.
+ * Whether the meeting's socket is open.
  */
-export type ConnectionEvent = { state: ConnectionState, reason?: string, };
+export type ConnectionState = "connected" | "reconnecting" | "closed";
 
 /**
  * Payload of the `speaking` event: an audio level from 0 to 1, sent when
@@ -104,6 +102,48 @@ name: string,
  */
 recent: Array<RecentJoin>, };
 
+export type BannerKind = "broadcast" | "return";
+
+/**
+ * A notice across the top of the meeting until dismissed.
+ */
+export type Banner = { id: number, kind: BannerKind, text: string, 
+/**
+ * The sender's display name, when the view names them.
+ */
+from: string | null, room: RoomId | null, audience: Audience, };
+
+/**
+ * A refusal from the server, shown briefly.
+ */
+export type Toast = { id: number, code: string, message: string, };
+
+/**
+ * Everything a window shows of the meeting, pushed whole after each change.
+ */
+export type ClientView = { 
+/**
+ * The meeting's id, from the welcome.
+ */
+meeting: string | null, view: MeetingView | null, 
+/**
+ * Server clock minus local clock, in ms, measured at the welcome.
+ */
+clock_offset_ms: number, 
+/**
+ * The chat of the room you are in, oldest first.
+ */
+chat: Array<ChatMessage>, banners: Array<Banner>, toasts: Array<Toast>, connection: ConnectionState, 
+/**
+ * Why the connection is not `connected`, as a sentence.
+ */
+connection_reason: string | null, 
+/**
+ * The invitation you chose to answer later; cleared when the view
+ * invites you elsewhere or no longer.
+ */
+invitation_deferred: RoomId | null, };
+
 /** The shell's commands; each rejects with an `IpcError`. */
 export const commands = {
   /**
@@ -128,6 +168,23 @@ export const commands = {
    */
   get_joined: (): Promise<Joined | null> => invoke<Joined | null>("get_joined"),
   get_state: (): Promise<MeetingView> => invoke<MeetingView>("get_state"),
+  /**
+   * Everything the windows show (also pushed as the `client-view`
+   * event), or null outside a meeting.
+   */
+  get_client_view: (): Promise<ClientView | null> => invoke<ClientView | null>("get_client_view"),
+  /**
+   * Removes a toast from the view, in every window.
+   */
+  dismiss_toast: (args: { id: number }): Promise<void> => invoke<void>("dismiss_toast", args),
+  /**
+   * Removes a banner from the view, in every window.
+   */
+  dismiss_banner: (args: { id: number }): Promise<void> => invoke<void>("dismiss_banner", args),
+  /**
+   * Puts off answering the current invitation until another comes.
+   */
+  defer_invitation: (): Promise<void> => invoke<void>("defer_invitation"),
   /**
    * Chat history of `room` (`null`: the room you are in).
    */
@@ -164,15 +221,10 @@ export const commands = {
 /** The shell's events, to every window. */
 export const events = {
   /**
-   * Every server message, as the server sent it.
+   * Everything the windows show, whole, after each change.
    */
-  onServerMessage: (handler: (payload: ServerMessage) => void): Promise<UnlistenFn> =>
-    listen<ServerMessage>("server-message", (e) => handler(e.payload)),
-  /**
-   * The socket's state.
-   */
-  onConnection: (handler: (payload: ConnectionEvent) => void): Promise<UnlistenFn> =>
-    listen<ConnectionEvent>("connection", (e) => handler(e.payload)),
+  onClientView: (handler: (payload: ClientView) => void): Promise<UnlistenFn> =>
+    listen<ClientView>("client-view", (e) => handler(e.payload)),
   /**
    * An audio level from 0 to 1, sent when it changes noticeably (also back to 0).
    */

@@ -1,18 +1,21 @@
-// Wires the IPC events into the reducer and exposes the result to components
-// as reactive state. One store per window.
+// Exposes the shell's pushed view to components as reactive state, with
+// what the window keeps for itself. One store per window; no reducer here:
+// the shell's session is the only one.
 
 import type { UnlistenFn } from "@tauri-apps/api/event";
-import type { Command, MeetingView, ServerMessage } from "../generated";
-import { loadOffset, remainingMs, saveOffset, secondsLeft } from "./clock";
+import type { Command, MeetingView } from "../generated";
+import { remainingMs, secondsLeft } from "./clock";
 import * as ipc from "./ipc";
 import {
-  addToast,
-  dismissBanner,
-  dismissToast,
-  initialState,
-  reduce,
-  withView,
-  type MeetingState,
+  NO_LOCAL_TOASTS,
+  NO_MEETING,
+  addLocalToast,
+  dismissLocalToast,
+  isLocalToast,
+  shownToasts,
+  type ClientView,
+  type LocalToasts,
+  type Toast,
 } from "./state";
 
 const JOINED_KEY = "breakout.joined";
@@ -20,7 +23,10 @@ const TICK_MS = 250;
 const TOAST_MS = 8_000;
 
 export class MeetingStore {
-  state = $state.raw<MeetingState>(initialState(loadOffset()));
+  /** The shell's view, as last pushed. */
+  state = $state.raw<ClientView>(NO_MEETING);
+  /** Refusals of this window's own calls. */
+  local = $state.raw<LocalToasts>(NO_LOCAL_TOASTS);
   /** Latest audio level per participant. */
   levels = $state.raw<Map<number, number>>(new Map());
   /** The app's media engine: its phase, notes and video slots. */
@@ -31,19 +37,22 @@ export class MeetingStore {
 
   private unlisten: UnlistenFn[] = [];
   private timer: ReturnType<typeof setInterval> | undefined;
+  /** Toasts already given a timer to go away. */
+  private timed = new Set<number>();
 
   get view(): MeetingView | null {
     return this.state.view;
   }
 
-  /** Subscribes to the shell's events. Call before joining so no message is missed. */
+  get toasts(): Toast[] {
+    return shownToasts(this.state, this.local);
+  }
+
+  /** Subscribes to the shell's events. Call before joining so no change is missed. */
   async listen(): Promise<void> {
     if (this.unlisten.length > 0) return;
     this.unlisten = await Promise.all([
-      ipc.onServerMessage((m) => this.receive(m)),
-      ipc.onConnection((c) => {
-        this.state = { ...this.state, connection: c.state, connectionReason: c.reason ?? null };
-      }),
+      ipc.onClientView((v) => this.receive(v)),
       ipc.onMedia((m) => {
         this.media = m;
       }),
@@ -62,17 +71,11 @@ export class MeetingStore {
     clearInterval(this.timer);
   }
 
-  receive(message: ServerMessage): void {
-    const before = this.state.view?.you.room;
+  /** Takes the shell's view; its new toasts go away on their own after a while. */
+  receive(view: ClientView): void {
     this.now = Date.now();
-    if (message.type === "error") {
-      this.toast(message.code, message.message);
-      return;
-    }
-    this.state = reduce(this.state, message, this.now);
-    if (message.type === "welcome") saveOffset(this.state.offset);
-    const after = this.state.view?.you.room;
-    if (after !== undefined && after !== before) void this.loadChat();
+    this.state = view;
+    for (const toast of view.toasts) this.expire(toast.id);
   }
 
   /** Sends a command; a refusal becomes a toast. Resolves to whether it went through. */
@@ -101,17 +104,27 @@ export class MeetingStore {
     this.toast(e.code, e.message);
   }
 
+  /** A toast of this window's own. */
   toast(code: string, message: string): void {
-    this.state = addToast(this.state, code, message);
-    const id = this.state.nextId - 1;
+    this.local = addLocalToast(this.local, code, message);
+    this.expire(this.local.next + 1);
+  }
+
+  private expire(id: number): void {
+    if (this.timed.has(id)) return;
+    this.timed.add(id);
     setTimeout(() => this.dismissToast(id), TOAST_MS);
   }
 
-  /** Fetches the authoritative view. Rejects when not in a meeting. */
+  /**
+   * Asks the shell whether it is in a meeting and takes its view. Rejects
+   * when not in a meeting.
+   */
   async refresh(): Promise<MeetingView> {
     const view = await ipc.getState();
-    this.state = withView(this.state, view);
-    return view;
+    const client = await ipc.getClientView();
+    if (client?.view) this.receive(client);
+    return client?.view ?? view;
   }
 
   /** Fetches the media status (the meeting window only; events keep it current). */
@@ -136,18 +149,6 @@ export class MeetingStore {
     }
   }
 
-  async loadChat(): Promise<void> {
-    const room = this.state.view?.you.room;
-    if (room === undefined) return;
-    const messages = await this.attempt(() => ipc.getChat(room));
-    if (messages && this.state.view?.you.room === room) {
-      // Lines that arrived as events while we waited are kept.
-      const known = new Set(messages.map((m) => m.id));
-      const extra = this.state.chat.filter((m) => m.room === room && !known.has(m.id));
-      this.state = { ...this.state, chat: [...messages, ...extra] };
-    }
-  }
-
   setJoined(joined: ipc.Joined | null): void {
     this.joined = joined;
     try {
@@ -169,30 +170,32 @@ export class MeetingStore {
 
   /** Forgets the meeting (after leaving or when the connection closed). */
   reset(): void {
-    this.state = initialState(this.state.offset);
+    this.state = NO_MEETING;
+    this.local = NO_LOCAL_TOASTS;
     this.levels = new Map();
     this.media = ipc.NO_MEDIA;
     this.setJoined(null);
   }
 
   dismissToast(id: number): void {
-    this.state = dismissToast(this.state, id);
+    if (isLocalToast(id)) this.local = dismissLocalToast(this.local, id);
+    else void this.attempt(() => ipc.dismissToast(id));
   }
 
   dismissBanner(id: number): void {
-    this.state = dismissBanner(this.state, id);
+    void this.attempt(() => ipc.dismissBanner(id));
   }
 
   deferInvitation(): void {
-    this.state = { ...this.state, invitationDeferred: this.state.view?.you.invited ?? null };
+    void this.attempt(() => ipc.deferInvitation());
   }
 
   /** Whole seconds until `at` (server time). */
   secondsUntil(at: number): number {
-    return secondsLeft(at, this.now, this.state.offset);
+    return secondsLeft(at, this.now, this.state.clock_offset_ms);
   }
 
   msUntil(at: number): number {
-    return remainingMs(at, this.now, this.state.offset);
+    return remainingMs(at, this.now, this.state.clock_offset_ms);
   }
 }

@@ -2,7 +2,9 @@
 //! messages. No I/O: feed it every [`ServerMessage`] with
 //! [`Session::handle`] and act on the [`SessionUpdate`]s it returns; tell it
 //! about requests you send with [`Session::track`] and about a lost socket
-//! with [`Session::disconnected`].
+//! with [`Session::disconnected`]. Besides the meeting view it keeps what
+//! the windows show around it (chat, banners, refusals, connection, clock):
+//! [`Session::client_view`] is all of it.
 //!
 //! ```
 //! use breakout_client::{Session, SessionUpdate};
@@ -15,15 +17,24 @@
 //! assert!(session.view().is_none()); // nothing is known before the welcome
 //! ```
 
+mod client;
+#[cfg(test)]
+mod client_tests;
 mod patch;
 #[cfg(test)]
 mod tests;
+
+pub use client::{Banner, BannerKind, ClientView, ConnectionState, MAX_BANNERS, MAX_TOASTS, Toast};
 
 use std::collections::BTreeMap;
 
 use breakout_protocol::media::{IceCandidate, SlotMap};
 use breakout_protocol::ws::{ClientMessage, Reply, Request, ServerMessage};
-use breakout_protocol::{ApiError, EventBody, MeetingView, ParticipantId, RoomId};
+use breakout_protocol::{
+    ApiError, Audience, ChatMessage, EventBody, MeetingView, ParticipantId, RoomId, Timestamp,
+};
+
+use client::Notices;
 
 /// Something the caller may want to act on, produced by [`Session::handle`].
 #[derive(Debug, Clone, PartialEq)]
@@ -74,6 +85,7 @@ pub struct Session {
     pending: BTreeMap<u64, Request>,
     welcomed: bool,
     connected: bool,
+    notices: Notices,
 }
 
 impl Session {
@@ -122,6 +134,71 @@ impl Session {
         self.pending.contains_key(&id)
     }
 
+    /// Everything the windows show, as of now.
+    pub fn client_view(&self) -> ClientView {
+        let n = &self.notices;
+        ClientView {
+            meeting: self.meeting.clone(),
+            view: self.view.clone(),
+            clock_offset_ms: n.clock_offset_ms,
+            chat: n.chat.clone(),
+            banners: n.banners.clone(),
+            toasts: n.toasts.clone(),
+            connection: n.connection,
+            connection_reason: n.connection_reason.clone(),
+            invitation_deferred: n.invitation_deferred,
+        }
+    }
+
+    /// [`Session::handle`] for a message that arrived at `local_now` (this
+    /// computer's clock): a welcome also sets the server clock's offset.
+    pub fn handle_at(
+        &mut self,
+        message: ServerMessage,
+        local_now: Timestamp,
+    ) -> Vec<SessionUpdate> {
+        if let ServerMessage::Welcome { server_time, .. } = &message {
+            self.notices.clock_offset_ms = clock_offset(*server_time, local_now);
+        }
+        self.handle(message)
+    }
+
+    /// The chat history of `room`, fetched apart: merged with the lines
+    /// held, once each, if you are still in that room.
+    pub fn chat_history(&mut self, room: RoomId, messages: Vec<ChatMessage>) {
+        if self.room() == Some(room) {
+            self.notices.chat(room, messages);
+        }
+    }
+
+    /// The socket's state, and why when it is not connected.
+    pub fn set_connection(&mut self, state: ConnectionState, reason: Option<String>) {
+        self.notices.connection = state;
+        self.notices.connection_reason = reason;
+    }
+
+    /// Forgets toast `id`; false if there was none.
+    pub fn dismiss_toast(&mut self, id: u64) -> bool {
+        let before = self.notices.toasts.len();
+        self.notices.toasts.retain(|t| t.id != id);
+        self.notices.toasts.len() != before
+    }
+
+    /// Forgets banner `id`; false if there was none.
+    pub fn dismiss_banner(&mut self, id: u64) -> bool {
+        let before = self.notices.banners.len();
+        self.notices.banners.retain(|b| b.id != id);
+        self.notices.banners.len() != before
+    }
+
+    /// Puts off answering the current invitation, until the view invites
+    /// you elsewhere. False when there is no invitation.
+    pub fn defer_invitation(&mut self) -> bool {
+        let invited = self.view.as_ref().and_then(|v| v.you.invited);
+        self.notices.invitation_deferred = invited;
+        invited.is_some()
+    }
+
     /// Records a request about to be sent, so its answer is reported with it.
     pub fn track(&mut self, message: &ClientMessage) {
         self.pending.insert(message.id, message.request.clone());
@@ -153,6 +230,7 @@ impl Session {
                 });
                 self.welcomed = true;
                 self.connected = true;
+                self.set_connection(ConnectionState::Connected, None);
                 // A new socket means a new media negotiation, counting afresh.
                 self.slots = None;
                 self.meeting = Some(meeting);
@@ -166,6 +244,11 @@ impl Session {
                         self.replace_view(view.as_ref().clone(), false, &mut updates)
                     }
                     Reply::MediaAnswer { slots, .. } => self.replace_slots(slots, &mut updates),
+                    Reply::Chat { messages } => {
+                        if let Some(room) = self.room() {
+                            self.notices.chat(room, messages.iter().cloned());
+                        }
+                    }
                     _ => {}
                 }
                 updates.push(SessionUpdate::Replied {
@@ -174,15 +257,24 @@ impl Session {
                     result,
                 });
             }
-            ServerMessage::Error { id, error } => updates.push(SessionUpdate::Refused {
-                id,
-                request: id.and_then(|id| self.pending.remove(&id)),
-                error,
-            }),
+            ServerMessage::Error { id, error } => {
+                self.notices
+                    .toast(error.code.clone(), error.message.clone());
+                updates.push(SessionUpdate::Refused {
+                    id,
+                    request: id.and_then(|id| self.pending.remove(&id)),
+                    error,
+                })
+            }
             ServerMessage::Event { event } => {
+                self.notice(&event);
                 let moved = self.view.as_mut().and_then(|v| patch::apply(v, &event));
+                if let Some(view) = &self.view {
+                    self.notices.follow_invitation(view);
+                }
                 updates.push(SessionUpdate::Event(event));
                 if let Some((from, to)) = moved {
+                    self.notices.chat.clear();
                     updates.push(SessionUpdate::RoomChanged { from, to });
                 }
             }
@@ -192,6 +284,35 @@ impl Session {
             }
         }
         updates
+    }
+
+    /// What an event adds around the view: a banner or a chat line.
+    fn notice(&mut self, event: &EventBody) {
+        match event {
+            EventBody::ReturnRequested => self.notices.banner(
+                BannerKind::Return,
+                "The host asks everyone to come back to the main room.".into(),
+                None,
+                None,
+                Audience::Everyone,
+            ),
+            EventBody::Message {
+                from,
+                text,
+                room,
+                audience,
+            } => {
+                let name = self.view.as_ref().and_then(|v| member_name(v, *from));
+                self.notices
+                    .banner(BannerKind::Broadcast, text.clone(), name, *room, *audience);
+            }
+            EventBody::Chat { message } => {
+                if let Some(room) = self.room() {
+                    self.notices.chat(room, [message.clone()]);
+                }
+            }
+            _ => {}
+        }
     }
 
     /// Keeps the newest slot map; versions only grow within a media session.
@@ -222,11 +343,14 @@ impl Session {
         if !welcome && let Some(old) = &self.view {
             keep_member_lists(old, &mut view);
         }
+        self.notices.follow_invitation(&view);
         self.view = Some(view);
         out.push(SessionUpdate::ViewReplaced { revision });
         if let Some((_, from)) = before
             && from != to
         {
+            // Chat is per room: the new room's history is fetched apart.
+            self.notices.chat.clear();
             out.push(SessionUpdate::RoomChanged { from, to });
         }
     }
@@ -245,4 +369,20 @@ fn keep_member_lists(old: &MeetingView, new: &mut MeetingView) {
             room.members = Some(kept);
         }
     }
+}
+
+/// How far the server's clock is ahead of this computer's, in ms.
+fn clock_offset(server: Timestamp, local: Timestamp) -> i64 {
+    let (server, local) = (i128::from(server.0), i128::from(local.0));
+    (server - local).clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}
+
+/// The display name of `who`, if a member list the view holds names them.
+fn member_name(view: &MeetingView, who: ParticipantId) -> Option<String> {
+    view.rooms
+        .iter()
+        .filter_map(|r| r.members.as_ref())
+        .flatten()
+        .find(|m| m.id == who)
+        .map(|m| m.name.clone())
 }

@@ -8,7 +8,8 @@
 
 use breakout_core::PendingMoveView;
 use breakout_protocol::{
-    EventBody, MediaState, MeetingView, MemberView, ParticipantId, Phase, RoomId, RoomView,
+    EventBody, HelpView, MediaState, MeetingView, MemberView, ParticipantId, Phase, PollView,
+    RoomId, RoomView, Timestamp,
 };
 
 /// Applies `event` to `view`; returns `(from, to)` if it moved you.
@@ -68,7 +69,10 @@ pub(crate) fn apply(view: &mut MeetingView, event: &EventBody) -> Option<(RoomId
                 m.connected = *connected;
             }
         }
-        EventBody::HelpRequested { participant, .. } => set_help(view, *participant, true),
+        EventBody::HelpRequested { participant, room } => {
+            set_help(view, *participant, true);
+            add_help_request(view, *participant, *room);
+        }
         EventBody::HelpDismissed { participant } => set_help(view, *participant, false),
         EventBody::ChangingMeeting { room, at } => {
             view.you.pending_move = Some(PendingMoveView {
@@ -103,6 +107,11 @@ pub(crate) fn apply(view: &mut MeetingView, event: &EventBody) -> Option<(RoomId
         }
         EventBody::Closing { at } => view.phase = Phase::Closing { returns_at: *at },
         EventBody::ReturnRequested => view.you.flags.return_requested = true,
+        // The server has returned everyone; the view that follows says the rest.
+        EventBody::BreakoutsEnded => view.phase = Phase::Idle,
+        EventBody::PollCreated { poll }
+        | EventBody::PollUpdated { poll }
+        | EventBody::PollClosed { poll } => upsert_poll(view, poll),
         _ => {}
     }
     None
@@ -211,5 +220,46 @@ fn set_help(view: &mut MeetingView, who: ParticipantId, requested: bool) {
     }
     for m in members_named(view, who) {
         m.help_requested = requested;
+    }
+}
+
+/// Managers list who asks for help; others only see their own flag.
+fn add_help_request(view: &mut MeetingView, who: ParticipantId, room: RoomId) {
+    if !view.you.permissions.manage_breakouts
+        || view.help_requests.iter().any(|h| h.participant == who)
+    {
+        return;
+    }
+    let name = view
+        .rooms
+        .iter()
+        .filter_map(|r| r.members.as_ref())
+        .flatten()
+        .find(|m| m.id == who)
+        .map_or_else(|| format!("Participant {}", who.0), |m| m.name.clone());
+    view.help_requests.push(HelpView {
+        participant: who,
+        name,
+        room,
+        // The event carries no time; the view that follows does.
+        at: Timestamp(0),
+    });
+}
+
+/// Polls are per room: only your room's are kept.
+fn upsert_poll(view: &mut MeetingView, poll: &PollView) {
+    if poll.room != view.you.room {
+        return;
+    }
+    match view.polls.iter_mut().find(|p| p.id == poll.id) {
+        Some(held) => {
+            // Events never carry your own vote; keep the one the view told.
+            let your_vote = poll.your_vote.or(held.your_vote);
+            *held = PollView {
+                your_vote,
+                ..poll.clone()
+            };
+        }
+        None => view.polls.push(poll.clone()),
     }
 }

@@ -9,13 +9,13 @@ use breakout_protocol::{
 
 use super::{Session, SessionUpdate};
 
-const ME: ParticipantId = ParticipantId(1);
-const ANA: ParticipantId = ParticipantId(2);
-const BO: ParticipantId = ParticipantId(3);
-const R1: RoomId = RoomId(1);
-const R2: RoomId = RoomId(2);
+pub(super) const ME: ParticipantId = ParticipantId(1);
+pub(super) const ANA: ParticipantId = ParticipantId(2);
+pub(super) const BO: ParticipantId = ParticipantId(3);
+pub(super) const R1: RoomId = RoomId(1);
+pub(super) const R2: RoomId = RoomId(2);
 
-fn member(id: ParticipantId) -> MemberView {
+pub(super) fn member(id: ParticipantId) -> MemberView {
     MemberView {
         id,
         name: format!("{id}"),
@@ -27,7 +27,7 @@ fn member(id: ParticipantId) -> MemberView {
     }
 }
 
-fn room(id: RoomId, members: Option<Vec<ParticipantId>>, count: u32) -> RoomView {
+pub(super) fn room(id: RoomId, members: Option<Vec<ParticipantId>>, count: u32) -> RoomView {
     RoomView {
         id,
         title: format!("{id}"),
@@ -41,7 +41,7 @@ fn room(id: RoomId, members: Option<Vec<ParticipantId>>, count: u32) -> RoomView
 
 /// Me (a plain participant) in main with Ana; Bo in room 1; room 2 empty.
 /// As a participant I see only my own room's members.
-fn view(revision: u64) -> MeetingView {
+pub(super) fn view(revision: u64) -> MeetingView {
     MeetingView {
         revision,
         you: SelfView {
@@ -84,7 +84,7 @@ fn view(revision: u64) -> MeetingView {
 }
 
 /// The same meeting seen by a manager: every room's members.
-fn manager_view(revision: u64) -> MeetingView {
+pub(super) fn manager_view(revision: u64) -> MeetingView {
     let mut v = view(revision);
     v.you.permissions = Permissions {
         manage_breakouts: true,
@@ -95,7 +95,7 @@ fn manager_view(revision: u64) -> MeetingView {
     v
 }
 
-fn welcome(view: MeetingView) -> ServerMessage {
+pub(super) fn welcome(view: MeetingView) -> ServerMessage {
     ServerMessage::Welcome {
         protocol: breakout_protocol::PROTOCOL_VERSION,
         meeting: "m1".into(),
@@ -106,22 +106,22 @@ fn welcome(view: MeetingView) -> ServerMessage {
     }
 }
 
-fn event(event: EventBody) -> ServerMessage {
+pub(super) fn event(event: EventBody) -> ServerMessage {
     ServerMessage::Event { event }
 }
 
-fn welcomed(v: MeetingView) -> Session {
+pub(super) fn welcomed(v: MeetingView) -> Session {
     let mut s = Session::new();
     s.handle(welcome(v));
     s
 }
 
-fn members(s: &Session, room: RoomId) -> Option<Vec<ParticipantId>> {
+pub(super) fn members(s: &Session, room: RoomId) -> Option<Vec<ParticipantId>> {
     let r = s.view().unwrap().rooms.iter().find(|r| r.id == room)?;
     r.members.as_ref().map(|m| m.iter().map(|m| m.id).collect())
 }
 
-fn count(s: &Session, room: RoomId) -> u32 {
+pub(super) fn count(s: &Session, room: RoomId) -> u32 {
     let r = s.view().unwrap().rooms.iter().find(|r| r.id == room);
     r.unwrap().member_count
 }
