@@ -11,8 +11,8 @@ use breakout_client::protocol::{ChatMessage, Command, MeetingView, RoomId};
 use tauri::{AppHandle, Manager, Runtime, State};
 
 use crate::ipc::{DeviceKind, Devices, Joined, MediaStatus};
-use crate::memory::{self, StartMemory};
 use crate::meeting::Change;
+use crate::memory::{self, StartMemory};
 use crate::shell::Shell;
 use crate::{IpcError, devices, events, windows};
 
