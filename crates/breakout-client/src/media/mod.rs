@@ -31,6 +31,7 @@
 //!   tone codecs) do no I/O and are tested alone.
 
 pub mod analysis;
+mod arrival;
 mod assemble;
 mod audio;
 #[cfg(feature = "camera")]

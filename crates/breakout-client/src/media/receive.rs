@@ -53,22 +53,30 @@ pub struct SlotState {
     pub counters: Counters,
     /// Audio slots only.
     pub jitter: Option<Mutex<JitterBuffer>>,
+    /// The origin of the times given to the slot's pure parts.
+    epoch: Instant,
 }
 
 impl SlotState {
-    pub fn new(mid: String, kind: MediaKind, jitter_frames: usize) -> Self {
+    /// `jitter`: the bounds of an audio slot's playout delay.
+    pub fn new(mid: String, kind: MediaKind, jitter: (Duration, Duration)) -> Self {
         SlotState {
             mid,
             kind,
             participant: RwLock::new(None),
             counters: Counters::default(),
             jitter: (kind == MediaKind::Audio)
-                .then(|| Mutex::new(JitterBuffer::new(jitter_frames, jitter_frames + 3))),
+                .then(|| Mutex::new(JitterBuffer::new(jitter.0, jitter.1))),
+            epoch: Instant::now(),
         }
     }
 
     pub fn participant(&self) -> Option<ParticipantId> {
         *self.participant.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn now(&self) -> Duration {
+        self.epoch.elapsed()
     }
 }
 
@@ -98,8 +106,9 @@ pub fn spawn_reader(
             bump(&slot.counters.packets, 1);
             bump(&slot.counters.bytes, packet.payload.len() as u64);
             if let Some(jitter) = &slot.jitter {
+                let h = &packet.header;
                 let mut jitter = jitter.lock().unwrap_or_else(|e| e.into_inner());
-                jitter.push(packet.header.sequence_number, packet.payload);
+                jitter.push(h.sequence_number, h.timestamp, packet.payload, slot.now());
                 continue;
             }
             let Some((assembler, decoder)) = video.as_mut() else {
@@ -175,7 +184,8 @@ pub fn spawn_playout(
             let mut frames = Vec::new();
             for (slot, decoder) in slots.iter().zip(decoders.iter_mut()) {
                 let Some(jitter) = &slot.jitter else { continue };
-                let next = jitter.lock().unwrap_or_else(|e| e.into_inner()).pop();
+                let now = slot.now();
+                let next = jitter.lock().unwrap_or_else(|e| e.into_inner()).pop(now);
                 if next == Playout::Idle {
                     continue;
                 }

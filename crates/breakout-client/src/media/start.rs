@@ -235,7 +235,7 @@ impl Link {
             slots.push(Arc::new(SlotState::new(
                 mid.to_string(),
                 kind,
-                config.jitter_frames,
+                (config.jitter_min, config.jitter_max),
             )));
         }
         let abandoned = Arc::new(AtomicBool::new(false));
