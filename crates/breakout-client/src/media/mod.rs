@@ -53,6 +53,7 @@ mod start;
 pub mod synthetic;
 mod tunnel;
 mod video;
+mod video_receive;
 
 pub use audio::{OpusDecoder, OpusEncoder, SAMPLE_RATE, SAMPLES_PER_FRAME};
 pub use config::{AudioOutput, AudioSource, MediaConfig, MediaTransport, VideoSource};
