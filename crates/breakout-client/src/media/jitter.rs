@@ -36,7 +36,8 @@ use super::arrival::ArrivalDelay;
 /// What to play in this 20 ms.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Playout {
-    /// Nothing: the buffer is idle or still filling. Play silence.
+    /// Nothing: the buffer is idle or its run has not waited long enough
+    /// yet. Play silence.
     Idle,
     /// Decode this packet.
     Packet(Bytes),
