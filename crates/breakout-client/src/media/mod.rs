@@ -27,10 +27,13 @@
 //!   a tone whose frequency names the participant, a test pattern whose
 //!   blocks encode participant, frame counter and capture time. Tests and
 //!   `breakout-bot` check what they *decoded*, not packet counts.
-//! - The pure parts (jitter buffer, VP8 frame assembly, mixer, pattern and
-//!   tone codecs) do no I/O and are tested alone.
+//! - The pure parts (jitter buffer and its arrival statistics, VP8 frame
+//!   assembly and a video slot's receive path, the mic's expected loss,
+//!   mixer, pattern and tone codecs) do no I/O and no clock: times come in
+//!   as arguments, and they are tested alone with simulated ones.
 
 pub mod analysis;
+mod arrival;
 mod assemble;
 mod audio;
 #[cfg(feature = "camera")]
@@ -52,6 +55,7 @@ mod start;
 pub mod synthetic;
 mod tunnel;
 mod video;
+mod video_receive;
 
 pub use audio::{OpusDecoder, OpusEncoder, SAMPLE_RATE, SAMPLES_PER_FRAME};
 pub use config::{AudioOutput, AudioSource, MediaConfig, MediaTransport, VideoSource};
