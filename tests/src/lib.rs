@@ -27,10 +27,20 @@ pub const WAIT: Duration = Duration::from_secs(30);
 pub fn bin_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     // target/debug/deps/<test> → target/debug
-    exe.parent()
+    let profile_dir = exe
+        .parent()
         .and_then(Path::parent)
-        .expect("test runs from target/<profile>/deps")
-        .to_path_buf()
+        .expect("test runs from target/<profile>/deps");
+    // With a separate build directory (CARGO_BUILD_BUILD_DIR) the test runs
+    // from there, but the binaries are placed in the target directory.
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from);
+    if let (Some(target), Some(profile)) = (target, profile_dir.file_name())
+        && target.is_absolute()
+        && target.join(profile).is_dir()
+    {
+        return target.join(profile);
+    }
+    profile_dir.to_path_buf()
 }
 
 pub fn binary(name: &str) -> PathBuf {
