@@ -17,6 +17,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin};
 use tokio::sync::mpsc;
 
+pub mod impair;
 pub mod internet;
 pub mod netlab;
 
@@ -277,6 +278,19 @@ impl Bot {
         }
     }
 
+    /// The newest media report: the ones queued since the last read are
+    /// skipped, or the next one is awaited if none is queued.
+    pub async fn latest_media_report(&mut self) -> serde_json::Value {
+        let mut latest = None;
+        while let Ok(report) = self.reports.try_recv() {
+            latest = Some(report);
+        }
+        match latest {
+            Some(report) => report,
+            None => self.media_report("any report", |_| true).await,
+        }
+    }
+
     async fn read(&mut self) -> ServerMessage {
         let message = tokio::time::timeout(WAIT, self.lines.recv())
             .await
@@ -352,6 +366,19 @@ impl Bot {
                 self.name,
                 self.events
             );
+        }
+    }
+
+    /// Closes its stdin, as a person leaving: the bot hangs up its media
+    /// and connection and exits.
+    pub async fn leave(self) {
+        let Bot {
+            mut child, stdin, ..
+        } = self;
+        drop(stdin);
+        if tokio::time::timeout(WAIT, child.wait()).await.is_err() {
+            let _ = child.start_kill();
+            let _ = child.wait().await;
         }
     }
 
