@@ -150,3 +150,29 @@ async fn a_client_on_a_lossy_jittery_link_still_hears_and_sees_its_room_and_the_
         );
     }
 }
+
+/// The qdisc at the root of `dev` in `ns`, as tc names it.
+fn root_qdisc(ns: &breakout_e2e::netlab::Netns, dev: &str) -> String {
+    ns.exec("tc", &["qdisc", "show", "dev", dev, "root"])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs root, ip, nft and tc: scripts/net-test.sh runs it"]
+async fn the_office_link_can_be_capped_each_way_and_uncapped_at_runtime() {
+    let lab = NatLab::new(&[HTTP_PORT], &[MEDIA_PORT]);
+    lab.cap_office_downlink_kbit(1_000);
+    lab.cap_office_uplink_kbit(300);
+    let down = root_qdisc(&lab.router, "wan1");
+    let up = root_qdisc(&lab.office, "eth0");
+    assert!(down.contains("tbf") && down.contains("1Mbit"), "{down}");
+    assert!(up.contains("tbf") && up.contains("300Kbit"), "{up}");
+    // A new rate replaces the old one.
+    lab.cap_office_uplink_kbit(500);
+    let up = root_qdisc(&lab.office, "eth0");
+    assert!(up.contains("500Kbit"), "{up}");
+    lab.lift_caps();
+    assert!(!root_qdisc(&lab.router, "wan1").contains("tbf"));
+    assert!(!root_qdisc(&lab.office, "eth0").contains("tbf"));
+    // Lifting twice is harmless.
+    lab.lift_caps();
+}
