@@ -211,7 +211,7 @@ async fn main() {
 /// The `i`th move's room and the speaker there (room 2 first: the
 /// listener starts in room 1).
 fn next_room(i: u64, one: &ParticipantCreated, two: &ParticipantCreated) -> (u32, ParticipantId) {
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         (2, two.participant)
     } else {
         (1, one.participant)

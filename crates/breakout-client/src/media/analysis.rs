@@ -194,9 +194,9 @@ const FREEZE_MIN_INCREASE: Duration = Duration::from_millis(150);
 
 /// One video slot's decoded pictures and its freezes, as WebRTC's
 /// statistics count them (`freezeCount`, `totalFreezesDuration`): a gap
-/// between two pictures of at least max(3 × the average gap, the average
-/// + 150 ms), averaged over the last 30 gaps, this one included, once
-/// there are 5. The whole gap counts as frozen.
+/// between two pictures of at least max(3 × average, average + 150 ms),
+/// the average taken over the last 30 gaps, this one included, once there
+/// are 5. The whole gap counts as frozen.
 #[derive(Debug, Clone, Serialize)]
 pub struct SlotFreezes {
     pub mid: String,
