@@ -132,16 +132,21 @@ async fn a_client_on_a_lossy_jittery_link_still_hears_and_sees_its_room_and_the_
         })
         .await;
 
-    // The media went through the relay, which lost and held some of it
-    // both ways.
+    // All of Ada's media went through the relay (every RTP packet she
+    // received crossed it), which lost and held some of it both ways.
+    let received = ada_bot.latest_media_report().await;
+    let packets: u64 = (received["slots"].as_array().into_iter().flatten())
+        .filter_map(|slot| slot["packets"].as_u64())
+        .sum();
     let stats = link.stats().await;
-    assert!(stats.udp_flows >= 1, "{stats:#?}");
+    assert_eq!(stats.udp_flows, 1, "Ada's one media flow: {stats:#?}");
     assert!(stats.tcp_connections >= 1, "{stats:#?}");
+    assert!(
+        stats.down.forwarded >= packets,
+        "Ada received {packets} RTP packets, more than the relay passed: {stats:#?}"
+    );
     for (way, d) in [("up", stats.up), ("down", stats.down)] {
-        assert!(
-            d.forwarded >= 500,
-            "{way}: little media relayed: {stats:#?}"
-        );
+        assert!(d.forwarded > 0, "{way}: nothing relayed: {stats:#?}");
         assert!(d.dropped > 0, "{way}: nothing lost: {stats:#?}");
         assert!(d.delayed > d.forwarded / 2, "{way}: not held: {stats:#?}");
         assert!(
