@@ -27,12 +27,18 @@
 //!   a tone whose frequency names the participant, a test pattern whose
 //!   blocks encode participant, frame counter and capture time. Tests and
 //!   `breakout-bot` check what they *decoded*, not packet counts.
+//! - The camera's encoder follows the uplink's bandwidth estimate ([`bwe`],
+//!   from the SFU's transport-wide feedback): audio keeps its share, video
+//!   gives up bitrate, then frame rate, then resolution
+//!   ([`MediaSession::uplink`]).
 //! - The pure parts (jitter buffer, VP8 frame assembly, mixer, pattern and
-//!   tone codecs) do no I/O and are tested alone.
+//!   tone codecs, bandwidth estimator, rate ladder) do no I/O and are
+//!   tested alone.
 
 pub mod analysis;
 mod assemble;
 mod audio;
+pub mod bwe;
 #[cfg(feature = "camera")]
 mod camera;
 mod config;
@@ -42,9 +48,11 @@ mod error;
 mod events;
 mod frame;
 mod jitter;
+mod ladder;
 mod mixer;
 mod peer;
 mod receive;
+mod scale;
 mod send;
 mod session;
 mod sources;
@@ -52,8 +60,10 @@ mod start;
 pub mod synthetic;
 mod tunnel;
 mod video;
+mod video_rate;
 
 pub use audio::{OpusDecoder, OpusEncoder, SAMPLE_RATE, SAMPLES_PER_FRAME};
+pub use bwe::{Estimate, UplinkStats, VideoSendStats};
 pub use config::{AudioOutput, AudioSource, MediaConfig, MediaTransport, VideoSource};
 pub use device_info::{AudioDevice, CameraDevice, DeviceList};
 pub use error::MediaError;

@@ -17,6 +17,7 @@ use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
 use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
 
 use super::MediaError;
+use super::bwe::{BweConfig, Uplink};
 use super::config::{MediaConfig, MediaTransport};
 use super::events::{EventSink, MediaEvent, Transport};
 use super::peer::{self, Network};
@@ -42,6 +43,7 @@ pub(super) struct Started {
     pub transport: Transport,
     /// To close with the session, when media runs through it.
     pub tunnel: Option<TunnelConn>,
+    pub uplink: Arc<Uplink>,
 }
 
 /// Opens the sources, negotiates the one connection on `conn` and starts
@@ -93,6 +95,7 @@ pub(super) async fn negotiate(
         map,
         transport,
         tunnel,
+        uplink,
         ..
     } = link;
     let pc = built.pc.clone();
@@ -119,6 +122,7 @@ pub(super) async fn negotiate(
         slots: slots.clone(),
         mic_track: built.mic.clone(),
         camera_track: built.camera.clone(),
+        uplink: uplink.clone(),
     });
     sources.run_audio(audio);
     sources.run_video(video);
@@ -137,6 +141,7 @@ pub(super) async fn negotiate(
         events: rx,
         transport,
         tunnel,
+        uplink,
     })
 }
 
@@ -182,6 +187,7 @@ struct Link {
     transport: Transport,
     /// The tunnel the connection runs through, if it does.
     tunnel: Option<TunnelConn>,
+    uplink: Arc<Uplink>,
     ice: watch::Receiver<RTCIceConnectionState>,
     /// Set when this attempt is given up, so it reports nothing more.
     abandoned: Arc<AtomicBool>,
@@ -202,8 +208,10 @@ impl Link {
             Network::Udp { .. } => (Transport::Udp, None),
             Network::Tunnel { conn, .. } => (Transport::Tunnel, Some(conn.clone())),
         };
+        let uplink = Uplink::new(bwe_config(config));
         let built = peer::build(
             &network,
+            uplink.clone(),
             conn.ice_servers(),
             config.audio_slots,
             config.video_slots,
@@ -296,6 +304,7 @@ impl Link {
             map,
             transport,
             tunnel,
+            uplink,
             ice,
             abandoned,
         })
@@ -324,6 +333,20 @@ impl Link {
         if let Err(error) = self.built.pc.close().await {
             warn!(%error, "closing a media connection that did not connect");
         }
+    }
+}
+
+/// The estimator's range, under the configured limit.
+fn bwe_config(config: &MediaConfig) -> BweConfig {
+    let default = BweConfig::default();
+    let Some(limit) = config.send_limit_bps else {
+        return default;
+    };
+    let max_bps = limit.max(default.min_bps);
+    BweConfig {
+        start_bps: default.start_bps.min(max_bps),
+        min_bps: default.min_bps,
+        max_bps,
     }
 }
 
