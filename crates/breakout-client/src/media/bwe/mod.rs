@@ -45,11 +45,12 @@ pub struct BweConfig {
 }
 
 impl Default for BweConfig {
-    /// Starts where a camera picture looks fine and audio is safe; the top
-    /// is what the encoder ever asks for plus audio.
+    /// Starts where WebRTC starts: a narrow uplink is not flooded before the
+    /// first feedback, and the startup growth finds a wide one within
+    /// seconds. The top is what the encoder ever asks for plus audio.
     fn default() -> Self {
         BweConfig {
-            start_bps: 800_000,
+            start_bps: 300_000,
             min_bps: 80_000,
             max_bps: 2_600_000,
         }
@@ -68,8 +69,8 @@ pub struct Estimate {
     /// Loss of the last judged batch of packets (0–1).
     pub loss_fraction: f64,
     pub usage: Usage,
-    /// From sending a packet to hearing about it (includes the feedback
-    /// interval, so it is an upper bound of the round trip).
+    /// From sending the newest packet a feedback reports on to receiving
+    /// that feedback, smoothed: about a round trip.
     pub feedback_delay_ms: Option<u64>,
     /// Feedback packets taken in.
     pub reports: u64,

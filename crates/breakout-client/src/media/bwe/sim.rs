@@ -182,12 +182,8 @@ mod tests {
 
     #[test]
     fn the_estimate_starts_low_and_finds_a_faster_link() {
-        let config = BweConfig {
-            start_bps: 300_000,
-            ..BweConfig::default()
-        };
         let trace = run(
-            config,
+            BweConfig::default(),
             &mut Path::capped(2.0 * MBIT),
             Duration::from_secs(30),
             |_, _| {},
