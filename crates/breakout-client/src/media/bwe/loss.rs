@@ -8,8 +8,10 @@ use std::time::{Duration, Instant};
 const MIN_PACKETS: u32 = 20;
 const HIGH_LOSS: f64 = 0.10;
 const LOW_LOSS: f64 = 0.02;
-/// Growth per report while loss is low.
+/// Growth per report while loss is low...
 const GROWTH: f64 = 1.05;
+/// ...up to this much above the rate in use.
+const HEADROOM: f64 = 1.5;
 /// One cut per this (plus a round trip): the loss in the next reports is
 /// the same burst answered already.
 const CUT_INTERVAL: Duration = Duration::from_millis(300);
@@ -74,7 +76,9 @@ impl LossBased {
                 self.last_cut = Some(now);
             }
         } else if fraction < LOW_LOSS {
-            self.estimate *= GROWTH;
+            // Towards more than is in use, not without bound while the
+            // delay-based estimate holds the rate down.
+            self.estimate = (self.estimate * GROWTH).min(HEADROOM * current_bps);
         }
         self.estimate = self.estimate.clamp(self.range.0, self.range.1);
         self.estimate
@@ -97,8 +101,12 @@ mod tests {
         // 5 %: hold.
         let t1 = t0 + Duration::from_secs(1);
         assert_eq!(loss.update(95, 5, cut, RTT, t1), cut);
-        // None: grow.
+        // None: grow, but not far past the rate in use.
         assert!(loss.update(100, 0, cut, RTT, t1) > cut);
+        for _ in 0..100 {
+            loss.update(100, 0, 200_000.0, RTT, t1);
+        }
+        assert_eq!(loss.estimate(), 300_000.0);
     }
 
     #[test]
