@@ -12,4 +12,4 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 cargo build --workspace --bins --tests
-cargo test --workspace --test internet -- --include-ignored
+cargo test --workspace --test internet --test uplink_cap -- --include-ignored
