@@ -9,4 +9,4 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 cargo build --release -p breakout-server -p breakout-client >&2
-cargo bench -q -p breakout-e2e --bench internet 2>/dev/null
+cargo bench -q -p breakout-e2e --bench internet --bench uplink 2>/dev/null
