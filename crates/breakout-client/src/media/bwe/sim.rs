@@ -24,6 +24,9 @@ pub struct Path {
     pub one_way: Duration,
     /// Drops every n-th packet on top of the queue's drops.
     pub drop_every: Option<u64>,
+    /// Up to this much extra delay per packet, at random (order is kept):
+    /// a busy receiver or a noisy radio, not a queue.
+    pub jitter: Duration,
 }
 
 impl Path {
@@ -33,6 +36,7 @@ impl Path {
             buffer: Duration::from_millis(100),
             one_way: Duration::from_millis(20),
             drop_every: None,
+            jitter: Duration::ZERO,
         }
     }
 }
@@ -83,6 +87,8 @@ pub fn run(
     let mut seq: u16 = 0;
     let mut sent_count: u64 = 0;
     let mut busy_until = Duration::ZERO;
+    let mut last_arrival = Duration::ZERO;
+    let mut noise: u32 = 1;
     // Packets on their way to the receiver, and feedback on its way back.
     let mut to_receiver: VecDeque<(Duration, u16)> = VecDeque::new();
     let mut to_sender: VecDeque<(Duration, TransportLayerCc)> = VecDeque::new();
@@ -112,7 +118,12 @@ pub fn run(
             if queued <= path.buffer && !dropped {
                 let serialise = Duration::from_secs_f64(bytes as f64 * 8.0 / path.capacity_bps);
                 busy_until = busy_until.max(now) + serialise;
-                to_receiver.push_back((busy_until + path.one_way, seq));
+                noise = noise.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let extra = path
+                    .jitter
+                    .mul_f64(f64::from(noise >> 8) / f64::from(1u32 << 24));
+                last_arrival = last_arrival.max(busy_until + path.one_way + extra);
+                to_receiver.push_back((last_arrival, seq));
             }
             seq = seq.wrapping_add(1);
         }
@@ -221,6 +232,17 @@ mod tests {
             ..Path::capped(50.0 * MBIT)
         };
         let trace = run(config, &mut light, Duration::from_secs(15), |_, _| {});
+        assert_eq!(trace.last().target_bps, config.max_bps);
+    }
+
+    #[test]
+    fn delay_noise_without_a_queue_is_no_congestion() {
+        let config = BweConfig::default();
+        let mut noisy = Path {
+            jitter: Duration::from_millis(15),
+            ..Path::capped(50.0 * MBIT)
+        };
+        let trace = run(config, &mut noisy, Duration::from_secs(20), |_, _| {});
         assert_eq!(trace.last().target_bps, config.max_bps);
     }
 
