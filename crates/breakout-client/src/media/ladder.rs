@@ -24,6 +24,9 @@ const MIN_SHARE: f64 = 0.5;
 const UP_MARGIN: f64 = 1.3;
 /// ...and this long since the last change.
 const UP_HOLD: Duration = Duration::from_secs(3);
+/// No smaller pictures than this (pixels), WebRTC's floor too: below it a
+/// face is not worth the pixels, and a 320×240 picture keeps its size.
+const MIN_PIXELS: u32 = 320 * 180;
 
 /// The encoder's settings for now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +44,8 @@ pub struct Ladder {
     height: u32,
     fps: u32,
     step: usize,
+    /// The last step whose pictures are not below [`MIN_PIXELS`].
+    last_step: usize,
     last_change: Option<Instant>,
 }
 
@@ -49,11 +54,19 @@ const STEPS: [(u32, u32); 4] = [(1, 1), (1, 2), (2, 2), (4, 2)];
 
 impl Ladder {
     pub fn new(width: u32, height: u32, fps: u32) -> Ladder {
+        let last_step = (1..STEPS.len())
+            .take_while(|&step| {
+                let scale = STEPS[step].0;
+                (width / scale) * (height / scale) >= MIN_PIXELS
+            })
+            .last()
+            .unwrap_or(0);
         Ladder {
             width,
             height,
             fps: fps.max(1),
             step: 0,
+            last_step,
             last_change: None,
         }
     }
@@ -74,7 +87,7 @@ impl Ladder {
         let available = estimate_bps.saturating_sub(AUDIO_BUDGET_BPS) as f64 * VIDEO_SHARE;
         let kbps = ((available / 1e3) as u32).clamp(MIN_VIDEO_KBPS, self.full_kbps());
         let before = self.step;
-        while self.step + 1 < STEPS.len() && f64::from(kbps) < self.needs(self.step) {
+        while self.step < self.last_step && f64::from(kbps) < self.needs(self.step) {
             self.step += 1;
         }
         let settled = self
@@ -144,9 +157,19 @@ mod tests {
         // 250 kbit/s: half the size too.
         let t = ladder.update(250_000, t0);
         assert_eq!((t.kbps, t.fps, t.scale), (167, 15, 2));
-        // Nothing left: the floor, smallest step.
+        // Nothing left: the floor, the smallest picture worth sending.
         let t = ladder.update(50_000, t0);
-        assert_eq!((t.kbps, t.fps, t.scale), (MIN_VIDEO_KBPS, 15, 4));
+        assert_eq!((t.kbps, t.fps, t.scale), (MIN_VIDEO_KBPS, 15, 2));
+        // A 1280×720 camera goes down to 320×180.
+        let mut ladder = Ladder::new(1280, 720, 30);
+        assert_eq!(ladder.update(50_000, t0).scale, 4);
+    }
+
+    #[test]
+    fn a_small_picture_keeps_its_size() {
+        let mut ladder = Ladder::new(320, 240, 30);
+        let t = ladder.update(50_000, Instant::now());
+        assert_eq!((t.kbps, t.fps, t.scale), (MIN_VIDEO_KBPS, 15, 1));
     }
 
     #[test]
@@ -176,13 +199,13 @@ mod tests {
     fn recovery_is_one_step_at_a_time() {
         let t0 = Instant::now();
         let mut ladder = Ladder::new(640, 480, 30);
-        assert_eq!(ladder.update(50_000, at(t0, 0)).scale, 4);
-        let steps: Vec<(u32, u32)> = (1..=4)
+        assert_eq!(ladder.update(50_000, at(t0, 0)).scale, 2);
+        let steps: Vec<(u32, u32)> = (1..=3)
             .map(|i| {
                 let t = ladder.update(5_000_000, at(t0, 3 * i));
                 (t.scale, t.fps)
             })
             .collect();
-        assert_eq!(steps, [(2, 15), (1, 15), (1, 30), (1, 30)]);
+        assert_eq!(steps, [(1, 15), (1, 30), (1, 30)]);
     }
 }
