@@ -3,9 +3,9 @@
 //! egress is capped by tc tbf at 120 kbit/s (less than the test pattern and
 //! its tone send together), and senders join from there one after another.
 //!
-//! - `bwe_cap_settle_ms`: from a sender's start (token in hand) to its first
-//!   media report whose estimate is within 20 % of the cap; the median of
-//!   several joins.
+//! - `bwe_cap_settle_ms`: from a sender's start (token in hand, estimate at
+//!   its 300 kbit/s start) to its first media report whose estimate is down
+//!   to the cap (at most 20 % above it); the median of several joins.
 //!
 //! Needs root: `scripts/bench-net.sh` runs it.
 
@@ -42,11 +42,10 @@ async fn main() {
         let args = ["--media", "synthetic", "--report-ms", "20"];
         let mut bot = server.join_with(&lab.office, &name, &who, &args).await;
         let report = bot
-            .media_report("an estimate near the cap", |r| {
+            .media_report("an estimate down to the cap", |r| {
                 let estimate = &r["uplink"]["estimate"];
                 let target = estimate["target_bps"].as_u64().unwrap_or(u64::MAX);
-                estimate["reports"].as_u64().unwrap_or(0) > 0
-                    && target.abs_diff(CAP_BPS) * 5 <= CAP_BPS
+                estimate["reports"].as_u64().unwrap_or(0) > 0 && target * 5 <= CAP_BPS * 6
             })
             .await;
         times.push(report["elapsed_ms"].as_u64().expect("elapsed_ms"));

@@ -1,8 +1,8 @@
 //! A participant whose uplink is capped (tc tbf on the egress of its
 //! network's eth0, the lab's office network) behind the server's 1:1 NAT:
-//! its bandwidth estimate, from the SFU's transport-wide feedback, brings
-//! its camera's encoder under the cap (giving up frame rate or size), and
-//! the other side still hears it. The cap is below what the test pattern
+//! its bandwidth estimate, from the SFU's transport-wide feedback, comes
+//! down to the cap, its camera aims under it at a lower frame rate, what it
+//! sends fits through, and the other side still hears it. The cap is below what the test pattern
 //! and its tone take together on the wire (about 150 kbit/s), so it binds.
 //! Needs root, so ignored by a plain `cargo test`; `scripts/net-test.sh`
 //! runs it.
@@ -11,8 +11,6 @@ use breakout_e2e::internet::{HTTP_PORT, MEDIA_PORT, start_server, tone_frames};
 use breakout_e2e::netlab::NatLab;
 
 const CAP_KBIT: u64 = 120;
-/// What the client sets aside for audio before video gets any.
-const AUDIO_KBIT: u64 = 64;
 
 fn uplink(report: &serde_json::Value, field: &str) -> u64 {
     report["uplink"]
@@ -57,27 +55,33 @@ async fn a_capped_uplink_brings_the_encoder_under_the_cap_and_audio_through() {
             r["uplink"]["video"].is_object() && uplink(r, "/estimate/reports") >= 100
         })
         .await;
-    // Then two seconds in which the estimate stays near the cap and the
-    // camera aims, as a rule, below what the cap leaves after audio.
+    // Then two seconds in which the estimate stays near the cap (it started
+    // at 300 kbit/s), the camera aims below the cap, and what is sent fits
+    // through it (the tbf drops whatever does not).
     let mut estimates = Vec::new();
     let mut videos = Vec::new();
+    let mut losses = Vec::new();
     let mut last = serde_json::Value::Null;
     for _ in 0..10 {
         last = sender.media_report("an uplink report", |_| true).await;
         let estimate = uplink(&last, "/estimate/target_bps");
-        assert!(estimate <= CAP_KBIT * 1_250, "{last}");
+        let video = uplink(&last, "/video/target_kbps");
+        assert!(estimate <= CAP_KBIT * 1_500, "{last}");
+        assert!(video < CAP_KBIT, "{last}");
         estimates.push(estimate);
-        videos.push(uplink(&last, "/video/target_kbps"));
+        videos.push(video);
+        losses.push(
+            last["uplink"]["estimate"]["loss_fraction"]
+                .as_f64()
+                .unwrap_or(1.0),
+        );
     }
     eprintln!(
-        "under a {CAP_KBIT} kbit/s cap: estimates {estimates:?} bit/s, video {videos:?} kbit/s"
+        "under a {CAP_KBIT} kbit/s cap: estimates {estimates:?} bit/s, video {videos:?} kbit/s, \
+         loss {losses:?}"
     );
-    videos.sort_unstable();
-    let median = videos[videos.len() / 2];
-    assert!(
-        median + AUDIO_KBIT <= CAP_KBIT,
-        "video targets {videos:?}; {last}"
-    );
+    losses.sort_by(f64::total_cmp);
+    assert!(losses[losses.len() / 2] <= 0.05, "loss {losses:?}; {last}");
     // Bitrate alone did not do: the camera sends fewer or smaller pictures.
     let (fps, width) = (uplink(&last, "/video/fps"), uplink(&last, "/video/width"));
     assert!(fps < 30 || width < 320, "{last}");
