@@ -2,10 +2,12 @@
 //! (draft-ietf-rmcat-gcc-02), from the transport-wide feedback the SFU sends.
 //!
 //! ```text
-//! sent packet (seq, size, time) ─► history ─┐
-//! TransportLayerCc ─► arrivals ─────────────┼─► delay detector ─► AIMD ──┐
-//!                                           ├─► loss counts ─► loss-based ┼─► min ─► estimate
-//!                                           └─► rate that got through ───┘
+//! sent packet (seq, size, time) ─► history ─┐ matched by sequence number
+//! TransportLayerCc ─► arrivals ─────────────┤
+//!   ┌───────────────────────────────────────┘
+//!   ├─► send groups ─► trendline ─► over-use detector ─► AIMD ──┐
+//!   ├─► rate that got through (bounds AIMD's rises, sets its cuts) │
+//!   └─► loss per report ─► loss-based ──────────────────────────┴─► min ─► estimate
 //! ```
 //!
 //! [`BandwidthEstimator`] does no I/O and reads no clock: the send times and
