@@ -15,6 +15,8 @@ use super::video::Vp8Encoder;
 
 /// A change of target smaller than this is not worth a reconfiguration.
 const RETARGET_SHARE: f64 = 0.05;
+/// The longest gap between frames the encoder is told about.
+const MAX_GAP: Duration = Duration::from_millis(250);
 
 /// One picture ready for the encoder.
 pub struct Prepared {
@@ -80,11 +82,14 @@ impl CameraEncoder {
         if (f64::from(target.kbps) - current).abs() > current * RETARGET_SHARE {
             encoder.set_bitrate(target.kbps)?;
         }
+        // A pause (camera off, a stalled source) is not a frame rate: libvpx
+        // would budget the next frame for the whole pause.
         let gap = self
             .last_encoded
             .map_or(Duration::from_secs(1) / fps, |last| {
                 now.saturating_duration_since(last)
-            });
+            })
+            .min(MAX_GAP);
         self.last_encoded = Some(now);
         self.report(target, &picture, encoder.bitrate_kbps());
         Ok(Some(Prepared {
