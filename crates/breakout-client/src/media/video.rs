@@ -83,6 +83,12 @@ impl Vp8Encoder {
         inner
             .codec_control_set(EncoderControlSet::CpuUsed(-6))
             .map_err(err)?;
+        // A keyframe at most 9 average frames big (WebRTC's figure for this
+        // buffer): on a narrow uplink a bigger one would queue up behind
+        // itself and delay the audio that shares the link.
+        inner
+            .codec_control_set(EncoderControlSet::MaxIntraBitratePct(900))
+            .map_err(err)?;
         Ok(Vp8Encoder {
             inner,
             width,
