@@ -30,7 +30,8 @@ bundle:
 	scripts/app-bundle.sh
 
 ## The server for a host: release binary, systemd unit and install notes in
-## target/dist/breakout-server-<version>-linux-<arch>.tar.gz.
+## target/dist/: breakout-server-<version>-linux-<arch>.tar.gz and
+## breakout-server_<version>_<arch>.deb.
 server-dist:
 	scripts/server-dist.sh
 
@@ -54,6 +55,7 @@ lint:
 unit:
 	$(CARGO) build --workspace --bins --tests
 	$(CARGO) test --workspace
+	scripts/check-server-dist.sh $(TARGET_DIR)/debug/breakout-server
 
 ## The web UI: type-check, unit tests, and both windows in headless Chromium (mocked IPC).
 ui-test:

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Builds the release breakout-server and packs what a host needs into
-# target/dist/breakout-server-<version>-linux-<arch>.tar.gz: the binary,
-# the systemd unit and the install notes. BREAKOUT_DIST_BIN=path packs
-# that binary instead of building one.
+# Builds the release breakout-server and packs what a host needs twice, in
+# target/dist/:
+#   breakout-server-<version>-linux-<arch>.tar.gz  the binary, the systemd
+#       unit and the install notes, for any systemd Linux;
+#   breakout-server_<version>_<debarch>.deb  the same for Debian and Ubuntu:
+#       installs to /usr/bin, enables and starts the service, keeps
+#       /etc/breakout-server/env as a configuration file.
+# BREAKOUT_DIST_BIN=path packs that binary instead of building one.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -36,3 +40,6 @@ mkdir -p "$dist"
 tarball=$dist/$name.tar.gz
 tar -C "$stage" --owner=0 --group=0 --numeric-owner -czf "$tarball" "$name"
 echo "$tarball"
+
+deb=$("$root/scripts/server-deb.sh" "$stage/$name" "$version" "$dist")
+echo "$deb"

@@ -158,3 +158,34 @@ pub fn tone_frames(report: &serde_json::Value) -> u64 {
         .map(|t| t["frames"].as_u64().unwrap_or(0))
         .sum()
 }
+
+/// The tone `breakout-bot` sends as `participant`: `300 + 50 × (id mod
+/// 50)` Hz (`breakout_client::media::synthetic::tone_frequency`).
+pub fn tone_hz(participant: ParticipantId) -> u64 {
+    300 + 50 * (participant.0 % 50)
+}
+
+/// Frames of `source`'s own tone: heard at its frequency, within half the
+/// step between two participants' tones.
+pub fn tone_frames_of(report: &serde_json::Value, source: ParticipantId) -> u64 {
+    let hz = tone_hz(source);
+    report["received"]["tones"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["hz"].as_u64().is_some_and(|got| got.abs_diff(hz) < 25))
+        .map(|t| t["frames"].as_u64().unwrap_or(0))
+        .sum()
+}
+
+/// The frame counter drawn into the last picture of `source`'s pattern.
+pub fn pattern_counter(report: &serde_json::Value, source: ParticipantId) -> u64 {
+    report["received"]["patterns"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["participant"] == source.0)
+        .filter_map(|p| p["last_counter"].as_u64())
+        .max()
+        .unwrap_or(0)
+}

@@ -17,6 +17,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin};
 use tokio::sync::mpsc;
 
+pub mod impair;
 pub mod internet;
 pub mod netlab;
 
@@ -27,10 +28,20 @@ pub const WAIT: Duration = Duration::from_secs(30);
 pub fn bin_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     // target/debug/deps/<test> → target/debug
-    exe.parent()
+    let profile_dir = exe
+        .parent()
         .and_then(Path::parent)
-        .expect("test runs from target/<profile>/deps")
-        .to_path_buf()
+        .expect("test runs from target/<profile>/deps");
+    // With a separate build directory (CARGO_BUILD_BUILD_DIR) the test runs
+    // from there, but the binaries are placed in the target directory.
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from);
+    if let (Some(target), Some(profile)) = (target, profile_dir.file_name())
+        && target.is_absolute()
+        && target.join(profile).is_dir()
+    {
+        return target.join(profile);
+    }
+    profile_dir.to_path_buf()
 }
 
 pub fn binary(name: &str) -> PathBuf {
@@ -267,6 +278,19 @@ impl Bot {
         }
     }
 
+    /// The newest media report: the ones queued since the last read are
+    /// skipped, or the next one is awaited if none is queued.
+    pub async fn latest_media_report(&mut self) -> serde_json::Value {
+        let mut latest = None;
+        while let Ok(report) = self.reports.try_recv() {
+            latest = Some(report);
+        }
+        match latest {
+            Some(report) => report,
+            None => self.media_report("any report", |_| true).await,
+        }
+    }
+
     async fn read(&mut self) -> ServerMessage {
         let message = tokio::time::timeout(WAIT, self.lines.recv())
             .await
@@ -342,6 +366,19 @@ impl Bot {
                 self.name,
                 self.events
             );
+        }
+    }
+
+    /// Closes its stdin, as a person leaving: the bot hangs up its media
+    /// and connection and exits.
+    pub async fn leave(self) {
+        let Bot {
+            mut child, stdin, ..
+        } = self;
+        drop(stdin);
+        if tokio::time::timeout(WAIT, child.wait()).await.is_err() {
+            let _ = child.start_kill();
+            let _ = child.wait().await;
         }
     }
 

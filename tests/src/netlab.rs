@@ -1,6 +1,6 @@
 //! Real network plumbing for tests and benchmarks: Linux network
 //! namespaces joined by veth pairs, with nftables for NAT and for dropping
-//! traffic. Needs root and the `ip` and `nft` tools (`scripts/net-test.sh`
+//! traffic. Needs root and the `ip`, `nft` and `tc` tools (`scripts/net-test.sh`
 //! installs them; CI runs as root). Everything a lab creates is removed
 //! when it is dropped: deleting a namespace deletes its interfaces.
 
@@ -29,6 +29,7 @@ pub fn require_lab_tools() {
         (root, "root (network namespaces)"),
         (tool("ip"), "ip (iproute2)"),
         (tool("nft"), "nft (nftables)"),
+        (tool("tc"), "tc (iproute2)"),
     ]
     .into_iter()
     .filter_map(|(ok, what)| (!ok).then_some(what))
@@ -181,7 +182,11 @@ impl Netns {
 ///
 /// The router forwards the public address's HTTP and media ports to the
 /// server and masquerades what the server sends; the clients have no route
-/// to the private network, so only the public address can work for them.
+/// to the private network, and the router keeps the office from it (and
+/// the server from starting flows to the office), so only the public
+/// address can work for either.
+/// [`crate::impair`] adds loss, delay, jitter and rate caps on the office's
+/// link.
 pub struct NatLab {
     pub server: Netns,
     pub router: Netns,
@@ -190,6 +195,9 @@ pub struct NatLab {
     /// the router: a company or hotel network whose own firewall a test
     /// may tighten without touching [`NatLab::clients`].
     pub office: Netns,
+    /// The forwarded ports, as given to [`NatLab::new`].
+    pub(crate) tcp_ports: Vec<u16>,
+    pub(crate) udp_ports: Vec<u16>,
     _lab: Lab,
 }
 
@@ -253,11 +261,28 @@ impl NatLab {
             udp = ports(udp_ports),
             private = Self::PRIVATE_IP,
         ));
+        // The office has a default route through the router, which would
+        // otherwise reach the private network directly (and let the
+        // server's ICE checks reach the office's own address): only the
+        // port forwards' flows cross between them.
+        router.nft(&format!(
+            "table ip lab {{
+                chain forward {{
+                    type filter hook forward priority filter;
+                    ct status dnat accept
+                    iifname \"wan1\" ip daddr {private_net} drop
+                    oifname \"wan1\" ip saddr {private_net} drop
+                }}
+            }}",
+            private_net = "10.77.1.0/24",
+        ));
         NatLab {
             server,
             router,
             clients,
             office,
+            tcp_ports: tcp_ports.to_vec(),
+            udp_ports: udp_ports.to_vec(),
             _lab: lab,
         }
     }

@@ -103,6 +103,12 @@ impl Assembler {
         out
     }
 
+    /// Holds delta frames back until the next keyframe: the decoder could
+    /// not decode a frame the next ones refer to.
+    pub fn wait_for_keyframe(&mut self) {
+        self.waiting_for_keyframe = true;
+    }
+
     fn release(&mut self, out: &mut Pushed) {
         loop {
             let complete = self.pending.iter().find_map(|(k, (_, parts))| {

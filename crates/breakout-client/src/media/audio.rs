@@ -1,4 +1,5 @@
-//! Opus at 48 kHz mono, 20 ms frames, in-band FEC on.
+//! Opus at 48 kHz mono, 20 ms frames, in-band FEC on, sized to the loss
+//! the SFU reports on the way up.
 
 use opus::{Application, Bitrate, Channels};
 
@@ -12,9 +13,23 @@ pub const SAMPLES_PER_FRAME: usize = 960;
 /// Largest Opus packet we produce (RFC 6716 allows 1275 per frame).
 const MAX_PACKET: usize = 1500;
 
+/// The loss expected before any report: a lost packet stays recoverable
+/// from the next one at modest cost.
+pub const INITIAL_LOSS_PERCENT: u8 = 10;
+/// Never expect less: loss comes in bursts and reports a second late, and
+/// a little FEC keeps the first loss of a burst recoverable.
+const MIN_LOSS_PERCENT: f32 = 2.0;
+/// Never expect more: Opus stops scaling its FEC at 25 %.
+const MAX_LOSS_PERCENT: f32 = 25.0;
+/// Smoothing of the reports (one a second or so): loss that rises is
+/// followed quickly, loss that falls slowly.
+const RISE: f32 = 0.5;
+const FALL: f32 = 0.2;
+
 /// Voice encoder tuned for a call.
 pub struct OpusEncoder {
     inner: opus::Encoder,
+    loss_percent: u8,
 }
 
 impl OpusEncoder {
@@ -23,14 +38,32 @@ impl OpusEncoder {
             .map_err(|e| MediaError::codec("opus", e))?;
         let setup = |e: &mut opus::Encoder| -> Result<(), opus::Error> {
             e.set_bitrate(Bitrate::Bits(32_000))?;
+            // FEC is only spent when the encoder expects loss.
             e.set_inband_fec(true)?;
-            // FEC is only spent when the encoder expects loss; 10 % keeps a
-            // lost packet recoverable from the next one at modest cost.
-            e.set_packet_loss_perc(10)?;
+            e.set_packet_loss_perc(INITIAL_LOSS_PERCENT.into())?;
             e.set_complexity(5)
         };
         setup(&mut inner).map_err(|e| MediaError::codec("opus", e))?;
-        Ok(OpusEncoder { inner })
+        Ok(OpusEncoder {
+            inner,
+            loss_percent: INITIAL_LOSS_PERCENT,
+        })
+    }
+
+    /// The share of packets (percent) expected to be lost: the more, the
+    /// more of each packet goes to a copy of the one before.
+    pub fn set_expected_loss(&mut self, percent: u8) -> Result<(), MediaError> {
+        if percent != self.loss_percent {
+            self.inner
+                .set_packet_loss_perc(percent.into())
+                .map_err(|e| MediaError::codec("opus", e))?;
+            self.loss_percent = percent;
+        }
+        Ok(())
+    }
+
+    pub fn expected_loss(&self) -> u8 {
+        self.loss_percent
     }
 
     /// Encodes exactly one 20 ms frame ([`SAMPLES_PER_FRAME`] samples).
@@ -82,6 +115,38 @@ impl OpusDecoder {
     }
 }
 
+/// The loss the mic's encoder should expect, from the receiver reports the
+/// SFU sends about the mic's stream. Pure: reports in, a percentage out.
+#[derive(Debug, Clone)]
+pub struct ExpectedLoss {
+    percent: f32,
+}
+
+impl Default for ExpectedLoss {
+    fn default() -> Self {
+        ExpectedLoss {
+            percent: INITIAL_LOSS_PERCENT.into(),
+        }
+    }
+}
+
+impl ExpectedLoss {
+    /// Takes in a report's fraction lost (RFC 3550: lost since the last
+    /// report, in 256ths).
+    pub fn report(&mut self, fraction_lost: u8) {
+        let reported = f32::from(fraction_lost) * 100.0 / 256.0;
+        let gain = if reported > self.percent { RISE } else { FALL };
+        self.percent += gain * (reported - self.percent);
+    }
+
+    /// What to tell the encoder.
+    pub fn percent(&self) -> u8 {
+        self.percent
+            .clamp(MIN_LOSS_PERCENT, MAX_LOSS_PERCENT)
+            .round() as u8
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +171,49 @@ mod tests {
         assert_eq!(dominant_frequency(&recovered), Some(1_000.0));
         let concealed = decoder.conceal().unwrap();
         assert_eq!(concealed.len(), SAMPLES_PER_FRAME);
+    }
+
+    /// `percent` of 256ths, as a receiver report carries it.
+    fn fraction(percent: u32) -> u8 {
+        (percent * 256 / 100) as u8
+    }
+
+    #[test]
+    fn the_expected_loss_follows_the_reports_within_bounds() {
+        let mut loss = ExpectedLoss::default();
+        assert_eq!(loss.percent(), INITIAL_LOSS_PERCENT);
+        // A clean link: down to the floor, not to zero, within seconds.
+        for _ in 0..20 {
+            loss.report(0);
+        }
+        assert_eq!(loss.percent(), 2);
+        // Loss appears: followed within a few reports.
+        let mut seen = Vec::new();
+        for _ in 0..4 {
+            loss.report(fraction(15));
+            seen.push(loss.percent());
+        }
+        assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
+        assert!((13..=15).contains(&seen[3]), "{seen:?}");
+        // It falls more slowly than it rose: one clean report does not
+        // undo it.
+        loss.report(0);
+        assert!(loss.percent() >= 10, "{}", loss.percent());
+        // A link losing most packets: capped.
+        for _ in 0..10 {
+            loss.report(fraction(80));
+        }
+        assert_eq!(loss.percent(), 25);
+    }
+
+    #[test]
+    fn the_encoder_takes_the_expected_loss() {
+        let mut encoder = OpusEncoder::new().unwrap();
+        assert_eq!(encoder.expected_loss(), INITIAL_LOSS_PERCENT);
+        encoder.set_expected_loss(20).unwrap();
+        assert_eq!(encoder.expected_loss(), 20);
+        assert_eq!(encoder.inner.get_packet_loss_perc().unwrap(), 20);
+        let packet = encoder.encode(&vec![0.0; SAMPLES_PER_FRAME]).unwrap();
+        assert!(!packet.is_empty());
     }
 }

@@ -97,6 +97,14 @@ impl std::str::FromStr for MediaTransport {
     }
 }
 
+/// No floor of our own: the spread of arrival delays measured on the slot
+/// is the whole need (the playout clock never pops early, and its 20 ms
+/// phase adds a margin of its own).
+const DEFAULT_JITTER_MIN: Duration = Duration::ZERO;
+/// Beyond this a conversation suffers more from the delay than from the
+/// losses.
+const DEFAULT_JITTER_MAX: Duration = Duration::from_millis(200);
+
 #[derive(Debug, Clone)]
 pub struct MediaConfig {
     pub audio: AudioSource,
@@ -108,8 +116,10 @@ pub struct MediaConfig {
     pub camera_on: bool,
     pub audio_slots: usize,
     pub video_slots: usize,
-    /// Jitter buffer delay in 20 ms frames.
-    pub jitter_frames: usize,
+    /// Bounds of the jitter buffers' delay, which follows the jitter
+    /// measured on each audio slot.
+    pub jitter_min: Duration,
+    pub jitter_max: Duration,
     /// The local address to gather candidates on (`None`: every interface;
     /// a server on this machine needs loopback, see [`MediaConfig::for_server`]).
     pub bind_ip: Option<IpAddr>,
@@ -133,7 +143,8 @@ impl MediaConfig {
             camera_on: false,
             audio_slots: breakout_protocol::media::AUDIO_SLOTS,
             video_slots: breakout_protocol::media::VIDEO_SLOTS,
-            jitter_frames: 2,
+            jitter_min: DEFAULT_JITTER_MIN,
+            jitter_max: DEFAULT_JITTER_MAX,
             bind_ip: None,
             event_capacity: 1024,
             transport: MediaTransport::default(),

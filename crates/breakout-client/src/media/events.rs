@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use breakout_protocol::ParticipantId;
 use breakout_protocol::media::MediaKind;
@@ -108,16 +109,20 @@ pub struct JitterCounters {
     pub concealed: u64,
     pub late: u64,
     pub skipped: u64,
+    /// The delay the buffer holds a run's first packet now (it follows the
+    /// measured jitter).
+    pub target_ms: u64,
 }
 
-impl From<JitterStats> for JitterCounters {
-    fn from(s: JitterStats) -> Self {
+impl JitterCounters {
+    pub fn new(s: JitterStats, target: Duration) -> Self {
         JitterCounters {
             played: s.played,
             recovered: s.recovered,
             concealed: s.concealed,
             late: s.late,
             skipped: s.skipped,
+            target_ms: target.as_millis() as u64,
         }
     }
 }

@@ -31,11 +31,14 @@
 //!   from the SFU's transport-wide feedback): audio keeps its share, video
 //!   gives up bitrate, then frame rate, then resolution
 //!   ([`MediaSession::uplink`]).
-//! - The pure parts (jitter buffer, VP8 frame assembly, mixer, pattern and
-//!   tone codecs, bandwidth estimator, rate ladder) do no I/O and are
-//!   tested alone.
+//! - The pure parts (jitter buffer and its arrival statistics, VP8 frame
+//!   assembly and a video slot's receive path, the mic's expected loss,
+//!   mixer, pattern and tone codecs, bandwidth estimator, rate ladder) do no
+//!   I/O and no clock: times come in as arguments, and they are tested alone
+//!   with simulated ones.
 
 pub mod analysis;
+mod arrival;
 mod assemble;
 mod audio;
 pub mod bwe;
@@ -61,6 +64,7 @@ pub mod synthetic;
 mod tunnel;
 mod video;
 mod video_rate;
+mod video_receive;
 
 pub use audio::{OpusDecoder, OpusEncoder, SAMPLE_RATE, SAMPLES_PER_FRAME};
 pub use bwe::{Estimate, UplinkStats, VideoSendStats};

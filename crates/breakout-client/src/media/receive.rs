@@ -21,17 +21,13 @@ use webrtc::peer_connection::RTCPeerConnection;
 use webrtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use webrtc::track::track_remote::TrackRemote;
 
-use super::assemble::Assembler;
 use super::audio::OpusDecoder;
 use super::devices::PlayoutQueue;
 use super::events::{EventSink, MediaEvent};
 use super::frame::AudioFrame;
 use super::jitter::{JitterBuffer, Playout};
 use super::mixer::mix;
-use super::video::Vp8Decoder;
-
-/// Keyframe requests for one slot at most this often.
-const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(200);
+use super::video_receive::VideoReceiver;
 
 /// Client-side counters of one slot.
 #[derive(Debug, Default)]
@@ -53,22 +49,30 @@ pub struct SlotState {
     pub counters: Counters,
     /// Audio slots only.
     pub jitter: Option<Mutex<JitterBuffer>>,
+    /// The origin of the times given to the slot's pure parts.
+    epoch: Instant,
 }
 
 impl SlotState {
-    pub fn new(mid: String, kind: MediaKind, jitter_frames: usize) -> Self {
+    /// `jitter`: the bounds of an audio slot's playout delay.
+    pub fn new(mid: String, kind: MediaKind, jitter: (Duration, Duration)) -> Self {
         SlotState {
             mid,
             kind,
             participant: RwLock::new(None),
             counters: Counters::default(),
             jitter: (kind == MediaKind::Audio)
-                .then(|| Mutex::new(JitterBuffer::new(jitter_frames, jitter_frames + 3))),
+                .then(|| Mutex::new(JitterBuffer::new(jitter.0, jitter.1))),
+            epoch: Instant::now(),
         }
     }
 
     pub fn participant(&self) -> Option<ParticipantId> {
         *self.participant.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn now(&self) -> Duration {
+        self.epoch.elapsed()
     }
 }
 
@@ -85,8 +89,7 @@ pub fn spawn_reader(
     mut stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let mut video = (slot.kind == MediaKind::Video).then(|| (Assembler::new(), None));
-        let mut last_request: Option<Instant> = None;
+        let mut video = (slot.kind == MediaKind::Video).then(VideoReceiver::new);
         loop {
             let packet = tokio::select! {
                 _ = stop.changed() => return,
@@ -97,50 +100,41 @@ pub fn spawn_reader(
             };
             bump(&slot.counters.packets, 1);
             bump(&slot.counters.bytes, packet.payload.len() as u64);
+            let h = &packet.header;
             if let Some(jitter) = &slot.jitter {
                 let mut jitter = jitter.lock().unwrap_or_else(|e| e.into_inner());
-                jitter.push(packet.header.sequence_number, packet.payload);
+                jitter.push(h.sequence_number, h.timestamp, packet.payload, slot.now());
                 continue;
             }
-            let Some((assembler, decoder)) = video.as_mut() else {
+            let Some(video) = video.as_mut() else {
                 continue;
             };
-            let h = &packet.header;
-            let pushed = assembler.push(h.sequence_number, h.timestamp, h.marker, &packet.payload);
+            let out = match video.push(
+                h.sequence_number,
+                h.timestamp,
+                h.marker,
+                &packet.payload,
+                slot.now(),
+            ) {
+                Ok(out) => out,
+                Err(e) => return debug!(error = %e, "no video decoder"),
+            };
             slot.counters
                 .frames_lost
-                .store(assembler.lost_frames, Ordering::Relaxed);
-            for frame in pushed.frames {
-                let decoder = match decoder {
-                    Some(d) => d,
-                    None => match Vp8Decoder::new() {
-                        Ok(d) => decoder.insert(d),
-                        Err(e) => return debug!(error = %e, "no video decoder"),
-                    },
-                };
-                match decoder.decode(&frame.data) {
-                    Ok(Some(picture)) => {
-                        bump(&slot.counters.frames_decoded, 1);
-                        if picture.keyframe {
-                            bump(&slot.counters.keyframes_decoded, 1);
-                        }
-                        events.send(MediaEvent::Video {
-                            mid: slot.mid.clone(),
-                            participant: slot.participant(),
-                            frame: picture,
-                        });
-                    }
-                    Ok(None) => {}
-                    Err(e) => {
-                        bump(&slot.counters.decode_errors, 1);
-                        debug!(mid = %slot.mid, error = %e, "vp8 decode");
-                    }
+                .store(video.lost_frames(), Ordering::Relaxed);
+            bump(&slot.counters.decode_errors, out.decode_errors);
+            for picture in out.pictures {
+                bump(&slot.counters.frames_decoded, 1);
+                if picture.keyframe {
+                    bump(&slot.counters.keyframes_decoded, 1);
                 }
+                events.send(MediaEvent::Video {
+                    mid: slot.mid.clone(),
+                    participant: slot.participant(),
+                    frame: picture,
+                });
             }
-            if pushed.need_keyframe
-                && last_request.is_none_or(|t| t.elapsed() >= KEYFRAME_REQUEST_INTERVAL)
-            {
-                last_request = Some(Instant::now());
+            if out.request_keyframe {
                 bump(&slot.counters.keyframe_requests, 1);
                 let pli = PictureLossIndication {
                     sender_ssrc: 0,
@@ -175,7 +169,8 @@ pub fn spawn_playout(
             let mut frames = Vec::new();
             for (slot, decoder) in slots.iter().zip(decoders.iter_mut()) {
                 let Some(jitter) = &slot.jitter else { continue };
-                let next = jitter.lock().unwrap_or_else(|e| e.into_inner()).pop();
+                let now = slot.now();
+                let next = jitter.lock().unwrap_or_else(|e| e.into_inner()).pop(now);
                 if next == Playout::Idle {
                     continue;
                 }

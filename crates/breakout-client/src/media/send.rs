@@ -6,7 +6,7 @@
 //! unmuting is instant.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use breakout_protocol::ParticipantId;
@@ -18,12 +18,14 @@ use tracing::{debug, warn};
 use webrtc::media::Sample;
 use webrtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
 use webrtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use webrtc::rtcp::receiver_report::ReceiverReport;
+use webrtc::rtcp::sender_report::SenderReport;
 use webrtc::rtp::extension::HeaderExtension;
 use webrtc::rtp::extension::audio_level_extension::AudioLevelExtension;
 use webrtc::rtp_transceiver::rtp_sender::RTCRtpSender;
 use webrtc::track::track_local::track_local_static_sample::TrackLocalStaticSample;
 
-use super::audio::OpusEncoder;
+use super::audio::{ExpectedLoss, OpusEncoder};
 use super::bwe::Uplink;
 use super::events::{EventSink, MediaEvent};
 use super::frame::VideoFrame;
@@ -45,6 +47,9 @@ pub struct Switches {
     pub camera: AtomicBool,
     /// Set by a PLI/FIR (or turning the camera on): next frame is a keyframe.
     pub keyframe: AtomicBool,
+    /// Percent of the mic's packets the SFU reports lost, smoothed: what
+    /// the Opus encoder sizes its FEC for.
+    pub audio_loss: AtomicU8,
 }
 
 /// Where 20 ms audio frames come from.
@@ -120,6 +125,10 @@ pub fn spawn_audio(
             }
             if onset {
                 events.send(MediaEvent::Onset { at: Instant::now() });
+            }
+            let loss = switches.audio_loss.load(Ordering::Relaxed);
+            if let Err(e) = encoder.set_expected_loss(loss) {
+                debug!(error = %e, "opus loss");
             }
             let (payload, level) = match (packet, pcm) {
                 (Some(packet), _) => (packet, audio_level(&[])),
@@ -329,6 +338,38 @@ pub fn spawn_rtcp_reader(
     })
 }
 
+/// Reads the mic sender's RTCP (which also drives the NACK responder) and
+/// keeps [`Switches::audio_loss`] at what the SFU's reports about the mic's
+/// stream say.
+pub fn spawn_mic_rtcp_reader(sender: Arc<RTCRtpSender>, switches: Arc<Switches>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let ssrc = sender
+            .get_parameters()
+            .await
+            .encodings
+            .first()
+            .map(|e| e.ssrc);
+        let mut loss = ExpectedLoss::default();
+        while let Ok((packets, _)) = sender.read_rtcp().await {
+            for packet in packets {
+                let any = packet.as_any();
+                // A compound packet can report on the camera's stream too.
+                let reports = if let Some(rr) = any.downcast_ref::<ReceiverReport>() {
+                    &rr.reports
+                } else if let Some(sr) = any.downcast_ref::<SenderReport>() {
+                    &sr.reports
+                } else {
+                    continue;
+                };
+                for report in reports.iter().filter(|r| Some(r.ssrc) == ssrc) {
+                    loss.report(report.fraction_lost);
+                    switches.audio_loss.store(loss.percent(), Ordering::Relaxed);
+                }
+            }
+        }
+    })
+}
+
 /// Pre-encodes `frames` of the participant's test pattern (a keyframe
 /// first) for replaying without an encoder per bot.
 pub fn encode_pattern_clip(participant: ParticipantId, frames: u32) -> Vec<Bytes> {
@@ -398,6 +439,7 @@ mod tests {
             mic: AtomicBool::new(false),
             camera: AtomicBool::new(false),
             keyframe: AtomicBool::new(false),
+            audio_loss: AtomicU8::new(0),
         });
         let (events, mut rx) = EventSink::new(16);
         let (stop_tx, stop_rx) = watch::channel(false);

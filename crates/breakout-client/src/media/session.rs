@@ -14,7 +14,7 @@ use webrtc::peer_connection::RTCPeerConnection;
 
 use super::bwe::{Uplink, UplinkStats};
 use super::config::{AudioOutput, AudioSource, MediaConfig, VideoSource};
-use super::events::{MediaEvent, SlotCounters, Transport};
+use super::events::{JitterCounters, MediaEvent, SlotCounters, Transport};
 use super::receive::SlotState;
 use super::send::Switches;
 use super::sources::Sources;
@@ -225,10 +225,10 @@ impl MediaSession {
                     keyframe_requests: get(&c.keyframe_requests),
                     decode_errors: get(&c.decode_errors),
                     frames_lost: get(&c.frames_lost),
-                    jitter: s
-                        .jitter
-                        .as_ref()
-                        .map(|j| j.lock().unwrap_or_else(|e| e.into_inner()).stats().into()),
+                    jitter: s.jitter.as_ref().map(|j| {
+                        let j = j.lock().unwrap_or_else(|e| e.into_inner());
+                        JitterCounters::new(j.stats(), j.target())
+                    }),
                 }
             })
             .collect()

@@ -3,7 +3,7 @@
 //! so this module knows only the configuration, never the session.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::time::Duration;
 
 use breakout_protocol::media::{MediaKind, SlotMap};
@@ -17,6 +17,7 @@ use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
 use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
 
 use super::MediaError;
+use super::audio::INITIAL_LOSS_PERCENT;
 use super::bwe::{BweConfig, Uplink};
 use super::config::{MediaConfig, MediaTransport};
 use super::events::{EventSink, MediaEvent, Transport};
@@ -105,10 +106,11 @@ pub(super) async fn negotiate(
         mic: AtomicBool::new(config.mic_on && audio.is_some()),
         camera: AtomicBool::new(config.camera_on && video.is_some()),
         keyframe: AtomicBool::new(false),
+        audio_loss: AtomicU8::new(INITIAL_LOSS_PERCENT),
     });
-    tasks.push(send::spawn_rtcp_reader(
+    tasks.push(send::spawn_mic_rtcp_reader(
         built.mic_transceiver.sender().await,
-        None,
+        switches.clone(),
     ));
     tasks.push(send::spawn_rtcp_reader(
         built.camera_transceiver.sender().await,
@@ -243,7 +245,7 @@ impl Link {
             slots.push(Arc::new(SlotState::new(
                 mid.to_string(),
                 kind,
-                config.jitter_frames,
+                (config.jitter_min, config.jitter_max),
             )));
         }
         let abandoned = Arc::new(AtomicBool::new(false));
