@@ -10,4 +10,4 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 cargo build --release -p breakout-server -p breakout-client >&2
-cargo bench -q -p breakout-e2e --bench internet --bench lossy_link 2>/dev/null
+cargo bench -q -p breakout-e2e --bench internet --bench lossy_link --bench uplink 2>/dev/null

@@ -13,6 +13,11 @@
 //!   out of the receiver's jitter buffer; over UDP and through the media
 //!   tunnel (`_tcp_`).
 //! - Join: token in hand to the first decoded audio of the room.
+//! - Bandwidth estimate (`bwe_converge_ms`): from its 300 kbit/s start, until
+//!   a sender's estimate comes within 20 % of a 1 Mbit/s bottleneck, in the
+//!   estimator's simulated network (`media::bwe::sim`: 100 ms of buffer,
+//!   20 ms each way, feedback built by the SFU's own TWCC recorder), so the
+//!   figure is the algorithm's, the same on every machine.
 
 mod media_support;
 
@@ -259,4 +264,21 @@ async fn move_to(host: &Arc<breakout_client::Connection>, who: ParticipantId, ro
         },
     )
     .await;
+}
+
+#[test]
+#[ignore = "benchmark: scripts/bench-client-media.sh"]
+fn bandwidth_estimate_convergence() {
+    use breakout_client::media::bwe::{BweConfig, sim};
+    const CAP: f64 = 1_000_000.0;
+    let trace = sim::run(
+        BweConfig::default(),
+        &mut sim::Path::capped(CAP),
+        Duration::from_secs(60),
+        |_, _| {},
+    );
+    let reached = trace
+        .first_within(CAP, 0.2)
+        .expect("the estimate reaches the bottleneck");
+    println!("bwe_converge_ms={}", reached.as_millis());
 }

@@ -126,6 +126,10 @@ pub struct MediaConfig {
     /// Events buffered for the caller before new ones are dropped.
     pub event_capacity: usize,
     pub transport: MediaTransport,
+    /// The most this client sends (bit/s, audio included), whatever the
+    /// bandwidth estimate says: a metered link's limit. `None`: what the
+    /// camera can use.
+    pub send_limit_bps: Option<u64>,
 }
 
 impl MediaConfig {
@@ -144,6 +148,7 @@ impl MediaConfig {
             bind_ip: None,
             event_capacity: 1024,
             transport: MediaTransport::default(),
+            send_limit_bps: None,
         }
     }
 

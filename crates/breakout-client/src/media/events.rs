@@ -11,6 +11,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use super::bwe::UplinkStats;
 use super::frame::{AudioFrame, VideoFrame};
 use super::jitter::JitterStats;
 
@@ -51,6 +52,9 @@ pub enum MediaEvent {
     Connection { state: String },
     /// A device stopped (unplugged); media goes on without it.
     DeviceLost { kind: &'static str, message: String },
+    /// The camera changed frame rate or size to fit the uplink's bandwidth
+    /// estimate (and once when it starts encoding).
+    Uplink { stats: UplinkStats },
 }
 
 /// The sending half of the event channel: never blocks, counts drops.

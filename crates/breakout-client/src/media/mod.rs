@@ -27,15 +27,21 @@
 //!   a tone whose frequency names the participant, a test pattern whose
 //!   blocks encode participant, frame counter and capture time. Tests and
 //!   `breakout-bot` check what they *decoded*, not packet counts.
+//! - The camera's encoder follows the uplink's bandwidth estimate ([`bwe`],
+//!   from the SFU's transport-wide feedback): audio keeps its share, video
+//!   gives up bitrate, then frame rate, then resolution
+//!   ([`MediaSession::uplink`]).
 //! - The pure parts (jitter buffer and its arrival statistics, VP8 frame
 //!   assembly and a video slot's receive path, the mic's expected loss,
-//!   mixer, pattern and tone codecs) do no I/O and no clock: times come in
-//!   as arguments, and they are tested alone with simulated ones.
+//!   mixer, pattern and tone codecs, bandwidth estimator, rate ladder) do no
+//!   I/O and no clock: times come in as arguments, and they are tested alone
+//!   with simulated ones.
 
 pub mod analysis;
 mod arrival;
 mod assemble;
 mod audio;
+pub mod bwe;
 #[cfg(feature = "camera")]
 mod camera;
 mod config;
@@ -45,9 +51,11 @@ mod error;
 mod events;
 mod frame;
 mod jitter;
+mod ladder;
 mod mixer;
 mod peer;
 mod receive;
+mod scale;
 mod send;
 mod session;
 mod sources;
@@ -55,9 +63,11 @@ mod start;
 pub mod synthetic;
 mod tunnel;
 mod video;
+mod video_rate;
 mod video_receive;
 
 pub use audio::{OpusDecoder, OpusEncoder, SAMPLE_RATE, SAMPLES_PER_FRAME};
+pub use bwe::{Estimate, UplinkStats, VideoSendStats};
 pub use config::{AudioOutput, AudioSource, MediaConfig, MediaTransport, VideoSource};
 pub use device_info::{AudioDevice, CameraDevice, DeviceList};
 pub use error::MediaError;

@@ -17,6 +17,7 @@ use webrtc::ice::udp_mux::{UDPMuxDefault, UDPMuxParams};
 use webrtc::ice::udp_network::UDPNetwork;
 use webrtc::ice_transport::ice_server::RTCIceServer;
 use webrtc::interceptor::registry::Registry;
+use webrtc::interceptor::twcc::sender::Sender as TwccSender;
 use webrtc::peer_connection::RTCPeerConnection;
 use webrtc::peer_connection::configuration::RTCConfiguration;
 use webrtc::rtp_transceiver::rtp_codec::{
@@ -27,6 +28,7 @@ use webrtc::rtp_transceiver::{RTCPFeedback, RTCRtpTransceiver, RTCRtpTransceiver
 use webrtc::track::track_local::track_local_static_sample::TrackLocalStaticSample;
 
 use super::MediaError;
+use super::bwe::{BweInterceptorBuilder, Uplink};
 use super::tunnel::TunnelConn;
 
 /// `codec` as the stack describes it.
@@ -115,9 +117,11 @@ fn settings(network: &Network) -> SettingEngine {
 }
 
 /// Opus and VP8 only (the server's set), the audio-level header extension
-/// (the SFU picks the loudest talkers by it), and the stack's default
-/// interceptors: NACK both ways, RTCP reports, TWCC.
-fn api(network: &Network) -> Result<API, MediaError> {
+/// (the SFU picks the loudest talkers by it), the stack's default
+/// interceptors (NACK both ways, RTCP reports, TWCC feedback on what we
+/// receive), and for what we send: transport-wide sequence numbers and the
+/// bandwidth estimator reading the SFU's feedback on them into `uplink`.
+fn api(network: &Network, uplink: Arc<Uplink>) -> Result<API, MediaError> {
     let mut media = MediaEngine::default();
     media.register_codec(
         RTCRtpCodecParameters {
@@ -142,7 +146,12 @@ fn api(network: &Network) -> Result<API, MediaError> {
         RTPCodecType::Audio,
         None,
     )?;
-    let registry = register_default_interceptors(Registry::new(), &mut media)?;
+    // Nearest the wire first: the estimator sees every packet with its
+    // sequence number, retransmissions included (they get their own).
+    let mut registry = Registry::new();
+    registry.add(Box::new(BweInterceptorBuilder(uplink)));
+    registry.add(Box::new(TwccSender::builder()));
+    let registry = register_default_interceptors(registry, &mut media)?;
     Ok(APIBuilder::new()
         .with_media_engine(media)
         .with_interceptor_registry(registry)
@@ -162,9 +171,10 @@ pub struct Built {
 }
 
 /// The connection over `network`; STUN/TURN servers are used over UDP
-/// only (the tunnel needs none).
+/// only (the tunnel needs none). Its bandwidth estimate goes to `uplink`.
 pub async fn build(
     network: &Network,
+    uplink: Arc<Uplink>,
     ice_servers: &[IceServer],
     audio_slots: usize,
     video_slots: usize,
@@ -185,7 +195,11 @@ pub async fn build(
             .collect(),
         ..RTCConfiguration::default()
     };
-    let pc = Arc::new(api(network)?.new_peer_connection(configuration).await?);
+    let pc = Arc::new(
+        api(network, uplink)?
+            .new_peer_connection(configuration)
+            .await?,
+    );
     let send = || {
         Some(RTCRtpTransceiverInit {
             direction: RTCRtpTransceiverDirection::Sendonly,
@@ -244,7 +258,8 @@ mod tests {
         let network = Network::Udp {
             bind_ip: Some(std::net::Ipv4Addr::LOCALHOST.into()),
         };
-        let built = build(&network, &[], 1, 1, "test").await.unwrap();
+        let uplink = Uplink::new(Default::default());
+        let built = build(&network, uplink, &[], 1, 1, "test").await.unwrap();
         let sdp = built.pc.create_offer(None).await.unwrap().sdp;
         let opus = format!(
             "a=rtpmap:{} opus/{}/{}",

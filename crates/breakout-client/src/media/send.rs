@@ -26,13 +26,15 @@ use webrtc::rtp_transceiver::rtp_sender::RTCRtpSender;
 use webrtc::track::track_local::track_local_static_sample::TrackLocalStaticSample;
 
 use super::audio::{ExpectedLoss, OpusEncoder};
+use super::bwe::Uplink;
 use super::events::{EventSink, MediaEvent};
 use super::frame::VideoFrame;
 use super::synthetic::{PATTERN_HEIGHT, PATTERN_WIDTH, PatternStamp, Tone, draw_pattern, rms};
 use super::video::Vp8Encoder;
+use super::video_rate::{CameraEncoder, Prepared};
 
 const FRAME: Duration = Duration::from_millis(20);
-/// VP8 target for the 320×240 pattern; cameras scale it by area.
+/// VP8 target for pre-encoding the 320×240 pattern.
 const PATTERN_KBPS: u32 = 300;
 /// The most self-view pictures a second ([`MediaEvent::LocalVideo`]): a
 /// preview needs no more, and a 30 fps camera should not double the events.
@@ -174,10 +176,13 @@ async fn next_audio(
     }
 }
 
+/// The camera task; pictures it encodes itself follow `uplink`'s estimate
+/// (replayed clips cannot).
 pub fn spawn_video(
     input: VideoInput,
     track: Arc<TrackLocalStaticSample>,
     switches: Arc<Switches>,
+    uplink: Arc<Uplink>,
     events: EventSink,
     mut stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
@@ -188,7 +193,7 @@ pub fn spawn_video(
         };
         let mut ticks = interval(Duration::from_secs(1) / fps.max(1));
         ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
-        let mut encoder: Option<Vp8Encoder> = None;
+        let mut camera = CameraEncoder::new(uplink, fps, events.clone());
         let mut counter = 0u32;
         let mut replayed = 0usize;
         let mut last_write = Instant::now();
@@ -239,30 +244,28 @@ pub fn spawn_video(
                         frame: picture.clone(),
                     });
                 }
-                let mut enc = match encoder.take() {
-                    Some(e) if e.fits(&picture) => e,
-                    _ => {
-                        let area = picture.width * picture.height;
-                        let kbps = PATTERN_KBPS * area / (PATTERN_WIDTH * PATTERN_HEIGHT);
-                        match Vp8Encoder::new(
-                            picture.width,
-                            picture.height,
-                            fps,
-                            kbps.clamp(150, 2_500),
-                        ) {
-                            Ok(e) => e,
-                            Err(e) => return warn!(error = %e, "no video encoder"),
-                        }
+                let Prepared {
+                    encoder: mut enc,
+                    picture,
+                    gap,
+                } = match camera.prepare(picture, Instant::now().into_std()) {
+                    Ok(Some(prepared)) => prepared,
+                    Ok(None) => {
+                        // Skipped for a lower frame rate: the next one owes
+                        // the keyframe.
+                        switches.keyframe.fetch_or(keyframe, Ordering::Relaxed);
+                        continue;
                     }
+                    Err(e) => return warn!(error = %e, "no video encoder"),
                 };
                 // Encoding takes milliseconds: keep it off the async workers.
                 let result = tokio::task::spawn_blocking(move || {
-                    let out = enc.encode(&picture, keyframe);
+                    let out = enc.encode_after(&picture, keyframe, gap);
                     (enc, out)
                 })
                 .await;
                 let Ok((enc, out)) = result else { return };
-                encoder = Some(enc);
+                camera.put_back(enc);
                 match out {
                     Ok(frames) => frames.into_iter().map(|f| Bytes::from(f.data)).collect(),
                     Err(e) => {
@@ -445,7 +448,8 @@ mod tests {
             participant,
             fps: 30,
         };
-        let task = spawn_video(input, track, switches.clone(), events, stop_rx);
+        let uplink = Uplink::new(Default::default());
+        let task = spawn_video(input, track, switches.clone(), uplink, events, stop_rx);
 
         // Off: the source ticks on (paused time skips ahead), nothing is shown.
         let quiet = tokio::time::timeout(Duration::from_secs(1), rx.recv()).await;

@@ -12,6 +12,7 @@ use tracing::{info, warn};
 use webrtc::ice_transport::ice_candidate::RTCIceCandidateInit;
 use webrtc::peer_connection::RTCPeerConnection;
 
+use super::bwe::{Uplink, UplinkStats};
 use super::config::{AudioOutput, AudioSource, MediaConfig, VideoSource};
 use super::events::{JitterCounters, MediaEvent, SlotCounters, Transport};
 use super::receive::SlotState;
@@ -37,6 +38,7 @@ pub struct MediaSession {
     closed: AtomicBool,
     transport: Transport,
     tunnel: Option<TunnelConn>,
+    uplink: Arc<Uplink>,
 }
 
 impl MediaSession {
@@ -63,6 +65,7 @@ impl MediaSession {
             closed: AtomicBool::new(false),
             transport: started.transport,
             tunnel: started.tunnel,
+            uplink: started.uplink,
         };
         session.apply_slots(&started.map);
         // The meeting holds mic/camera state; make it match what we send.
@@ -244,6 +247,12 @@ impl MediaSession {
                 "stats request answered {other:?}"
             ))),
         }
+    }
+
+    /// The uplink's bandwidth estimate (from the SFU's transport-wide
+    /// feedback) and what the camera's encoder does with it.
+    pub fn uplink(&self) -> UplinkStats {
+        self.uplink.stats()
     }
 
     /// How the connection reaches the server: UDP, or the media tunnel

@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 use webrtc::track::track_local::track_local_static_sample::TrackLocalStaticSample;
 
 use super::MediaError;
+use super::bwe::Uplink;
 use super::config::{AudioOutput, AudioSource, VideoSource};
 use super::devices::{self, PlayoutQueue};
 use super::events::{EventSink, MediaEvent};
@@ -55,6 +56,8 @@ pub(super) struct Wiring {
     pub slots: Vec<Arc<SlotState>>,
     pub mic_track: Arc<TrackLocalStaticSample>,
     pub camera_track: Arc<TrackLocalStaticSample>,
+    /// The bandwidth estimate the camera's encoder follows.
+    pub uplink: Arc<Uplink>,
 }
 
 impl Sources {
@@ -106,6 +109,7 @@ impl Sources {
                 input,
                 self.wiring.camera_track.clone(),
                 self.wiring.switches.clone(),
+                self.wiring.uplink.clone(),
                 self.wiring.events.clone(),
                 self.wiring.stop.clone(),
             ),

@@ -18,6 +18,7 @@ use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
 
 use super::MediaError;
 use super::audio::INITIAL_LOSS_PERCENT;
+use super::bwe::{BweConfig, Uplink};
 use super::config::{MediaConfig, MediaTransport};
 use super::events::{EventSink, MediaEvent, Transport};
 use super::peer::{self, Network};
@@ -43,6 +44,7 @@ pub(super) struct Started {
     pub transport: Transport,
     /// To close with the session, when media runs through it.
     pub tunnel: Option<TunnelConn>,
+    pub uplink: Arc<Uplink>,
 }
 
 /// Opens the sources, negotiates the one connection on `conn` and starts
@@ -94,6 +96,7 @@ pub(super) async fn negotiate(
         map,
         transport,
         tunnel,
+        uplink,
         ..
     } = link;
     let pc = built.pc.clone();
@@ -121,6 +124,7 @@ pub(super) async fn negotiate(
         slots: slots.clone(),
         mic_track: built.mic.clone(),
         camera_track: built.camera.clone(),
+        uplink: uplink.clone(),
     });
     sources.run_audio(audio);
     sources.run_video(video);
@@ -139,6 +143,7 @@ pub(super) async fn negotiate(
         events: rx,
         transport,
         tunnel,
+        uplink,
     })
 }
 
@@ -184,6 +189,7 @@ struct Link {
     transport: Transport,
     /// The tunnel the connection runs through, if it does.
     tunnel: Option<TunnelConn>,
+    uplink: Arc<Uplink>,
     ice: watch::Receiver<RTCIceConnectionState>,
     /// Set when this attempt is given up, so it reports nothing more.
     abandoned: Arc<AtomicBool>,
@@ -204,8 +210,10 @@ impl Link {
             Network::Udp { .. } => (Transport::Udp, None),
             Network::Tunnel { conn, .. } => (Transport::Tunnel, Some(conn.clone())),
         };
+        let uplink = Uplink::new(bwe_config(config));
         let built = peer::build(
             &network,
+            uplink.clone(),
             conn.ice_servers(),
             config.audio_slots,
             config.video_slots,
@@ -298,6 +306,7 @@ impl Link {
             map,
             transport,
             tunnel,
+            uplink,
             ice,
             abandoned,
         })
@@ -326,6 +335,20 @@ impl Link {
         if let Err(error) = self.built.pc.close().await {
             warn!(%error, "closing a media connection that did not connect");
         }
+    }
+}
+
+/// The estimator's range, under the configured limit.
+fn bwe_config(config: &MediaConfig) -> BweConfig {
+    let default = BweConfig::default();
+    let Some(limit) = config.send_limit_bps else {
+        return default;
+    };
+    let max_bps = limit.max(default.min_bps);
+    BweConfig {
+        start_bps: default.start_bps.min(max_bps),
+        min_bps: default.min_bps,
+        max_bps,
     }
 }
 

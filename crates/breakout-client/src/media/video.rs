@@ -4,9 +4,13 @@
 //! cpu-used 0 take ~4× longer than real time allows here. A call wants the
 //! realtime deadline, no lag, cpu-used -6 (what WebRTC uses on desktops),
 //! CBR, and keyframes on demand (a new subscriber or a switch asks for one)
-//! with a slow periodic one as a safety net.
+//! with a slow periodic one as a safety net. The target bitrate follows the
+//! bandwidth estimate while the encoder runs, and frames carry their real
+//! timing (a 90 kHz clock, as RTP's), so a lowered frame rate leaves each
+//! frame more bits instead of undershooting.
 
 use std::num::NonZero;
+use std::time::Duration;
 
 use vpx_rs::enc::{CodecId as EncCodec, ctrl::EncoderControlSet};
 use vpx_rs::{
@@ -19,6 +23,8 @@ use super::frame::VideoFrame;
 
 /// A keyframe at least this often even if nobody asks (frames).
 const KEYFRAME_MAX_DISTANCE: u32 = 300;
+/// Ticks per second of the encoder's timebase.
+const CLOCK: u32 = 90_000;
 
 /// One compressed frame, ready to packetize.
 #[derive(Debug, Clone)]
@@ -31,16 +37,24 @@ pub struct Vp8Encoder {
     inner: Encoder<u8>,
     width: u32,
     height: u32,
+    /// In ticks of [`CLOCK`].
     pts: i64,
+    /// A frame's length at the nominal rate, in ticks.
+    frame_ticks: u64,
+    bitrate_kbps: u32,
 }
 
 impl Vp8Encoder {
-    /// `bitrate_kbps` is the CBR target; `fps` sets the timebase.
+    /// `bitrate_kbps` is the CBR target; `fps` the nominal frame rate
+    /// ([`Vp8Encoder::encode`] assumes it, [`Vp8Encoder::encode_after`]
+    /// says the real gap).
     pub fn new(width: u32, height: u32, fps: u32, bitrate_kbps: u32) -> Result<Self, MediaError> {
         let err = |e| MediaError::codec("vp8", e);
+        // libvpx takes a clock this fast as "30 fps until the timestamps
+        // say otherwise", then learns the rate from them.
         let timebase = Timebase {
             num: NonZero::new(1).expect("one"),
-            den: NonZero::new(fps.max(1)).expect("positive"),
+            den: NonZero::new(CLOCK).expect("positive"),
         };
         let mut config = EncoderConfig::<u8>::new(
             EncCodec::VP8,
@@ -53,6 +67,14 @@ impl Vp8Encoder {
         config.lag_in_frames = 0;
         config.threads = 1;
         config.rc_dropframe_thresh = 0;
+        // A one-second rate buffer, as WebRTC's own VP8 setup: a new target
+        // (the bandwidth estimate moved) holds within a second instead of
+        // the default six, and a burst above it stays short.
+        config.rc_buf_sz = Duration::from_millis(1_000);
+        config.rc_buf_initial_sz = Duration::from_millis(500);
+        config.rc_buf_optimal_sz = Duration::from_millis(600);
+        config.rc_undershoot_pct = 100;
+        config.rc_overshoot_pct = 15;
         config.kf_mode = vpx_rs::enc::KeyFrameMode::Auto {
             min_dist: 0,
             max_dist: KEYFRAME_MAX_DISTANCE,
@@ -61,12 +83,36 @@ impl Vp8Encoder {
         inner
             .codec_control_set(EncoderControlSet::CpuUsed(-6))
             .map_err(err)?;
+        // A keyframe at most 9 average frames big (WebRTC's figure for this
+        // buffer): on a narrow uplink a bigger one would queue up behind
+        // itself and delay the audio that shares the link.
+        inner
+            .codec_control_set(EncoderControlSet::MaxIntraBitratePct(900))
+            .map_err(err)?;
         Ok(Vp8Encoder {
             inner,
             width,
             height,
             pts: 0,
+            frame_ticks: u64::from(CLOCK / fps.clamp(1, CLOCK)),
+            bitrate_kbps,
         })
+    }
+
+    /// The rate control's target now.
+    pub fn bitrate_kbps(&self) -> u32 {
+        self.bitrate_kbps
+    }
+
+    /// Changes the target from the next frame on, without a keyframe.
+    pub fn set_bitrate(&mut self, kbps: u32) -> Result<(), MediaError> {
+        if kbps != self.bitrate_kbps {
+            self.inner
+                .set_target_bitrate(kbps)
+                .map_err(|e| MediaError::codec("vp8", e))?;
+            self.bitrate_kbps = kbps;
+        }
+        Ok(())
     }
 
     /// Whether `frame` has the size this encoder was made for.
@@ -74,12 +120,32 @@ impl Vp8Encoder {
         frame.width == self.width && frame.height == self.height
     }
 
-    /// Encodes one I420 frame of the configured size; `keyframe` forces one
-    /// (answering a PLI).
+    /// Encodes one I420 frame of the configured size, one nominal frame
+    /// after the last; `keyframe` forces one (answering a PLI).
     pub fn encode(
         &mut self,
         frame: &VideoFrame,
         keyframe: bool,
+    ) -> Result<Vec<EncodedFrame>, MediaError> {
+        self.encode_ticks(frame, keyframe, self.frame_ticks)
+    }
+
+    /// As [`Vp8Encoder::encode`], `gap` after the frame before.
+    pub fn encode_after(
+        &mut self,
+        frame: &VideoFrame,
+        keyframe: bool,
+        gap: Duration,
+    ) -> Result<Vec<EncodedFrame>, MediaError> {
+        let ticks = (gap.as_secs_f64() * f64::from(CLOCK)).round() as u64;
+        self.encode_ticks(frame, keyframe, ticks.max(1))
+    }
+
+    fn encode_ticks(
+        &mut self,
+        frame: &VideoFrame,
+        keyframe: bool,
+        ticks: u64,
     ) -> Result<Vec<EncodedFrame>, MediaError> {
         let err = |e| MediaError::codec("vp8", e);
         if frame.width != self.width || frame.height != self.height {
@@ -103,11 +169,10 @@ impl Vp8Encoder {
         } else {
             EncoderFrameFlags::empty()
         };
-        let pts = self.pts;
-        self.pts += 1;
+        self.pts += ticks as i64;
         let packets = self
             .inner
-            .encode(pts, 1, image, EncodingDeadline::Realtime, flags)
+            .encode(self.pts, ticks, image, EncodingDeadline::Realtime, flags)
             .map_err(err)?;
         Ok(packets
             .filter_map(|packet| match packet {
@@ -218,5 +283,55 @@ mod tests {
             )
             .unwrap();
         assert!(forced[0].keyframe);
+    }
+
+    /// Pictures of faint noise: every bit the rate control allows gets
+    /// spent, so what comes out measures the target.
+    fn noise(seed: &mut u32) -> VideoFrame {
+        let len = (PATTERN_WIDTH * PATTERN_HEIGHT * 3 / 2) as usize;
+        let pixels: Vec<u8> = (0..len)
+            .map(|_| {
+                *seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                124 + (*seed >> 29) as u8
+            })
+            .collect();
+        VideoFrame {
+            width: PATTERN_WIDTH,
+            height: PATTERN_HEIGHT,
+            i420: pixels.into(),
+            keyframe: false,
+        }
+    }
+
+    /// kbit/s over `seconds` of frames `gap` apart, after a second to settle.
+    fn measure(encoder: &mut Vp8Encoder, seed: &mut u32, gap: Duration, seconds: u32) -> f64 {
+        let per_second = (Duration::from_secs(1).as_secs_f64() / gap.as_secs_f64()) as u32;
+        let mut bytes = 0;
+        for i in 0..per_second * (seconds + 1) {
+            let out = encoder.encode_after(&noise(seed), false, gap).unwrap();
+            if i >= per_second {
+                bytes += out.iter().map(|f| f.data.len()).sum::<usize>();
+            }
+        }
+        bytes as f64 * 8.0 / 1e3 / f64::from(seconds)
+    }
+
+    #[test]
+    fn the_encoder_follows_a_new_target_at_any_frame_rate() {
+        let mut seed = 7;
+        let mut encoder = Vp8Encoder::new(PATTERN_WIDTH, PATTERN_HEIGHT, 30, 800).unwrap();
+        let gap = Duration::from_secs(1) / 30;
+        let high = measure(&mut encoder, &mut seed, gap, 2);
+        encoder.set_bitrate(200).unwrap();
+        assert_eq!(encoder.bitrate_kbps(), 200);
+        let low = measure(&mut encoder, &mut seed, gap, 2);
+        assert!((high - 800.0).abs() < 800.0 * 0.35, "{high} kbit/s at 800");
+        assert!((low - 200.0).abs() < 200.0 * 0.35, "{low} kbit/s at 200");
+        // Half the frames, same target: each frame gets twice the bits.
+        let slow = measure(&mut encoder, &mut seed, gap * 2, 2);
+        assert!(
+            (slow - 200.0).abs() < 200.0 * 0.35,
+            "{slow} kbit/s at 15 fps"
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! `join --media …`: a participant that also carries media. Prints server
 //! messages as `join` does, plus a `media_report` JSON line every
 //! `--report-ms` with what it decoded per source (tone frequencies heard,
-//! test patterns seen, other audio/pictures) and its slot counters.
+//! test patterns seen, other audio/pictures), its slot counters and its
+//! uplink (bandwidth estimate, what the camera's encoder does with it).
 //! Stdin lines are sent as in `join`; `{"type":"set_media",...}` also
 //! switches the local mic/camera.
 
@@ -11,7 +12,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use breakout_client::media::analysis::Received;
-use breakout_client::media::{MediaConfig, MediaEvent, MediaSession, MediaTransport, Transport};
+use breakout_client::media::{
+    MediaConfig, MediaEvent, MediaSession, MediaTransport, Transport, UplinkStats,
+};
 use breakout_client::protocol::Command;
 use breakout_client::protocol::fingerprint::CertFingerprint;
 use breakout_client::protocol::ws::Request;
@@ -53,6 +56,7 @@ struct Report<'a> {
     received: &'a Received,
     slots: Vec<breakout_client::media::SlotCounters>,
     events_dropped: u64,
+    uplink: UplinkStats,
 }
 
 pub async fn run(
@@ -132,6 +136,7 @@ pub async fn run(
                     received: &received,
                     slots: media.counters(),
                     events_dropped: media.events_dropped(),
+                    uplink: media.uplink(),
                 })?;
             }
             line = lines.next_line(), if stdin_open => match line.context("reading stdin")? {

@@ -146,6 +146,10 @@ impl CodecId {
 #[derive(Debug)]
 pub struct Encoder<T: YUVPixelType> {
     ctx: NoDebugWrapper<vpx_sys::vpx_codec_ctx_t>,
+    // libvpx keeps a pointer to the configuration it was given, so it lives
+    // on the heap for as long as the context does; also what
+    // `set_target_bitrate` starts from.
+    cfg: NoDebugWrapper<Box<vpx_sys::vpx_codec_enc_cfg>>,
     input_pixel_type: std::marker::PhantomData<T>,
 }
 
@@ -159,6 +163,7 @@ impl<T: YUVPixelType> Encoder<T> {
     /// Constructs a new encoder.
     pub fn new(config: EncoderConfig<T>) -> Result<Self> {
         let (iface, cfg) = unsafe { config.cfg()? };
+        let mut cfg = Box::new(cfg);
         let mut ctx = unsafe {
             MaybeUninit::<vpx_sys::vpx_codec_ctx_t>::zeroed().assume_init()
         };
@@ -166,14 +171,24 @@ impl<T: YUVPixelType> Encoder<T> {
             vpx_sys::vpx_codec_enc_init_ver(
                 &mut ctx,
                 iface,
-                &cfg,
+                &*cfg,
                 config.flags.bits() as _,
                 vpx_sys::VPX_ENCODER_ABI_VERSION as _,
             ),
             Error::VpxCodecInitFailed,
         )?;
+        // The stats buffers belong to `config`, which may go away now.
+        cfg.rc_twopass_stats_in = vpx_sys::vpx_fixed_buf {
+            buf: std::ptr::null_mut(),
+            sz: 0,
+        };
+        cfg.rc_firstpass_mb_stats_in = vpx_sys::vpx_fixed_buf {
+            buf: std::ptr::null_mut(),
+            sz: 0,
+        };
         let mut encoder = Self {
             ctx: NoDebugWrapper(ctx),
+            cfg: NoDebugWrapper(cfg),
             input_pixel_type: std::marker::PhantomData,
         };
         match config.rate_control {
@@ -239,6 +254,16 @@ impl<T: YUVPixelType> Encoder<T> {
     /// Returns information about the stream being produced.
     pub fn stream_info(&mut self) -> Option<StreamInfo> {
         crate::common::get_stream_info(&mut self.ctx.0)
+    }
+    /// Changes the rate control's target bitrate (kbit/s) of a running
+    /// encoder, from the next frame on, without a keyframe
+    /// (`vpx_codec_enc_config_set`).
+    pub fn set_target_bitrate(&mut self, bitrate: u32) -> Result<()> {
+        self.cfg.0.rc_target_bitrate = bitrate;
+        call_vpx!(
+            vpx_sys::vpx_codec_enc_config_set(&mut self.ctx.0, &*self.cfg.0),
+            Error::EncoderConfigSetFailed,
+        )
     }
     /// Provides fine-grained codec control after initialization.
     pub fn codec_control_set(

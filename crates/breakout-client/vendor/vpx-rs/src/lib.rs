@@ -113,6 +113,9 @@ pub enum Error {
     /// There was an error initializing the encoder configuration.
     #[error("Failed to initialize the encoder configuration: {0:?}: {1}")]
     EncoderConfigInitFailed(vpx_sys::vpx_codec_err_t, String),
+    /// libvpx refused a new configuration for a running encoder.
+    #[error("Failed to change the encoder configuration: {0:?}: {1}")]
+    EncoderConfigSetFailed(vpx_sys::vpx_codec_err_t, String),
     /// Failed to initialize encoder or decoder context.
     #[error("Codec initialization failed with code {0:?}: {1}")]
     VpxCodecInitFailed(vpx_sys::vpx_codec_err_t, String),
