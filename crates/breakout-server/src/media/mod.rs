@@ -103,6 +103,7 @@
 mod assign;
 mod downstream;
 mod ice_servers;
+mod layers;
 mod network;
 mod participant;
 mod peer;
@@ -118,7 +119,7 @@ use std::sync::Arc;
 
 use breakout_core::{Meeting, ParticipantId, RoomId};
 use breakout_protocol::ApiError;
-use breakout_protocol::media::IceCandidate;
+use breakout_protocol::media::{IceCandidate, TileSize};
 use breakout_protocol::ws::{Reply, Request};
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -220,6 +221,9 @@ pub(crate) enum MediaRequest {
         mid: String,
     },
     Stats,
+    Tiles {
+        tiles: Vec<TileSize>,
+    },
 }
 
 impl MediaRequest {
@@ -230,6 +234,7 @@ impl MediaRequest {
             Request::MediaCandidate { candidate } => Ok(MediaRequest::Candidate { candidate }),
             Request::RequestKeyframe { mid } => Ok(MediaRequest::Keyframe { mid }),
             Request::GetMediaStats => Ok(MediaRequest::Stats),
+            Request::SetTileSizes { tiles } => Ok(MediaRequest::Tiles { tiles }),
             other => Err(other),
         }
     }

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use breakout_core::ParticipantId;
 use breakout_protocol::media::{
-    AUDIO_LEVEL_URI, Codec, IceCandidate, MAX_AUDIO_SLOTS, MAX_VIDEO_SLOTS, MediaKind, OPUS, VP8,
+    AUDIO_LEVEL_URI, Codec, IceCandidate, Layer, MAX_AUDIO_SLOTS, MAX_VIDEO_SLOTS, MediaKind, OPUS,
+    REPAIRED_RTP_STREAM_ID_URI, RTP_STREAM_ID_URI, SDES_MID_URI, VP8,
 };
 use tokio::sync::mpsc;
 use webrtc::api::media_engine::MediaEngine;
@@ -58,6 +59,14 @@ pub enum PeerEvent {
         generation: u64,
         state: RTCPeerConnectionState,
     },
+    /// A video slot forwards `source` (an upstream id) from now on: the
+    /// keyframe its switch waited for arrived.
+    SlotStarted {
+        participant: ParticipantId,
+        generation: u64,
+        slot: usize,
+        source: u64,
+    },
 }
 
 pub struct Negotiated {
@@ -66,6 +75,9 @@ pub struct Negotiated {
     /// Audio slots, then video slots, in offer order.
     pub slots: Vec<SlotWriter>,
     pub audio_slots: usize,
+    /// The simulcast layers the camera m-line announces, lowest first;
+    /// empty without simulcast.
+    pub layers: Vec<Layer>,
 }
 
 fn codec(codec: &Codec) -> RTCRtpCodecParameters {
@@ -121,6 +133,17 @@ fn api(network: &MediaNetwork, stats: Arc<PeerStats>) -> Result<API, MediaError>
         RTPCodecType::Audio,
         None,
     )?;
+    // Simulcast: the stack tells a camera's layers apart by these (and
+    // fires `on_track` once per layer).
+    for uri in [SDES_MID_URI, RTP_STREAM_ID_URI, REPAIRED_RTP_STREAM_ID_URI] {
+        media.register_header_extension(
+            RTCRtpHeaderExtensionCapability {
+                uri: uri.to_owned(),
+            },
+            RTPCodecType::Video,
+            None,
+        )?;
+    }
     let mut registry = Registry::new();
     // First, so the NACK generator and our PLIs write through it.
     registry.add(Box::new(FeedbackCounterBuilder(stats)));
@@ -166,6 +189,7 @@ pub async fn negotiate(
     stats: Arc<PeerStats>,
     events: mpsc::UnboundedSender<PeerEvent>,
 ) -> Result<Negotiated, MediaError> {
+    let layers = offered_layers(&offer)?;
     let offer =
         RTCSessionDescription::offer(offer).map_err(|e| MediaError::BadOffer(e.to_string()))?;
     let pc = Arc::new(
@@ -180,6 +204,7 @@ pub async fn negotiate(
             answer: network.announce(&answer),
             slots,
             audio_slots,
+            layers,
         }),
         Err(error) => {
             close(pc).await;
@@ -349,6 +374,37 @@ fn count_recvonly(sdp: &str) -> (usize, usize) {
     (audio, video)
 }
 
+/// The simulcast layers of the offer's camera (its first video m-line that
+/// is not `recvonly`), lowest first, from its `a=rid:<id> send` lines.
+fn offered_layers(sdp: &str) -> Result<Vec<Layer>, MediaError> {
+    let camera = sdp.split("\nm=").skip(1).find(|section| {
+        section.starts_with("video")
+            && !section
+                .lines()
+                .any(|line| matches!(line.trim_end(), "a=recvonly" | "a=inactive"))
+    });
+    let mut layers = Vec::new();
+    for line in camera.into_iter().flat_map(str::lines) {
+        let Some(rid) = line.trim_end().strip_prefix("a=rid:") else {
+            continue;
+        };
+        let mut words = rid.split_whitespace();
+        let (Some(id), Some("send")) = (words.next(), words.next()) else {
+            continue;
+        };
+        let layer = Layer::from_rid(id).ok_or_else(|| {
+            MediaError::BadOffer(format!(
+                "unknown simulcast layer \"{id}\": the camera's RIDs are q, h and f"
+            ))
+        })?;
+        if !layers.contains(&layer) {
+            layers.push(layer);
+        }
+    }
+    layers.sort();
+    Ok(layers)
+}
+
 /// Reads what a subscriber says about one slot. Reading is also what lets
 /// the interceptors see NACKs and answer them from the send buffer.
 async fn read_slot_rtcp(sender: Arc<RTCRtpSender>, slot: Arc<SlotShared>, stats: Arc<PeerStats>) {
@@ -383,5 +439,33 @@ pub async fn write_keyframe_requests(
         if pc.write_rtcp(&[Box::new(pli)]).await.is_err() {
             tracing::debug!(media_ssrc, "could not send a keyframe request");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SIMULCAST_OFFER: &str = "v=0\r\n\
+        m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendonly\r\n\
+        m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=sendonly\r\n\
+        a=rid:f send\r\na=rid:q send\r\na=rid:h send\r\na=simulcast:send f;q;h\r\n\
+        m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=recvonly\r\n";
+
+    #[test]
+    fn the_cameras_layers_come_from_its_rid_lines() {
+        assert_eq!(
+            offered_layers(SIMULCAST_OFFER).expect("valid"),
+            vec![Layer::Quarter, Layer::Half, Layer::Full]
+        );
+        let single = "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=sendonly\r\n";
+        assert_eq!(offered_layers(single).expect("valid"), vec![]);
+    }
+
+    #[test]
+    fn unknown_rids_are_refused() {
+        let offer = SIMULCAST_OFFER.replace("a=rid:h send", "a=rid:hi send");
+        let error = offered_layers(&offer).expect_err("refused");
+        assert!(error.to_string().contains("\"hi\""), "{error}");
     }
 }

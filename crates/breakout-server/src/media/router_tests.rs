@@ -14,7 +14,8 @@ use webrtc::peer_connection::configuration::RTCConfiguration;
 use super::Router;
 use crate::connections::{ConnectionHandle, Outgoing};
 use crate::media::downstream::SlotShared;
-use crate::media::participant::{Peer, SlotHandle};
+use crate::media::layers::Tile;
+use crate::media::participant::{Camera, Peer, SlotHandle};
 use crate::media::upstream::Upstream;
 use crate::media::{MediaNetwork, MediaNetworkConfig, Member, Placement};
 
@@ -45,28 +46,30 @@ async fn peer(router: &Router, who: ParticipantId) -> (Peer, mpsc::Receiver<Outg
     let (control, _) = mpsc::unbounded_channel();
     let (packets, _) = mpsc::channel(1);
     let (keyframes, _) = mpsc::channel(1);
-    let slot = |i: usize, kind| SlotHandle {
-        shared: Arc::new(SlotShared {
+    let slot = |i: usize, kind| {
+        SlotHandle::new(Arc::new(SlotShared {
             mid: i.to_string(),
             kind,
             source: Default::default(),
             sent: Default::default(),
-        }),
-        occupant: None,
+        }))
     };
     let slots = (0..AUDIO_SLOTS)
         .map(|i| slot(i, MediaKind::Audio))
         .chain((AUDIO_SLOTS..AUDIO_SLOTS + VIDEO_SLOTS).map(|i| slot(i, MediaKind::Video)))
         .collect();
     let source = |kind| {
-        Some(Arc::new(Upstream::new(
+        Arc::new(Upstream::new(
             who,
             kind,
+            None,
             who.0 as u32,
             keyframes.clone(),
             router.epoch,
-        )))
+        ))
     };
+    let mut camera = Camera::default();
+    camera.add(source(MediaKind::Video));
     let peer = Peer {
         generation: 1,
         connection: ConnectionHandle { id: who.0, tx },
@@ -76,8 +79,10 @@ async fn peer(router: &Router, who: ParticipantId) -> (Peer, mpsc::Receiver<Outg
         control,
         packets,
         keyframes: keyframes.clone(),
-        mic: source(MediaKind::Audio),
-        camera: source(MediaKind::Video),
+        mic: Some(source(MediaKind::Audio)),
+        camera,
+        tiles: vec![Tile::Undeclared; VIDEO_SLOTS],
+        downlink_budget: None,
         stats: Default::default(),
         version: 0,
         sent_room: None,
@@ -138,7 +143,7 @@ async fn slot_maps_at_the_start_of_breakouts_name_only_the_new_roommates() {
         router.peers.insert(who, peer);
         outboxes.insert(who, outbox);
     }
-    router.reassign(false);
+    router.reassign();
     assert_only_roommates(&sent_maps(&mut outboxes), &in_main, "in main");
 
     // Breakouts start; the periodic re-ranking of talkers happens to be the
