@@ -107,6 +107,7 @@ mod layers;
 mod network;
 mod participant;
 mod peer;
+mod probe_guard;
 mod rewrite;
 mod router;
 mod slots;

@@ -41,6 +41,7 @@ use webrtc::track::track_remote::TrackRemote;
 use super::MediaError;
 use super::downstream::{SlotShared, SlotWriter};
 use super::network::MediaNetwork;
+use super::probe_guard::{ProbeGuardBuilder, Receivers};
 use super::stats::{FeedbackCounterBuilder, PeerStats, bump};
 
 /// Host candidates only: gathering takes milliseconds; this is a safety net.
@@ -121,7 +122,11 @@ fn configure_nack(mut registry: Registry, media: &mut MediaEngine) -> Registry {
 /// Opus and VP8 only (what every client, Chromium included, has), NACK with
 /// retransmission from the stack's buffer, sender/receiver reports, TWCC
 /// feedback to publishers, RFC 6464 audio levels, and the counters.
-fn api(network: &MediaNetwork, stats: Arc<PeerStats>) -> Result<API, MediaError> {
+fn api(
+    network: &MediaNetwork,
+    stats: Arc<PeerStats>,
+    receivers: Arc<Receivers>,
+) -> Result<API, MediaError> {
     let mut media = MediaEngine::default();
     media.register_codec(codec(&OPUS), RTPCodecType::Audio)?;
     media.register_codec(codec(&VP8), RTPCodecType::Video)?;
@@ -149,8 +154,11 @@ fn api(network: &MediaNetwork, stats: Arc<PeerStats>) -> Result<API, MediaError>
     registry.add(Box::new(FeedbackCounterBuilder(stats)));
     let registry = configure_nack(registry, &mut media);
     let registry = webrtc::api::interceptor_registry::configure_rtcp_reports(registry);
-    let registry =
+    let mut registry =
         webrtc::api::interceptor_registry::configure_twcc_receiver_only(registry, &mut media)?;
+    // Last: the others see the probe's binding before it is refused, and
+    // the receiver's own binding of that stream after it.
+    registry.add(Box::new(ProbeGuardBuilder(receivers)));
 
     let settings = network.setting_engine();
     Ok(APIBuilder::new()
@@ -192,13 +200,24 @@ pub async fn negotiate(
     let layers = offered_layers(&offer)?;
     let offer =
         RTCSessionDescription::offer(offer).map_err(|e| MediaError::BadOffer(e.to_string()))?;
+    let receivers = Arc::new(Receivers::default());
     let pc = Arc::new(
-        api(network, stats.clone())?
+        api(network, stats.clone(), receivers.clone())?
             .new_peer_connection(RTCConfiguration::default())
             .await?,
     );
     LIVE_CONNECTIONS.fetch_add(1, Ordering::Relaxed);
-    match answer(&pc, participant, generation, offer, stats, events).await {
+    match answer(
+        &pc,
+        participant,
+        generation,
+        offer,
+        stats,
+        events,
+        receivers,
+    )
+    .await
+    {
         Ok((answer, slots, audio_slots)) => Ok(Negotiated {
             pc,
             answer: network.announce(&answer),
@@ -222,6 +241,7 @@ async fn answer(
     offer: RTCSessionDescription,
     stats: Arc<PeerStats>,
     events: mpsc::UnboundedSender<PeerEvent>,
+    receivers: Arc<Receivers>,
 ) -> Result<(String, Vec<SlotWriter>, usize), MediaError> {
     let state_events = events.clone();
     pc.on_peer_connection_state_change(Box::new(move |state| {
@@ -284,6 +304,13 @@ async fn answer(
     pc.set_remote_description(offer)
         .await
         .map_err(|e| MediaError::BadOffer(e.to_string()))?;
+    let mut upstream = Vec::new();
+    for transceiver in pc.get_transceivers().await {
+        if transceiver.direction() == RTCRtpTransceiverDirection::Recvonly {
+            upstream.push(transceiver.receiver().await);
+        }
+    }
+    receivers.set(upstream);
     let mut audio = Vec::new();
     let mut video = Vec::new();
     for (kind, transceiver, track, clock_rate) in created {
