@@ -222,10 +222,20 @@ async fn forward(state: &mut SlotState, down: DownPacket, stats: &PeerStats) -> 
     }
     let size = packet.payload.len() + 12;
     // The track sets the slot's own SSRC and payload type.
-    if state.writer.track.write_rtp(&packet).await.is_ok() {
-        state.writer.shared.sent.add(size);
-        stats.sent.add(size);
-        crate::metrics::packet_forwarded();
+    match state.writer.track.write_rtp(&packet).await {
+        Ok(0) => {
+            // The connection is not up yet (no SRTP): nothing reached the
+            // subscriber, whose decoder will need a keyframe to start.
+            if state.vp8.is_some() {
+                state.waiting_for_keyframe = true;
+            }
+        }
+        Ok(_) => {
+            state.writer.shared.sent.add(size);
+            stats.sent.add(size);
+            crate::metrics::packet_forwarded();
+        }
+        Err(_) => {}
     }
     started
 }
