@@ -35,6 +35,10 @@
 //!    them without reading the whole view again.
 //! 5. **Errors are data.** Every refusal is `{"code", "message"}`
 //!    ([`ApiError`]): branch on `code`, show `message` to people.
+//! 6. **Say how big your tiles are.** With `set_tile_sizes` after the media
+//!    answer, and again whenever the grid changes, the server sends each
+//!    video slot the simulcast layer that fits (see [`media`]); a slot never
+//!    declared gets the largest.
 
 pub mod admin;
 pub mod fingerprint;

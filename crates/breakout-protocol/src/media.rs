@@ -58,6 +58,38 @@
 //! moving forward, so jitter buffers and decoders keep running; a video slot
 //! starts its new source with a keyframe.
 //!
+//! # Simulcast and tile sizes
+//!
+//! The camera m-line may carry up to three simulcast layers of the same
+//! picture, named by their RID ([`Layer`]): `q` (a quarter of the width
+//! and height), `h` (half) and `f` (full), each its own SSRC. In a browser:
+//! `addTransceiver(cameraTrack, {direction: "sendonly", sendEncodings:
+//! [{rid: "q", scaleResolutionDownBy: 4}, {rid: "h", scaleResolutionDownBy:
+//! 2}, {rid: "f"}]})`; the offer then lists `a=rid:q send` ... and
+//! `a=simulcast:send q;h;f`, and the packets carry the
+//! [`SDES_MID_URI`] and [`RTP_STREAM_ID_URI`] header extensions (offer
+//! them on the camera m-line). Any subset of the three is allowed; other RID
+//! names are refused (`bad_offer`). A camera without RIDs is one layer and
+//! is forwarded as it is.
+//!
+//! The server picks one layer per subscriber and video slot: the smallest
+//! whose resolution covers the tile the subscriber declared for that slot
+//! ([`Request::SetTileSizes`](crate::ws::Request::SetTileSizes), in device
+//! pixels, `0×0` for a tile not shown, which then receives no video; an
+//! undeclared slot gets the largest layer), within what the subscriber's
+//! downlink can take (video layers are dropped before audio ever is). A
+//! change of layer happens at a keyframe of the new layer and is as
+//! continuous as a change of source: same SSRC, no gap in sequence numbers.
+//! Declare the sizes after the answer and again whenever the grid changes.
+//!
+//! Each simulcast publisher is told which of its layers anyone receives or
+//! waits for ([`ServerMessage::CameraLayers`](crate::ws::ServerMessage::CameraLayers)),
+//! whenever that changes: a layer not listed may stop being encoded and
+//! sent until a later message lists it again; it must then start with a
+//! keyframe. Start by sending every layer: the server learns a layer from
+//! its first packets, and lists every layer it has not received yet.
+//! While anyone shows the publisher at all, the lowest layer stays wanted.
+//!
 //! ```json
 //! → {"id": 3, "request": {"type": "media_offer", "sdp": "v=0\r\n..."}}
 //! ← {"type": "reply", "id": 3, "result": {"kind": "media_answer", "sdp": "v=0\r\n...",
@@ -68,6 +100,9 @@
 //! ← {"type": "slots", "slots": {"version": 2, "room": 3, "audio": [...], "video": [...]}}
 //! → {"id": 5, "request": {"type": "request_keyframe", "mid": "6"}}
 //! → {"id": 6, "request": {"type": "get_media_stats"}}
+//! → {"id": 7, "request": {"type": "set_tile_sizes", "tiles":
+//!     [{"mid": "6", "width": 320, "height": 180}, {"mid": "7", "width": 0, "height": 0}]}}
+//! ← {"type": "camera_layers", "wanted": ["q", "h"]}
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -121,6 +156,69 @@ pub const VP8: Codec = Codec {
 /// The RFC 6464 header extension on audio: the SFU picks the loudest talkers
 /// by it, so senders must include it.
 pub const AUDIO_LEVEL_URI: &str = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
+
+/// The header extension naming the m-line (`mid`) of a packet; simulcast
+/// packets need it.
+pub const SDES_MID_URI: &str = "urn:ietf:params:rtp-hdrext:sdes:mid";
+/// The header extension naming the simulcast layer (RID) of a packet.
+pub const RTP_STREAM_ID_URI: &str = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
+/// The RID of a retransmission stream; accepted, not required.
+pub const REPAIRED_RTP_STREAM_ID_URI: &str =
+    "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id";
+
+/// A simulcast layer of a camera, by its RID; ordered lowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum Layer {
+    /// RID `q`: a quarter of the full width and height (320×180 of 720p).
+    #[serde(rename = "q")]
+    Quarter,
+    /// RID `h`: half the full width and height.
+    #[serde(rename = "h")]
+    Half,
+    /// RID `f`: the full resolution.
+    #[serde(rename = "f")]
+    Full,
+}
+
+impl Layer {
+    /// Every layer, lowest first.
+    pub const ALL: [Layer; 3] = [Layer::Quarter, Layer::Half, Layer::Full];
+
+    /// The RID in SDP and in the RTP header extension.
+    pub fn rid(self) -> &'static str {
+        match self {
+            Layer::Quarter => "q",
+            Layer::Half => "h",
+            Layer::Full => "f",
+        }
+    }
+
+    pub fn from_rid(rid: &str) -> Option<Layer> {
+        Layer::ALL.into_iter().find(|layer| layer.rid() == rid)
+    }
+
+    /// How much smaller than the full picture, in each dimension (what a
+    /// browser's `scaleResolutionDownBy` should be).
+    pub fn scale_down_by(self) -> u32 {
+        match self {
+            Layer::Quarter => 4,
+            Layer::Half => 2,
+            Layer::Full => 1,
+        }
+    }
+}
+
+/// The size a client shows one video slot at, in device pixels; `0×0` when
+/// the tile is not shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct TileSize {
+    /// The `mid` of the video slot.
+    pub mid: String,
+    pub width: u32,
+    pub height: u32,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -229,6 +327,10 @@ pub struct SlotStats {
     pub mid: String,
     pub kind: MediaKind,
     pub participant: Option<ParticipantId>,
+    /// The simulcast layer a video slot forwards (none for audio, an empty
+    /// slot, or a publisher without simulcast).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<Layer>,
     pub sent: Traffic,
 }
 
@@ -243,5 +345,18 @@ mod tests {
         assert_eq!(candidate.sdp_mid.as_deref(), Some("0"));
         assert_eq!(candidate.sdp_mline_index, Some(0));
         assert_eq!(serde_json::to_string(&candidate).expect("serialises"), json);
+    }
+
+    #[test]
+    fn layers_are_their_rids_lowest_first() {
+        assert_eq!(
+            serde_json::to_string(&Layer::ALL).expect("serialises"),
+            r#"["q","h","f"]"#
+        );
+        for layer in Layer::ALL {
+            assert_eq!(Layer::from_rid(layer.rid()), Some(layer));
+        }
+        assert_eq!(Layer::from_rid("x"), None);
+        assert!(Layer::Quarter < Layer::Half && Layer::Half < Layer::Full);
     }
 }

@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::media::{IceCandidate, MediaStats, SlotMap};
+use crate::media::{IceCandidate, Layer, MediaStats, SlotMap, TileSize};
 use crate::{
     ApiError, ChatMessage, Command, EventBody, MeetingView, ParticipantId, RoomId, Timestamp,
 };
@@ -60,6 +60,12 @@ pub enum Request {
     },
     /// The server's counters for this participant's media connection.
     GetMediaStats,
+    /// The pixel size of the tiles that show the video slots (see
+    /// [`crate::media`]'s "Simulcast and tile sizes"); slots not named keep
+    /// what was declared before.
+    SetTileSizes {
+        tiles: Vec<TileSize>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,6 +111,11 @@ pub enum ServerMessage {
     /// The downstream slots now show these participants.
     Slots {
         slots: SlotMap,
+    },
+    /// To a simulcast publisher: the layers of its camera anyone receives or
+    /// waits for, lowest first; the others may be paused until listed again.
+    CameraLayers {
+        wanted: Vec<Layer>,
     },
 }
 

@@ -282,6 +282,8 @@ impl Session {
             ServerMessage::MediaCandidate { candidate } => {
                 updates.push(SessionUpdate::MediaCandidate(candidate))
             }
+            // The client's camera sends one layer: nothing to pause yet.
+            ServerMessage::CameraLayers { .. } => {}
         }
         updates
     }

@@ -35,7 +35,8 @@ impl MeetingActor {
             Request::MediaOffer { .. }
             | Request::MediaCandidate { .. }
             | Request::RequestKeyframe { .. }
-            | Request::GetMediaStats => Err(ServerError::BadRequest(
+            | Request::GetMediaStats
+            | Request::SetTileSizes { .. } => Err(ServerError::BadRequest(
                 "media requests go to the meeting's media task".into(),
             )),
         }

@@ -15,20 +15,26 @@ use super::upstream::Upstream;
 /// What the planner needs of one connection.
 pub struct PeerView<'a> {
     pub mic: Option<&'a Arc<Upstream>>,
-    pub camera: Option<&'a Arc<Upstream>>,
-    /// Current occupants: audio slots, then video slots.
-    pub slots: Vec<Option<&'a Arc<Upstream>>>,
-    pub audio_slots: usize,
+    /// Whether any layer of their camera arrived.
+    pub camera: bool,
+    /// Current occupants of the audio slots.
+    pub audio: Vec<Option<&'a Arc<Upstream>>>,
+    /// Whom the video slots show now.
+    pub video: Vec<Option<ParticipantId>>,
 }
 
-/// Slot changes per subscriber: `(slot index, new source)`.
-pub type Plan = Vec<(ParticipantId, Vec<(usize, Option<Arc<Upstream>>)>)>;
+/// What one subscriber's slots should carry.
+pub struct Assignment {
+    /// Audio slot changes: `(slot index, new source)`.
+    pub audio: Vec<(usize, Option<Arc<Upstream>>)>,
+    /// Whom each video slot shows (which layer is for [`super::layers`]).
+    pub video: Vec<Option<ParticipantId>>,
+}
 
 pub fn plan(
     placement: &Placement,
     peers: &BTreeMap<ParticipantId, PeerView<'_>>,
-    audio_only: bool,
-) -> Plan {
+) -> Vec<(ParticipantId, Assignment)> {
     let mut plan = Vec::new();
     for (subscriber, view) in peers {
         let Some(me) = placement.members.get(subscriber) else {
@@ -47,12 +53,11 @@ pub fn plan(
             .filter(|(who, _)| placement.members.get(who).is_some_and(|m| m.mic))
             .filter_map(|(_, peer)| peer.mic)
             .collect();
-        let (audio, video) = view.slots.split_at(view.audio_slots);
         // Recent voice first; among equals the current occupant stays (no
         // flapping between two talkers), then the louder one.
         talkers.sort_by_key(|source| {
             let (recent, loudness) = source.loudness();
-            let holding = audio.iter().flatten().any(|s| Arc::ptr_eq(s, source));
+            let holding = view.audio.iter().flatten().any(|s| Arc::ptr_eq(s, source));
             std::cmp::Reverse((
                 recent,
                 holding,
@@ -60,28 +65,24 @@ pub fn plan(
                 std::cmp::Reverse(source.publisher),
             ))
         });
-        let mut changes = diff(audio, &talkers, 0);
-        if !audio_only {
-            let cameras: Vec<&Arc<Upstream>> = roommates()
-                .filter(|(who, _)| placement.members.get(who).is_some_and(|m| m.camera))
-                .filter_map(|(_, peer)| peer.camera)
-                .collect();
-            changes.extend(diff(video, &cameras, view.audio_slots));
-        }
-        if !changes.is_empty() {
-            plan.push((*subscriber, changes));
-        }
+        let audio = diff(&view.audio, &talkers);
+        let cameras: Vec<ParticipantId> = roommates()
+            .filter(|(who, _)| placement.members.get(who).is_some_and(|m| m.camera))
+            .filter(|(_, peer)| peer.camera)
+            .map(|(who, _)| *who)
+            .collect();
+        let mut video = view.video.clone();
+        slots::assign(&mut video, &cameras);
+        plan.push((*subscriber, Assignment { audio, video }));
     }
     plan
 }
 
-/// The switches that take `current` to the best of `ranked`, with slot
-/// indexes offset by `base`. A participant whose source object changed (a
-/// reconnected publisher) is switched too.
+/// The switches that take `current` to the best of `ranked`. A participant
+/// whose source object changed (a reconnected publisher) is switched too.
 fn diff(
     current: &[Option<&Arc<Upstream>>],
     ranked: &[&Arc<Upstream>],
-    base: usize,
 ) -> Vec<(usize, Option<Arc<Upstream>>)> {
     let mut occupants: Vec<Option<ParticipantId>> =
         current.iter().map(|s| s.map(|u| u.publisher)).collect();
@@ -96,7 +97,7 @@ fn diff(
             _ => false,
         };
         if !same {
-            changes.push((base + i, source.map(|u| Arc::clone(u))));
+            changes.push((i, source.map(|u| Arc::clone(u))));
         }
     }
     changes
@@ -118,6 +119,7 @@ mod tests {
         Arc::new(Upstream::new(
             ParticipantId(id),
             kind,
+            None,
             id as u32,
             tx,
             Instant::now(),
@@ -150,7 +152,6 @@ mod tests {
             .members
             .insert(ParticipantId(8), member(2, true, true)); // other room
         let mics: Vec<_> = (1..=8).map(|id| source(id, MediaKind::Audio)).collect();
-        let cameras: Vec<_> = (1..=8).map(|id| source(id, MediaKind::Video)).collect();
         // Participant 6 talks; the others are silent.
         mics[5].note_audio(Some(20));
         let mut peers = BTreeMap::new();
@@ -158,27 +159,23 @@ mod tests {
             let i = id as usize - 1;
             let view = PeerView {
                 mic: Some(&mics[i]),
-                camera: Some(&cameras[i]),
-                slots: vec![None; 4 + 9],
-                audio_slots: 4,
+                camera: true,
+                audio: vec![None; 4],
+                video: vec![None; 9],
             };
             peers.insert(ParticipantId(id), view);
         }
-        let plan = plan(&placement, &peers, false);
-        let (_, changes) = plan
+        let plan = plan(&placement, &peers);
+        let (_, assignment) = plan
             .iter()
             .find(|(who, _)| *who == ParticipantId(1))
             .expect("a plan for participant 1");
-        let audio: Vec<u64> = changes
+        let audio: Vec<u64> = assignment
+            .audio
             .iter()
-            .filter(|(slot, _)| *slot < 4)
             .filter_map(|(_, s)| s.as_ref().map(|u| u.publisher.0))
             .collect();
-        let video: Vec<u64> = changes
-            .iter()
-            .filter(|(slot, _)| *slot >= 4)
-            .filter_map(|(_, s)| s.as_ref().map(|u| u.publisher.0))
-            .collect();
+        let video: Vec<u64> = assignment.video.iter().flatten().map(|p| p.0).collect();
         // Five unmuted talkers for four slots: the one talking is in.
         assert_eq!(audio.len(), 4);
         assert!(audio.contains(&6), "{audio:?}");

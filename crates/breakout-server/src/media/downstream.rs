@@ -3,7 +3,9 @@
 //! the task rewrites sequence numbers, timestamps and the VP8 descriptor's
 //! picture numbering so that a change of source is invisible to the
 //! receiver's jitter and frame buffers, and holds a new video source back
-//! until it starts a keyframe.
+//! until it starts a keyframe. A change to another simulcast layer of the
+//! same publisher keeps forwarding the old layer until then, so the picture
+//! never stops.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -13,6 +15,9 @@ use tokio::sync::mpsc;
 use webrtc::track::track_local::TrackLocalWriter;
 use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
 
+use breakout_core::ParticipantId;
+
+use super::peer::PeerEvent;
 use super::rewrite::{Rewriter, Rewritten};
 use super::stats::{Counter, PeerStats};
 use super::upstream::{DownPacket, Upstream};
@@ -45,11 +50,22 @@ impl SlotShared {
 }
 
 pub enum DownControl {
-    /// From now on `slot` carries `source` (or nothing).
+    /// From now on `slot` carries `source` (or nothing). `seamless`: another
+    /// layer of the publisher the slot forwards, which goes on until the new
+    /// one starts a keyframe.
     Switch {
         slot: usize,
         source: Option<Arc<Upstream>>,
+        seamless: bool,
     },
+}
+
+/// Who the writer tells when a video slot starts its new source (the
+/// keyframe arrived), so the router can stop the layer it replaces.
+pub struct Owner {
+    pub participant: ParticipantId,
+    pub generation: u64,
+    pub events: mpsc::UnboundedSender<PeerEvent>,
 }
 
 pub struct SlotWriter {
@@ -61,6 +77,8 @@ pub struct SlotWriter {
 struct SlotState {
     writer: SlotWriter,
     source: Option<Arc<Upstream>>,
+    /// While a new layer's keyframe is awaited: the layer still forwarded.
+    holding: Option<Arc<Upstream>>,
     rewriter: Rewriter,
     /// Video slots only: the payload descriptor's counters.
     vp8: Option<Vp8Rewriter>,
@@ -74,6 +92,7 @@ pub async fn run(
     mut control: mpsc::UnboundedReceiver<DownControl>,
     mut packets: mpsc::Receiver<DownPacket>,
     stats: Arc<PeerStats>,
+    owner: Owner,
 ) {
     let mut slots: Vec<SlotState> = slots
         .into_iter()
@@ -82,6 +101,7 @@ pub async fn run(
             vp8: (writer.shared.kind == MediaKind::Video).then(Vp8Rewriter::default),
             writer,
             source: None,
+            holding: None,
             waiting_for_keyframe: false,
             last_keyframe_request: None,
         })
@@ -92,9 +112,9 @@ pub async fn run(
             // then accepted, those of the old one no longer.
             biased;
             command = control.recv() => match command {
-                Some(DownControl::Switch { slot, source }) => {
+                Some(DownControl::Switch { slot, source, seamless }) => {
                     if let Some(state) = slots.get_mut(slot) {
-                        switch(state, source);
+                        switch(state, source, seamless);
                     }
                 }
                 None => break,
@@ -102,7 +122,15 @@ pub async fn run(
             packet = packets.recv() => match packet {
                 Some(packet) => {
                     if let Some(state) = slots.get_mut(packet.slot) {
-                        forward(state, packet, &stats).await;
+                        let slot = packet.slot;
+                        if let Some(source) = forward(state, packet, &stats).await {
+                            let _ = owner.events.send(PeerEvent::SlotStarted {
+                                participant: owner.participant,
+                                generation: owner.generation,
+                                slot,
+                                source,
+                            });
+                        }
                     }
                 }
                 None => break,
@@ -111,7 +139,26 @@ pub async fn run(
     }
 }
 
-fn switch(state: &mut SlotState, source: Option<Arc<Upstream>>) {
+fn switch(state: &mut SlotState, source: Option<Arc<Upstream>>, seamless: bool) {
+    let forwarded = if state.waiting_for_keyframe {
+        state.holding.clone()
+    } else {
+        state.source.clone()
+    };
+    if let (true, Some(new), Some(forwarded)) = (seamless, &source, forwarded) {
+        if forwarded.id == new.id {
+            // Back to the layer still forwarded: nothing to wait for.
+            state.holding = None;
+            state.waiting_for_keyframe = false;
+        } else {
+            state.holding = Some(forwarded);
+            state.waiting_for_keyframe = true;
+            state.last_keyframe_request = Some(Instant::now());
+        }
+        state.source = source;
+        return;
+    }
+    state.holding = None;
     state.rewriter.switch();
     if let Some(vp8) = &mut state.vp8 {
         vp8.switch();
@@ -121,15 +168,30 @@ fn switch(state: &mut SlotState, source: Option<Arc<Upstream>>) {
     state.source = source;
 }
 
-async fn forward(state: &mut SlotState, down: DownPacket, stats: &PeerStats) {
-    let Some(source) = &state.source else {
-        return;
-    };
-    if source.publisher != down.source {
-        return; // Queued before the switch.
+/// Writes one packet if the slot takes it; returns the source's id when
+/// this packet is the keyframe a switch waited for.
+async fn forward(state: &mut SlotState, down: DownPacket, stats: &PeerStats) -> Option<u64> {
+    let source = state.source.as_ref()?;
+    let from_source = source.id == down.source;
+    // The old layer is shown until the new one's keyframe; anything else
+    // was queued before a switch.
+    let from_holding = !from_source && state.holding.as_ref().is_some_and(|h| h.id == down.source);
+    if !from_source && !from_holding {
+        return None;
     }
+    let mut started = None;
     if state.waiting_for_keyframe {
-        if !down.keyframe {
+        if from_source && down.keyframe {
+            state.waiting_for_keyframe = false;
+            if state.holding.take().is_some() {
+                // The new layer's numbering continues from the old one's.
+                state.rewriter.switch();
+                if let Some(vp8) = &mut state.vp8 {
+                    vp8.switch();
+                }
+            }
+            started = Some(down.source);
+        } else {
             let now = Instant::now();
             if state
                 .last_keyframe_request
@@ -138,9 +200,10 @@ async fn forward(state: &mut SlotState, down: DownPacket, stats: &PeerStats) {
                 state.last_keyframe_request = Some(now);
                 source.request_keyframe();
             }
-            return;
+            if from_source {
+                return None;
+            }
         }
-        state.waiting_for_keyframe = false;
     }
     let mut packet = down.packet;
     match state.rewriter.rewrite(
@@ -152,16 +215,27 @@ async fn forward(state: &mut SlotState, down: DownPacket, stats: &PeerStats) {
             packet.header.sequence_number = seq;
             packet.header.timestamp = timestamp;
         }
-        Rewritten::TooOld => return,
+        Rewritten::TooOld => return started,
     }
     if let Some(vp8) = &mut state.vp8 {
         packet.payload = vp8.rewrite(&packet.payload);
     }
     let size = packet.payload.len() + 12;
     // The track sets the slot's own SSRC and payload type.
-    if state.writer.track.write_rtp(&packet).await.is_ok() {
-        state.writer.shared.sent.add(size);
-        stats.sent.add(size);
-        crate::metrics::packet_forwarded();
+    match state.writer.track.write_rtp(&packet).await {
+        Ok(0) => {
+            // The connection is not up yet (no SRTP): nothing reached the
+            // subscriber, whose decoder will need a keyframe to start.
+            if state.vp8.is_some() {
+                state.waiting_for_keyframe = true;
+            }
+        }
+        Ok(_) => {
+            state.writer.shared.sent.add(size);
+            stats.sent.add(size);
+            crate::metrics::packet_forwarded();
+        }
+        Err(_) => {}
     }
+    started
 }

@@ -57,28 +57,40 @@
 //! # Layers (after LiveKit's `sfu`)
 //!
 //! - [`peer`]: builds a participant's `RTCPeerConnection` and answers its one
-//!   offer. Remote `sendonly` m-lines are upstream (one Opus, one VP8);
-//!   remote `recvonly` m-lines are the participant's fixed downstream slots
-//!   (4 audio + 9 video by default), each answered `sendonly` with a
-//!   `TrackLocalStaticRTP` whose SSRC never changes.
-//! - [`upstream`]: one reader task per received track. It never blocks:
-//!   each packet goes to the subscribed slots with `try_send` into bounded
-//!   queues; a full queue is a counted drop.
+//!   offer. Remote `sendonly` m-lines are upstream (one Opus, one VP8 with
+//!   up to three simulcast layers by RID); remote `recvonly` m-lines are the
+//!   participant's fixed downstream slots (4 audio + 9 video by default),
+//!   each answered `sendonly` with a `TrackLocalStaticRTP` whose SSRC never
+//!   changes. [`probe_guard`] works around a race in the stack's discovery
+//!   of RID streams.
+//! - [`upstream`]: one reader task per received track, i.e. per mic and per
+//!   camera layer; it measures the layer's bitrate and learns its resolution
+//!   from its keyframes. It never blocks: each packet goes to the subscribed
+//!   slots with `try_send` into bounded queues; a full queue is a counted
+//!   drop.
 //! - [`downstream`]: one writer task per subscriber (the "downtrack"):
 //!   sequence numbers and timestamps of whichever source feeds a slot are
 //!   mapped onto the slot's own continuous ones ([`rewrite`]), and so are
 //!   the VP8 payload descriptor's PictureID, TL0PICIDX and KEYIDX ([`vp8`]),
 //!   which a browser's frame buffer orders frames by; a new video source is
 //!   held back until it starts a keyframe. A switch then looks like one
-//!   continuous stream to a standard decoder.
+//!   continuous stream to a standard decoder. Another layer of the same
+//!   camera is the same kind of switch, except that the layer shown so far
+//!   goes on until the new one's keyframe, so the picture never freezes.
 //! - [`participant`]: the router's state of one participant (connection,
-//!   slots, what feeds them) and the one operation that switches a slot.
+//!   slots, what feeds them, their camera's layers) and the one operation
+//!   that switches a slot.
+//! - [`layers`]: which layer each video slot of a subscriber forwards, a pure
+//!   function of the declared tile sizes, the layers' resolutions and
+//!   bitrates and the subscriber's downlink budget.
 //! - [`router`]: one control task per meeting. The meeting actor publishes
 //!   the placement (room, mic, camera of everyone) after every command and
 //!   tick ([`MediaRouter::sync`]); the router recomputes the slots
-//!   ([`assign`], [`slots`]), switches them, asks new video sources for a
-//!   keyframe and pushes a slot map to each client whose slots changed.
-//!   No SDP, ICE or DTLS is involved in a switch.
+//!   ([`assign`], [`slots`]) and their layers ([`layers`]; again every
+//!   500 ms, as resolutions and bitrates are learned), switches them, asks
+//!   new video sources for a keyframe, pushes a slot map to each client
+//!   whose slots changed and tells each simulcast publisher which of its
+//!   layers are wanted. No SDP, ICE or DTLS is involved in a switch.
 //!
 //! # RTCP
 //!
@@ -94,8 +106,14 @@
 //! - Sender and receiver reports: the stack's report interceptors.
 //! - Congestion: TWCC feedback is generated towards publishers (the stack's
 //!   receiver-side interceptor), so browsers' send-side estimators adapt to
-//!   the path to the server. Downstream there is nothing to adapt without
-//!   simulcast, so subscribers' feedback is not acted on.
+//!   the path to the server, and a publisher stops encoding the layers
+//!   nobody receives. Downstream, [`layers::select`] keeps what a subscriber
+//!   receives within `Peer::downlink_budget` (bit/s), dropping video layers
+//!   before any audio. That budget is `None` (unlimited) until a downlink
+//!   estimator sets it: one that reads the subscriber's transport feedback
+//!   (TWCC or REMB on its slots' RTCP, where `peer::read_slot_rtcp` already
+//!   reads PLIs and NACKs) and stores the estimate there; the next
+//!   re-selection, at most 500 ms later, applies it.
 //!
 //! Header extensions of upstream packets are stripped when forwarding: ids
 //! are negotiated per connection and transport-wide numbers are per hop.
@@ -103,9 +121,11 @@
 mod assign;
 mod downstream;
 mod ice_servers;
+mod layers;
 mod network;
 mod participant;
 mod peer;
+mod probe_guard;
 mod rewrite;
 mod router;
 mod slots;
@@ -118,7 +138,7 @@ use std::sync::Arc;
 
 use breakout_core::{Meeting, ParticipantId, RoomId};
 use breakout_protocol::ApiError;
-use breakout_protocol::media::IceCandidate;
+use breakout_protocol::media::{IceCandidate, TileSize};
 use breakout_protocol::ws::{Reply, Request};
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -220,6 +240,9 @@ pub(crate) enum MediaRequest {
         mid: String,
     },
     Stats,
+    Tiles {
+        tiles: Vec<TileSize>,
+    },
 }
 
 impl MediaRequest {
@@ -230,6 +253,7 @@ impl MediaRequest {
             Request::MediaCandidate { candidate } => Ok(MediaRequest::Candidate { candidate }),
             Request::RequestKeyframe { mid } => Ok(MediaRequest::Keyframe { mid }),
             Request::GetMediaStats => Ok(MediaRequest::Stats),
+            Request::SetTileSizes { tiles } => Ok(MediaRequest::Tiles { tiles }),
             other => Err(other),
         }
     }

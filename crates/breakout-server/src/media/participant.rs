@@ -1,21 +1,98 @@
 //! The router's state for one participant: their connection, their slots
-//! and what feeds them, and the one operation that changes a slot.
+//! and what feeds them, their camera's layers, and the one operation that
+//! changes what a slot carries.
 
 use std::sync::Arc;
 
 use breakout_core::{ParticipantId, RoomId};
-use breakout_protocol::media::{MediaStats, Slot, SlotMap, SlotStats};
+use breakout_protocol::media::{Layer, MediaKind, MediaStats, Slot, SlotMap, SlotStats};
 use tokio::sync::mpsc;
 use webrtc::peer_connection::RTCPeerConnection;
 
 use super::downstream::{DownControl, SlotShared};
+use super::layers::{LayerInfo, Tile, assumed_bitrate, estimate_sizes};
 use super::stats::{PeerStats, bump, read};
 use super::upstream::{DownPacket, Sink, Upstream};
 use crate::connections::ConnectionHandle;
 
 pub struct SlotHandle {
     pub shared: Arc<SlotShared>,
+    /// Whom the slot shows: what the slot map names.
+    pub assigned: Option<ParticipantId>,
+    /// What the slot carries or waits for: the assigned mic, or one layer
+    /// of the assigned camera (none while the tile is hidden).
     pub occupant: Option<Arc<Upstream>>,
+    /// Video: the layer of the same camera still forwarded until the
+    /// occupant's first keyframe.
+    pub previous: Option<Arc<Upstream>>,
+}
+
+impl SlotHandle {
+    pub fn new(shared: Arc<SlotShared>) -> SlotHandle {
+        SlotHandle {
+            shared,
+            assigned: None,
+            occupant: None,
+            previous: None,
+        }
+    }
+}
+
+/// A publisher's camera: the layers received so far and those its offer
+/// announced (none without simulcast).
+#[derive(Default)]
+pub struct Camera {
+    /// Lowest first; one entry with no layer for a camera without simulcast.
+    pub layers: Vec<Arc<Upstream>>,
+    pub announced: Vec<Layer>,
+    /// The wanted layers the publisher was last told of.
+    pub sent_wanted: Option<Vec<Layer>>,
+}
+
+impl Camera {
+    pub fn simulcast(announced: Vec<Layer>) -> Camera {
+        Camera {
+            layers: Vec::new(),
+            // The publisher starts with every layer on.
+            sent_wanted: (!announced.is_empty()).then(|| announced.clone()),
+            announced,
+        }
+    }
+
+    /// A layer arrived (or arrived again, from a new track).
+    pub fn add(&mut self, source: Arc<Upstream>) {
+        self.layers.retain(|l| l.layer != source.layer);
+        self.layers.push(source);
+        self.layers.sort_by_key(|l| l.layer);
+    }
+
+    /// What the layer selection needs of each layer, lowest first.
+    pub fn infos(&self) -> Vec<LayerInfo> {
+        let seen: Vec<(u32, Option<(u32, u32)>)> = self
+            .layers
+            .iter()
+            .map(|l| (l.layer.map_or(1, Layer::scale_down_by), l.size()))
+            .collect();
+        self.layers
+            .iter()
+            .zip(estimate_sizes(&seen))
+            .map(|(layer, (width, height))| LayerInfo {
+                width,
+                height,
+                bitrate: layer
+                    .bitrate()
+                    .unwrap_or_else(|| assumed_bitrate(width, height)),
+            })
+            .collect()
+    }
+
+    /// Announced layers nothing was received of yet.
+    pub fn unseen(&self) -> impl Iterator<Item = Layer> + '_ {
+        self.announced
+            .iter()
+            .copied()
+            .filter(|a| !self.layers.iter().any(|l| l.layer == Some(*a)))
+    }
 }
 
 pub struct Peer {
@@ -29,7 +106,12 @@ pub struct Peer {
     pub packets: mpsc::Sender<DownPacket>,
     pub keyframes: mpsc::Sender<u32>,
     pub mic: Option<Arc<Upstream>>,
-    pub camera: Option<Arc<Upstream>>,
+    pub camera: Camera,
+    /// The tile each video slot is shown in, as the participant declared.
+    pub tiles: Vec<Tile>,
+    /// What the participant's downlink can take, in bit/s; `None` until a
+    /// downlink estimate exists (see the module docs' "Congestion").
+    pub downlink_budget: Option<u64>,
     pub stats: Arc<PeerStats>,
     pub version: u64,
     pub sent_room: Option<RoomId>,
@@ -56,7 +138,12 @@ impl Peer {
                 .map(|slot| SlotStats {
                     mid: slot.shared.mid.clone(),
                     kind: slot.shared.kind,
-                    participant: slot.occupant.as_ref().map(|u| u.publisher),
+                    participant: slot.assigned,
+                    layer: slot
+                        .previous
+                        .as_ref()
+                        .or(slot.occupant.as_ref())
+                        .and_then(|u| u.layer),
                     sent: slot.shared.sent.get(),
                 })
                 .collect(),
@@ -64,9 +151,21 @@ impl Peer {
     }
 }
 
+/// Names whom `slot` shows in the slot map.
+pub fn set_assigned(peer: &mut Peer, slot: usize, who: Option<ParticipantId>) {
+    if let Some(handle) = peer.slots.get_mut(slot)
+        && handle.assigned != who
+    {
+        handle.assigned = who;
+        peer.dirty = true;
+    }
+}
+
 /// Points `slot` of `subscriber` at `source`: the writer switches first, then
 /// the source starts offering packets, then (video) it is asked for a
-/// keyframe so the slot can start.
+/// keyframe so the slot can start. Another layer of the camera the slot
+/// already carries is a seamless switch: the layer forwarded now stays
+/// subscribed until the writer reports the new one started.
 pub fn apply_switch(
     subscriber: ParticipantId,
     peer: &mut Peer,
@@ -76,16 +175,40 @@ pub fn apply_switch(
     let Some(handle) = peer.slots.get_mut(slot) else {
         return;
     };
-    if let Some(old) = handle.occupant.take() {
-        old.unsubscribe(subscriber, slot);
+    let old = handle.occupant.take();
+    let seamless = match (&old, &source) {
+        (Some(old), Some(new)) => old.kind == MediaKind::Video && old.publisher == new.publisher,
+        _ => false,
+    };
+    let mut subscribe = source.clone();
+    match (old, &source) {
+        (Some(old), Some(new)) if seamless => {
+            // What the writer shows now: the previous layer while the one
+            // being replaced still waits for its keyframe.
+            let forwarded = handle.previous.take().unwrap_or_else(|| old.clone());
+            if old.id != forwarded.id && old.id != new.id {
+                old.unsubscribe(subscriber, slot);
+            }
+            if forwarded.id == new.id {
+                subscribe = None; // Still subscribed: back to it at once.
+            } else {
+                handle.previous = Some(forwarded);
+            }
+        }
+        (old, _) => {
+            for stale in old.iter().chain(handle.previous.take().iter()) {
+                stale.unsubscribe(subscriber, slot);
+            }
+        }
     }
     handle.shared.set_source(source.clone());
     handle.occupant = source.clone();
     let _ = peer.control.send(DownControl::Switch {
         slot,
-        source: source.clone(),
+        source,
+        seamless,
     });
-    if let Some(source) = source {
+    if let Some(source) = subscribe {
         source.subscribe(Sink {
             subscriber,
             slot,
@@ -95,14 +218,13 @@ pub fn apply_switch(
         source.request_keyframe();
     }
     bump(&peer.stats.slot_switches);
-    peer.dirty = true;
 }
 
 pub fn slot_map(peer: &mut Peer, room: RoomId) -> SlotMap {
     peer.version += 1;
     let slot = |s: &SlotHandle| Slot {
         mid: s.shared.mid.clone(),
-        participant: s.occupant.as_ref().map(|u| u.publisher),
+        participant: s.assigned,
     };
     SlotMap {
         version: peer.version,

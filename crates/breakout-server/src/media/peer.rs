@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use breakout_core::ParticipantId;
 use breakout_protocol::media::{
-    AUDIO_LEVEL_URI, Codec, IceCandidate, MAX_AUDIO_SLOTS, MAX_VIDEO_SLOTS, MediaKind, OPUS, VP8,
+    AUDIO_LEVEL_URI, Codec, IceCandidate, Layer, MAX_AUDIO_SLOTS, MAX_VIDEO_SLOTS, MediaKind, OPUS,
+    REPAIRED_RTP_STREAM_ID_URI, RTP_STREAM_ID_URI, SDES_MID_URI, VP8,
 };
 use tokio::sync::mpsc;
 use webrtc::api::media_engine::MediaEngine;
@@ -40,6 +41,7 @@ use webrtc::track::track_remote::TrackRemote;
 use super::MediaError;
 use super::downstream::{SlotShared, SlotWriter};
 use super::network::MediaNetwork;
+use super::probe_guard::{ProbeGuardBuilder, Receivers};
 use super::stats::{FeedbackCounterBuilder, PeerStats, bump};
 
 /// Host candidates only: gathering takes milliseconds; this is a safety net.
@@ -58,6 +60,14 @@ pub enum PeerEvent {
         generation: u64,
         state: RTCPeerConnectionState,
     },
+    /// A video slot forwards `source` (an upstream id) from now on: the
+    /// keyframe its switch waited for arrived.
+    SlotStarted {
+        participant: ParticipantId,
+        generation: u64,
+        slot: usize,
+        source: u64,
+    },
 }
 
 pub struct Negotiated {
@@ -66,6 +76,9 @@ pub struct Negotiated {
     /// Audio slots, then video slots, in offer order.
     pub slots: Vec<SlotWriter>,
     pub audio_slots: usize,
+    /// The simulcast layers the camera m-line announces, lowest first;
+    /// empty without simulcast.
+    pub layers: Vec<Layer>,
 }
 
 fn codec(codec: &Codec) -> RTCRtpCodecParameters {
@@ -109,7 +122,11 @@ fn configure_nack(mut registry: Registry, media: &mut MediaEngine) -> Registry {
 /// Opus and VP8 only (what every client, Chromium included, has), NACK with
 /// retransmission from the stack's buffer, sender/receiver reports, TWCC
 /// feedback to publishers, RFC 6464 audio levels, and the counters.
-fn api(network: &MediaNetwork, stats: Arc<PeerStats>) -> Result<API, MediaError> {
+fn api(
+    network: &MediaNetwork,
+    stats: Arc<PeerStats>,
+    receivers: Arc<Receivers>,
+) -> Result<API, MediaError> {
     let mut media = MediaEngine::default();
     media.register_codec(codec(&OPUS), RTPCodecType::Audio)?;
     media.register_codec(codec(&VP8), RTPCodecType::Video)?;
@@ -121,13 +138,27 @@ fn api(network: &MediaNetwork, stats: Arc<PeerStats>) -> Result<API, MediaError>
         RTPCodecType::Audio,
         None,
     )?;
+    // Simulcast: the stack tells a camera's layers apart by these (and
+    // fires `on_track` once per layer).
+    for uri in [SDES_MID_URI, RTP_STREAM_ID_URI, REPAIRED_RTP_STREAM_ID_URI] {
+        media.register_header_extension(
+            RTCRtpHeaderExtensionCapability {
+                uri: uri.to_owned(),
+            },
+            RTPCodecType::Video,
+            None,
+        )?;
+    }
     let mut registry = Registry::new();
     // First, so the NACK generator and our PLIs write through it.
     registry.add(Box::new(FeedbackCounterBuilder(stats)));
     let registry = configure_nack(registry, &mut media);
     let registry = webrtc::api::interceptor_registry::configure_rtcp_reports(registry);
-    let registry =
+    let mut registry =
         webrtc::api::interceptor_registry::configure_twcc_receiver_only(registry, &mut media)?;
+    // Last: the others see the probe's binding before it is refused, and
+    // the receiver's own binding of that stream after it.
+    registry.add(Box::new(ProbeGuardBuilder(receivers)));
 
     let settings = network.setting_engine();
     Ok(APIBuilder::new()
@@ -166,20 +197,33 @@ pub async fn negotiate(
     stats: Arc<PeerStats>,
     events: mpsc::UnboundedSender<PeerEvent>,
 ) -> Result<Negotiated, MediaError> {
+    let layers = offered_layers(&offer)?;
     let offer =
         RTCSessionDescription::offer(offer).map_err(|e| MediaError::BadOffer(e.to_string()))?;
+    let receivers = Arc::new(Receivers::default());
     let pc = Arc::new(
-        api(network, stats.clone())?
+        api(network, stats.clone(), receivers.clone())?
             .new_peer_connection(RTCConfiguration::default())
             .await?,
     );
     LIVE_CONNECTIONS.fetch_add(1, Ordering::Relaxed);
-    match answer(&pc, participant, generation, offer, stats, events).await {
+    match answer(
+        &pc,
+        participant,
+        generation,
+        offer,
+        stats,
+        events,
+        receivers,
+    )
+    .await
+    {
         Ok((answer, slots, audio_slots)) => Ok(Negotiated {
             pc,
             answer: network.announce(&answer),
             slots,
             audio_slots,
+            layers,
         }),
         Err(error) => {
             close(pc).await;
@@ -197,6 +241,7 @@ async fn answer(
     offer: RTCSessionDescription,
     stats: Arc<PeerStats>,
     events: mpsc::UnboundedSender<PeerEvent>,
+    receivers: Arc<Receivers>,
 ) -> Result<(String, Vec<SlotWriter>, usize), MediaError> {
     let state_events = events.clone();
     pc.on_peer_connection_state_change(Box::new(move |state| {
@@ -259,6 +304,13 @@ async fn answer(
     pc.set_remote_description(offer)
         .await
         .map_err(|e| MediaError::BadOffer(e.to_string()))?;
+    let mut upstream = Vec::new();
+    for transceiver in pc.get_transceivers().await {
+        if transceiver.direction() == RTCRtpTransceiverDirection::Recvonly {
+            upstream.push(transceiver.receiver().await);
+        }
+    }
+    receivers.set(upstream);
     let mut audio = Vec::new();
     let mut video = Vec::new();
     for (kind, transceiver, track, clock_rate) in created {
@@ -349,6 +401,37 @@ fn count_recvonly(sdp: &str) -> (usize, usize) {
     (audio, video)
 }
 
+/// The simulcast layers of the offer's camera (its first video m-line that
+/// is not `recvonly`), lowest first, from its `a=rid:<id> send` lines.
+fn offered_layers(sdp: &str) -> Result<Vec<Layer>, MediaError> {
+    let camera = sdp.split("\nm=").skip(1).find(|section| {
+        section.starts_with("video")
+            && !section
+                .lines()
+                .any(|line| matches!(line.trim_end(), "a=recvonly" | "a=inactive"))
+    });
+    let mut layers = Vec::new();
+    for line in camera.into_iter().flat_map(str::lines) {
+        let Some(rid) = line.trim_end().strip_prefix("a=rid:") else {
+            continue;
+        };
+        let mut words = rid.split_whitespace();
+        let (Some(id), Some("send")) = (words.next(), words.next()) else {
+            continue;
+        };
+        let layer = Layer::from_rid(id).ok_or_else(|| {
+            MediaError::BadOffer(format!(
+                "unknown simulcast layer \"{id}\": the camera's RIDs are q, h and f"
+            ))
+        })?;
+        if !layers.contains(&layer) {
+            layers.push(layer);
+        }
+    }
+    layers.sort();
+    Ok(layers)
+}
+
 /// Reads what a subscriber says about one slot. Reading is also what lets
 /// the interceptors see NACKs and answer them from the send buffer.
 async fn read_slot_rtcp(sender: Arc<RTCRtpSender>, slot: Arc<SlotShared>, stats: Arc<PeerStats>) {
@@ -383,5 +466,33 @@ pub async fn write_keyframe_requests(
         if pc.write_rtcp(&[Box::new(pli)]).await.is_err() {
             tracing::debug!(media_ssrc, "could not send a keyframe request");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SIMULCAST_OFFER: &str = "v=0\r\n\
+        m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendonly\r\n\
+        m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=sendonly\r\n\
+        a=rid:f send\r\na=rid:q send\r\na=rid:h send\r\na=simulcast:send f;q;h\r\n\
+        m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=recvonly\r\n";
+
+    #[test]
+    fn the_cameras_layers_come_from_its_rid_lines() {
+        assert_eq!(
+            offered_layers(SIMULCAST_OFFER).expect("valid"),
+            vec![Layer::Quarter, Layer::Half, Layer::Full]
+        );
+        let single = "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=sendonly\r\n";
+        assert_eq!(offered_layers(single).expect("valid"), vec![]);
+    }
+
+    #[test]
+    fn unknown_rids_are_refused() {
+        let offer = SIMULCAST_OFFER.replace("a=rid:h send", "a=rid:hi send");
+        let error = offered_layers(&offer).expect_err("refused");
+        assert!(error.to_string().contains("\"hi\""), "{error}");
     }
 }

@@ -119,26 +119,41 @@ pub fn seq_before(a: u16, b: u16) -> bool {
 /// Whether a VP8 RTP payload (RFC 7741) begins a keyframe: the start of
 /// partition 0 with the inter-frame bit clear.
 pub fn vp8_keyframe_start(payload: &[u8]) -> bool {
-    let Some(&first) = payload.first() else {
-        return false;
+    vp8_frame_start(payload).is_some_and(|frame| frame.first().is_some_and(|tag| tag & 0x01 == 0))
+}
+
+/// The width and height a VP8 keyframe announces (RFC 6386 §9.1), when
+/// `payload` begins one and carries its header.
+pub fn vp8_keyframe_size(payload: &[u8]) -> Option<(u32, u32)> {
+    let frame = vp8_frame_start(payload)?;
+    if frame.first()? & 0x01 != 0 || frame.get(3..6)? != [0x9d, 0x01, 0x2a] {
+        return None;
+    }
+    let dimension = |at: usize| -> Option<u32> {
+        let bytes = frame.get(at..at + 2)?;
+        // The top two bits are the upscaling mode, not size.
+        Some(u32::from(u16::from_le_bytes([bytes[0], bytes[1]]) & 0x3fff))
     };
+    Some((dimension(6)?, dimension(8)?))
+}
+
+/// The VP8 frame that begins in this payload, after its descriptor; `None`
+/// unless the payload starts partition 0 of a frame.
+fn vp8_frame_start(payload: &[u8]) -> Option<&[u8]> {
+    let first = *payload.first()?;
     let extended = first & 0x80 != 0;
     let start = first & 0x10 != 0;
     let partition = first & 0x07;
     if !start || partition != 0 {
-        return false;
+        return None;
     }
     let mut at = 1;
     if extended {
-        let Some(&x) = payload.get(1) else {
-            return false;
-        };
+        let x = *payload.get(1)?;
         at = 2;
         if x & 0x80 != 0 {
             // Picture id: 7 or 15 bits.
-            let Some(&pid) = payload.get(at) else {
-                return false;
-            };
+            let pid = *payload.get(at)?;
             at += if pid & 0x80 != 0 { 2 } else { 1 };
         }
         if x & 0x40 != 0 {
@@ -148,7 +163,7 @@ pub fn vp8_keyframe_start(payload: &[u8]) -> bool {
             at += 1; // TID / KEYIDX
         }
     }
-    payload.get(at).is_some_and(|header| header & 0x01 == 0)
+    payload.get(at..)
 }
 
 /// The level of an RFC 6464 `ssrc-audio-level` extension: 0 (loudest) to
@@ -226,6 +241,23 @@ mod tests {
         assert!(vp8_keyframe_start(&[0x90, 0x80, 0x81, 0x02, 0x00]));
         assert!(!vp8_keyframe_start(&[0x90, 0x80, 0x81, 0x02, 0x01]));
         assert!(!vp8_keyframe_start(&[]));
+    }
+
+    #[test]
+    fn vp8_keyframe_sizes_are_read_from_the_frame_header() {
+        // Descriptor, frame tag (key), start code, 640 × 360 with a scale
+        // mode in the top bits of the width.
+        let key = [
+            0x10, 0x00, 0x00, 0x00, 0x9d, 0x01, 0x2a, 0x80, 0x42, 0x68, 0x01, 0xff,
+        ];
+        assert_eq!(vp8_keyframe_size(&key), Some((640, 360)));
+        let mut delta = key;
+        delta[1] = 0x01;
+        assert_eq!(vp8_keyframe_size(&delta), None);
+        assert_eq!(vp8_keyframe_size(&key[..9]), None, "truncated");
+        let mut no_start_code = key;
+        no_start_code[4] = 0;
+        assert_eq!(vp8_keyframe_size(&no_start_code), None);
     }
 
     #[test]

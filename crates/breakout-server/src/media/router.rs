@@ -3,20 +3,23 @@
 //! slot carries. It handles control only; packets flow from the upstream
 //! readers straight to the subscribers' writer tasks.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use breakout_core::{ParticipantId, RoomId};
-use breakout_protocol::media::MediaKind;
+use breakout_protocol::media::{Layer, MediaKind, TileSize};
 use breakout_protocol::ws::{Reply, ServerMessage};
 use tokio::sync::{mpsc, oneshot, watch};
 use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
 use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
 
-use super::downstream;
+use super::downstream::{self, Owner};
+use super::layers::{self, SlotDemand, Tile};
 use super::network::MediaNetwork;
-use super::participant::{Peer, SlotHandle, apply_switch, close_pc, slot_map};
+use super::participant::{
+    Camera, Peer, SlotHandle, apply_switch, close_pc, set_assigned, slot_map,
+};
 use super::peer::{self, Negotiated, PeerEvent};
 use super::stats::{PeerStats, bump};
 use super::upstream::{self, Upstream};
@@ -38,6 +41,9 @@ const RERANK_INTERVAL: Duration = Duration::from_millis(500);
 const DOWN_QUEUE: usize = 1024;
 /// Pending keyframe requests per publisher.
 const KEYFRAME_QUEUE: usize = 8;
+/// What an audio slot is assumed to take before its source was measured:
+/// Opus voice with FEC and packet overhead.
+const ASSUMED_AUDIO_BITRATE: u64 = 48_000;
 
 pub struct Router {
     placement: watch::Receiver<Arc<Placement>>,
@@ -148,6 +154,7 @@ impl Router {
                 None => Err(MediaError::NotNegotiated),
             },
             MediaRequest::Keyframe { mid } => self.keyframe(who, &mid),
+            MediaRequest::Tiles { tiles } => self.tiles(who, tiles),
             MediaRequest::Stats => self.stats(who),
         };
         let _ = reply.send(result);
@@ -235,19 +242,23 @@ impl Router {
             Arc::downgrade(&negotiated.pc),
             keyframes_rx,
         ));
-        let slots = negotiated
+        let slots: Vec<SlotHandle> = negotiated
             .slots
             .iter()
-            .map(|writer| SlotHandle {
-                shared: writer.shared.clone(),
-                occupant: None,
-            })
+            .map(|writer| SlotHandle::new(writer.shared.clone()))
             .collect();
+        let video_slots = slots.len() - negotiated.audio_slots;
+        let owner = Owner {
+            participant: who,
+            generation,
+            events: self.events_tx.clone(),
+        };
         tokio::spawn(downstream::run(
             negotiated.slots,
             control_rx,
             packets_rx,
             stats.clone(),
+            owner,
         ));
         self.peers.insert(
             who,
@@ -261,14 +272,16 @@ impl Router {
                 packets,
                 keyframes,
                 mic: None,
-                camera: None,
+                camera: Camera::simulcast(negotiated.layers),
+                tiles: vec![Tile::Undeclared; video_slots],
+                downlink_budget: None,
                 stats,
                 version,
                 sent_room: None,
                 dirty: false,
             },
         );
-        self.reassign(false);
+        self.reassign();
         let Some(peer) = self.peers.get_mut(&who) else {
             return;
         };
@@ -302,9 +315,15 @@ impl Router {
                     RTPCodecType::Video => MediaKind::Video,
                     _ => return,
                 };
+                // The offer was checked: a RID is one of the known layers.
+                let layer = Layer::from_rid(track.rid());
+                if kind == MediaKind::Video && layer.is_none() && !track.rid().is_empty() {
+                    return;
+                }
                 let source = Arc::new(Upstream::new(
                     participant,
                     kind,
+                    layer,
                     track.ssrc(),
                     peer.keyframes.clone(),
                     self.epoch,
@@ -317,9 +336,30 @@ impl Router {
                 ));
                 match kind {
                     MediaKind::Audio => peer.mic = Some(source),
-                    MediaKind::Video => peer.camera = Some(source),
+                    MediaKind::Video => peer.camera.add(source),
                 }
-                self.reassign(false);
+                self.reassign();
+            }
+            PeerEvent::SlotStarted {
+                participant,
+                generation,
+                slot,
+                source,
+            } => {
+                let Some(handle) = self
+                    .peers
+                    .get_mut(&participant)
+                    .filter(|p| p.generation == generation)
+                    .and_then(|p| p.slots.get_mut(slot))
+                else {
+                    return;
+                };
+                if handle.occupant.as_ref().is_some_and(|o| o.id == source)
+                    && let Some(previous) = handle.previous.take()
+                {
+                    previous.unsubscribe(participant, slot);
+                    self.send_wanted_layers();
+                }
             }
             PeerEvent::State {
                 participant,
@@ -338,7 +378,7 @@ impl Router {
                 {
                     tracing::info!(%participant, %state, "media connection ended");
                     self.drop_peer(participant);
-                    self.reassign(false);
+                    self.reassign();
                 }
             }
         }
@@ -356,10 +396,11 @@ impl Router {
         self.on_placement();
     }
 
-    /// The periodic re-ranking of talkers.
+    /// The periodic re-ranking of talkers; layers follow the resolutions
+    /// and bitrates measured meanwhile.
     fn rerank(&mut self) {
         self.follow_placement();
-        self.reassign(true);
+        self.reassign();
     }
 
     fn on_placement(&mut self) {
@@ -372,37 +413,43 @@ impl Router {
         for participant in gone {
             self.drop_peer(participant);
         }
-        self.reassign(false);
+        self.reassign();
     }
 
-    /// Recomputes every subscriber's slots and tells each one whose map
-    /// changed; `audio_only` for the periodic re-ranking of talkers.
-    fn reassign(&mut self, audio_only: bool) {
+    /// Recomputes every subscriber's slots and layers, tells each one whose
+    /// map changed, and each simulcast publisher whose wanted layers did.
+    fn reassign(&mut self) {
         let placement = self.current.clone();
         let plans = {
             let view: BTreeMap<ParticipantId, assign::PeerView<'_>> = self
                 .peers
                 .iter()
                 .map(|(who, peer)| {
+                    let (audio, video) = peer.slots.split_at(peer.audio_slots);
                     let view = assign::PeerView {
                         mic: peer.mic.as_ref(),
-                        camera: peer.camera.as_ref(),
-                        slots: peer.slots.iter().map(|s| s.occupant.as_ref()).collect(),
-                        audio_slots: peer.audio_slots,
+                        camera: !peer.camera.layers.is_empty(),
+                        audio: audio.iter().map(|s| s.occupant.as_ref()).collect(),
+                        video: video.iter().map(|s| s.assigned).collect(),
                     };
                     (*who, view)
                 })
                 .collect();
-            assign::plan(&placement, &view, audio_only)
+            assign::plan(&placement, &view)
         };
-        for (subscriber, changes) in plans {
+        for (subscriber, assignment) in plans {
             let Some(peer) = self.peers.get_mut(&subscriber) else {
                 continue;
             };
-            for (slot, source) in changes {
+            for (slot, source) in assignment.audio {
+                set_assigned(peer, slot, source.as_ref().map(|u| u.publisher));
                 apply_switch(subscriber, peer, slot, source);
             }
+            for (i, who) in assignment.video.into_iter().enumerate() {
+                set_assigned(peer, peer.audio_slots + i, who);
+            }
         }
+        self.select_layers();
         for (who, peer) in self.peers.iter_mut() {
             let Some(room) = placement.members.get(who).map(|m| m.room) else {
                 continue;
@@ -416,6 +463,117 @@ impl Router {
                 let _ = peer.connection.tx.try_send(Outgoing::Text(text));
             }
         }
+        self.send_wanted_layers();
+    }
+
+    /// Points every video slot at the layer of its camera that
+    /// [`layers::select`] picks for the subscriber's tiles and budget.
+    fn select_layers(&mut self) {
+        let mut switches = Vec::new();
+        for (who, peer) in &self.peers {
+            let (audio, video) = peer.slots.split_at(peer.audio_slots);
+            let cameras: Vec<Option<&Camera>> = video
+                .iter()
+                .map(|slot| {
+                    slot.assigned
+                        .and_then(|p| self.peers.get(&p))
+                        .map(|p| &p.camera)
+                })
+                .collect();
+            let infos: Vec<Vec<layers::LayerInfo>> = cameras
+                .iter()
+                .map(|camera| camera.map(Camera::infos).unwrap_or_default())
+                .collect();
+            let demands: Vec<SlotDemand<'_>> = infos
+                .iter()
+                .zip(&peer.tiles)
+                .map(|(layers, tile)| SlotDemand {
+                    tile: *tile,
+                    layers,
+                })
+                .collect();
+            let audio_bitrate = audio
+                .iter()
+                .filter_map(|slot| slot.occupant.as_ref())
+                .map(|source| source.bitrate().unwrap_or(ASSUMED_AUDIO_BITRATE))
+                .sum();
+            let chosen = layers::select(&demands, audio_bitrate, peer.downlink_budget);
+            for (i, layer) in chosen.into_iter().enumerate() {
+                let wanted = layer.and_then(|l| cameras[i].map(|c| c.layers[l].clone()));
+                let same = match (&video[i].occupant, &wanted) {
+                    (Some(a), Some(b)) => a.id == b.id,
+                    (None, None) => true,
+                    _ => false,
+                };
+                if !same {
+                    switches.push((*who, peer.audio_slots + i, wanted));
+                }
+            }
+        }
+        for (who, slot, source) in switches {
+            if let Some(peer) = self.peers.get_mut(&who) {
+                apply_switch(who, peer, slot, source);
+            }
+        }
+    }
+
+    /// Tells each simulcast publisher which layers any slot forwards or
+    /// waits for, when that changed. The lowest stays wanted while anyone
+    /// shows them (the first to fall back to), and layers not received yet
+    /// stay wanted until they have been (the server cannot choose them
+    /// before).
+    fn send_wanted_layers(&mut self) {
+        let mut shown: BTreeMap<ParticipantId, BTreeSet<Layer>> = BTreeMap::new();
+        for peer in self.peers.values() {
+            for slot in &peer.slots[peer.audio_slots..] {
+                let Some(occupant) = &slot.occupant else {
+                    continue;
+                };
+                let layers = shown.entry(occupant.publisher).or_default();
+                layers.extend(occupant.layer);
+                layers.extend(slot.previous.as_ref().and_then(|p| p.layer));
+            }
+        }
+        for (who, peer) in self.peers.iter_mut() {
+            let camera = &mut peer.camera;
+            let Some(&lowest) = camera.announced.first() else {
+                continue;
+            };
+            let mut wanted = shown.remove(who).unwrap_or_default();
+            if !wanted.is_empty() {
+                wanted.insert(lowest);
+            }
+            wanted.extend(camera.unseen());
+            let wanted: Vec<Layer> = wanted.into_iter().collect();
+            if camera.sent_wanted.as_ref() != Some(&wanted) {
+                let text = encode(&ServerMessage::CameraLayers {
+                    wanted: wanted.clone(),
+                });
+                let _ = peer.connection.tx.try_send(Outgoing::Text(text));
+                camera.sent_wanted = Some(wanted);
+            }
+        }
+    }
+
+    /// The participant's tiles changed size: their slots may want other
+    /// layers now. All or nothing: one unknown mid refuses the request.
+    fn tiles(&mut self, who: ParticipantId, tiles: Vec<TileSize>) -> Result<Reply, MediaError> {
+        let peer = self.peers.get_mut(&who).ok_or(MediaError::NotNegotiated)?;
+        let video = &peer.slots[peer.audio_slots..];
+        let mut declared = Vec::with_capacity(tiles.len());
+        for tile in &tiles {
+            let index = video
+                .iter()
+                .position(|slot| slot.shared.mid == tile.mid)
+                .ok_or(MediaError::UnknownSlot)?;
+            declared.push((index, Tile::from_size(tile.width, tile.height)));
+        }
+        for (index, tile) in declared {
+            peer.tiles[index] = tile;
+        }
+        self.select_layers();
+        self.send_wanted_layers();
+        Ok(Reply::Ok)
     }
 
     fn keyframe(&mut self, who: ParticipantId, mid: &str) -> Result<Reply, MediaError> {
@@ -445,17 +603,22 @@ impl Router {
             return;
         };
         for (slot, handle) in peer.slots.iter().enumerate() {
-            if let Some(source) = &handle.occupant {
+            for source in handle.occupant.iter().chain(&handle.previous) {
                 source.unsubscribe(who, slot);
             }
         }
         for (subscriber, other) in self.peers.iter_mut() {
             for slot in 0..other.slots.len() {
-                let from_them = other.slots[slot]
+                let handle = &other.slots[slot];
+                let fed_by_them = handle
                     .occupant
-                    .as_ref()
-                    .is_some_and(|u| u.publisher == who);
-                if from_them {
+                    .iter()
+                    .chain(&handle.previous)
+                    .any(|u| u.publisher == who);
+                if handle.assigned == Some(who) {
+                    set_assigned(other, slot, None);
+                }
+                if fed_by_them {
                     apply_switch(*subscriber, other, slot, None);
                 }
             }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use breakout_core::{ParticipantId, RoomId};
-use breakout_protocol::media::{AUDIO_SLOTS, MediaKind, SlotMap, VIDEO_SLOTS};
+use breakout_protocol::media::{AUDIO_SLOTS, Layer, MediaKind, SlotMap, TileSize, VIDEO_SLOTS};
 use breakout_protocol::ws::ServerMessage;
 use tokio::sync::{mpsc, watch};
 use webrtc::api::APIBuilder;
@@ -14,7 +14,9 @@ use webrtc::peer_connection::configuration::RTCConfiguration;
 use super::Router;
 use crate::connections::{ConnectionHandle, Outgoing};
 use crate::media::downstream::SlotShared;
-use crate::media::participant::{Peer, SlotHandle};
+use crate::media::layers::Tile;
+use crate::media::participant::{Camera, Peer, SlotHandle};
+use crate::media::peer::PeerEvent;
 use crate::media::upstream::Upstream;
 use crate::media::{MediaNetwork, MediaNetworkConfig, Member, Placement};
 
@@ -45,28 +47,30 @@ async fn peer(router: &Router, who: ParticipantId) -> (Peer, mpsc::Receiver<Outg
     let (control, _) = mpsc::unbounded_channel();
     let (packets, _) = mpsc::channel(1);
     let (keyframes, _) = mpsc::channel(1);
-    let slot = |i: usize, kind| SlotHandle {
-        shared: Arc::new(SlotShared {
+    let slot = |i: usize, kind| {
+        SlotHandle::new(Arc::new(SlotShared {
             mid: i.to_string(),
             kind,
             source: Default::default(),
             sent: Default::default(),
-        }),
-        occupant: None,
+        }))
     };
     let slots = (0..AUDIO_SLOTS)
         .map(|i| slot(i, MediaKind::Audio))
         .chain((AUDIO_SLOTS..AUDIO_SLOTS + VIDEO_SLOTS).map(|i| slot(i, MediaKind::Video)))
         .collect();
     let source = |kind| {
-        Some(Arc::new(Upstream::new(
+        Arc::new(Upstream::new(
             who,
             kind,
+            None,
             who.0 as u32,
             keyframes.clone(),
             router.epoch,
-        )))
+        ))
     };
+    let mut camera = Camera::default();
+    camera.add(source(MediaKind::Video));
     let peer = Peer {
         generation: 1,
         connection: ConnectionHandle { id: who.0, tx },
@@ -76,8 +80,10 @@ async fn peer(router: &Router, who: ParticipantId) -> (Peer, mpsc::Receiver<Outg
         control,
         packets,
         keyframes: keyframes.clone(),
-        mic: source(MediaKind::Audio),
-        camera: source(MediaKind::Video),
+        mic: Some(source(MediaKind::Audio)),
+        camera,
+        tiles: vec![Tile::Undeclared; VIDEO_SLOTS],
+        downlink_budget: None,
         stats: Default::default(),
         version: 0,
         sent_room: None,
@@ -138,7 +144,7 @@ async fn slot_maps_at_the_start_of_breakouts_name_only_the_new_roommates() {
         router.peers.insert(who, peer);
         outboxes.insert(who, outbox);
     }
-    router.reassign(false);
+    router.reassign();
     assert_only_roommates(&sent_maps(&mut outboxes), &in_main, "in main");
 
     // Breakouts start; the periodic re-ranking of talkers happens to be the
@@ -164,4 +170,110 @@ async fn slot_maps_at_the_start_of_breakouts_name_only_the_new_roommates() {
             .expect("a map for everyone");
         assert!(map.video.iter().any(|s| s.participant.is_some()), "{map:?}");
     }
+}
+
+/// Every `camera_layers` message in `outbox` so far.
+fn sent_layers(outbox: &mut mpsc::Receiver<Outgoing>) -> Vec<Vec<Layer>> {
+    let mut sent = Vec::new();
+    while let Ok(message) = outbox.try_recv() {
+        if let Outgoing::Text(text) = message
+            && let Ok(ServerMessage::CameraLayers { wanted }) = serde_json::from_str(&text)
+        {
+            sent.push(wanted);
+        }
+    }
+    sent
+}
+
+#[tokio::test]
+async fn a_smaller_tile_takes_a_lower_layer_and_frees_the_high_one_at_its_keyframe() {
+    let (ann, bo) = (ParticipantId(1), ParticipantId(2));
+    let member = Member {
+        room: RoomId::MAIN,
+        mic: true,
+        camera: true,
+    };
+    let placement = Arc::new(Placement {
+        members: [(ann, member), (bo, member)].into_iter().collect(),
+    });
+    let (_placement_tx, placement_rx) = watch::channel(placement);
+    let (_requests_tx, requests) = mpsc::channel(1);
+    let network = MediaNetwork::bind([127, 0, 0, 1].into(), &MediaNetworkConfig::default())
+        .expect("a media port");
+    let mut router = Router::new(placement_rx, requests, Arc::new(network));
+    let (mut publisher, mut ann_outbox) = peer(&router, ann).await;
+    let mut camera = Camera::simulcast(Layer::ALL.to_vec());
+    for (ssrc, layer) in Layer::ALL.into_iter().enumerate() {
+        camera.add(Arc::new(Upstream::new(
+            ann,
+            MediaKind::Video,
+            Some(layer),
+            ssrc as u32 + 100,
+            publisher.keyframes.clone(),
+            router.epoch,
+        )));
+    }
+    let quarter = camera.layers[0].id;
+    publisher.camera = camera;
+    router.peers.insert(ann, publisher);
+    let (subscriber, _bo_outbox) = peer(&router, bo).await;
+    router.peers.insert(bo, subscriber);
+    let slot = AUDIO_SLOTS;
+    let layers = |router: &Router| {
+        let handle = &router.peers[&bo].slots[slot];
+        let layer = |u: &Option<Arc<Upstream>>| u.as_ref().and_then(|u| u.layer);
+        (layer(&handle.occupant), layer(&handle.previous))
+    };
+
+    // Nothing declared: the full layer, and the lowest stays wanted.
+    router.reassign();
+    assert_eq!(layers(&router), (Some(Layer::Full), None));
+    assert_eq!(
+        sent_layers(&mut ann_outbox),
+        vec![vec![Layer::Quarter, Layer::Full]]
+    );
+
+    // A small tile: q is awaited, f goes on until q's keyframe.
+    let mid = router.peers[&bo].slots[slot].shared.mid.clone();
+    let tile = |width, height| {
+        vec![TileSize {
+            mid: mid.clone(),
+            width,
+            height,
+        }]
+    };
+    router.tiles(bo, tile(320, 180)).expect("declared");
+    assert_eq!(layers(&router), (Some(Layer::Quarter), Some(Layer::Full)));
+    assert_eq!(sent_layers(&mut ann_outbox), Vec::<Vec<Layer>>::new());
+
+    // q's keyframe started the slot: f is free.
+    router.on_event(PeerEvent::SlotStarted {
+        participant: bo,
+        generation: 1,
+        slot,
+        source: quarter,
+    });
+    assert_eq!(layers(&router), (Some(Layer::Quarter), None));
+    assert_eq!(sent_layers(&mut ann_outbox), vec![vec![Layer::Quarter]]);
+
+    // Back up before f's keyframe, then back down: q was still shown, so
+    // the slot returns to it at once.
+    router.tiles(bo, tile(1280, 720)).expect("declared");
+    assert_eq!(layers(&router), (Some(Layer::Full), Some(Layer::Quarter)));
+    router.tiles(bo, tile(160, 90)).expect("declared");
+    assert_eq!(layers(&router), (Some(Layer::Quarter), None));
+
+    // Hidden: Ann is shown nowhere, so nothing is wanted.
+    router.tiles(bo, tile(0, 0)).expect("declared");
+    assert_eq!(layers(&router), (None, None));
+    assert_eq!(
+        sent_layers(&mut ann_outbox),
+        vec![vec![Layer::Quarter, Layer::Full], vec![Layer::Quarter], vec![]]
+    );
+    let unknown = router.tiles(bo, vec![TileSize {
+        mid: "nope".into(),
+        width: 1,
+        height: 1,
+    }]);
+    assert!(matches!(unknown, Err(crate::media::MediaError::UnknownSlot)));
 }

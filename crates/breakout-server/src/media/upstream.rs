@@ -8,13 +8,13 @@ use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use breakout_core::ParticipantId;
-use breakout_protocol::media::MediaKind;
+use breakout_protocol::media::{Layer, MediaKind};
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 use webrtc::rtp::packet::Packet;
 use webrtc::track::track_remote::TrackRemote;
 
-use super::rewrite::{audio_level, vp8_keyframe_start};
+use super::rewrite::{audio_level, vp8_keyframe_size, vp8_keyframe_start};
 use super::stats::{PeerStats, bump};
 
 /// At most one keyframe request per source this often: a switch of many
@@ -24,11 +24,18 @@ const KEYFRAME_REQUEST_INTERVAL_MS: u64 = 30;
 /// A talker counts as active while its audio level is at or above this
 /// (dBov below full scale; 127 is silence).
 const VOICE_LEVEL: u8 = 70;
+/// Bitrates are measured over windows this long.
+const METER_WINDOW_MS: u64 = 1_000;
+
+/// Tells apart every upstream of the process, so a slot can tell a
+/// publisher's layers apart and drop what was queued for another.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// A packet on its way to one subscriber's slot.
 pub struct DownPacket {
     pub slot: usize,
-    pub source: ParticipantId,
+    /// The [`Upstream::id`] it came from.
+    pub source: u64,
     pub packet: Packet,
     /// Video: starts a keyframe (a slot waiting for one may begin here).
     pub keyframe: bool,
@@ -43,8 +50,11 @@ pub struct Sink {
 }
 
 pub struct Upstream {
+    pub id: u64,
     pub publisher: ParticipantId,
     pub kind: MediaKind,
+    /// The simulcast layer; `None` for audio and a camera without simulcast.
+    pub layer: Option<Layer>,
     pub ssrc: u32,
     sinks: RwLock<Vec<Sink>>,
     /// Keyframe requests go to the publisher's RTCP writer task.
@@ -54,6 +64,11 @@ pub struct Upstream {
     last_voice_ms: AtomicU64,
     /// Smoothed RFC 6464 level ×16 (lower is louder).
     level_x16: AtomicU64,
+    /// Video: `width << 32 | height` of the last keyframe; 0 before one.
+    size: AtomicU64,
+    /// Bit/s over the last full window with packets; 0 before one. A paused
+    /// layer keeps what it cost when it last ran.
+    bitrate: AtomicU64,
     epoch: Instant,
 }
 
@@ -61,19 +76,24 @@ impl Upstream {
     pub fn new(
         publisher: ParticipantId,
         kind: MediaKind,
+        layer: Option<Layer>,
         ssrc: u32,
         keyframes: mpsc::Sender<u32>,
         epoch: Instant,
     ) -> Self {
         Upstream {
+            id: NEXT_ID.fetch_add(1, Relaxed),
             publisher,
             kind,
+            layer,
             ssrc,
             sinks: RwLock::new(Vec::new()),
             keyframes,
             last_keyframe_request_ms: AtomicU64::new(0),
             last_voice_ms: AtomicU64::new(0),
             level_x16: AtomicU64::new(127 * 16),
+            size: AtomicU64::new(0),
+            bitrate: AtomicU64::new(0),
             epoch,
         }
     }
@@ -117,6 +137,17 @@ impl Upstream {
         )
     }
 
+    /// The resolution of the last keyframe, once one was seen.
+    pub fn size(&self) -> Option<(u32, u32)> {
+        let packed = self.size.load(Relaxed);
+        (packed != 0).then_some(((packed >> 32) as u32, packed as u32))
+    }
+
+    /// The measured bitrate, once a window was measured.
+    pub fn bitrate(&self) -> Option<u64> {
+        Some(self.bitrate.load(Relaxed)).filter(|&b| b != 0)
+    }
+
     fn millis(&self) -> u64 {
         self.epoch.elapsed().as_millis() as u64
     }
@@ -143,7 +174,7 @@ impl Upstream {
         for sink in sinks.iter() {
             let down = DownPacket {
                 slot: sink.slot,
-                source: self.publisher,
+                source: self.id,
                 packet: packet.clone(),
                 keyframe,
             };
@@ -162,14 +193,28 @@ pub async fn read_track(
     audio_level_id: Option<u8>,
     stats: Arc<PeerStats>,
 ) {
+    let mut meter = Meter::default();
     loop {
         let mut packet = match track.read_rtp().await {
             Ok((packet, _)) => packet,
             Err(_) => break,
         };
         stats.received.add(packet.payload.len() + 12);
+        if let Some(bitrate) = meter.add(packet.payload.len() + 12, upstream.millis()) {
+            upstream.bitrate.store(bitrate.max(1), Relaxed);
+        }
         let keyframe = match upstream.kind {
-            MediaKind::Video => vp8_keyframe_start(&packet.payload),
+            MediaKind::Video => {
+                let keyframe = vp8_keyframe_start(&packet.payload);
+                if let Some((width, height)) = keyframe
+                    .then(|| vp8_keyframe_size(&packet.payload))
+                    .flatten()
+                {
+                    let packed = (u64::from(width) << 32) | u64::from(height);
+                    upstream.size.store(packed, Relaxed);
+                }
+                keyframe
+            }
             MediaKind::Audio => {
                 let level = audio_level_id
                     .and_then(|id| packet.header.get_extension(id))
@@ -184,5 +229,51 @@ pub async fn read_track(
         packet.header.extension_profile = 0;
         packet.header.extensions.clear();
         upstream.fan_out(packet, keyframe);
+    }
+}
+
+/// Bytes over fixed windows, in the reader task (no sharing needed).
+#[derive(Debug, Default)]
+struct Meter {
+    window_start_ms: Option<u64>,
+    bytes: u64,
+}
+
+impl Meter {
+    /// Counts a packet; returns the bitrate of a window that just closed.
+    /// A window much longer than planned spans a pause and says nothing of
+    /// what the stream costs while it runs: it is dropped.
+    fn add(&mut self, bytes: usize, now_ms: u64) -> Option<u64> {
+        let start = *self.window_start_ms.get_or_insert(now_ms);
+        let elapsed = now_ms.saturating_sub(start);
+        let mut measured = None;
+        if elapsed >= METER_WINDOW_MS {
+            if elapsed < 2 * METER_WINDOW_MS {
+                measured = Some(self.bytes * 8 * 1_000 / elapsed);
+            }
+            self.window_start_ms = Some(now_ms);
+            self.bytes = 0;
+        }
+        self.bytes += bytes as u64;
+        measured
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_meter_measures_full_windows_and_skips_pauses() {
+        let mut meter = Meter::default();
+        // 100 packets of 1,250 bytes over a second: 1 Mbit/s.
+        for ms in 0..100 {
+            assert_eq!(meter.add(1_250, ms * 10), None);
+        }
+        assert_eq!(meter.add(1_250, 1_000), Some(1_000_000));
+        // A five-second pause: that window is not a measurement.
+        assert_eq!(meter.add(1_250, 6_000), None);
+        assert_eq!(meter.add(1_250, 6_500), None);
+        assert_eq!(meter.add(1_250, 7_000), Some(20_000));
     }
 }

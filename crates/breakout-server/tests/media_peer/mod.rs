@@ -3,10 +3,12 @@
 //! PeerConnection that publishes synthetic Opus/VP8-shaped RTP and records
 //! every packet it receives per slot.
 //!
-//! Payloads carry `(participant, counter)` after a magic tag; video payloads
-//! start with a real VP8 payload descriptor and header byte, so the SFU's
-//! keyframe detection sees keyframes (sent first and after every PLI) and
-//! delta frames.
+//! Payloads carry `(participant, counter, layer)` after a magic tag; video
+//! payloads start with a real VP8 payload descriptor and frame tag, so the
+//! SFU's keyframe detection sees keyframes (sent first, after every PLI and
+//! when a paused layer resumes) and delta frames; keyframes also carry the
+//! VP8 frame header with the layer's resolution. A simulcast peer publishes
+//! three RID layers and pauses those the server says nobody wants.
 
 #![allow(dead_code)]
 
@@ -18,7 +20,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use breakout_protocol::ParticipantId;
-use breakout_protocol::media::{AUDIO_SLOTS, SlotMap, VIDEO_SLOTS};
+use breakout_protocol::media::{
+    AUDIO_SLOTS, Layer, RTP_STREAM_ID_URI, SDES_MID_URI, SlotMap, VIDEO_SLOTS,
+};
 use breakout_protocol::ws::{Reply, Request};
 use tokio::sync::mpsc;
 use webrtc::api::APIBuilder;
@@ -33,15 +37,21 @@ use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
 use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
 use webrtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use webrtc::rtp::packet::Packet;
-use webrtc::rtp_transceiver::rtp_codec::{RTCRtpCodecCapability, RTPCodecType};
+use webrtc::rtp_transceiver::RTCRtpTransceiverInit;
+use webrtc::rtp_transceiver::rtp_codec::{
+    RTCRtpCodecCapability, RTCRtpHeaderExtensionCapability, RTPCodecType,
+};
+use webrtc::rtp_transceiver::rtp_sender::RTCRtpSender;
 use webrtc::rtp_transceiver::rtp_transceiver_direction::RTCRtpTransceiverDirection;
-use webrtc::rtp_transceiver::{RTCRtpTransceiver, RTCRtpTransceiverInit};
 use webrtc::track::track_local::TrackLocalWriter;
 use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
 
 pub use signal::Signal;
 
 const MAGIC: &[u8; 3] = b"BRK";
+/// The picture a full layer (and a camera without simulcast) announces in
+/// its keyframes; lower layers divide it by their scale.
+const FULL_SIZE: (u16, u16) = (1280, 720);
 
 /// One packet as received on a slot.
 #[derive(Debug, Clone)]
@@ -53,6 +63,8 @@ pub struct Received {
     /// Who sent it and their counter, decoded from the payload.
     pub source: ParticipantId,
     pub counter: u32,
+    /// The simulcast layer it was sent on; `None` without simulcast.
+    pub layer: Option<Layer>,
     pub keyframe: bool,
     pub at: Instant,
 }
@@ -94,13 +106,45 @@ pub async fn new_pc() -> Arc<RTCPeerConnection> {
     new_pc_on(|ip| ip.is_loopback()).await
 }
 
+/// A connection able to send simulcast (`simulcast`) or not.
+pub async fn new_pc_for(simulcast: bool) -> Arc<RTCPeerConnection> {
+    new_pc_with(|ip| ip.is_loopback(), simulcast).await
+}
+
 /// A connection with host candidates only on the addresses `accept` keeps
 /// (the Janus bench uses the one address its Janus can reach).
 pub async fn new_pc_on(
     accept: impl Fn(IpAddr) -> bool + Send + Sync + 'static,
 ) -> Arc<RTCPeerConnection> {
+    new_pc_with(accept, false).await
+}
+
+async fn new_pc_with(
+    accept: impl Fn(IpAddr) -> bool + Send + Sync + 'static,
+    simulcast: bool,
+) -> Arc<RTCPeerConnection> {
     let mut media = MediaEngine::default();
     media.register_default_codecs().expect("codecs");
+    // Only a simulcast publisher needs them (its layers are told apart by
+    // them); with them, webrtc 0.17 also probes incoming streams that
+    // arrive before their receivers are set up, and the probe closes the
+    // declared ones it finds no RID on.
+    let extensions = if simulcast {
+        &[SDES_MID_URI, RTP_STREAM_ID_URI][..]
+    } else {
+        &[]
+    };
+    for uri in extensions {
+        media
+            .register_header_extension(
+                RTCRtpHeaderExtensionCapability {
+                    uri: (*uri).to_owned(),
+                },
+                RTPCodecType::Video,
+                None,
+            )
+            .expect("simulcast header extensions");
+    }
     let registry =
         register_default_interceptors(Registry::new(), &mut media).expect("interceptors");
     let mut settings = SettingEngine::default();
@@ -126,8 +170,14 @@ impl MediaPeer {
     /// (audio at 50 pps, video at `video_pps`) once connected; with
     /// `video_pps` 0 it only receives.
     pub async fn join(signal: Signal, video_pps: u32) -> MediaPeer {
+        MediaPeer::join_with(signal, video_pps, &[]).await
+    }
+
+    /// Like [`MediaPeer::join`], the camera sending `layers` (simulcast, each
+    /// at `video_pps`) and pausing those the server does not want.
+    pub async fn join_with(signal: Signal, video_pps: u32, layers: &[Layer]) -> MediaPeer {
         let participant = signal.participant;
-        let pc = new_pc().await;
+        let pc = new_pc_for(!layers.is_empty()).await;
         let states = Arc::new(Mutex::new(Vec::new()));
         let (connected_tx, mut connected) = mpsc::unbounded_channel();
         let record = states.clone();
@@ -138,7 +188,7 @@ impl MediaPeer {
             }
             Box::pin(async {})
         }));
-        let upstream = Upstream::add(&pc, participant).await;
+        let upstream = Upstream::add_layers(&pc, participant, layers).await;
         for (kind, count) in [
             (RTPCodecType::Audio, AUDIO_SLOTS),
             (RTPCodecType::Video, VIDEO_SLOTS),
@@ -183,7 +233,12 @@ impl MediaPeer {
             .await
             .expect("connected within 30 s");
 
-        let (plis, senders) = upstream.start(participant, video_pps).await;
+        let controls = upstream.layer_controls();
+        let (plis, mut senders) = upstream.start(participant, video_pps).await;
+        if !layers.is_empty() {
+            let wanted = signal.watch_camera_layers();
+            senders.push(tokio::spawn(follow_wanted_layers(wanted, controls)));
+        }
         MediaPeer {
             participant,
             signal,
@@ -236,27 +291,78 @@ impl Drop for MediaPeer {
     }
 }
 
-/// The sending half of a peer: one Opus and one VP8 track, `sendonly`.
+/// The sending half of a peer: one Opus and one VP8 track, `sendonly`; the
+/// VP8 track with one encoding per simulcast layer if asked.
 /// Shared with the Janus bench, which must send exactly the same packets.
 pub struct Upstream {
     audio: Arc<TrackLocalStaticRTP>,
-    video: Arc<TrackLocalStaticRTP>,
-    video_transceiver: Arc<RTCRtpTransceiver>,
+    video: Vec<VideoLayer>,
+    video_sender: Arc<RTCRtpSender>,
+}
+
+/// One encoding of the camera and the switches its sender task obeys.
+struct VideoLayer {
+    layer: Option<Layer>,
+    track: Arc<TrackLocalStaticRTP>,
+    control: LayerControl,
+}
+
+/// Whether a layer is sent, and whether its next packet is a keyframe.
+#[derive(Clone)]
+pub struct LayerControl {
+    pub layer: Option<Layer>,
+    pub active: Arc<AtomicBool>,
+    pub keyframe: Arc<AtomicBool>,
 }
 
 impl Upstream {
     /// Adds the two send-only transceivers; call before the offer.
     pub async fn add(pc: &RTCPeerConnection, participant: ParticipantId) -> Upstream {
+        Upstream::add_layers(pc, participant, &[]).await
+    }
+
+    /// Like [`Upstream::add`], the camera sending `layers` as RID encodings
+    /// (none: one encoding without a RID).
+    pub async fn add_layers(
+        pc: &RTCPeerConnection,
+        participant: ParticipantId,
+        layers: &[Layer],
+    ) -> Upstream {
         let audio = Arc::new(TrackLocalStaticRTP::new(
             capability(RTPCodecType::Audio),
             "mic".into(),
             format!("p{}", participant.0),
         ));
-        let video = Arc::new(TrackLocalStaticRTP::new(
-            capability(RTPCodecType::Video),
-            "camera".into(),
-            format!("p{}", participant.0),
-        ));
+        let track = |layer: Option<Layer>| {
+            let capability = capability(RTPCodecType::Video);
+            let stream = format!("p{}", participant.0);
+            Arc::new(match layer {
+                Some(layer) => TrackLocalStaticRTP::new_with_rid(
+                    capability,
+                    "camera".into(),
+                    layer.rid().into(),
+                    stream,
+                ),
+                None => TrackLocalStaticRTP::new(capability, "camera".into(), stream),
+            })
+        };
+        let layers: Vec<Option<Layer>> = if layers.is_empty() {
+            vec![None]
+        } else {
+            layers.iter().copied().map(Some).collect()
+        };
+        let video: Vec<VideoLayer> = layers
+            .into_iter()
+            .map(|layer| VideoLayer {
+                layer,
+                track: track(layer),
+                control: LayerControl {
+                    layer,
+                    active: Arc::new(AtomicBool::new(true)),
+                    keyframe: Arc::new(AtomicBool::new(true)),
+                },
+            })
+            .collect();
         let send_only = || {
             Some(RTCRtpTransceiverInit {
                 direction: RTCRtpTransceiverDirection::Sendonly,
@@ -267,39 +373,61 @@ impl Upstream {
             .await
             .expect("audio upstream");
         let video_transceiver = pc
-            .add_transceiver_from_track(video.clone(), send_only())
+            .add_transceiver_from_track(video[0].track.clone(), send_only())
             .await
             .expect("video upstream");
+        let video_sender = video_transceiver.sender().await;
+        for layer in &video[1..] {
+            video_sender
+                .add_encoding(layer.track.clone())
+                .await
+                .expect("simulcast encoding");
+        }
         Upstream {
             audio,
             video,
-            video_transceiver,
+            video_sender,
         }
     }
 
-    /// Once connected: counts PLIs (each makes the next video packet a
-    /// keyframe) and, with `video_pps` > 0, sends audio at 50 pps and video
-    /// at `video_pps`. Returns the PLI count and the tasks to abort.
+    /// The switches of each camera layer (to pause and resume them).
+    pub fn layer_controls(&self) -> Vec<LayerControl> {
+        self.video.iter().map(|v| v.control.clone()).collect()
+    }
+
+    /// Once connected: counts PLIs (each makes the next packet of its layer
+    /// a keyframe) and, with `video_pps` > 0, sends audio at 50 pps and each
+    /// video layer at `video_pps`. Returns the PLI count and the tasks to
+    /// abort.
     pub async fn start(
         self,
         participant: ParticipantId,
         video_pps: u32,
     ) -> (Arc<AtomicU64>, Vec<tokio::task::JoinHandle<()>>) {
         let plis = Arc::new(AtomicU64::new(0));
-        let keyframe_wanted = Arc::new(AtomicBool::new(true));
-        let sender = self.video_transceiver.sender().await;
-        let (count, wanted) = (plis.clone(), keyframe_wanted.clone());
-        let rtcp = tokio::spawn(async move {
-            while let Ok((packets, _)) = sender.read_rtcp().await {
-                for packet in packets {
-                    if packet.as_any().is::<PictureLossIndication>() {
-                        count.fetch_add(1, Relaxed);
-                        wanted.store(true, Relaxed);
+        let mut senders = Vec::new();
+        for layer in &self.video {
+            let sender = self.video_sender.clone();
+            let rid = layer.layer.map(Layer::rid);
+            let (count, wanted) = (plis.clone(), layer.control.keyframe.clone());
+            senders.push(tokio::spawn(async move {
+                loop {
+                    let read = match rid {
+                        Some(rid) => sender.read_rtcp_simulcast(rid).await,
+                        None => sender.read_rtcp().await,
+                    };
+                    let Ok((packets, _)) = read else {
+                        break;
+                    };
+                    for packet in packets {
+                        if packet.as_any().is::<PictureLossIndication>() {
+                            count.fetch_add(1, Relaxed);
+                            wanted.store(true, Relaxed);
+                        }
                     }
                 }
-            }
-        });
-        let mut senders = vec![rtcp];
+            }));
+        }
         if video_pps > 0 {
             senders.push(tokio::spawn(publish(
                 self.audio,
@@ -308,15 +436,38 @@ impl Upstream {
                 960,
                 None,
             )));
-            senders.push(tokio::spawn(publish(
-                self.video,
-                participant,
-                video_pps,
-                90_000 / video_pps,
-                Some(keyframe_wanted),
-            )));
+            for layer in self.video {
+                senders.push(tokio::spawn(publish(
+                    layer.track,
+                    participant,
+                    video_pps,
+                    90_000 / video_pps,
+                    Some(layer.control),
+                )));
+            }
         }
         (plis, senders)
+    }
+}
+
+/// Pauses the layers the server's `camera_layers` messages leave out and
+/// resumes (from a keyframe) those they list again.
+async fn follow_wanted_layers(
+    mut wanted: tokio::sync::watch::Receiver<Option<Vec<Layer>>>,
+    controls: Vec<LayerControl>,
+) {
+    // A message may have come while the connection was being set up.
+    wanted.mark_changed();
+    while wanted.changed().await.is_ok() {
+        let Some(list) = wanted.borrow_and_update().clone() else {
+            continue;
+        };
+        for control in &controls {
+            let on = control.layer.is_some_and(|l| list.contains(&l));
+            if control.active.swap(on, Relaxed) != on && on {
+                control.keyframe.store(true, Relaxed);
+            }
+        }
     }
 }
 
@@ -365,35 +516,51 @@ impl Inbound {
     }
 }
 
-/// Sends synthetic packets at `pps` until aborted.
+/// Sends synthetic packets at `pps` until aborted; video (`control` set)
+/// only while its layer is active.
 async fn publish(
     track: Arc<TrackLocalStaticRTP>,
     participant: ParticipantId,
     pps: u32,
     ticks: u32,
-    keyframes: Option<Arc<AtomicBool>>,
+    control: Option<LayerControl>,
 ) {
     let mut interval = tokio::time::interval(Duration::from_micros(1_000_000 / u64::from(pps)));
     let mut packet = Packet::default();
     packet.header.version = 2;
     packet.header.sequence_number = rand_u16(participant);
+    let layer = control.as_ref().and_then(|c| c.layer);
     for counter in 0u32.. {
         interval.tick().await;
+        // Time goes on while a layer is paused: so do its timestamps.
+        packet.header.timestamp = counter.wrapping_mul(ticks);
+        if control.as_ref().is_some_and(|c| !c.active.load(Relaxed)) {
+            continue;
+        }
         let mut payload = Vec::with_capacity(160);
-        if let Some(wanted) = &keyframes {
-            let key = wanted.swap(false, Relaxed);
+        if let Some(control) = &control {
+            let key = control.keyframe.swap(false, Relaxed);
             payload.push(0x10); // VP8 descriptor: start of partition 0
-            payload.push(if key { 0x00 } else { 0x01 });
+            if key {
+                let scale = layer.map_or(1, Layer::scale_down_by) as u16;
+                let (width, height) = (FULL_SIZE.0 / scale, FULL_SIZE.1 / scale);
+                // Frame tag (keyframe), start code, width and height.
+                payload.extend_from_slice(&[0x00, 0x00, 0x00, 0x9d, 0x01, 0x2a]);
+                payload.extend_from_slice(&width.to_le_bytes());
+                payload.extend_from_slice(&height.to_le_bytes());
+            } else {
+                payload.push(0x01);
+            }
             packet.header.marker = true;
         }
         payload.extend_from_slice(MAGIC);
         payload.extend_from_slice(&participant.0.to_be_bytes());
         payload.extend_from_slice(&counter.to_be_bytes());
+        payload.push(layer.map_or(0, |l| l.rid().as_bytes()[0]));
         payload.resize(160, 0);
         packet.payload = payload.into();
         let _ = track.write_rtp(&packet).await;
         packet.header.sequence_number = packet.header.sequence_number.wrapping_add(1);
-        packet.header.timestamp = packet.header.timestamp.wrapping_add(ticks);
     }
 }
 
@@ -406,7 +573,9 @@ fn rand_u16(participant: ParticipantId) -> u16 {
 fn decode(mid: &str, kind: RTPCodecType, packet: &Packet) -> Option<Received> {
     let payload = &packet.payload[..];
     let (keyframe, body) = match kind {
-        RTPCodecType::Video => (payload.get(1) == Some(&0x00), payload.get(2..)?),
+        // A keyframe's frame tag and header take 10 bytes, a delta's 1.
+        RTPCodecType::Video if payload.get(1) == Some(&0x00) => (true, payload.get(11..)?),
+        RTPCodecType::Video => (false, payload.get(2..)?),
         _ => (false, payload),
     };
     if body.get(..3)? != MAGIC {
@@ -414,6 +583,9 @@ fn decode(mid: &str, kind: RTPCodecType, packet: &Packet) -> Option<Received> {
     }
     let id = u64::from_be_bytes(body.get(3..11)?.try_into().ok()?);
     let counter = u32::from_be_bytes(body.get(11..15)?.try_into().ok()?);
+    let layer = std::str::from_utf8(body.get(15..16)?)
+        .ok()
+        .and_then(Layer::from_rid);
     Some(Received {
         mid: mid.to_owned(),
         kind,
@@ -421,6 +593,7 @@ fn decode(mid: &str, kind: RTPCodecType, packet: &Packet) -> Option<Received> {
         seq: packet.header.sequence_number,
         source: ParticipantId(id),
         counter,
+        layer,
         keyframe,
         at: Instant::now(),
     })

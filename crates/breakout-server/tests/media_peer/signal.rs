@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use breakout_core::{Command, EventBody};
-use breakout_protocol::media::SlotMap;
+use breakout_protocol::media::{Layer, SlotMap};
 use breakout_protocol::ws::{ClientMessage, Reply, Request, ServerMessage};
 use breakout_protocol::{ApiError, ParticipantId};
 use futures_util::{SinkExt, StreamExt};
@@ -32,6 +32,8 @@ pub struct Signal {
     pending: Pending,
     next_id: AtomicU64,
     slots: Arc<watch::Sender<Option<SlotMap>>>,
+    /// The newest `camera_layers` message.
+    camera_layers: Arc<watch::Sender<Option<Vec<Layer>>>>,
     events: tokio::sync::Mutex<mpsc::UnboundedReceiver<EventBody>>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -52,8 +54,10 @@ impl Signal {
         });
         let pending: Pending = Arc::default();
         let slots = Arc::new(watch::Sender::new(None));
+        let camera_layers = Arc::new(watch::Sender::new(None));
         let (events_tx, events) = mpsc::unbounded_channel();
         let (replies, maps) = (pending.clone(), slots.clone());
+        let layers = camera_layers.clone();
         let reader = tokio::spawn(async move {
             while let Some(Ok(frame)) = stream.next().await {
                 let Message::Text(text) = frame else {
@@ -69,6 +73,9 @@ impl Signal {
                         error,
                     } => answer(&replies, id, Err(error)),
                     ServerMessage::Slots { slots } => keep_newest(&maps, slots),
+                    ServerMessage::CameraLayers { wanted } => {
+                        layers.send_replace(Some(wanted));
+                    }
                     ServerMessage::Event { event } => {
                         let _ = events_tx.send(event);
                     }
@@ -82,6 +89,7 @@ impl Signal {
             pending,
             next_id: AtomicU64::new(1),
             slots,
+            camera_layers,
             events: tokio::sync::Mutex::new(events),
             tasks: vec![writer, reader],
         }
@@ -120,6 +128,28 @@ impl Signal {
         )
         .await
         .expect("slot map within 30 s")
+        .expect("reader running");
+        found.clone().expect("present")
+    }
+
+    /// The layers the server last said it wants of this peer's camera.
+    pub fn camera_layers(&self) -> Option<Vec<Layer>> {
+        self.camera_layers.borrow().clone()
+    }
+
+    pub fn watch_camera_layers(&self) -> watch::Receiver<Option<Vec<Layer>>> {
+        self.camera_layers.subscribe()
+    }
+
+    /// Waits until the server's wanted layers satisfy `wanted`.
+    pub async fn wait_camera_layers(&self, wanted: impl Fn(&[Layer]) -> bool) -> Vec<Layer> {
+        let mut rx = self.camera_layers.subscribe();
+        let found = tokio::time::timeout(
+            Duration::from_secs(30),
+            rx.wait_for(|layers| layers.as_deref().is_some_and(&wanted)),
+        )
+        .await
+        .expect("camera layers within 30 s")
         .expect("reader running");
         found.clone().expect("present")
     }
