@@ -17,7 +17,7 @@ use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
 
 use breakout_core::ParticipantId;
 
-use super::peer::PeerEvent;
+use super::event::PeerEvent;
 use super::rewrite::{Rewriter, Rewritten};
 use super::stats::{Counter, PeerStats};
 use super::upstream::{DownPacket, Upstream};

@@ -120,6 +120,7 @@
 
 mod assign;
 mod downstream;
+mod event;
 mod ice_servers;
 mod layers;
 mod network;

@@ -40,6 +40,7 @@ use webrtc::track::track_remote::TrackRemote;
 
 use super::MediaError;
 use super::downstream::{SlotShared, SlotWriter};
+use super::event::PeerEvent;
 use super::network::MediaNetwork;
 use super::probe_guard::{ProbeGuardBuilder, Receivers};
 use super::stats::{FeedbackCounterBuilder, PeerStats, bump};
@@ -47,28 +48,6 @@ use super::stats::{FeedbackCounterBuilder, PeerStats, bump};
 /// Host candidates only: gathering takes milliseconds; this is a safety net.
 const GATHER_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// What a connection reports to the router.
-pub enum PeerEvent {
-    Track {
-        participant: ParticipantId,
-        generation: u64,
-        track: Arc<TrackRemote>,
-        audio_level_id: Option<u8>,
-    },
-    State {
-        participant: ParticipantId,
-        generation: u64,
-        state: RTCPeerConnectionState,
-    },
-    /// A video slot forwards `source` (an upstream id) from now on: the
-    /// keyframe its switch waited for arrived.
-    SlotStarted {
-        participant: ParticipantId,
-        generation: u64,
-        slot: usize,
-        source: u64,
-    },
-}
 
 pub struct Negotiated {
     pub pc: Arc<RTCPeerConnection>,

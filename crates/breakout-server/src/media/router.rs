@@ -20,7 +20,8 @@ use super::network::MediaNetwork;
 use super::participant::{
     Camera, Peer, SlotHandle, apply_switch, close_pc, set_assigned, slot_map,
 };
-use super::peer::{self, Negotiated, PeerEvent};
+use super::event::PeerEvent;
+use super::peer::{self, Negotiated};
 use super::stats::{PeerStats, bump};
 use super::upstream::{self, Upstream};
 use super::{MediaError, MediaRequest, Placement, RouterMessage, assign};

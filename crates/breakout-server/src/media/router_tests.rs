@@ -16,7 +16,7 @@ use crate::connections::{ConnectionHandle, Outgoing};
 use crate::media::downstream::SlotShared;
 use crate::media::layers::Tile;
 use crate::media::participant::{Camera, Peer, SlotHandle};
-use crate::media::peer::PeerEvent;
+use crate::media::event::PeerEvent;
 use crate::media::upstream::Upstream;
 use crate::media::{MediaNetwork, MediaNetworkConfig, Member, Placement};
 
