@@ -46,7 +46,6 @@ use super::stats::{FeedbackCounterBuilder, PeerStats, bump};
 /// Host candidates only: gathering takes milliseconds; this is a safety net.
 const GATHER_TIMEOUT: Duration = Duration::from_secs(5);
 
-
 pub struct Negotiated {
     pub pc: Arc<RTCPeerConnection>,
     pub answer: String,

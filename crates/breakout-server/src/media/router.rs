@@ -15,12 +15,12 @@ use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
 use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
 
 use super::downstream::{self, Owner};
+use super::event::PeerEvent;
 use super::layers::{self, SlotDemand, Tile};
 use super::network::MediaNetwork;
 use super::participant::{
     Camera, Peer, SlotHandle, apply_switch, close_pc, set_assigned, slot_map,
 };
-use super::event::PeerEvent;
 use super::peer::{self, Negotiated};
 use super::stats::{PeerStats, bump};
 use super::upstream::{self, Upstream};

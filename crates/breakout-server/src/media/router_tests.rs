@@ -14,9 +14,9 @@ use webrtc::peer_connection::configuration::RTCConfiguration;
 use super::Router;
 use crate::connections::{ConnectionHandle, Outgoing};
 use crate::media::downstream::SlotShared;
+use crate::media::event::PeerEvent;
 use crate::media::layers::Tile;
 use crate::media::participant::{Camera, Peer, SlotHandle};
-use crate::media::event::PeerEvent;
 use crate::media::upstream::Upstream;
 use crate::media::{MediaNetwork, MediaNetworkConfig, Member, Placement};
 
@@ -268,12 +268,22 @@ async fn a_smaller_tile_takes_a_lower_layer_and_frees_the_high_one_at_its_keyfra
     assert_eq!(layers(&router), (None, None));
     assert_eq!(
         sent_layers(&mut ann_outbox),
-        vec![vec![Layer::Quarter, Layer::Full], vec![Layer::Quarter], vec![]]
+        vec![
+            vec![Layer::Quarter, Layer::Full],
+            vec![Layer::Quarter],
+            vec![]
+        ]
     );
-    let unknown = router.tiles(bo, vec![TileSize {
-        mid: "nope".into(),
-        width: 1,
-        height: 1,
-    }]);
-    assert!(matches!(unknown, Err(crate::media::MediaError::UnknownSlot)));
+    let unknown = router.tiles(
+        bo,
+        vec![TileSize {
+            mid: "nope".into(),
+            width: 1,
+            height: 1,
+        }],
+    );
+    assert!(matches!(
+        unknown,
+        Err(crate::media::MediaError::UnknownSlot)
+    ));
 }
