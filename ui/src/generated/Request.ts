@@ -2,6 +2,7 @@
 import type { Command } from "./Command";
 import type { IceCandidate } from "./IceCandidate";
 import type { RoomId } from "./RoomId";
+import type { TileSize } from "./TileSize";
 
 export type Request = { "type": "command", command: Command, } | { "type": "get_state" } | { "type": "get_chat", room: RoomId | null, } | { "type": "export_assignments" } | { "type": "ping" } | { "type": "media_offer", sdp: string, 
 /**
@@ -10,4 +11,4 @@ export type Request = { "type": "command", command: Command, } | { "type": "get_
  * [`crate::media`]'s "When UDP is blocked"). Slots and mic/camera
  * state carry over.
  */
-restart?: boolean, } | { "type": "media_candidate", candidate: IceCandidate, } | { "type": "request_keyframe", mid: string, } | { "type": "get_media_stats" };
+restart?: boolean, } | { "type": "media_candidate", candidate: IceCandidate, } | { "type": "request_keyframe", mid: string, } | { "type": "get_media_stats" } | { "type": "set_tile_sizes", tiles: Array<TileSize>, };
