@@ -102,6 +102,7 @@ fn api(
     network: &MediaNetwork,
     stats: Arc<PeerStats>,
     receivers: Arc<Receivers>,
+    simulcast: bool,
 ) -> Result<API, MediaError> {
     let mut media = MediaEngine::default();
     media.register_codec(codec(&OPUS), RTPCodecType::Audio)?;
@@ -115,11 +116,18 @@ fn api(
         None,
     )?;
     // Simulcast: the stack tells a camera's layers apart by these (and
-    // fires `on_track` once per layer).
-    for uri in [SDES_MID_URI, RTP_STREAM_ID_URI, REPAIRED_RTP_STREAM_ID_URI] {
+    // fires `on_track` once per layer). Only for a simulcast offer: once
+    // negotiated, the MID goes on every packet sent, and Chromium then
+    // decodes none of the slots' video.
+    let layer_extensions = if simulcast {
+        &[SDES_MID_URI, RTP_STREAM_ID_URI, REPAIRED_RTP_STREAM_ID_URI][..]
+    } else {
+        &[]
+    };
+    for uri in layer_extensions {
         media.register_header_extension(
             RTCRtpHeaderExtensionCapability {
-                uri: uri.to_owned(),
+                uri: (*uri).to_owned(),
             },
             RTPCodecType::Video,
             None,
@@ -178,9 +186,14 @@ pub async fn negotiate(
         RTCSessionDescription::offer(offer).map_err(|e| MediaError::BadOffer(e.to_string()))?;
     let receivers = Arc::new(Receivers::default());
     let pc = Arc::new(
-        api(network, stats.clone(), receivers.clone())?
-            .new_peer_connection(RTCConfiguration::default())
-            .await?,
+        api(
+            network,
+            stats.clone(),
+            receivers.clone(),
+            !layers.is_empty(),
+        )?
+        .new_peer_connection(RTCConfiguration::default())
+        .await?,
     );
     LIVE_CONNECTIONS.fetch_add(1, Ordering::Relaxed);
     match answer(
