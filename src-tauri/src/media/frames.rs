@@ -3,7 +3,7 @@
 //! often than frames arrive simply skips the ones in between, and nothing
 //! queues up behind a slow webview.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,6 +15,10 @@ use tokio::sync::watch;
 /// The key of our own camera's pictures (the self-view), beside the
 /// server's slot mids (which are numbers, so they never collide).
 pub const SELF_MID: &str = "self";
+
+/// The server's slots the meeting window shows now: `mid` → tile width ×
+/// height in device pixels.
+pub type Shown = BTreeMap<String, (u32, u32)>;
 
 /// One decoded picture and where it came from.
 #[derive(Debug, Clone)]
@@ -35,6 +39,9 @@ pub struct FrameStore {
     /// The newest sequence number of any slot: what a reader waiting on
     /// several slots at once listens to.
     newest: watch::Sender<u64>,
+    /// What the window's tiles last asked for, for the SFU to fit layers to
+    /// (see `tiles`).
+    shown: watch::Sender<Shown>,
 }
 
 impl FrameStore {
@@ -87,6 +94,20 @@ impl FrameStore {
                 (latest.seq > after).then_some((index, latest))
             })
             .collect()
+    }
+
+    /// The window's tiles now show `shown` (its latest frame request).
+    pub fn show(&self, shown: Shown) {
+        self.shown.send_if_modified(|current| {
+            let changed = *current != shown;
+            *current = shown;
+            changed
+        });
+    }
+
+    /// Follows what the window's tiles show.
+    pub fn watch_shown(&self) -> watch::Receiver<Shown> {
+        self.shown.subscribe()
     }
 
     /// Forgets every frame (the meeting ended or media restarted): tiles

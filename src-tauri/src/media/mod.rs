@@ -14,6 +14,8 @@
 //!   on the `breakout-media` URI scheme as a JPEG at tile size ([`jpeg`]),
 //!   never through invoke/JSON.
 //! - [`levels`] turns decoded audio into `speaking` events.
+//! - [`tiles`] declares the tiles' sizes to the server, which sends each
+//!   slot the simulcast layer that fits.
 //!
 //! A missing device never stops the meeting: the engine leaves it out and
 //! says why ([`MediaStatus::notes`]), and the meeting goes on audio-only or
@@ -25,6 +27,7 @@ pub mod jpeg;
 pub mod levels;
 pub mod protocol;
 pub mod run;
+pub mod tiles;
 
 use std::sync::{Arc, Mutex};
 

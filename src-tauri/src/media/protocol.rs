@@ -25,7 +25,7 @@ use std::time::Duration;
 use tauri::http::{Request, Response, StatusCode, header};
 use tauri::{Manager, Runtime, UriSchemeContext, UriSchemeResponder};
 
-use super::frames::{FrameStore, Latest};
+use super::frames::{FrameStore, Latest, SELF_MID, Shown};
 use super::jpeg;
 use crate::windows;
 
@@ -97,9 +97,20 @@ pub fn handle<R: Runtime>(
         return responder.respond(empty(StatusCode::NOT_FOUND));
     };
     let frames = ctx.app_handle().state::<Arc<FrameStore>>().inner().clone();
+    frames.show(shown(&wanted));
     tauri::async_runtime::spawn(async move {
         responder.respond(serve(&frames, wanted).await);
     });
+}
+
+/// The server's slots among `wanted` (not the self-view) and their sizes:
+/// one request lists every tile of the window.
+fn shown(wanted: &[Wanted]) -> Shown {
+    wanted
+        .iter()
+        .filter(|w| w.mid != SELF_MID)
+        .map(|w| (w.mid.clone(), (w.width, w.height)))
+        .collect()
 }
 
 /// The answer to one request: every newer frame as JPEG, or 204 after
@@ -213,6 +224,20 @@ mod tests {
             width: 32,
             height: 32,
         }
+    }
+
+    #[test]
+    fn what_a_request_shows_is_the_servers_slots_at_their_sizes() {
+        let asked = parse(
+            "/frames",
+            Some("want=6:41:320:176,self:3:160:96,7:0:640:368"),
+        )
+        .unwrap();
+        let shown: Vec<(String, (u32, u32))> = shown(&asked).into_iter().collect();
+        assert_eq!(
+            shown,
+            [("6".to_owned(), (320, 176)), ("7".to_owned(), (640, 368))]
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! One media session on one signaling connection, as a task: start it,
 //! feed it the server's media messages, pass its frames to the
 //! [`FrameStore`](super::FrameStore) and its audio levels to the sink,
-//! close it when the connection goes.
+//! declare the tiles' sizes to the server, close it when the connection
+//! goes.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,6 +17,7 @@ use tracing::{debug, info, warn};
 use super::AppMedia;
 use super::frames::SELF_MID;
 use super::levels::Levels;
+use super::tiles;
 use crate::ipc::MediaPhase;
 
 /// How often silent speakers are looked for.
@@ -70,7 +72,7 @@ async fn run(
         s.phase = MediaPhase::Starting;
         s.video.clear();
     });
-    let (session, mut events) = match MediaSession::start(conn, config).await {
+    let (session, mut events) = match MediaSession::start(conn.clone(), config).await {
         Ok(started) => started,
         Err(error) => {
             warn!(%error, "media could not start; the meeting goes on without it");
@@ -91,6 +93,7 @@ async fn run(
     media.set_session(Some(session.clone()));
     media.running(&session);
 
+    let tiles = tokio::spawn(tiles::declare(conn, media.frames.watch_shown()));
     let mut levels = Levels::default();
     let mut silence = tokio::time::interval(SILENCE_CHECK);
     loop {
@@ -137,6 +140,7 @@ async fn run(
         }
     }
 
+    tiles.abort();
     media.set_session(None);
     for level in levels.clear() {
         media.sink.speaking(&level);

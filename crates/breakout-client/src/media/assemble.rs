@@ -3,12 +3,15 @@
 //!
 //! A frame is the packets sharing an RTP timestamp, from the one that starts
 //! partition 0 (S=1, PID=0) to the one with the marker bit, with no sequence
-//! number missing between them. Frames are released in order; when one is
-//! lost (a later one completes first, or the backlog overflows) the decoder
-//! would decode garbage from the next delta frame, so the assembler holds
-//! delta frames back until a keyframe and says a keyframe is needed.
+//! number missing between them. Frames are released in order. A delta frame
+//! that completes after a gap waits up to [`HOLD_FOR_RESEND`] for the
+//! missing packets, which the NACK generator has asked the SFU to resend;
+//! only then is what they belonged to lost. After a loss the decoder would
+//! decode garbage from the next delta frame, so the assembler holds delta
+//! frames back until a keyframe and says a keyframe is needed.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 
@@ -46,11 +49,20 @@ pub struct Assembler {
     /// Last sequence number of the last frame released.
     released_up_to: Option<u64>,
     waiting_for_keyframe: bool,
+    /// Since when a complete frame has waited for packets before it.
+    gap_since: Option<Duration>,
     pub lost_frames: u64,
 }
 
-/// Frames kept under construction at most (about 250 ms at 30 fps).
-const MAX_PENDING: usize = 8;
+/// How long a complete frame waits for missing packets before it: a resent
+/// packet comes a round trip and a NACK tick after the loss showed, and a
+/// freeze by WebRTC's rule starts at 150 ms beyond the usual frame gap.
+/// Covers one resend on a 100 ms round trip with its jitter, and a second
+/// on a LAN.
+pub const HOLD_FOR_RESEND: Duration = Duration::from_millis(300);
+/// Frames kept under construction at most (a second at 30 fps): the hold,
+/// not this, bounds the wait.
+const MAX_PENDING: usize = 32;
 
 impl Assembler {
     pub fn new() -> Self {
@@ -61,7 +73,15 @@ impl Assembler {
         }
     }
 
-    pub fn push(&mut self, sequence: u16, timestamp: u32, marker: bool, payload: &[u8]) -> Pushed {
+    /// Takes in one packet that arrived at `now` (any monotonic clock).
+    pub fn push(
+        &mut self,
+        sequence: u16,
+        timestamp: u32,
+        marker: bool,
+        payload: &[u8],
+        now: Duration,
+    ) -> Pushed {
         let mut out = Pushed::default();
         let Some((start, keyframe, body)) = parse(payload) else {
             return out;
@@ -94,7 +114,7 @@ impl Assembler {
             let entry = self.pending.remove(&key).expect("just inserted");
             self.pending.insert(seq, entry);
         }
-        self.release(&mut out);
+        self.release(now, &mut out);
         while self.pending.len() > MAX_PENDING {
             self.pending.pop_first();
             self.lost_frames += 1;
@@ -109,14 +129,26 @@ impl Assembler {
         self.waiting_for_keyframe = true;
     }
 
-    fn release(&mut self, out: &mut Pushed) {
+    fn release(&mut self, now: Duration, out: &mut Pushed) {
         loop {
             let complete = self.pending.iter().find_map(|(k, (_, parts))| {
                 let (first, last) = (parts.first?, parts.last?);
                 let whole = (first..=last).all(|s| parts.packets.contains_key(&s));
-                whole.then_some(*k)
+                whole.then_some((*k, first, parts.keyframe))
             });
-            let Some(key) = complete else { return };
+            let Some((key, first, keyframe)) = complete else {
+                return;
+            };
+            // A keyframe needs nothing before it, and while waiting for one
+            // no delta frame is worth a wait.
+            let gap = self.released_up_to.is_some_and(|r| first != r + 1);
+            if gap && !keyframe && !self.waiting_for_keyframe {
+                let since = *self.gap_since.get_or_insert(now);
+                if now.saturating_sub(since) < HOLD_FOR_RESEND {
+                    return;
+                }
+            }
+            self.gap_since = None;
             // Everything older than a complete frame is lost.
             let older: Vec<u64> = self.pending.range(..key).map(|(k, _)| *k).collect();
             for k in older {
@@ -124,13 +156,9 @@ impl Assembler {
                 self.lost_frames += 1;
             }
             let (timestamp, parts) = self.pending.remove(&key).expect("found above");
-            let (first, last) = (
-                parts.first.expect("complete"),
-                parts.last.expect("complete"),
-            );
-            let contiguous = self.released_up_to.is_none_or(|r| first == r + 1);
+            let last = parts.last.expect("complete");
             self.released_up_to = Some(last);
-            if !contiguous && !parts.keyframe {
+            if gap && !keyframe {
                 self.stall(out);
             }
             if parts.keyframe {
@@ -199,6 +227,10 @@ fn parse(payload: &[u8]) -> Option<(bool, bool, &[u8])> {
 mod tests {
     use super::*;
 
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
     /// Descriptor with S set (or not) and one VP8 byte (`0` key, `1` delta).
     fn packet(start: bool, vp8: u8) -> Vec<u8> {
         vec![if start { 0x10 } else { 0x00 }, vp8, 0xAA]
@@ -207,14 +239,22 @@ mod tests {
     #[test]
     fn assembles_in_order_and_out_of_order() {
         let mut a = Assembler::new();
-        assert!(a.push(1, 100, false, &packet(true, 0)).frames.is_empty());
-        let out = a.push(2, 100, true, &packet(false, 7));
+        assert!(
+            a.push(1, 100, false, &packet(true, 0), ms(0))
+                .frames
+                .is_empty()
+        );
+        let out = a.push(2, 100, true, &packet(false, 7), ms(0));
         assert_eq!(out.frames.len(), 1);
         assert!(out.frames[0].keyframe);
         assert_eq!(&out.frames[0].data[..], &[0, 0xAA, 7, 0xAA]);
         // Next frame arrives marker first.
-        assert!(a.push(4, 200, true, &packet(false, 9)).frames.is_empty());
-        let out = a.push(3, 200, false, &packet(true, 1));
+        assert!(
+            a.push(4, 200, true, &packet(false, 9), ms(0))
+                .frames
+                .is_empty()
+        );
+        let out = a.push(3, 200, false, &packet(true, 1), ms(0));
         assert_eq!(out.frames.len(), 1);
         assert!(!out.frames[0].keyframe);
         assert!(!out.need_keyframe);
@@ -223,26 +263,71 @@ mod tests {
     #[test]
     fn nothing_before_the_first_keyframe() {
         let mut a = Assembler::new();
-        let out = a.push(1, 100, true, &packet(true, 1));
+        let out = a.push(1, 100, true, &packet(true, 1), ms(0));
         assert!(out.frames.is_empty());
         assert!(out.need_keyframe);
-        let out = a.push(2, 200, true, &packet(true, 0));
+        let out = a.push(2, 200, true, &packet(true, 0), ms(0));
         assert_eq!(out.frames.len(), 1);
+    }
+
+    #[test]
+    fn a_frame_after_a_gap_waits_for_the_resent_packets() {
+        let mut a = Assembler::new();
+        a.push(1, 100, true, &packet(true, 0), ms(0));
+        // Seq 2 (ts 200) is lost; 3 and 4 arrive complete and wait.
+        let out = a.push(3, 300, true, &packet(true, 1), ms(33));
+        assert!(out.frames.is_empty());
+        assert!(!out.need_keyframe);
+        assert!(
+            a.push(4, 400, true, &packet(true, 1), ms(66))
+                .frames
+                .is_empty()
+        );
+        // The resent packet comes: all three frames, in order, no stall.
+        let out = a.push(2, 200, true, &packet(true, 1), ms(170));
+        let stamps: Vec<u32> = out.frames.iter().map(|f| f.timestamp).collect();
+        assert_eq!(stamps, [200, 300, 400]);
+        assert!(!out.need_keyframe);
+        assert_eq!(a.lost_frames, 0);
+        assert_eq!(
+            a.push(5, 500, true, &packet(true, 1), ms(180)).frames.len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_keyframe_after_a_gap_goes_out_at_once() {
+        let mut a = Assembler::new();
+        a.push(1, 100, true, &packet(true, 0), ms(0));
+        let out = a.push(3, 300, true, &packet(true, 0), ms(33));
+        assert_eq!(out.frames.len(), 1);
+        assert!(!out.need_keyframe);
     }
 
     #[test]
     fn a_lost_frame_stalls_until_a_keyframe() {
         let mut a = Assembler::new();
-        a.push(1, 100, true, &packet(true, 0));
-        // Frame at ts 200 (seq 2) is lost; 300 arrives complete.
-        let out = a.push(3, 300, true, &packet(true, 1));
+        a.push(1, 100, true, &packet(true, 0), ms(0));
+        // Frame at ts 200 (seq 2) is lost for good; 300 arrives complete
+        // and waits for it as long as a resend may take.
+        assert!(
+            a.push(3, 300, true, &packet(true, 1), ms(33))
+                .frames
+                .is_empty()
+        );
+        let out = a.push(4, 400, true, &packet(true, 1), ms(33) + HOLD_FOR_RESEND);
         assert!(out.frames.is_empty());
         assert!(out.need_keyframe);
-        assert!(a.push(4, 400, true, &packet(true, 1)).frames.is_empty());
-        let out = a.push(5, 500, true, &packet(true, 0));
+        // A late resend changes nothing now.
+        assert!(
+            a.push(2, 200, true, &packet(true, 1), ms(400))
+                .frames
+                .is_empty()
+        );
+        let out = a.push(5, 500, true, &packet(true, 0), ms(450));
         assert_eq!(out.frames.len(), 1);
         assert!(out.frames[0].keyframe);
-        assert!(a.push(6, 600, true, &packet(true, 1)).frames.len() == 1);
+        assert!(a.push(6, 600, true, &packet(true, 1), ms(480)).frames.len() == 1);
     }
 
     #[test]

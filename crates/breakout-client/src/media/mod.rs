@@ -53,6 +53,7 @@ mod frame;
 mod jitter;
 mod ladder;
 mod mixer;
+mod nack;
 mod peer;
 mod receive;
 mod scale;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use breakout_protocol::media::{AUDIO_LEVEL_URI, Codec, IceServer, OPUS, VP8};
-use webrtc::api::interceptor_registry::register_default_interceptors;
+use webrtc::api::interceptor_registry::{configure_rtcp_reports, configure_twcc_receiver_only};
 use webrtc::api::media_engine::MediaEngine;
 use webrtc::api::setting_engine::SettingEngine;
 use webrtc::api::{API, APIBuilder};
@@ -16,6 +16,7 @@ use webrtc::ice::network_type::NetworkType;
 use webrtc::ice::udp_mux::{UDPMuxDefault, UDPMuxParams};
 use webrtc::ice::udp_network::UDPNetwork;
 use webrtc::ice_transport::ice_server::RTCIceServer;
+use webrtc::interceptor::nack::responder::Responder;
 use webrtc::interceptor::registry::Registry;
 use webrtc::interceptor::twcc::sender::Sender as TwccSender;
 use webrtc::peer_connection::RTCPeerConnection;
@@ -29,6 +30,7 @@ use webrtc::track::track_local::track_local_static_sample::TrackLocalStaticSampl
 
 use super::MediaError;
 use super::bwe::{BweInterceptorBuilder, Uplink};
+use super::nack::NackGeneratorBuilder;
 use super::tunnel::TunnelConn;
 
 /// `codec` as the stack describes it.
@@ -117,10 +119,10 @@ fn settings(network: &Network) -> SettingEngine {
 }
 
 /// Opus and VP8 only (the server's set), the audio-level header extension
-/// (the SFU picks the loudest talkers by it), the stack's default
-/// interceptors (NACK both ways, RTCP reports, TWCC feedback on what we
-/// receive), and for what we send: transport-wide sequence numbers and the
-/// bandwidth estimator reading the SFU's feedback on them into `uplink`.
+/// (the SFU picks the loudest talkers by it), NACK both ways, RTCP reports,
+/// TWCC feedback on what we receive, and for what we send: transport-wide
+/// sequence numbers and the bandwidth estimator reading the SFU's feedback
+/// on them into `uplink`.
 fn api(network: &Network, uplink: Arc<Uplink>) -> Result<API, MediaError> {
     let mut media = MediaEngine::default();
     media.register_codec(
@@ -151,7 +153,12 @@ fn api(network: &Network, uplink: Arc<Uplink>) -> Result<API, MediaError> {
     let mut registry = Registry::new();
     registry.add(Box::new(BweInterceptorBuilder(uplink)));
     registry.add(Box::new(TwccSender::builder()));
-    let registry = register_default_interceptors(registry, &mut media)?;
+    // NACK both ways: the stack's responder resends what we sent; our own
+    // generator asks for what we lost (see `nack`).
+    registry.add(Box::new(Responder::builder()));
+    registry.add(Box::new(NackGeneratorBuilder));
+    let registry = configure_rtcp_reports(registry);
+    let registry = configure_twcc_receiver_only(registry, &mut media)?;
     Ok(APIBuilder::new()
         .with_media_engine(media)
         .with_interceptor_registry(registry)

@@ -114,7 +114,9 @@ impl VideoReceiver {
     ) -> Result<VideoOutput, MediaError> {
         let mut out = VideoOutput::default();
         self.watch.packet(now);
-        let pushed = self.assembler.push(sequence, timestamp, marker, payload);
+        let pushed = self
+            .assembler
+            .push(sequence, timestamp, marker, payload, now);
         let mut broken = pushed.need_keyframe;
         for frame in pushed.frames {
             let decoder = match &mut self.decoder {
