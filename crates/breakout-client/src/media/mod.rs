@@ -64,6 +64,7 @@ mod start;
 pub mod synthetic;
 mod tunnel;
 mod video;
+mod video_playout;
 mod video_rate;
 mod video_receive;
 

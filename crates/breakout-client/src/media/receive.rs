@@ -15,7 +15,7 @@ use breakout_protocol::ParticipantId;
 use breakout_protocol::media::MediaKind;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tokio::time::{Instant, MissedTickBehavior, interval};
+use tokio::time::{Instant, MissedTickBehavior, interval, sleep_until};
 use tracing::debug;
 use webrtc::peer_connection::RTCPeerConnection;
 use webrtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
@@ -24,7 +24,7 @@ use webrtc::track::track_remote::TrackRemote;
 use super::audio::OpusDecoder;
 use super::devices::PlayoutQueue;
 use super::events::{EventSink, MediaEvent};
-use super::frame::AudioFrame;
+use super::frame::{AudioFrame, VideoFrame};
 use super::jitter::{JitterBuffer, Playout};
 use super::mixer::mix;
 use super::video_receive::VideoReceiver;
@@ -91,12 +91,19 @@ pub fn spawn_reader(
     tokio::spawn(async move {
         let mut video = (slot.kind == MediaKind::Video).then(VideoReceiver::new);
         loop {
+            let next_due = video.as_ref().and_then(VideoReceiver::next_due);
             let packet = tokio::select! {
                 _ = stop.changed() => return,
                 read = track.read_rtp() => match read {
                     Ok((packet, _)) => packet,
                     Err(e) => return debug!(mid = %slot.mid, error = %e, "slot ended"),
                 },
+                _ = sleep_until(slot.epoch + next_due.unwrap_or_default()), if next_due.is_some() => {
+                    if let Some(video) = video.as_mut() {
+                        show(&slot, &events, video.due(slot.now()));
+                    }
+                    continue;
+                }
             };
             bump(&slot.counters.packets, 1);
             bump(&slot.counters.bytes, packet.payload.len() as u64);
@@ -123,17 +130,7 @@ pub fn spawn_reader(
                 .frames_lost
                 .store(video.lost_frames(), Ordering::Relaxed);
             bump(&slot.counters.decode_errors, out.decode_errors);
-            for picture in out.pictures {
-                bump(&slot.counters.frames_decoded, 1);
-                if picture.keyframe {
-                    bump(&slot.counters.keyframes_decoded, 1);
-                }
-                events.send(MediaEvent::Video {
-                    mid: slot.mid.clone(),
-                    participant: slot.participant(),
-                    frame: picture,
-                });
-            }
+            show(&slot, &events, out.pictures);
             if out.request_keyframe {
                 bump(&slot.counters.keyframe_requests, 1);
                 let pli = PictureLossIndication {
@@ -146,6 +143,21 @@ pub fn spawn_reader(
             }
         }
     })
+}
+
+/// Passes a video slot's due pictures on.
+fn show(slot: &SlotState, events: &EventSink, pictures: Vec<VideoFrame>) {
+    for picture in pictures {
+        bump(&slot.counters.frames_decoded, 1);
+        if picture.keyframe {
+            bump(&slot.counters.keyframes_decoded, 1);
+        }
+        events.send(MediaEvent::Video {
+            mid: slot.mid.clone(),
+            participant: slot.participant(),
+            frame: picture,
+        });
+    }
 }
 
 /// Every 20 ms: pop, decode and report each audio slot; mix to `speaker`.

@@ -1,5 +1,6 @@
 //! One video slot's receive path without I/O: RTP packets in, decoded
-//! pictures and keyframe requests out. Times are passed in.
+//! pictures (when they are due, see [`VideoPlayout`]) and keyframe requests
+//! out. Times are passed in.
 //!
 //! The assembler notices a frame that went missing and the decoder a frame
 //! it cannot decode; both ask for a keyframe at once. What neither notices
@@ -15,6 +16,7 @@ use super::MediaError;
 use super::assemble::Assembler;
 use super::frame::VideoFrame;
 use super::video::Vp8Decoder;
+use super::video_playout::VideoPlayout;
 
 /// Keyframe requests for one slot at most this often.
 pub const REQUEST_INTERVAL: Duration = Duration::from_millis(200);
@@ -75,18 +77,20 @@ impl FreezeWatch {
 /// What one packet produced.
 #[derive(Debug, Default)]
 pub struct VideoOutput {
+    /// Pictures due now (this packet's or earlier ones').
     pub pictures: Vec<VideoFrame>,
     pub decode_errors: u64,
     /// Ask the source for a keyframe (PLI).
     pub request_keyframe: bool,
 }
 
-/// Assembler, decoder and freeze watch of one video slot.
+/// Assembler, decoder, freeze watch and playout of one video slot.
 pub struct VideoReceiver {
     assembler: Assembler,
     /// Created with the first frame to decode.
     decoder: Option<Vp8Decoder>,
     watch: FreezeWatch,
+    playout: VideoPlayout,
 }
 
 impl VideoReceiver {
@@ -95,6 +99,7 @@ impl VideoReceiver {
             assembler: Assembler::new(),
             decoder: None,
             watch: FreezeWatch::default(),
+            playout: VideoPlayout::default(),
         }
     }
 
@@ -126,7 +131,7 @@ impl VideoReceiver {
             match decoder.decode(&frame.data) {
                 Ok(Some(picture)) => {
                     self.watch.picture();
-                    out.pictures.push(picture);
+                    self.playout.push(frame.timestamp, now, picture);
                 }
                 Ok(None) => {}
                 Err(e) => {
@@ -139,7 +144,18 @@ impl VideoReceiver {
             }
         }
         out.request_keyframe = self.watch.should_request(now, broken);
+        out.pictures = self.playout.due(now);
         Ok(out)
+    }
+
+    /// Decoded pictures due by `now`.
+    pub fn due(&mut self, now: Duration) -> Vec<VideoFrame> {
+        self.playout.due(now)
+    }
+
+    /// When the next decoded picture is due, if one waits.
+    pub fn next_due(&self) -> Option<Duration> {
+        self.playout.next_due()
     }
 }
 
@@ -201,7 +217,8 @@ mod tests {
         assert!(watch.should_request(ms(200), true));
     }
 
-    /// One VP8 frame of the test pattern per RTP packet.
+    /// One VP8 frame of the test pattern per RTP packet, one every 33 ms
+    /// (2,970 at 90 kHz).
     struct Stream {
         encoder: Vp8Encoder,
         counter: u32,
@@ -230,7 +247,7 @@ mod tests {
             // Descriptor: start of partition 0.
             let mut payload = vec![0x10];
             payload.extend_from_slice(&frame[0].data);
-            (self.seq, self.counter * 3_000, payload)
+            (self.seq, self.counter * 2_970, payload)
         }
     }
 
