@@ -318,6 +318,11 @@ pub struct MediaStats {
     pub keyframe_requests_sent: u64,
     /// How many times a slot changed source.
     pub slot_switches: u64,
+    /// The server's estimate of what this participant's downlink can take
+    /// (bit/s), from their transport-wide feedback; what the slots' layers
+    /// are chosen within. Absent until their feedback has said enough.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub downlink_estimate_bps: Option<u64>,
     pub slots: Vec<SlotStats>,
 }
 

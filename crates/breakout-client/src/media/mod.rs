@@ -41,7 +41,9 @@ pub mod analysis;
 mod arrival;
 mod assemble;
 mod audio;
-pub mod bwe;
+/// The uplink's estimator: the `breakout-bwe` crate, which the SFU uses for
+/// its subscribers' downlinks.
+pub use breakout_bwe as bwe;
 #[cfg(feature = "camera")]
 mod camera;
 mod config;

@@ -347,8 +347,8 @@ fn bwe_config(config: &MediaConfig) -> BweConfig {
     let max_bps = limit.max(default.min_bps);
     BweConfig {
         start_bps: default.start_bps.min(max_bps),
-        min_bps: default.min_bps,
         max_bps,
+        ..default
     }
 }
 

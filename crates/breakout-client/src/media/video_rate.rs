@@ -154,6 +154,7 @@ mod tests {
             start_bps: bps,
             min_bps: bps,
             max_bps: bps,
+            ..BweConfig::default()
         };
         let uplink = Uplink::new(config);
         let (events, _rx) = EventSink::new(16);
@@ -189,6 +190,7 @@ mod tests {
             start_bps: 150_000,
             min_bps: 150_000,
             max_bps: 150_000,
+            ..BweConfig::default()
         };
         let uplink = Uplink::new(config);
         let (events, _rx) = EventSink::new(16);

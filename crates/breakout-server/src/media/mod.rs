@@ -107,18 +107,17 @@
 //! - Congestion: TWCC feedback is generated towards publishers (the stack's
 //!   receiver-side interceptor), so browsers' send-side estimators adapt to
 //!   the path to the server, and a publisher stops encoding the layers
-//!   nobody receives. Downstream, [`layers::select`] keeps what a subscriber
-//!   receives within `Peer::downlink_budget` (bit/s), dropping video layers
-//!   before any audio. That budget is `None` (unlimited) until a downlink
-//!   estimator sets it: one that reads the subscriber's transport feedback
-//!   (TWCC or REMB on its slots' RTCP, where `peer::read_slot_rtcp` already
-//!   reads PLIs and NACKs) and stores the estimate there; the next
-//!   re-selection, at most 500 ms later, applies it.
+//!   nobody receives. Downstream, everything forwarded carries transport-
+//!   wide sequence numbers and each subscriber's feedback on them feeds a
+//!   send-side estimate of its downlink ([`downlink`]); [`layers::select`]
+//!   keeps what the subscriber receives within it, dropping video layers
+//!   before any audio, at the next re-selection (at most 500 ms later).
 //!
 //! Header extensions of upstream packets are stripped when forwarding: ids
 //! are negotiated per connection and transport-wide numbers are per hop.
 
 mod assign;
+mod downlink;
 mod downstream;
 mod event;
 mod ice_servers;

@@ -4,11 +4,13 @@
 
 use std::sync::Arc;
 
+use breakout_bwe::Uplink;
 use breakout_core::{ParticipantId, RoomId};
 use breakout_protocol::media::{Layer, MediaKind, MediaStats, Slot, SlotMap, SlotStats};
 use tokio::sync::mpsc;
 use webrtc::peer_connection::RTCPeerConnection;
 
+use super::downlink;
 use super::downstream::{DownControl, SlotShared};
 use super::layers::{LayerInfo, Tile, assumed_bitrate, estimate_sizes};
 use super::stats::{PeerStats, bump, read};
@@ -109,9 +111,9 @@ pub struct Peer {
     pub camera: Camera,
     /// The tile each video slot is shown in, as the participant declared.
     pub tiles: Vec<Tile>,
-    /// What the participant's downlink can take, in bit/s; `None` until a
-    /// downlink estimate exists (see the module docs' "Congestion").
-    pub downlink_budget: Option<u64>,
+    /// The estimate of what the participant's downlink can take (see
+    /// `downlink`); `None` where no connection feeds one (tests).
+    pub downlink: Option<Arc<Uplink>>,
     pub stats: Arc<PeerStats>,
     pub version: u64,
     pub sent_room: Option<RoomId>,
@@ -132,6 +134,7 @@ impl Peer {
             keyframe_requests_received: read(&s.keyframe_requests_received),
             keyframe_requests_sent: read(&s.keyframe_requests_sent),
             slot_switches: read(&s.slot_switches),
+            downlink_estimate_bps: self.downlink.as_deref().and_then(downlink::budget),
             slots: self
                 .slots
                 .iter()

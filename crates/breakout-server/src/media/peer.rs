@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use breakout_bwe::{BweInterceptorBuilder, Uplink};
 use breakout_core::ParticipantId;
 use breakout_protocol::media::{
     AUDIO_LEVEL_URI, Codec, IceCandidate, Layer, MAX_AUDIO_SLOTS, MAX_VIDEO_SLOTS, MediaKind, OPUS,
@@ -37,6 +38,7 @@ use webrtc::rtp_transceiver::{RTCPFeedback, RTCRtpTransceiverInit};
 use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
 
 use super::MediaError;
+use super::downlink;
 use super::downstream::{SlotShared, SlotWriter};
 use super::event::PeerEvent;
 use super::network::MediaNetwork;
@@ -55,6 +57,8 @@ pub struct Negotiated {
     /// The simulcast layers the camera m-line announces, lowest first;
     /// empty without simulcast.
     pub layers: Vec<Layer>,
+    /// The estimate of the path to the participant (see `downlink`).
+    pub downlink: Arc<Uplink>,
 }
 
 fn codec(codec: &Codec) -> RTCRtpCodecParameters {
@@ -97,12 +101,15 @@ fn configure_nack(mut registry: Registry, media: &mut MediaEngine) -> Registry {
 
 /// Opus and VP8 only (what every client, Chromium included, has), NACK with
 /// retransmission from the stack's buffer, sender/receiver reports, TWCC
-/// feedback to publishers, RFC 6464 audio levels, and the counters.
+/// both ways (feedback to publishers; sequence numbers on what we forward,
+/// whose feedback feeds `downlink`), RFC 6464 audio levels, and the
+/// counters.
 fn api(
     network: &MediaNetwork,
     stats: Arc<PeerStats>,
     receivers: Arc<Receivers>,
     simulcast: bool,
+    downlink: Arc<Uplink>,
 ) -> Result<API, MediaError> {
     let mut media = MediaEngine::default();
     media.register_codec(codec(&OPUS), RTPCodecType::Audio)?;
@@ -136,10 +143,11 @@ fn api(
     let mut registry = Registry::new();
     // First, so the NACK generator and our PLIs write through it.
     registry.add(Box::new(FeedbackCounterBuilder(stats)));
+    // Nearer the wire than the TWCC sender, so it sees the sequence numbers.
+    registry.add(Box::new(BweInterceptorBuilder(downlink)));
     let registry = configure_nack(registry, &mut media);
     let registry = webrtc::api::interceptor_registry::configure_rtcp_reports(registry);
-    let mut registry =
-        webrtc::api::interceptor_registry::configure_twcc_receiver_only(registry, &mut media)?;
+    let mut registry = webrtc::api::interceptor_registry::configure_twcc(registry, &mut media)?;
     // Last: the others see the probe's binding before it is refused, and
     // the receiver's own binding of that stream after it.
     registry.add(Box::new(ProbeGuardBuilder(receivers)));
@@ -185,12 +193,14 @@ pub async fn negotiate(
     let offer =
         RTCSessionDescription::offer(offer).map_err(|e| MediaError::BadOffer(e.to_string()))?;
     let receivers = Arc::new(Receivers::default());
+    let downlink = downlink::estimator();
     let pc = Arc::new(
         api(
             network,
             stats.clone(),
             receivers.clone(),
             !layers.is_empty(),
+            downlink.clone(),
         )?
         .new_peer_connection(RTCConfiguration::default())
         .await?,
@@ -213,6 +223,7 @@ pub async fn negotiate(
             slots,
             audio_slots,
             layers,
+            downlink,
         }),
         Err(error) => {
             close(pc).await;

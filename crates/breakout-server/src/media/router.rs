@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
 use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
 
+use super::downlink;
 use super::downstream::{self, Owner};
 use super::event::PeerEvent;
 use super::layers::{self, SlotDemand, Tile};
@@ -275,7 +276,7 @@ impl Router {
                 mic: None,
                 camera: Camera::simulcast(negotiated.layers),
                 tiles: vec![Tile::Undeclared; video_slots],
-                downlink_budget: None,
+                downlink: Some(negotiated.downlink),
                 stats,
                 version,
                 sent_room: None,
@@ -498,7 +499,8 @@ impl Router {
                 .filter_map(|slot| slot.occupant.as_ref())
                 .map(|source| source.bitrate().unwrap_or(ASSUMED_AUDIO_BITRATE))
                 .sum();
-            let chosen = layers::select(&demands, audio_bitrate, peer.downlink_budget);
+            let budget = peer.downlink.as_deref().and_then(downlink::budget);
+            let chosen = layers::select(&demands, audio_bitrate, budget);
             for (i, layer) in chosen.into_iter().enumerate() {
                 let wanted = layer.and_then(|l| cameras[i].map(|c| c.layers[l].clone()));
                 let same = match (&video[i].occupant, &wanted) {

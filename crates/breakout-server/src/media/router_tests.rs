@@ -83,7 +83,7 @@ async fn peer(router: &Router, who: ParticipantId) -> (Peer, mpsc::Receiver<Outg
         mic: Some(source(MediaKind::Audio)),
         camera,
         tiles: vec![Tile::Undeclared; VIDEO_SLOTS],
-        downlink_budget: None,
+        downlink: None,
         stats: Default::default(),
         version: 0,
         sent_room: None,

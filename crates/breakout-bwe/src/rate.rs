@@ -13,9 +13,9 @@ const GROWTH_PER_S: f64 = 1.08;
 /// Until the first over-use there is no capacity to be careful around:
 /// find it within seconds rather than half a minute.
 const STARTUP_GROWTH_PER_S: f64 = 1.5;
-/// The estimate stays within this factor of what got through (plus a
-/// little), so a sender that sends less does not grow it without limit.
-const ACKED_HEADROOM: f64 = 1.5;
+/// The estimate stays within a factor of what got through (plus a little,
+/// see [`crate::BweConfig::acked_headroom`]), so a sender that sends less
+/// does not grow it without limit.
 const ACKED_SLACK_BPS: f64 = 10_000.0;
 /// Packet size assumed for the additive increase (bits).
 const PACKET_BITS: f64 = 1_200.0 * 8.0;
@@ -33,6 +33,7 @@ enum State {
 pub struct AimdRate {
     estimate: f64,
     range: (f64, f64),
+    acked_headroom: f64,
     state: State,
     last_update: Option<Instant>,
     last_decrease: Option<Instant>,
@@ -42,10 +43,11 @@ pub struct AimdRate {
 }
 
 impl AimdRate {
-    pub fn new(start_bps: f64, min_bps: f64, max_bps: f64) -> Self {
+    pub fn new(start_bps: f64, min_bps: f64, max_bps: f64, acked_headroom: f64) -> Self {
         AimdRate {
             estimate: start_bps.clamp(min_bps, max_bps),
             range: (min_bps, max_bps),
+            acked_headroom,
             state: State::Hold,
             last_update: None,
             last_decrease: None,
@@ -106,7 +108,7 @@ impl AimdRate {
             None if self.last_decrease.is_none() => self.estimate * STARTUP_GROWTH_PER_S.powf(dt_s),
             None => self.estimate * GROWTH_PER_S.powf(dt_s),
         };
-        let limit = acked_bps.map_or(f64::MAX, |a| ACKED_HEADROOM * a + ACKED_SLACK_BPS);
+        let limit = acked_bps.map_or(f64::MAX, |a| self.acked_headroom * a + ACKED_SLACK_BPS);
         // Never pull the estimate down here: only an over-use does that.
         self.estimate = grown.min(limit).max(self.estimate);
     }
@@ -156,7 +158,7 @@ mod tests {
     #[test]
     fn normal_use_grows_and_over_use_cuts_below_the_throughput() {
         let t0 = Instant::now();
-        let mut rate = AimdRate::new(500_000.0, 50_000.0, 5_000_000.0);
+        let mut rate = AimdRate::new(500_000.0, 50_000.0, 5_000_000.0, 1.5);
         let at = |s: f64| t0 + Duration::from_secs_f64(s);
         rate.update(Usage::Normal, None, RTT, at(0.0));
         let grown = rate.update(Usage::Normal, None, RTT, at(1.0));
@@ -172,7 +174,7 @@ mod tests {
     #[test]
     fn the_estimate_stays_near_what_gets_through() {
         let t0 = Instant::now();
-        let mut rate = AimdRate::new(500_000.0, 50_000.0, 5_000_000.0);
+        let mut rate = AimdRate::new(500_000.0, 50_000.0, 5_000_000.0, 1.5);
         for i in 0..100u32 {
             rate.update(
                 Usage::Normal,
@@ -187,7 +189,7 @@ mod tests {
     #[test]
     fn a_second_over_use_within_a_round_trip_is_the_same_queue() {
         let t0 = Instant::now();
-        let mut rate = AimdRate::new(1_000_000.0, 50_000.0, 5_000_000.0);
+        let mut rate = AimdRate::new(1_000_000.0, 50_000.0, 5_000_000.0, 1.5);
         let first = rate.update(Usage::Over, Some(900_000.0), RTT, t0);
         let again = rate.update(
             Usage::Over,
@@ -208,7 +210,7 @@ mod tests {
     #[test]
     fn under_use_holds() {
         let t0 = Instant::now();
-        let mut rate = AimdRate::new(500_000.0, 50_000.0, 5_000_000.0);
+        let mut rate = AimdRate::new(500_000.0, 50_000.0, 5_000_000.0, 1.5);
         rate.update(Usage::Under, None, RTT, t0);
         let held = rate.update(Usage::Under, None, RTT, t0 + Duration::from_secs(1));
         assert_eq!(held, 500_000.0);

@@ -1,5 +1,7 @@
 //! Send-side bandwidth estimation in the spirit of Google Congestion Control
-//! (draft-ietf-rmcat-gcc-02), from the transport-wide feedback the SFU sends.
+//! (draft-ietf-rmcat-gcc-02), from transport-wide feedback: the client's
+//! uplink from the SFU's feedback, and the SFU's downlink to each subscriber
+//! from that subscriber's.
 //!
 //! ```text
 //! sent packet (seq, size, time) ─► history ─┐ matched by sequence number
@@ -44,6 +46,11 @@ pub struct BweConfig {
     pub start_bps: u64,
     pub min_bps: u64,
     pub max_bps: u64,
+    /// How far above what got through the estimate may rise. A sender that
+    /// scales its own rate (a camera) wants little; one that chooses among
+    /// fixed steps (an SFU picking simulcast layers) needs the next step
+    /// within reach, or it never tries it.
+    pub acked_headroom: f64,
 }
 
 impl Default for BweConfig {
@@ -55,6 +62,7 @@ impl Default for BweConfig {
             start_bps: 300_000,
             min_bps: 80_000,
             max_bps: 2_600_000,
+            acked_headroom: 1.5,
         }
     }
 }
@@ -119,7 +127,7 @@ impl BandwidthEstimator {
             reported_up_to: None,
             delay_up_to: None,
             delay: DelayDetector::default(),
-            rate: AimdRate::new(start, min, max),
+            rate: AimdRate::new(start, min, max, config.acked_headroom),
             loss: LossBased::new(start, min, max),
             acked: AckedRate::default(),
             feedback_delay: None,

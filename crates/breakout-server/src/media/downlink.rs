@@ -1,0 +1,49 @@
+//! Each subscriber's downlink estimate, which layer selection keeps to.
+//!
+//! The SFU is the sender towards a subscriber, so it estimates that path the
+//! way a client estimates its uplink: transport-wide sequence numbers on
+//! every packet it forwards, the subscriber's transport-wide feedback read
+//! back, and Google Congestion Control over both (`breakout-bwe`, the
+//! client's own estimator). What differs is the sender: a camera scales its
+//! rate smoothly, the SFU only steps between fixed layers, so the estimate
+//! may rise further above what got through ([`BweConfig::acked_headroom`]):
+//! a step up is the probe, and a queue it builds is an over-use that steps
+//! back down.
+
+use std::sync::Arc;
+
+use breakout_bwe::{BweConfig, Uplink};
+
+/// Feedback reports before the estimate is trusted: a subscriber that sends
+/// none (no transport-wide feedback negotiated) is never limited.
+const TRUSTED_AFTER_REPORTS: u64 = 5;
+
+/// A new subscriber's estimator. It starts high, where a simulcast camera's
+/// middle layers fit, and never goes below the audio of a full room and a
+/// small picture or two, which keep probing the path after a cut.
+pub fn estimator() -> Arc<Uplink> {
+    Uplink::new(BweConfig {
+        start_bps: 2_000_000,
+        min_bps: 300_000,
+        max_bps: 50_000_000,
+        acked_headroom: 2.5,
+    })
+}
+
+/// What the subscriber's downlink can take now (bit/s), or `None` while
+/// its feedback has said too little.
+pub fn budget(downlink: &Uplink) -> Option<u64> {
+    let estimate = downlink.estimate();
+    (estimate.reports >= TRUSTED_AFTER_REPORTS).then_some(estimate.target_bps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_budget_before_the_subscriber_has_reported() {
+        let downlink = estimator();
+        assert_eq!(budget(&downlink), None);
+    }
+}
