@@ -16,5 +16,5 @@ if found=$(grep -E "^($forbidden) " <<<"$tree" | sort -u) && [ -n "$found" ]; th
     exit 1
 fi
 
-scripts/check-module-cycles.py crates/breakout-client/src crates/breakout-server/src src-tauri/src
+scripts/check-module-cycles.py crates/breakout-client/src crates/breakout-server/src crates/breakout-bwe/src src-tauri/src
 echo "check-deps: ok"

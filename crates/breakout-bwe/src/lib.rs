@@ -84,6 +84,10 @@ pub struct Estimate {
     pub feedback_delay_ms: Option<u64>,
     /// Feedback packets taken in.
     pub reports: u64,
+    /// How many times congestion (a queue or loss) cut the estimate: until
+    /// the first, it is only where it started or grew to, not a limit the
+    /// path has shown.
+    pub cuts: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -239,6 +243,7 @@ impl BandwidthEstimator {
             usage: self.delay.usage(),
             feedback_delay_ms: self.feedback_delay.map(|d| d.as_millis() as u64),
             reports: self.reports,
+            cuts: self.rate.cuts() + self.loss.cuts(),
         }
     }
 }

@@ -24,6 +24,7 @@ pub struct LossBased {
     lost: u32,
     last_fraction: f64,
     last_cut: Option<Instant>,
+    cuts: u64,
 }
 
 impl LossBased {
@@ -35,7 +36,13 @@ impl LossBased {
             lost: 0,
             last_fraction: 0.0,
             last_cut: None,
+            cuts: 0,
         }
+    }
+
+    /// How many times congestion cut the estimate.
+    pub fn cuts(&self) -> u64 {
+        self.cuts
     }
 
     pub fn estimate(&self) -> f64 {
@@ -74,6 +81,7 @@ impl LossBased {
             if settled {
                 self.estimate = self.estimate.min(current_bps) * (1.0 - 0.5 * fraction);
                 self.last_cut = Some(now);
+                self.cuts += 1;
             }
         } else if fraction < LOW_LOSS {
             // Towards more than is in use, not without bound while the

@@ -37,6 +37,7 @@ pub struct AimdRate {
     state: State,
     last_update: Option<Instant>,
     last_decrease: Option<Instant>,
+    cuts: u64,
     /// Mean and normalised variance (kbit/s) of the rate that got through
     /// at each over-use: where the link's capacity is believed to be.
     link_capacity: Option<(f64, f64)>,
@@ -51,8 +52,14 @@ impl AimdRate {
             state: State::Hold,
             last_update: None,
             last_decrease: None,
+            cuts: 0,
             link_capacity: None,
         }
+    }
+
+    /// How many times congestion cut the estimate.
+    pub fn cuts(&self) -> u64 {
+        self.cuts
     }
 
     pub fn estimate(&self) -> f64 {
@@ -129,6 +136,7 @@ impl AimdRate {
         self.note_capacity(acked);
         self.estimate = target;
         self.last_decrease = Some(now);
+        self.cuts += 1;
         self.state = State::Hold;
     }
 

@@ -31,10 +31,12 @@ pub fn estimator() -> Arc<Uplink> {
 }
 
 /// What the subscriber's downlink can take now (bit/s), or `None` while
-/// its feedback has said too little.
+/// it has shown no limit: its feedback said too little, or nothing sent so
+/// far built a queue or lost packets (the estimate is then only where it
+/// started, and the layers' bitrates may be guesses above it).
 pub fn budget(downlink: &Uplink) -> Option<u64> {
     let estimate = downlink.estimate();
-    (estimate.reports >= TRUSTED_AFTER_REPORTS).then_some(estimate.target_bps)
+    (estimate.reports >= TRUSTED_AFTER_REPORTS && estimate.cuts > 0).then_some(estimate.target_bps)
 }
 
 #[cfg(test)]

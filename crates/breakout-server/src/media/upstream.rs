@@ -225,9 +225,13 @@ pub async fn read_track(
         };
         // Extension ids are negotiated per connection and transport-wide
         // ones are per hop: nothing of them is valid on the way out.
+        // The padding the parser counted goes too: left behind, it makes a
+        // header that gets an extension again (our own transport-wide
+        // number) marshal shorter than it says, and the write fails.
         packet.header.extension = false;
         packet.header.extension_profile = 0;
         packet.header.extensions.clear();
+        packet.header.extensions_padding = 0;
         upstream.fan_out(packet, keyframe);
     }
 }
