@@ -44,4 +44,10 @@ keyframe_requests_sent: number,
 /**
  * How many times a slot changed source.
  */
-slot_switches: number, slots: Array<SlotStats>, };
+slot_switches: number, 
+/**
+ * The server's estimate of what this participant's downlink can take
+ * (bit/s), from their transport-wide feedback; what the slots' layers
+ * are chosen within. Absent until their feedback has said enough.
+ */
+downlink_estimate_bps?: number | null, slots: Array<SlotStats>, };
