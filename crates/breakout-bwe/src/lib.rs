@@ -226,6 +226,7 @@ impl BandwidthEstimator {
             .update(usage.unwrap_or(self.delay.usage()), acked, rtt, now);
         let current = delay_based.min(self.loss.estimate());
         self.loss.update(received, lost, current, rtt, now);
+        self.loss.follow(delay_based);
     }
 
     pub fn estimate(&self) -> Estimate {

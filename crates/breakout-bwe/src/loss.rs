@@ -49,6 +49,19 @@ impl LossBased {
         self.estimate
     }
 
+    /// Until loss has ever cut it, and while the path loses almost nothing,
+    /// this estimate does not hold back a higher delay-based one: at the
+    /// start its 5 % per batch of packets would take seconds to find a
+    /// link the delay-based estimate finds at once.
+    pub fn follow(&mut self, delay_based_bps: f64) {
+        if self.cuts == 0 && self.last_fraction < LOW_LOSS {
+            self.estimate = self
+                .estimate
+                .max(delay_based_bps)
+                .clamp(self.range.0, self.range.1);
+        }
+    }
+
     /// The loss fraction of the last judged batch of packets.
     pub fn loss_fraction(&self) -> f64 {
         self.last_fraction
@@ -115,6 +128,20 @@ mod tests {
             loss.update(100, 0, 200_000.0, RTT, t1);
         }
         assert_eq!(loss.estimate(), 300_000.0);
+    }
+
+    #[test]
+    fn it_follows_the_delay_based_estimate_only_until_loss_first_cuts() {
+        let t0 = Instant::now();
+        let mut loss = LossBased::new(300_000.0, 50_000.0, 5_000_000.0);
+        loss.follow(600_000.0);
+        assert_eq!(loss.estimate(), 600_000.0);
+        let cut = loss.update(80, 20, 600_000.0, RTT, t0);
+        assert!(cut < 600_000.0);
+        loss.update(100, 0, cut, RTT, t0 + Duration::from_secs(1));
+        let before = loss.estimate();
+        loss.follow(2_000_000.0);
+        assert_eq!(loss.estimate(), before);
     }
 
     #[test]
