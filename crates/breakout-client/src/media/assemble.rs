@@ -55,11 +55,11 @@ pub struct Assembler {
 }
 
 /// How long a complete frame waits for missing packets before it: a resent
-/// packet comes a round trip and a NACK tick after the loss showed, and a
-/// freeze by WebRTC's rule starts at 150 ms beyond the usual frame gap.
-/// Covers one resend on a 100 ms round trip with its jitter, and a second
-/// on a LAN.
-pub const HOLD_FOR_RESEND: Duration = Duration::from_millis(300);
+/// packet comes a round trip and a NACK tick after the loss showed, and on
+/// a lossy link the request or the resend is itself lost now and then.
+/// Covers a second request on a 100 ms round trip with its jitter: a
+/// keyframe instead would cost a round trip and a big picture more.
+pub const HOLD_FOR_RESEND: Duration = Duration::from_millis(450);
 /// Frames kept under construction at most (a second at 30 fps): the hold,
 /// not this, bounds the wait.
 const MAX_PENDING: usize = 32;
@@ -315,19 +315,25 @@ mod tests {
                 .frames
                 .is_empty()
         );
-        let out = a.push(4, 400, true, &packet(true, 1), ms(33) + HOLD_FOR_RESEND);
+        let later = ms(33) + HOLD_FOR_RESEND;
+        let out = a.push(4, 400, true, &packet(true, 1), later);
         assert!(out.frames.is_empty());
         assert!(out.need_keyframe);
         // A late resend changes nothing now.
         assert!(
-            a.push(2, 200, true, &packet(true, 1), ms(400))
+            a.push(2, 200, true, &packet(true, 1), later + ms(20))
                 .frames
                 .is_empty()
         );
-        let out = a.push(5, 500, true, &packet(true, 0), ms(450));
+        let out = a.push(5, 500, true, &packet(true, 0), later + ms(60));
         assert_eq!(out.frames.len(), 1);
         assert!(out.frames[0].keyframe);
-        assert!(a.push(6, 600, true, &packet(true, 1), ms(480)).frames.len() == 1);
+        assert!(
+            a.push(6, 600, true, &packet(true, 1), later + ms(90))
+                .frames
+                .len()
+                == 1
+        );
     }
 
     #[test]

@@ -137,9 +137,10 @@ impl RoundTrip {
     }
 
     /// How long to wait for a requested packet before asking again: a
-    /// round trip and a half, for jitter.
+    /// round trip and a quarter, for jitter (a duplicate resend costs one
+    /// packet; a late second request can cost a keyframe).
     fn retry(&self) -> Duration {
-        (self.0 * 3 / 2).clamp(MIN_RETRY, MAX_RETRY)
+        (self.0 * 5 / 4).clamp(MIN_RETRY, MAX_RETRY)
     }
 }
 
@@ -372,7 +373,7 @@ mod tests {
     #[test]
     fn the_retry_wait_follows_the_measured_round_trip_within_bounds() {
         let mut rtt = RoundTrip(INITIAL_RTT);
-        assert_eq!(rtt.retry(), ms(150));
+        assert_eq!(rtt.retry(), ms(125));
         for _ in 0..50 {
             rtt.sample(ms(2));
         }

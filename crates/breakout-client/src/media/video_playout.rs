@@ -22,7 +22,7 @@ use super::frame::VideoFrame;
 /// How far back late arrivals count.
 const WINDOW: Duration = Duration::from_secs(10);
 /// The longest delay added: beyond it a late picture is shown late instead.
-pub const MAX_DELAY: Duration = Duration::from_millis(300);
+pub const MAX_DELAY: Duration = Duration::from_millis(450);
 /// A picture this far off the others' timeline (in either direction) starts
 /// a new one: the sender restarted, or a switch the SFU could not smooth.
 const NEW_TIMELINE: Duration = Duration::from_secs(1);
