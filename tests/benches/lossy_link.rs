@@ -10,6 +10,10 @@
 //! - `video_freeze_ms_per_min_5loss`: frozen time per minute of the
 //!   speaker's video on the listener (WebRTC's freeze rule, counted by
 //!   `breakout_client::media::analysis::SlotFreezes`), same window;
+//! - `video_nacks_per_min_5loss` and `video_keyframe_requests_per_min_5loss`:
+//!   how the listener had its losses repaired in that window (resend
+//!   requests the server got; keyframe requests, each a picture that could
+//!   not wait for its resends);
 //! - `switch_audio_p95_ms_100rtt`: a host's move command to the first
 //!   report in which the listener has decoded the new room's tone;
 //! - `switch_audio_ratio_vs_rejoin_100rtt`: the switch's median against
@@ -30,6 +34,7 @@ use breakout_e2e::impair::LinkImpairment;
 use breakout_e2e::internet::{HTTP_PORT, MEDIA_PORT, start_server, tone_frames_of};
 use breakout_e2e::netlab::NatLab;
 use breakout_protocol::rest::ParticipantCreated;
+use breakout_protocol::ws::{Reply, Request};
 use serde_json::Value;
 use tokio::time::Instant;
 
@@ -66,6 +71,24 @@ fn jitter_sum(report: &Value, counter: &str) -> u64 {
         .flatten()
         .filter_map(|slot| slot["jitter"][counter].as_u64())
         .sum()
+}
+
+/// Sums a counter over the report's slots.
+fn slot_sum(report: &Value, counter: &str) -> u64 {
+    report["slots"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|slot| slot[counter].as_u64())
+        .sum()
+}
+
+/// NACKs the server has had from `bot` about its slots.
+async fn nacks_sent(bot: &mut Bot) -> u64 {
+    match bot.request(Request::GetMediaStats).await {
+        Ok(Reply::MediaStats { stats }) => stats.nacks_received,
+        other => panic!("media stats expected, got {other:?}"),
+    }
 }
 
 /// Sums a freeze counter over the report's video slots.
@@ -136,6 +159,7 @@ async fn main() {
 
     // Quality over a window with one speaker, by the listener's clock.
     let window_ms = 1_000 * count("BENCH_LOSSY_SECS", 20);
+    let nacks_before = nacks_sent(&mut listener).await;
     let start = listener.latest_media_report().await;
     let from = start["elapsed_ms"].as_u64().expect("elapsed_ms");
     let end = listener
@@ -159,6 +183,17 @@ async fn main() {
     println!(
         "video_freeze_ms_per_min_5loss={:.0}",
         frozen as f64 * 60_000.0 / shown as f64
+    );
+    // How the losses were repaired: resend requests, and keyframe requests
+    // (each one a picture that could not wait for resends), per minute.
+    let per_minute = |n: u64| n as f64 * 60_000.0 / window_ms as f64;
+    let nacks = nacks_sent(&mut listener).await - nacks_before;
+    println!("video_nacks_per_min_5loss={:.0}", per_minute(nacks));
+    let keyframe_requests =
+        slot_sum(&end, "keyframe_requests") - slot_sum(&start, "keyframe_requests");
+    println!(
+        "video_keyframe_requests_per_min_5loss={:.1}",
+        per_minute(keyframe_requests)
     );
 
     // Switches: the listener alternates between the rooms.

@@ -59,8 +59,10 @@ pub struct LossLog {
 }
 
 impl LossLog {
-    /// A packet arrived; returns how long after it was first asked for,
-    /// if it was.
+    /// A packet arrived; returns how long after it was asked for, if it was
+    /// asked for once: after a second request there is no telling which
+    /// one it answers (Karn's rule), and a short sample would shorten the
+    /// wait before the next second request, and so on down.
     pub fn received(&mut self, sequence: u16, now: Instant) -> Option<Duration> {
         let seq = extend(self.highest, sequence);
         let Some(highest) = self.highest else {
@@ -86,9 +88,8 @@ impl LossLog {
             return None;
         }
         let found = self.missing.remove(&seq)?;
-        found
-            .asked
-            .map(|asked| now.saturating_duration_since(asked))
+        let asked = found.asked.filter(|_| found.tries == 1)?;
+        Some(now.saturating_duration_since(asked))
     }
 
     /// Sequence numbers to ask for now: never asked, or asked longer than
@@ -327,6 +328,8 @@ mod tests {
         // 11 arrives, 151 ms after it was asked for.
         assert_eq!(log.received(11, t0 + ms(161)), Some(ms(151)));
         assert_eq!(log.due(t0 + ms(161), ms(150)), vec![12]);
+        // 12 was asked for twice: its arrival says nothing of the round trip.
+        assert_eq!(log.received(12, t0 + ms(200)), None);
     }
 
     #[test]
