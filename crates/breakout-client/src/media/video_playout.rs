@@ -19,8 +19,10 @@ use std::time::Duration;
 
 use super::frame::VideoFrame;
 
-/// How far back late arrivals count.
-const WINDOW: Duration = Duration::from_secs(10);
+/// How far back late arrivals count: on a lossy link a resend that needs a
+/// second request comes every half minute or so, and each one outside the
+/// window is a freeze.
+const WINDOW: Duration = Duration::from_secs(30);
 /// The longest delay added: beyond it a late picture is shown late instead.
 pub const MAX_DELAY: Duration = Duration::from_millis(450);
 /// A picture this far off the others' timeline (in either direction) starts
