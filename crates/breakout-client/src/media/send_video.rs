@@ -218,14 +218,14 @@ impl Pipeline {
     }
 }
 
-/// The camera task. Pictures it encodes itself follow `uplink`'s estimate
-/// (replayed clips cannot, and go out on the lowest encoding, which the
-/// SFU keeps wanted while anyone watches).
+/// The camera task. Pictures it encodes itself follow `uplink`'s estimate,
+/// never above `cap_bps` (replayed clips cannot, and go out on the lowest
+/// encoding, which the SFU keeps wanted while anyone watches).
 pub fn spawn_video(
     input: VideoInput,
     camera: Arc<[Encoding]>,
     switches: Arc<Switches>,
-    uplink: Arc<Uplink>,
+    (uplink, cap_bps): (Arc<Uplink>, u64),
     events: EventSink,
     mut stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
@@ -239,7 +239,7 @@ pub fn spawn_video(
         let mut pipeline = if camera.len() > 1 {
             Pipeline::Layers(LayerEncoders::new(
                 camera.clone(),
-                uplink,
+                (uplink, cap_bps),
                 fps,
                 events.clone(),
             ))
@@ -469,6 +469,7 @@ mod tests {
         let input = pattern(participant, (PATTERN_WIDTH, PATTERN_HEIGHT));
         let uplink = Uplink::new(Default::default());
         let camera = camera(&[None]);
+        let uplink = (uplink, 2_600_000);
         let task = spawn_video(input, camera, switches.clone(), uplink, events, stop_rx);
 
         // Off: the source ticks on (paused time skips ahead), nothing is shown.
@@ -528,7 +529,7 @@ mod tests {
             input,
             camera.clone(),
             switches.clone(),
-            uplink,
+            (uplink, 2_000_000),
             events,
             stop_rx,
         );

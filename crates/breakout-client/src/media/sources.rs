@@ -58,8 +58,10 @@ pub(super) struct Wiring {
     pub mic_track: Arc<TrackLocalStaticSample>,
     /// The camera's encodings: one track, or one per simulcast layer.
     pub camera: Arc<[Encoding]>,
-    /// The bandwidth estimate the camera's encoder follows.
+    /// The bandwidth estimate the camera's encoder follows, and the most
+    /// it may send (the estimator's ceiling).
     pub uplink: Arc<Uplink>,
+    pub uplink_cap_bps: u64,
 }
 
 impl Sources {
@@ -111,7 +113,7 @@ impl Sources {
                 input,
                 self.wiring.camera.clone(),
                 self.wiring.switches.clone(),
-                self.wiring.uplink.clone(),
+                (self.wiring.uplink.clone(), self.wiring.uplink_cap_bps),
                 self.wiring.events.clone(),
                 self.wiring.stop.clone(),
             ),

@@ -143,6 +143,7 @@ pub(super) async fn negotiate(
         mic_track: built.mic.clone(),
         camera: camera.clone(),
         uplink: uplink.clone(),
+        uplink_cap_bps: bwe_config(config).max_bps,
     });
     sources.run_audio(audio);
     sources.run_video(video);

@@ -46,10 +46,11 @@ pub struct LayerEncoders {
 
 impl LayerEncoders {
     /// The encoders of `camera`'s encodings (each with its layer, lowest
-    /// first), for a source of `fps`.
+    /// first), for a source of `fps`; `cap_bps` is the most the uplink may
+    /// carry (the estimator's ceiling).
     pub fn new(
         camera: Arc<[Encoding]>,
-        uplink: Arc<Uplink>,
+        (uplink, cap_bps): (Arc<Uplink>, u64),
         fps: u32,
         events: EventSink,
     ) -> LayerEncoders {
@@ -59,7 +60,7 @@ impl LayerEncoders {
             uplink,
             events,
             fps: fps.max(1),
-            sharing: Sharing::default(),
+            sharing: Sharing::new(cap_bps),
             states,
             reported: None,
         }
@@ -84,8 +85,8 @@ impl LayerEncoders {
                 (layer, layer_size(layer, width, height))
             })
             .collect();
-        let estimate = self.uplink.estimate().target_bps;
-        let targets = self.sharing.update(estimate, &layers, wanted);
+        let estimate = self.uplink.estimate();
+        let targets = self.sharing.update(&estimate, now, &layers, wanted);
         let mut pictures = shrink(picture, &layers, &targets);
         let mut jobs = Vec::new();
         for (i, target) in targets.iter().enumerate() {
@@ -216,10 +217,8 @@ mod tests {
             max_bps: bps,
         });
         let (events, _rx) = EventSink::new(16);
-        (
-            LayerEncoders::new(camera(), uplink.clone(), 30, events),
-            uplink,
-        )
+        let encoders = LayerEncoders::new(camera(), (uplink.clone(), bps), 30, events);
+        (encoders, uplink)
     }
 
     fn picture(counter: u32) -> VideoFrame {
