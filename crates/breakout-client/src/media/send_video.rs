@@ -124,7 +124,7 @@ pub struct EncodingCounters {
 
 impl EncodingCounters {
     /// What the encoder is set to for the picture it is given now.
-    pub fn set_target(&self, picture: &VideoFrame, kbps: u32) {
+    fn set_target(&self, picture: &VideoFrame, kbps: u32) {
         self.sending.store(true, Ordering::Relaxed);
         self.width.store(picture.width, Ordering::Relaxed);
         self.height.store(picture.height, Ordering::Relaxed);
@@ -270,6 +270,9 @@ pub fn spawn_video(
                 },
             };
             if !switches.camera.load(Ordering::Relaxed) {
+                for encoding in camera.iter() {
+                    encoding.counters.sending.store(false, Ordering::Relaxed);
+                }
                 continue;
             }
             if let Some(clip) = &clip {
@@ -310,6 +313,10 @@ pub fn spawn_video(
                 Ok(jobs) => jobs,
                 Err(e) => return warn!(error = %e, "no video encoder"),
             };
+            for job in &jobs {
+                let counters = &camera[job.encoding].counters;
+                counters.set_target(&job.picture, job.encoder.bitrate_kbps());
+            }
             // Encoding takes milliseconds: keep it off the async workers,
             // the layers side by side.
             let running = jobs.into_iter().map(|mut job| {

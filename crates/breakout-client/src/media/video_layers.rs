@@ -9,6 +9,7 @@
 //! subscriber to a layer only at one.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use breakout_protocol::media::Layer;
@@ -93,12 +94,10 @@ impl LayerEncoders {
             // Requests of a paused layer are served when it starts again.
             let asked = keyframes.take(i);
             let state = &mut self.states[i];
-            let counters = &self.camera[i].counters;
             let (Some(kbps), Some(picture)) = (*target, pictures[i].take()) else {
                 state.sending = false;
-                counters
-                    .sending
-                    .store(false, std::sync::atomic::Ordering::Relaxed);
+                let counters = &self.camera[i].counters;
+                counters.sending.store(false, Ordering::Relaxed);
                 continue;
             };
             let keyframe = asked || !state.sending;
@@ -118,7 +117,6 @@ impl LayerEncoders {
                 .min(MAX_GAP);
             state.last_encoded = Some(now);
             state.sending = true;
-            counters.set_target(&picture, encoder.bitrate_kbps());
             jobs.push(Job {
                 encoding: i,
                 encoder,
