@@ -53,6 +53,7 @@ mod camera;
 mod config;
 mod device_info;
 pub mod devices;
+mod encodings;
 mod error;
 mod events;
 mod frame;
@@ -84,12 +85,12 @@ pub use config::{
     AudioOutput, AudioSource, MediaConfig, MediaTransport, SIMULCAST_PATTERN, VideoSource,
 };
 pub use device_info::{AudioDevice, CameraDevice, DeviceList};
+pub use encodings::EncodingStats;
 pub use error::MediaError;
 pub use events::{JitterCounters, MediaEvent, SlotCounters, Transport};
 pub use frame::{AudioFrame, VideoFrame};
 pub use jitter::{JitterBuffer, JitterStats, Playout as JitterOutput};
 pub use mixer::mix;
 pub use send::{encode_pattern_clip, encode_tone_clip};
-pub use send_video::EncodingStats;
 pub use session::MediaSession;
 pub use video::{Vp8Decoder, Vp8Encoder};

@@ -27,8 +27,8 @@ use webrtc::rtp_transceiver::rtp_sender::RTCRtpSender;
 use webrtc::track::track_local::track_local_static_sample::TrackLocalStaticSample;
 
 use super::audio::{ExpectedLoss, OpusEncoder};
+use super::encodings::{Encoding, Keyframes};
 use super::events::{EventSink, MediaEvent};
-use super::send_video::Encoding;
 use super::simulcast::LayerSet;
 use super::synthetic::{PATTERN_HEIGHT, PATTERN_WIDTH, PatternStamp, Tone, draw_pattern, rms};
 use super::video::Vp8Encoder;
@@ -67,31 +67,6 @@ impl Switches {
     pub fn wanted(&self) -> LayerSet {
         LayerSet::from_bits(self.wanted.load(Ordering::Relaxed))
     }
-}
-
-/// Keyframe requests, one bit per camera encoding (the index of its
-/// track): a PLI names one layer's stream, turning the camera on or a new
-/// source concerns them all.
-#[derive(Debug, Default)]
-pub struct Keyframes(AtomicU8);
-
-impl Keyframes {
-    pub fn request(&self, encoding: usize) {
-        self.0.fetch_or(bit(encoding), Ordering::Relaxed);
-    }
-
-    pub fn request_all(&self) {
-        self.0.store(u8::MAX, Ordering::Relaxed);
-    }
-
-    /// Whether `encoding` owes a keyframe; the request is taken.
-    pub fn take(&self, encoding: usize) -> bool {
-        self.0.fetch_and(!bit(encoding), Ordering::Relaxed) & bit(encoding) != 0
-    }
-}
-
-fn bit(encoding: usize) -> u8 {
-    1u8.checked_shl(encoding as u32).unwrap_or(0)
 }
 
 /// Where 20 ms audio frames come from.

@@ -14,10 +14,10 @@ use webrtc::peer_connection::RTCPeerConnection;
 
 use super::bwe::{Uplink, UplinkStats};
 use super::config::{AudioOutput, AudioSource, MediaConfig, VideoSource};
+use super::encodings::{Encoding, EncodingStats};
 use super::events::{JitterCounters, MediaEvent, SlotCounters, Transport};
 use super::receive::SlotState;
 use super::send::Switches;
-use super::send_video::{Encoding, EncodingStats};
 use super::simulcast::LayerSet;
 use super::sources::Sources;
 use super::tunnel::TunnelConn;

@@ -16,10 +16,11 @@ use super::MediaError;
 use super::bwe::Uplink;
 use super::config::{AudioOutput, AudioSource, VideoSource};
 use super::devices::{self, PlayoutQueue};
+use super::encodings::Encoding;
 use super::events::{EventSink, MediaEvent};
 use super::receive::{self, SlotState};
 use super::send::{self, AudioInput, Switches};
-use super::send_video::{self, Encoding, VideoInput};
+use super::send_video::{self, VideoInput};
 use super::synthetic::{PATTERN_HEIGHT, PATTERN_WIDTH, Tone, pattern_size_error};
 
 /// An open device: closed when dropped.

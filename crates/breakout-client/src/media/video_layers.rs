@@ -16,11 +16,10 @@ use breakout_protocol::media::Layer;
 
 use super::MediaError;
 use super::bwe::{Uplink, VideoSendStats};
+use super::encodings::{Encoding, Job, Keyframes};
 use super::events::{EventSink, MediaEvent};
 use super::frame::VideoFrame;
 use super::scale::downscale;
-use super::send::Keyframes;
-use super::send_video::{Encoding, Job};
 use super::simulcast::{LayerSet, Sharing, layer_size};
 use super::video::Vp8Encoder;
 use super::video_rate::{MAX_GAP, RETARGET_SHARE};
