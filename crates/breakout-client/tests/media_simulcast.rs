@@ -161,3 +161,23 @@ async fn layers_nobody_receives_are_not_encoded_until_someone_does() {
     watcher.leave().await;
     sender.leave().await;
 }
+
+/// A simulcast sender's connection carries the layer header extensions,
+/// with which the stack probes streams it does not know yet; the slots'
+/// streams must still reach it (undeclared tiles: the full layer).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn simulcast_senders_see_each_other() {
+    let server = TestServer::start().await;
+    let meeting = server.meeting().await;
+    let one = Bot::join(&server, &meeting, "one", MediaConfig::synthetic_simulcast()).await;
+    let two = Bot::join(&server, &meeting, "two", MediaConfig::synthetic_simulcast()).await;
+    for (watcher, sender) in [(&one, &two), (&two, &one)] {
+        watcher
+            .wait_for("the other's full layer", |r| {
+                r.pictures_at(sender.id, (640, 360)) >= 10 && r.pattern_frames(sender.id) >= 10
+            })
+            .await;
+    }
+    two.leave().await;
+    one.leave().await;
+}

@@ -224,10 +224,15 @@ pub async fn read_track(
             }
         };
         // Extension ids are negotiated per connection and transport-wide
-        // ones are per hop: nothing of them is valid on the way out.
+        // ones are per hop: nothing of them is valid on the way out. The
+        // padding of the extension block goes too: a slot track that adds
+        // its own extensions (the MID, for a subscriber whose offer was
+        // simulcast) counts on it, and a stale one made every such packet
+        // fail to marshal, so that subscriber got no video at all.
         packet.header.extension = false;
         packet.header.extension_profile = 0;
         packet.header.extensions.clear();
+        packet.header.extensions_padding = 0;
         upstream.fan_out(packet, keyframe);
     }
 }
