@@ -18,14 +18,27 @@
 //!   estimator's simulated network (`media::bwe::sim`: 100 ms of buffer,
 //!   20 ms each way, feedback built by the SFU's own TWCC recorder), so the
 //!   figure is the algorithm's, the same on every machine.
+//! - Simulcast downlink (`downlink_kbps_9_tiles`): what the SFU sends a
+//!   participant showing 9 tiles of 320×180, each of a publisher sending
+//!   its 640×360 pattern as simulcast (so the half layer, 320×180, fits),
+//!   and the same 9 publishers without simulcast (`_nosimulcast`: full
+//!   pictures). The publishers encode live at 15 fps (the bitrate is per
+//!   second, and 9 publishers at 30 fps do not fit 2 cores in a debug
+//!   build); the rate is the server's count of bytes sent to the viewer
+//!   over 10 s of the publishers' audio, after 10 s for the estimates to
+//!   grow and the layers to settle.
 
 mod media_support;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use breakout_client::media::analysis::Observation;
-use breakout_client::media::{AudioOutput, AudioSource, MediaConfig, MediaTransport, VideoSource};
+use breakout_client::media::analysis::{Observation, Received};
+use breakout_client::media::{
+    AudioOutput, AudioSource, MediaConfig, MediaTransport, SIMULCAST_PATTERN, VideoSource,
+};
+use breakout_client::protocol::media::{MediaKind, TileSize};
+use breakout_client::protocol::ws::{Reply, Request};
 use breakout_client::protocol::{Command, ParticipantId, RoomId};
 use media_support::{Bot, PATIENCE, TestServer, command, start_breakouts};
 use tokio::sync::broadcast;
@@ -264,6 +277,105 @@ async fn move_to(host: &Arc<breakout_client::Connection>, who: ParticipantId, ro
         },
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "benchmark: scripts/bench-client-media.sh"]
+async fn simulcast_downlink() {
+    let server = TestServer::start().await;
+    let publishers = count("BENCH_TILE_PUBLISHERS", 9);
+    let simulcast = tiles_downlink_kbps(&server, publishers, true).await;
+    let single = tiles_downlink_kbps(&server, publishers, false).await;
+    // Scaled to 9 tiles when fewer publishers were asked for.
+    let scale = 9.0 / publishers.max(1) as f64;
+    println!("downlink_kbps_9_tiles={:.0}", simulcast * scale);
+    println!("downlink_kbps_9_tiles_nosimulcast={:.0}", single * scale);
+}
+
+/// What the SFU sends (kbit/s, audio slots included) to a viewer showing
+/// `publishers` tiles of 320×180, each of a 640×360 pattern, sent as
+/// simulcast or not.
+async fn tiles_downlink_kbps(server: &TestServer, publishers: usize, simulcast: bool) -> f64 {
+    let meeting = server.meeting().await;
+    let mut senders = Vec::new();
+    for i in 0..publishers {
+        let mut config = MediaConfig::synthetic();
+        let (width, height) = SIMULCAST_PATTERN;
+        config.video = VideoSource::SizedPattern {
+            fps: 15,
+            width,
+            height,
+        };
+        config.simulcast = simulcast;
+        // Only the viewer receives: the publishers' own slots would cost
+        // the machine what it needs for encoding.
+        config.audio_slots = 0;
+        config.video_slots = 0;
+        senders.push(Bot::join(server, &meeting, &format!("publisher {i}"), config).await);
+    }
+    let config = MediaConfig::new(AudioSource::None, VideoSource::None, AudioOutput::None);
+    let viewer = Bot::join(server, &meeting, "viewer", config).await;
+    let tiles = viewer
+        .media
+        .counters()
+        .into_iter()
+        .filter(|slot| slot.kind == MediaKind::Video)
+        .map(|slot| TileSize {
+            mid: slot.mid,
+            width: 320,
+            height: 180,
+        })
+        .collect();
+    let reply = viewer.conn.request(Request::SetTileSizes { tiles }).await;
+    assert!(matches!(reply, Ok(Reply::Ok)), "{reply:?}");
+    let size = if simulcast {
+        (320, 180)
+    } else {
+        SIMULCAST_PATTERN
+    };
+    viewer
+        .wait_for("every publisher's picture at the size it gets", |r| {
+            senders.iter().all(|s| r.pictures_at(s.id, size) >= 15)
+        })
+        .await;
+    // The publishers' tones are the clock: 50 frames a second on each
+    // audio slot.
+    let clock = |r: &Received| r.tones.iter().map(|t| t.frames).max().unwrap_or(0);
+    let heard = clock(&viewer.snapshot());
+    viewer
+        .wait_for("10 s for the estimates to grow", |r| {
+            clock(r) >= heard + 500
+        })
+        .await;
+    let (before, t0) = (
+        viewer.media.server_stats().await.expect("stats"),
+        Instant::now(),
+    );
+    let heard = clock(&viewer.snapshot());
+    viewer
+        .wait_for("10 s of measurement", |r| clock(r) >= heard + 500)
+        .await;
+    let after = viewer.media.server_stats().await.expect("stats");
+    let elapsed = t0.elapsed().as_secs_f64();
+    let kbps = (after.sent.bytes - before.sent.bytes) as f64 * 8.0 / 1e3 / elapsed;
+    let layers: Vec<_> = senders
+        .iter()
+        .map(|s| {
+            let sent: Vec<_> = s
+                .media
+                .camera_encodings()
+                .into_iter()
+                .map(|e| (e.layer, e.sending, e.target_kbps))
+                .collect();
+            sent
+        })
+        .collect();
+    eprintln!("simulcast={simulcast}: {kbps:.0} kbit/s to the viewer; publishers send {layers:?}");
+    viewer.leave().await;
+    for sender in senders {
+        sender.leave().await;
+    }
+    kbps
 }
 
 #[test]

@@ -90,11 +90,16 @@ impl MediaOptions {
                 output,
             )
         } else {
-            MediaConfig::new(
+            let mut config = MediaConfig::new(
                 AudioSource::Microphone(self.microphone.clone()),
                 VideoSource::Camera(self.camera),
                 output,
-            )
+            );
+            // A camera of 640×360 or more goes out as three layers, so a
+            // grid of small tiles costs the others a fraction of full
+            // pictures; a smaller one stays one picture.
+            config.simulcast = true;
+            config
         };
         config.mic_on = mic_on;
         config.camera_on = camera_on;
@@ -334,6 +339,7 @@ mod tests {
         assert!(matches!(devices.audio, AudioSource::Microphone(None)));
         assert!(matches!(devices.video, VideoSource::Camera(None)));
         assert!(devices.mic_on && !devices.camera_on);
+        assert!(devices.simulcast, "a real camera is sent as simulcast");
 
         let synthetic = MediaOptions {
             synthetic: true,
@@ -346,6 +352,7 @@ mod tests {
             VideoSource::Pattern { fps: PATTERN_FPS }
         ));
         assert!(synthetic.bind_ip.is_some_and(|ip| ip.is_loopback()));
+        assert!(!synthetic.simulcast, "the 320×240 pattern is one picture");
     }
 
     #[test]

@@ -84,6 +84,15 @@ pub struct ToneSeen {
     pub frames: u64,
 }
 
+/// Pictures of one size decoded from one source.
+#[derive(Debug, Clone, Serialize)]
+pub struct SizeSeen {
+    pub participant: ParticipantId,
+    pub width: u32,
+    pub height: u32,
+    pub frames: u64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct PatternSeen {
     pub participant: ParticipantId,
@@ -105,12 +114,17 @@ pub struct Received {
     pub other_keyframes: u64,
     /// Per video slot, every decoded picture (pattern or not).
     pub video_freezes: Vec<SlotFreezes>,
+    /// Per source and picture size, pictures decoded (which simulcast
+    /// layer arrived).
+    pub video_sizes: Vec<SizeSeen>,
     #[serde(skip)]
     tone_index: BTreeMap<u32, usize>,
     #[serde(skip)]
     pattern_index: BTreeMap<ParticipantId, usize>,
     #[serde(skip)]
     freeze_index: BTreeMap<String, usize>,
+    #[serde(skip)]
+    size_index: BTreeMap<(ParticipantId, u32, u32), usize>,
     #[serde(skip)]
     pub last_event: Option<Instant>,
 }
@@ -125,6 +139,24 @@ impl Received {
                 self.video_freezes.len() - 1
             });
             self.video_freezes[i].frame(now);
+        }
+        if let MediaEvent::Video {
+            participant: Some(participant),
+            frame,
+            ..
+        } = event
+        {
+            let key = (*participant, frame.width, frame.height);
+            let i = *self.size_index.entry(key).or_insert_with(|| {
+                self.video_sizes.push(SizeSeen {
+                    participant: *participant,
+                    width: frame.width,
+                    height: frame.height,
+                    frames: 0,
+                });
+                self.video_sizes.len() - 1
+            });
+            self.video_sizes[i].frames += 1;
         }
         let seen = observe(event)?;
         self.last_event = Some(now);
@@ -179,6 +211,13 @@ impl Received {
         self.pattern_index
             .get(&participant)
             .map_or(0, |&i| self.patterns[i].frames)
+    }
+
+    /// Pictures of `participant` decoded at `width` × `height` so far.
+    pub fn pictures_at(&self, participant: ParticipantId, (width, height): (u32, u32)) -> u64 {
+        self.size_index
+            .get(&(participant, width, height))
+            .map_or(0, |&i| self.video_sizes[i].frames)
     }
 
     /// Forget everything (start a new observation window).

@@ -43,7 +43,7 @@ pub enum MediaEvent {
     },
     /// A picture from our own camera (or test pattern) as it goes to the
     /// encoder, for a self-view: only while the camera is on, and at most
-    /// [`LOCAL_VIDEO_FPS`](super::send::LOCAL_VIDEO_FPS) a second whatever
+    /// [`LOCAL_VIDEO_FPS`](super::send_video::LOCAL_VIDEO_FPS) a second whatever
     /// the capture rate. Replayed clips have no picture and send none.
     LocalVideo { frame: VideoFrame },
     /// A tone burst started (only with [`AudioSource::ToneBursts`]).

@@ -78,14 +78,13 @@ impl Ladder {
 
     /// The full-rate bitrate of the source at its own size.
     pub fn full_kbps(&self) -> u32 {
-        (nominal_kbps(self.width, self.height, 1) as u32).clamp(150, MAX_VIDEO_KBPS)
+        full_kbps(self.width, self.height)
     }
 
     /// The settings for `estimate_bps` (everything the connection may
     /// send) at `now`.
     pub fn update(&mut self, estimate_bps: u64, now: Instant) -> VideoTarget {
-        let available = estimate_bps.saturating_sub(AUDIO_BUDGET_BPS) as f64 * VIDEO_SHARE;
-        let kbps = ((available / 1e3) as u32).clamp(MIN_VIDEO_KBPS, self.full_kbps());
+        let kbps = (video_kbps(estimate_bps) as u32).clamp(MIN_VIDEO_KBPS, self.full_kbps());
         let before = self.step;
         while self.step < self.last_step && f64::from(kbps) < self.needs(self.step) {
             self.step += 1;
@@ -116,6 +115,17 @@ impl Ladder {
         let (scale, divisor) = STEPS[step];
         nominal_kbps(self.width / scale, self.height / scale, divisor) * MIN_SHARE
     }
+}
+
+/// What the encoder may aim at for `estimate_bps` (everything the
+/// connection may send), audio served first.
+pub fn video_kbps(estimate_bps: u64) -> f64 {
+    estimate_bps.saturating_sub(AUDIO_BUDGET_BPS) as f64 * VIDEO_SHARE / 1e3
+}
+
+/// The most a picture of this size is given at its full frame rate.
+pub fn full_kbps(width: u32, height: u32) -> u32 {
+    (nominal_kbps(width, height, 1) as u32).clamp(150, MAX_VIDEO_KBPS)
 }
 
 fn nominal_kbps(width: u32, height: u32, fps_divisor: u32) -> f64 {

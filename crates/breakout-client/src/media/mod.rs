@@ -31,6 +31,12 @@
 //!   from the SFU's transport-wide feedback): audio keeps its share, video
 //!   gives up bitrate, then frame rate, then resolution
 //!   ([`MediaSession::uplink`]).
+//! - With [`MediaConfig::simulcast`], a camera of 640×360 or more is sent
+//!   as three layers (full, half, quarter; `simulcast.rs` says why those),
+//!   one encoder each, so the SFU can send each subscriber the one that
+//!   fits its tile. The estimate is shared lowest layer first, and a layer
+//!   the SFU says nobody receives is not encoded at all
+//!   ([`MediaSession::camera_encodings`]).
 //! - The pure parts (jitter buffer and its arrival statistics, VP8 frame
 //!   assembly and a video slot's receive path, the mic's expected loss,
 //!   mixer, pattern and tone codecs, bandwidth estimator, rate ladder) do no
@@ -49,6 +55,7 @@ mod camera;
 mod config;
 mod device_info;
 pub mod devices;
+mod encodings;
 mod error;
 mod events;
 mod frame;
@@ -57,23 +64,30 @@ mod ladder;
 mod mixer;
 mod nack;
 mod peer;
+mod probe_guard;
 mod receive;
 mod scale;
 mod send;
+mod send_video;
 mod session;
+mod simulcast;
 mod sources;
 mod start;
 pub mod synthetic;
 mod tunnel;
 mod video;
+mod video_layers;
 mod video_playout;
 mod video_rate;
 mod video_receive;
 
 pub use audio::{OpusDecoder, OpusEncoder, SAMPLE_RATE, SAMPLES_PER_FRAME};
 pub use bwe::{Estimate, UplinkStats, VideoSendStats};
-pub use config::{AudioOutput, AudioSource, MediaConfig, MediaTransport, VideoSource};
+pub use config::{
+    AudioOutput, AudioSource, MediaConfig, MediaTransport, SIMULCAST_PATTERN, VideoSource,
+};
 pub use device_info::{AudioDevice, CameraDevice, DeviceList};
+pub use encodings::EncodingStats;
 pub use error::MediaError;
 pub use events::{JitterCounters, MediaEvent, SlotCounters, Transport};
 pub use frame::{AudioFrame, VideoFrame};

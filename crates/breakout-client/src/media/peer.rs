@@ -1,12 +1,15 @@
 //! Building the one PeerConnection and its one offer, exactly as
 //! `breakout_protocol::media` describes: sendonly mic, sendonly camera, then
-//! the recvonly audio slots and the recvonly video slots.
+//! the recvonly audio slots and the recvonly video slots. A simulcast
+//! camera is one m-line with an encoding (a RID track) per layer.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use breakout_protocol::media::{AUDIO_LEVEL_URI, Codec, IceServer, OPUS, VP8};
+use breakout_protocol::media::{
+    AUDIO_LEVEL_URI, Codec, IceServer, Layer, OPUS, RTP_STREAM_ID_URI, SDES_MID_URI, VP8,
+};
 use webrtc::api::interceptor_registry::{configure_rtcp_reports, configure_twcc_receiver_only};
 use webrtc::api::media_engine::MediaEngine;
 use webrtc::api::setting_engine::SettingEngine;
@@ -31,6 +34,7 @@ use webrtc::track::track_local::track_local_static_sample::TrackLocalStaticSampl
 use super::MediaError;
 use super::bwe::{BweInterceptorBuilder, Uplink};
 use super::nack::NackGeneratorBuilder;
+use super::probe_guard::ProbeGuardBuilder;
 use super::tunnel::TunnelConn;
 
 /// `codec` as the stack describes it.
@@ -122,8 +126,9 @@ fn settings(network: &Network) -> SettingEngine {
 /// (the SFU picks the loudest talkers by it), NACK both ways, RTCP reports,
 /// TWCC feedback on what we receive, and for what we send: transport-wide
 /// sequence numbers and the bandwidth estimator reading the SFU's feedback
-/// on them into `uplink`.
-fn api(network: &Network, uplink: Arc<Uplink>) -> Result<API, MediaError> {
+/// on them into `uplink`. With `simulcast`, the MID and RID header
+/// extensions on video, which tell the SFU the camera's layers apart.
+fn api(network: &Network, uplink: Arc<Uplink>, simulcast: bool) -> Result<API, MediaError> {
     let mut media = MediaEngine::default();
     media.register_codec(
         RTCRtpCodecParameters {
@@ -148,6 +153,22 @@ fn api(network: &Network, uplink: Arc<Uplink>) -> Result<API, MediaError> {
         RTPCodecType::Audio,
         None,
     )?;
+    // Only for simulcast, as the SFU does: without them the stack never
+    // probes a stream it does not know (see `probe_guard`).
+    let layer_extensions = if simulcast {
+        &[SDES_MID_URI, RTP_STREAM_ID_URI][..]
+    } else {
+        &[]
+    };
+    for uri in layer_extensions {
+        media.register_header_extension(
+            RTCRtpHeaderExtensionCapability {
+                uri: (*uri).to_owned(),
+            },
+            RTPCodecType::Video,
+            None,
+        )?;
+    }
     // Nearest the wire first: the estimator sees every packet with its
     // sequence number, retransmissions included (they get their own).
     let mut registry = Registry::new();
@@ -158,7 +179,10 @@ fn api(network: &Network, uplink: Arc<Uplink>) -> Result<API, MediaError> {
     registry.add(Box::new(Responder::builder()));
     registry.add(Box::new(NackGeneratorBuilder));
     let registry = configure_rtcp_reports(registry);
-    let registry = configure_twcc_receiver_only(registry, &mut media)?;
+    let mut registry = configure_twcc_receiver_only(registry, &mut media)?;
+    // Last: the others have bound the probe's stream before it is refused,
+    // and bind the receiver's own binding of it after.
+    registry.add(Box::new(ProbeGuardBuilder));
     Ok(APIBuilder::new()
         .with_media_engine(media)
         .with_interceptor_registry(registry)
@@ -166,11 +190,19 @@ fn api(network: &Network, uplink: Arc<Uplink>) -> Result<API, MediaError> {
         .build())
 }
 
+/// One encoding of the camera: its layer (`None` without simulcast) and
+/// the track it is written to.
+pub struct CameraTrack {
+    pub layer: Option<Layer>,
+    pub track: Arc<TrackLocalStaticSample>,
+}
+
 /// The connection with its transceivers in offer order.
 pub struct Built {
     pub pc: Arc<RTCPeerConnection>,
     pub mic: Arc<TrackLocalStaticSample>,
-    pub camera: Arc<TrackLocalStaticSample>,
+    /// One track, or one per simulcast layer, lowest first.
+    pub camera: Vec<CameraTrack>,
     pub mic_transceiver: Arc<RTCRtpTransceiver>,
     pub camera_transceiver: Arc<RTCRtpTransceiver>,
     /// The recvonly transceivers: audio slots first, then video.
@@ -179,13 +211,15 @@ pub struct Built {
 
 /// The connection over `network`; STUN/TURN servers are used over UDP
 /// only (the tunnel needs none). Its bandwidth estimate goes to `uplink`.
+/// The camera sends `camera_layers` (lowest first) as simulcast, or one
+/// picture when empty.
 pub async fn build(
     network: &Network,
     uplink: Arc<Uplink>,
     ice_servers: &[IceServer],
-    audio_slots: usize,
-    video_slots: usize,
+    (audio_slots, video_slots): (usize, usize),
     stream_id: &str,
+    camera_layers: &[Layer],
 ) -> Result<Built, MediaError> {
     let ice_servers = match network {
         Network::Udp { .. } => ice_servers,
@@ -203,7 +237,7 @@ pub async fn build(
         ..RTCConfiguration::default()
     };
     let pc = Arc::new(
-        api(network, uplink)?
+        api(network, uplink, !camera_layers.is_empty())?
             .new_peer_connection(configuration)
             .await?,
     );
@@ -218,15 +252,39 @@ pub async fn build(
         "mic".into(),
         stream_id.into(),
     ));
-    let camera = Arc::new(TrackLocalStaticSample::new(
-        vp8_capability(),
-        "camera".into(),
-        stream_id.into(),
-    ));
+    let camera: Vec<CameraTrack> = if camera_layers.is_empty() {
+        vec![CameraTrack {
+            layer: None,
+            track: Arc::new(TrackLocalStaticSample::new(
+                vp8_capability(),
+                "camera".into(),
+                stream_id.into(),
+            )),
+        }]
+    } else {
+        camera_layers
+            .iter()
+            .map(|&layer| CameraTrack {
+                layer: Some(layer),
+                track: Arc::new(TrackLocalStaticSample::new_with_rid(
+                    vp8_capability(),
+                    "camera".into(),
+                    layer.rid().into(),
+                    stream_id.into(),
+                )),
+            })
+            .collect()
+    };
     let mic_transceiver = pc.add_transceiver_from_track(mic.clone(), send()).await?;
+    // The first encoding makes the transceiver, the others join it before
+    // the offer (it then carries `a=rid:<rid> send` and `a=simulcast`).
     let camera_transceiver = pc
-        .add_transceiver_from_track(camera.clone(), send())
+        .add_transceiver_from_track(camera[0].track.clone(), send())
         .await?;
+    let camera_sender = camera_transceiver.sender().await;
+    for encoding in &camera[1..] {
+        camera_sender.add_encoding(encoding.track.clone()).await?;
+    }
     let mut slots = Vec::with_capacity(audio_slots + video_slots);
     for (kind, count) in [
         (RTPCodecType::Audio, audio_slots),
@@ -266,7 +324,9 @@ mod tests {
             bind_ip: Some(std::net::Ipv4Addr::LOCALHOST.into()),
         };
         let uplink = Uplink::new(Default::default());
-        let built = build(&network, uplink, &[], 1, 1, "test").await.unwrap();
+        let built = build(&network, uplink, &[], (1, 1), "test", &[])
+            .await
+            .unwrap();
         let sdp = built.pc.create_offer(None).await.unwrap().sdp;
         let opus = format!(
             "a=rtpmap:{} opus/{}/{}",
@@ -278,6 +338,37 @@ mod tests {
         for line in [&opus, &vp8, &fmtp, &extension] {
             assert!(sdp.contains(line.as_str()), "{line:?} missing from\n{sdp}");
         }
+        assert!(!sdp.contains("a=simulcast"), "{sdp}");
+        assert!(!sdp.contains(SDES_MID_URI), "{sdp}");
+        built.pc.close().await.unwrap();
+    }
+
+    /// A simulcast camera is one m-line whose layers the SFU reads off its
+    /// RID lines, with the header extensions that name them on the wire.
+    #[tokio::test]
+    async fn a_simulcast_offer_names_each_layer() {
+        let network = Network::Udp {
+            bind_ip: Some(std::net::Ipv4Addr::LOCALHOST.into()),
+        };
+        let uplink = Uplink::new(Default::default());
+        let built = build(&network, uplink, &[], (0, 1), "test", &Layer::ALL)
+            .await
+            .unwrap();
+        assert_eq!(built.camera.len(), 3);
+        let sdp = built.pc.create_offer(None).await.unwrap().sdp;
+        let video: Vec<&str> = sdp.split("m=video").collect();
+        let camera = video[1];
+        for line in [
+            "a=rid:q send",
+            "a=rid:h send",
+            "a=rid:f send",
+            "a=simulcast:send q;h;f",
+            SDES_MID_URI,
+            RTP_STREAM_ID_URI,
+        ] {
+            assert!(camera.contains(line), "{line:?} missing from\n{camera}");
+        }
+        assert!(!video[2].contains("a=rid:"), "slots have no layers");
         built.pc.close().await.unwrap();
     }
 }

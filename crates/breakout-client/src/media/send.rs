@@ -1,5 +1,6 @@
-//! Upstream: the mic and camera tasks that encode and write to the two
-//! sendonly tracks, and the RTCP readers that turn a PLI into a keyframe.
+//! Upstream: the mic task that encodes and writes to its sendonly track,
+//! the switches it and the camera's task (`send_video`) obey, and the RTCP
+//! readers that turn a PLI into a keyframe.
 //!
 //! A muted mic or a camera turned off sends nothing at all (the SFU has
 //! nothing to forward and the bandwidth is free); sources keep running so
@@ -26,30 +27,46 @@ use webrtc::rtp_transceiver::rtp_sender::RTCRtpSender;
 use webrtc::track::track_local::track_local_static_sample::TrackLocalStaticSample;
 
 use super::audio::{ExpectedLoss, OpusEncoder};
-use super::bwe::Uplink;
+use super::encodings::{Encoding, Keyframes};
 use super::events::{EventSink, MediaEvent};
-use super::frame::VideoFrame;
+use super::simulcast::LayerSet;
 use super::synthetic::{PATTERN_HEIGHT, PATTERN_WIDTH, PatternStamp, Tone, draw_pattern, rms};
 use super::video::Vp8Encoder;
-use super::video_rate::{CameraEncoder, Prepared};
 
 const FRAME: Duration = Duration::from_millis(20);
 /// VP8 target for pre-encoding the 320×240 pattern.
 const PATTERN_KBPS: u32 = 300;
-/// The most self-view pictures a second ([`MediaEvent::LocalVideo`]): a
-/// preview needs no more, and a 30 fps camera should not double the events.
-pub const LOCAL_VIDEO_FPS: u32 = 15;
 
 /// Mic/camera switches shared by the tasks and the session.
 #[derive(Debug)]
 pub struct Switches {
     pub mic: AtomicBool,
     pub camera: AtomicBool,
-    /// Set by a PLI/FIR (or turning the camera on): next frame is a keyframe.
-    pub keyframe: AtomicBool,
+    /// Which of the camera's encodings owe a keyframe.
+    pub keyframes: Keyframes,
+    /// The simulcast layers the SFU says anyone receives ([`LayerSet`]
+    /// bits): every layer until it says otherwise.
+    pub wanted: AtomicU8,
     /// Percent of the mic's packets the SFU reports lost, smoothed: what
     /// the Opus encoder sizes its FEC for.
     pub audio_loss: AtomicU8,
+}
+
+impl Switches {
+    /// Mic and camera as given, nothing owed, every layer wanted.
+    pub fn new(mic: bool, camera: bool, audio_loss: u8) -> Switches {
+        Switches {
+            mic: AtomicBool::new(mic),
+            camera: AtomicBool::new(camera),
+            keyframes: Keyframes::default(),
+            wanted: AtomicU8::new(LayerSet::ALL.bits()),
+            audio_loss: AtomicU8::new(audio_loss),
+        }
+    }
+
+    pub fn wanted(&self) -> LayerSet {
+        LayerSet::from_bits(self.wanted.load(Ordering::Relaxed))
+    }
 }
 
 /// Where 20 ms audio frames come from.
@@ -59,20 +76,6 @@ pub enum AudioInput {
     Frames(mpsc::Receiver<Vec<f32>>),
     /// Pre-encoded Opus packets, replayed in a loop (load generators).
     Encoded(Arc<[Bytes]>),
-}
-
-/// Where pictures come from.
-pub enum VideoInput {
-    Pattern {
-        participant: ParticipantId,
-        fps: u32,
-    },
-    /// Camera pictures from the capture thread (builds with `camera`).
-    #[cfg_attr(not(feature = "camera"), allow(dead_code))]
-    Frames(mpsc::Receiver<VideoFrame>),
-    /// A pre-encoded clip starting with a keyframe, replayed in a loop; a
-    /// keyframe request restarts it.
-    Encoded { frames: Arc<[Bytes]>, fps: u32 },
 }
 
 pub fn now_ms() -> u64 {
@@ -176,162 +179,31 @@ async fn next_audio(
     }
 }
 
-/// The camera task; pictures it encodes itself follow `uplink`'s estimate
-/// (replayed clips cannot).
-pub fn spawn_video(
-    input: VideoInput,
-    track: Arc<TrackLocalStaticSample>,
+/// Reads the RTCP of encoding `index` of the camera (which also drives the
+/// NACK responder for its stream) and turns PLI/FIR into a keyframe of
+/// that encoding.
+pub fn spawn_camera_rtcp_reader(
+    sender: Arc<RTCRtpSender>,
+    camera: Arc<[Encoding]>,
+    index: usize,
     switches: Arc<Switches>,
-    uplink: Arc<Uplink>,
-    events: EventSink,
-    mut stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let fps = match &input {
-            VideoInput::Pattern { fps, .. } | VideoInput::Encoded { fps, .. } => *fps,
-            VideoInput::Frames(_) => 30,
-        };
-        let mut ticks = interval(Duration::from_secs(1) / fps.max(1));
-        ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
-        let mut camera = CameraEncoder::new(uplink, fps, events.clone());
-        let mut counter = 0u32;
-        let mut replayed = 0usize;
-        let mut last_write = Instant::now();
-        let mut preview = Preview::default();
-        let (pattern_of, mut frames, clip) = match input {
-            VideoInput::Pattern { participant, .. } => (Some(participant), None, None),
-            VideoInput::Frames(rx) => (None, Some(rx), None),
-            VideoInput::Encoded { frames, .. } => (None, None, Some(frames)),
+        let Some(encoding) = camera.get(index) else {
+            return;
         };
         loop {
-            let raw = tokio::select! {
-                _ = stop.changed() => return,
-                _ = ticks.tick(), if frames.is_none() => None,
-                frame = recv_frame(frames.as_mut()), if frames.is_some() => match frame {
-                    Some(f) => Some(f),
-                    None => return,
-                },
+            let read = match encoding.layer {
+                Some(layer) => sender.read_rtcp_simulcast(layer.rid()).await,
+                None => sender.read_rtcp().await,
             };
-            if !switches.camera.load(Ordering::Relaxed) {
-                continue;
-            }
-            let keyframe = switches.keyframe.swap(false, Ordering::Relaxed);
-            let encoded: Vec<Bytes> = if let Some(clip) = &clip {
-                if keyframe {
-                    replayed = 0;
-                }
-                let Some(frame) = clip.get(replayed % clip.len().max(1)) else {
-                    continue;
-                };
-                replayed += 1;
-                vec![frame.clone()]
-            } else {
-                let picture = match (raw, pattern_of) {
-                    (Some(frame), _) => frame,
-                    (None, Some(participant)) => {
-                        counter += 1;
-                        draw_pattern(PatternStamp {
-                            participant,
-                            counter,
-                            captured_ms: now_ms(),
-                        })
-                    }
-                    (None, None) => continue,
-                };
-                if preview.due(Instant::now()) {
-                    // Shares the pixels (an `Arc`), and `send` never waits.
-                    events.send(MediaEvent::LocalVideo {
-                        frame: picture.clone(),
-                    });
-                }
-                let Prepared {
-                    encoder: mut enc,
-                    picture,
-                    gap,
-                } = match camera.prepare(picture, Instant::now().into_std()) {
-                    Ok(Some(prepared)) => prepared,
-                    Ok(None) => {
-                        // Skipped for a lower frame rate: the next one owes
-                        // the keyframe.
-                        switches.keyframe.fetch_or(keyframe, Ordering::Relaxed);
-                        continue;
-                    }
-                    Err(e) => return warn!(error = %e, "no video encoder"),
-                };
-                // Encoding takes milliseconds: keep it off the async workers.
-                let result = tokio::task::spawn_blocking(move || {
-                    let out = enc.encode_after(&picture, keyframe, gap);
-                    (enc, out)
-                })
-                .await;
-                let Ok((enc, out)) = result else { return };
-                camera.put_back(enc);
-                match out {
-                    Ok(frames) => frames.into_iter().map(|f| Bytes::from(f.data)).collect(),
-                    Err(e) => {
-                        debug!(error = %e, "vp8");
-                        continue;
-                    }
-                }
-            };
-            // The RTP clock follows real time, whatever the pace.
-            let now = Instant::now();
-            let duration = now.duration_since(last_write).max(Duration::from_millis(1));
-            last_write = now;
-            for data in encoded {
-                let sample = Sample {
-                    data,
-                    duration,
-                    ..Default::default()
-                };
-                if let Err(e) = track.write_sample(&sample).await {
-                    debug!(error = %e, "camera write");
-                }
-            }
-        }
-    })
-}
-
-/// Paces the self-view to [`LOCAL_VIDEO_FPS`].
-#[derive(Default)]
-struct Preview {
-    last: Option<Instant>,
-}
-
-impl Preview {
-    fn due(&mut self, now: Instant) -> bool {
-        let gap = Duration::from_secs(1) / LOCAL_VIDEO_FPS;
-        // A little slack so a 15 fps source whose ticks jitter is not halved.
-        let due = self
-            .last
-            .is_none_or(|last| now.duration_since(last) + gap / 8 >= gap);
-        if due {
-            self.last = Some(now);
-        }
-        due
-    }
-}
-
-async fn recv_frame(rx: Option<&mut mpsc::Receiver<VideoFrame>>) -> Option<VideoFrame> {
-    match rx {
-        Some(rx) => rx.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
-/// Reads a sender's RTCP (which also drives the NACK responder) and turns
-/// PLI/FIR into a keyframe request for the encoder.
-pub fn spawn_rtcp_reader(
-    sender: Arc<RTCRtpSender>,
-    switches: Option<Arc<Switches>>,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        while let Ok((packets, _)) = sender.read_rtcp().await {
-            let Some(switches) = &switches else { continue };
+            let Ok((packets, _)) = read else { return };
             for packet in packets {
                 let any = packet.as_any();
                 if any.is::<PictureLossIndication>() || any.is::<FullIntraRequest>() {
-                    switches.keyframe.store(true, Ordering::Relaxed);
+                    switches.keyframes.request(index);
+                    let requests = &encoding.counters.keyframe_requests;
+                    requests.fetch_add(1, Ordering::Relaxed);
                 }
             }
         }
@@ -401,73 +273,4 @@ pub fn encode_tone_clip(participant: ParticipantId, frames: u32) -> Vec<Bytes> {
         .filter_map(|_| encoder.encode(&tone.next_frame()).ok())
         .map(Bytes::from)
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::media::synthetic::read_pattern;
-
-    #[test]
-    fn the_preview_keeps_to_its_rate() {
-        let start = Instant::now();
-        let mut preview = Preview::default();
-        // A 60 fps source for one second.
-        let shown = (0..60)
-            .filter(|i| preview.due(start + Duration::from_secs(1) * *i / 60))
-            .count() as u32;
-        assert!(
-            (LOCAL_VIDEO_FPS - 1..=LOCAL_VIDEO_FPS + 1).contains(&shown),
-            "{shown}"
-        );
-        // A 15 fps source is not thinned.
-        let mut preview = Preview::default();
-        let shown = (0..15)
-            .filter(|i| preview.due(start + Duration::from_secs(1) * *i / 15))
-            .count();
-        assert_eq!(shown, 15);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn the_pattern_is_previewed_only_while_the_camera_is_on() {
-        let track = Arc::new(TrackLocalStaticSample::new(
-            super::super::peer::vp8_capability(),
-            "camera".into(),
-            "test".into(),
-        ));
-        let switches = Arc::new(Switches {
-            mic: AtomicBool::new(false),
-            camera: AtomicBool::new(false),
-            keyframe: AtomicBool::new(false),
-            audio_loss: AtomicU8::new(0),
-        });
-        let (events, mut rx) = EventSink::new(16);
-        let (stop_tx, stop_rx) = watch::channel(false);
-        let participant = ParticipantId(7);
-        let input = VideoInput::Pattern {
-            participant,
-            fps: 30,
-        };
-        let uplink = Uplink::new(Default::default());
-        let task = spawn_video(input, track, switches.clone(), uplink, events, stop_rx);
-
-        // Off: the source ticks on (paused time skips ahead), nothing is shown.
-        let quiet = tokio::time::timeout(Duration::from_secs(1), rx.recv()).await;
-        assert!(quiet.is_err(), "no preview while the camera is off");
-
-        switches.camera.store(true, Ordering::Relaxed);
-        let event = tokio::time::timeout(Duration::from_secs(5), rx.recv())
-            .await
-            .expect("a preview soon after the camera is on")
-            .expect("channel open");
-        let MediaEvent::LocalVideo { frame } = event else {
-            panic!("expected LocalVideo, got {event:?}");
-        };
-        assert_eq!((frame.width, frame.height), (PATTERN_WIDTH, PATTERN_HEIGHT));
-        let stamp = read_pattern(&frame).expect("our own test pattern");
-        assert_eq!(stamp.participant, participant);
-
-        stop_tx.send_replace(true);
-        task.await.unwrap();
-    }
 }

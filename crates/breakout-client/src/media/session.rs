@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use breakout_protocol::media::{IceCandidate, MediaStats, SlotMap};
+use breakout_protocol::media::{IceCandidate, Layer, MediaStats, SlotMap};
 use breakout_protocol::ws::{Reply, Request, ServerMessage};
 use breakout_protocol::{Command, ParticipantId};
 use tokio::sync::{mpsc, watch};
@@ -14,9 +14,11 @@ use webrtc::peer_connection::RTCPeerConnection;
 
 use super::bwe::{Uplink, UplinkStats};
 use super::config::{AudioOutput, AudioSource, MediaConfig, VideoSource};
+use super::encodings::{Encoding, EncodingStats};
 use super::events::{JitterCounters, MediaEvent, SlotCounters, Transport};
 use super::receive::SlotState;
 use super::send::Switches;
+use super::simulcast::LayerSet;
 use super::sources::Sources;
 use super::tunnel::TunnelConn;
 use super::{MediaError, start};
@@ -39,6 +41,7 @@ pub struct MediaSession {
     transport: Transport,
     tunnel: Option<TunnelConn>,
     uplink: Arc<Uplink>,
+    camera: Arc<[Encoding]>,
 }
 
 impl MediaSession {
@@ -66,6 +69,7 @@ impl MediaSession {
             transport: started.transport,
             tunnel: started.tunnel,
             uplink: started.uplink,
+            camera: started.camera,
         };
         session.apply_slots(&started.map);
         // The meeting holds mic/camera state; make it match what we send.
@@ -121,16 +125,38 @@ impl MediaSession {
     }
 
     /// Takes in what concerns media among the server's messages (slot maps,
-    /// ICE candidates); everything else is ignored.
+    /// ICE candidates, the camera layers anyone receives); everything else
+    /// is ignored.
     pub async fn handle(&self, message: &ServerMessage) -> Result<(), MediaError> {
         match message {
             ServerMessage::Slots { slots } => self.apply_slots(slots),
             ServerMessage::MediaCandidate { candidate } => {
                 self.add_remote_candidate(candidate).await?
             }
+            ServerMessage::CameraLayers { wanted } => self.apply_wanted_layers(wanted),
             _ => {}
         }
         Ok(())
+    }
+
+    /// Encodes and sends only the simulcast layers in `wanted` from the
+    /// next picture on; a layer listed again starts with a keyframe. A
+    /// camera without simulcast is one picture and ignores this.
+    pub fn apply_wanted_layers(&self, wanted: &[Layer]) {
+        let set = LayerSet::of(wanted).bits();
+        self.switches.wanted.store(set, Ordering::Relaxed);
+    }
+
+    /// The simulcast layers the server last said anyone receives (every
+    /// layer until it says).
+    pub fn wanted_layers(&self) -> Vec<Layer> {
+        self.switches.wanted().layers()
+    }
+
+    /// What each of the camera's encodings sends: one without simulcast,
+    /// else one per layer, lowest first.
+    pub fn camera_encodings(&self) -> Vec<EncodingStats> {
+        self.camera.iter().map(Encoding::stats).collect()
     }
 
     /// Records who each slot shows now. Maps older than the newest seen are
@@ -186,7 +212,9 @@ impl MediaSession {
     pub async fn set_camera(&self, on: bool) -> Result<(), MediaError> {
         let before = self.switches.camera.swap(on, Ordering::Relaxed);
         // Whoever watches gets a picture they can decode straight away.
-        self.switches.keyframe.store(on, Ordering::Relaxed);
+        if on {
+            self.switches.keyframes.request_all();
+        }
         let result = self.tell(None, Some(on)).await;
         if result.is_err() {
             self.switches.camera.store(before, Ordering::Relaxed);

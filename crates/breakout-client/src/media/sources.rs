@@ -16,10 +16,12 @@ use super::MediaError;
 use super::bwe::Uplink;
 use super::config::{AudioOutput, AudioSource, VideoSource};
 use super::devices::{self, PlayoutQueue};
+use super::encodings::Encoding;
 use super::events::{EventSink, MediaEvent};
 use super::receive::{self, SlotState};
-use super::send::{self, AudioInput, Switches, VideoInput};
-use super::synthetic::Tone;
+use super::send::{self, AudioInput, Switches};
+use super::send_video::{self, VideoInput};
+use super::synthetic::{PATTERN_HEIGHT, PATTERN_WIDTH, Tone, pattern_size_error};
 
 /// An open device: closed when dropped.
 type Device = Box<dyn Send + Sync>;
@@ -55,9 +57,12 @@ pub(super) struct Wiring {
     pub stop: watch::Receiver<bool>,
     pub slots: Vec<Arc<SlotState>>,
     pub mic_track: Arc<TrackLocalStaticSample>,
-    pub camera_track: Arc<TrackLocalStaticSample>,
-    /// The bandwidth estimate the camera's encoder follows.
+    /// The camera's encodings: one track, or one per simulcast layer.
+    pub camera: Arc<[Encoding]>,
+    /// The bandwidth estimate the camera's encoder follows, and the most
+    /// it may send (the estimator's ceiling).
     pub uplink: Arc<Uplink>,
+    pub uplink_cap_bps: u64,
 }
 
 impl Sources {
@@ -105,20 +110,17 @@ impl Sources {
     /// Sends `opened` on the camera track, replacing what ran before.
     pub fn run_video(&self, opened: Option<Opened<VideoInput>>) {
         let running = opened.map(|(input, device)| Running {
-            task: send::spawn_video(
+            task: send_video::spawn_video(
                 input,
-                self.wiring.camera_track.clone(),
+                self.wiring.camera.clone(),
                 self.wiring.switches.clone(),
-                self.wiring.uplink.clone(),
+                (self.wiring.uplink.clone(), self.wiring.uplink_cap_bps),
                 self.wiring.events.clone(),
                 self.wiring.stop.clone(),
             ),
             _device: device,
         });
-        self.wiring
-            .switches
-            .keyframe
-            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.wiring.switches.keyframes.request_all();
         *lock(&self.camera) = running;
     }
 
@@ -215,7 +217,24 @@ pub(super) fn open_video(
         VideoSource::Pattern { fps } => VideoInput::Pattern {
             participant,
             fps: *fps,
+            width: PATTERN_WIDTH,
+            height: PATTERN_HEIGHT,
         },
+        &VideoSource::SizedPattern { fps, width, height } => {
+            if let Some(reason) = pattern_size_error(width, height) {
+                return Err(MediaError::Device {
+                    kind: "camera",
+                    name: "test pattern".into(),
+                    reason,
+                });
+            }
+            VideoInput::Pattern {
+                participant,
+                fps,
+                width,
+                height,
+            }
+        }
         VideoSource::Replay { frames, fps } => VideoInput::Encoded {
             frames: frames.clone(),
             fps: *fps,
@@ -245,7 +264,12 @@ fn open_camera(index: Option<u32>, events: &EventSink) -> Result<(VideoInput, De
         },
     )?;
     tracing::info!(camera = %stream.name, stream.width, stream.height, "camera open");
-    Ok((VideoInput::Frames(rx), Box::new(stream)))
+    let input = VideoInput::Frames {
+        pictures: rx,
+        width: stream.width,
+        height: stream.height,
+    };
+    Ok((input, Box::new(stream)))
 }
 
 #[cfg(not(feature = "camera"))]

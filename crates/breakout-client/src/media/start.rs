@@ -3,10 +3,10 @@
 //! so this module knows only the configuration, never the session.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use breakout_protocol::media::{MediaKind, SlotMap};
+use breakout_protocol::media::{Layer, MediaKind, SlotMap};
 use breakout_protocol::ws::{Reply, Request};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
@@ -20,10 +20,12 @@ use super::MediaError;
 use super::audio::INITIAL_LOSS_PERCENT;
 use super::bwe::{BweConfig, Uplink};
 use super::config::{MediaConfig, MediaTransport};
+use super::encodings::Encoding;
 use super::events::{EventSink, MediaEvent, Transport};
 use super::peer::{self, Network};
 use super::receive::{self, SlotState};
 use super::send::{self, Switches};
+use super::simulcast::layers_for;
 use super::sources::{self, Sources, Wiring};
 use super::tunnel::{TunnelConn, route_answer_through_tunnel};
 use crate::Connection;
@@ -45,6 +47,7 @@ pub(super) struct Started {
     /// To close with the session, when media runs through it.
     pub tunnel: Option<TunnelConn>,
     pub uplink: Arc<Uplink>,
+    pub camera: Arc<[Encoding]>,
 }
 
 /// Opens the sources, negotiates the one connection on `conn` and starts
@@ -65,11 +68,17 @@ pub(super) async fn negotiate(
         .unwrap_or_else(|e| note(&mut notes, e, "continuing with audio only"));
     let speaker = sources::open_output(&config.output, &events)
         .unwrap_or_else(|e| note(&mut notes, e, "you will not hear others"));
+    // The layers are part of the offer: decided by the source open now.
+    let camera_layers = match video.as_ref().and_then(|(input, _)| input.size()) {
+        Some((width, height)) if config.simulcast => layers_for(width, height),
+        _ => Vec::new(),
+    };
 
     let (stop, stop_rx) = watch::channel(false);
     let wiring = LinkWiring {
         events: &events,
         stop: &stop_rx,
+        camera_layers: &camera_layers,
     };
     let link = match config.transport {
         MediaTransport::Udp => Link::open(conn, config, udp(config), false, &wiring).await?,
@@ -102,20 +111,29 @@ pub(super) async fn negotiate(
     let pc = built.pc.clone();
     let mut tasks = Vec::new();
 
-    let switches = Arc::new(Switches {
-        mic: AtomicBool::new(config.mic_on && audio.is_some()),
-        camera: AtomicBool::new(config.camera_on && video.is_some()),
-        keyframe: AtomicBool::new(false),
-        audio_loss: AtomicU8::new(INITIAL_LOSS_PERCENT),
-    });
+    let switches = Arc::new(Switches::new(
+        config.mic_on && audio.is_some(),
+        config.camera_on && video.is_some(),
+        INITIAL_LOSS_PERCENT,
+    ));
     tasks.push(send::spawn_mic_rtcp_reader(
         built.mic_transceiver.sender().await,
         switches.clone(),
     ));
-    tasks.push(send::spawn_rtcp_reader(
-        built.camera_transceiver.sender().await,
-        Some(switches.clone()),
-    ));
+    let camera: Arc<[Encoding]> = built
+        .camera
+        .iter()
+        .map(|c| Encoding::new(c.layer, c.track.clone()))
+        .collect();
+    let camera_sender = built.camera_transceiver.sender().await;
+    for index in 0..camera.len() {
+        tasks.push(send::spawn_camera_rtcp_reader(
+            camera_sender.clone(),
+            camera.clone(),
+            index,
+            switches.clone(),
+        ));
+    }
     let sources = Sources::new(Wiring {
         participant,
         events: events.clone(),
@@ -123,8 +141,9 @@ pub(super) async fn negotiate(
         stop: stop_rx,
         slots: slots.clone(),
         mic_track: built.mic.clone(),
-        camera_track: built.camera.clone(),
+        camera: camera.clone(),
         uplink: uplink.clone(),
+        uplink_cap_bps: bwe_config(config).max_bps,
     });
     sources.run_audio(audio);
     sources.run_video(video);
@@ -144,6 +163,7 @@ pub(super) async fn negotiate(
         transport,
         tunnel,
         uplink,
+        camera,
     })
 }
 
@@ -178,6 +198,8 @@ async fn tunnel(conn: &Connection) -> Result<Network, MediaError> {
 struct LinkWiring<'a> {
     events: &'a EventSink,
     stop: &'a watch::Receiver<bool>,
+    /// The camera's simulcast layers, lowest first; none without.
+    camera_layers: &'a [Layer],
 }
 
 /// One negotiated connection, before anything is sent on it.
@@ -215,9 +237,9 @@ impl Link {
             &network,
             uplink.clone(),
             conn.ice_servers(),
-            config.audio_slots,
-            config.video_slots,
+            (config.audio_slots, config.video_slots),
             &format!("participant-{}", participant.0),
+            wiring.camera_layers,
         )
         .await?;
         let pc = built.pc.clone();

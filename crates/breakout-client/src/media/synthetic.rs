@@ -9,7 +9,15 @@
 //!   VP8 macroblock, so the codec keeps them crisp) carrying a magic word,
 //!   the participant id, a frame counter and the capture time in ms, with a
 //!   check word; below them a white bar moves with the counter so the
-//!   encoder has motion to code. [`read_pattern`] reads it back.
+//!   encoder has motion to code. [`read_pattern`] reads it back. Drawn
+//!   larger ([`draw_pattern_sized`], for simulcast), the blocks grow with
+//!   the width, so every simulcast layer of it (a half, a quarter) is a
+//!   pattern of its own size that still reads back; and the space under
+//!   the blocks is faint noise that changes every frame. Without it the
+//!   encoders spend a fraction of what they are given (119 of 900 kbit/s
+//!   at 640×360), the bandwidth estimate, bounded by what gets through,
+//!   never grows, and the upper layers are never sent; a camera's noise
+//!   and motion take every bit, and so does this.
 
 use std::f32::consts::TAU;
 
@@ -137,8 +145,8 @@ fn goertzel(samples: &[f32], frequency: f32) -> f32 {
 
 pub const PATTERN_WIDTH: u32 = 320;
 pub const PATTERN_HEIGHT: u32 = 240;
-const BLOCK: usize = 16;
-const COLUMNS: usize = PATTERN_WIDTH as usize / BLOCK;
+/// Blocks per row, whatever the size the pattern is drawn at.
+const COLUMNS: usize = 20;
 const MAGIC: u16 = 0xB5A7;
 /// magic 16 + participant 32 + counter 32 + time 64 + check 16 bits.
 const BITS: usize = 160;
@@ -188,55 +196,107 @@ impl PatternStamp {
     }
 }
 
-/// Draws the test pattern for `stamp`.
+/// Draws the test pattern for `stamp` at its usual 320×240.
 pub fn draw_pattern(stamp: PatternStamp) -> VideoFrame {
-    let (w, h) = (PATTERN_WIDTH as usize, PATTERN_HEIGHT as usize);
+    draw(stamp, PATTERN_WIDTH, PATTERN_HEIGHT, false)
+}
+
+/// Why the pattern cannot be drawn at `width` × `height`, if it cannot:
+/// the width must be a multiple of 160 (blocks of a multiple of 8 pixels,
+/// so a quarter of the picture still has whole blocks of 2), and the
+/// height must leave room for the data rows and the bar.
+pub fn pattern_size_error(width: u32, height: u32) -> Option<String> {
+    let block = width / COLUMNS as u32;
+    if width < PATTERN_WIDTH || !width.is_multiple_of(160) {
+        return Some(format!(
+            "a test pattern {width} wide: the width must be a multiple of 160, at least 320"
+        ));
+    }
+    let least = (DATA_ROWS as u32 + 2) * block;
+    if height < least || !height.is_multiple_of(2) {
+        return Some(format!(
+            "a test pattern {width}×{height}: at that width the height must be even and at least {least}"
+        ));
+    }
+    None
+}
+
+/// Draws the test pattern for `stamp` at `width` × `height`, blocks
+/// `width / 20` pixels wide, noise under them; a size
+/// [`pattern_size_error`] refuses comes out at 320×240 instead.
+pub fn draw_pattern_sized(stamp: PatternStamp, width: u32, height: u32) -> VideoFrame {
+    let (width, height) = match pattern_size_error(width, height) {
+        None => (width, height),
+        Some(_) => (PATTERN_WIDTH, PATTERN_HEIGHT),
+    };
+    draw(stamp, width, height, true)
+}
+
+fn draw(stamp: PatternStamp, width: u32, height: u32, noisy: bool) -> VideoFrame {
+    let (w, h) = (width as usize, height as usize);
+    let block = w / COLUMNS;
     let mut data = vec![128u8; w * h * 3 / 2];
     let (y_plane, _) = data.split_at_mut(w * h);
+    if noisy {
+        let mut seed = stamp.counter.wrapping_mul(2_654_435_761) | 1;
+        for pixel in &mut y_plane[DATA_ROWS * block * w..] {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            *pixel = 120 + (seed >> 28) as u8;
+        }
+    }
     for (i, bit) in stamp.bits().into_iter().enumerate() {
         let value = if bit { 235 } else { 16 };
-        fill_block(y_plane, w, i % COLUMNS, i / COLUMNS, value);
+        fill_block(y_plane, w, block, (i % COLUMNS, i / COLUMNS), value);
     }
     // Moving bar under the data rows.
     let bar = stamp.counter as usize % COLUMNS;
-    for row in DATA_ROWS + 1..h / BLOCK {
-        fill_block(y_plane, w, bar, row, 235);
+    for row in DATA_ROWS + 1..h / block {
+        fill_block(y_plane, w, block, (bar, row), 235);
     }
     VideoFrame {
-        width: PATTERN_WIDTH,
-        height: PATTERN_HEIGHT,
+        width,
+        height,
         i420: data.into(),
         keyframe: false,
     }
 }
 
-fn fill_block(y_plane: &mut [u8], width: usize, column: usize, row: usize, value: u8) {
-    for line in row * BLOCK..(row + 1) * BLOCK {
-        let start = line * width + column * BLOCK;
-        y_plane[start..start + BLOCK].fill(value);
+fn fill_block(
+    y_plane: &mut [u8],
+    width: usize,
+    block: usize,
+    (column, row): (usize, usize),
+    value: u8,
+) {
+    for line in row * block..(row + 1) * block {
+        let start = line * width + column * block;
+        y_plane[start..start + block].fill(value);
     }
 }
 
 /// Reads the stamp back from a decoded frame, if it is a test pattern (the
-/// magic and the check word both match).
+/// magic and the check word both match), at any size it is drawn at and
+/// any simulcast layer of it down to blocks of 8 pixels.
 pub fn read_pattern(frame: &VideoFrame) -> Option<PatternStamp> {
-    if frame.width != PATTERN_WIDTH || frame.height != PATTERN_HEIGHT {
+    let (w, h) = (frame.width as usize, frame.height as usize);
+    let block = w / COLUMNS;
+    if !w.is_multiple_of(COLUMNS) || block < 8 || h < DATA_ROWS * block {
         return None;
     }
-    let w = frame.width as usize;
-    let y_plane = frame.i420.get(..w * frame.height as usize)?;
+    let y_plane = frame.i420.get(..w * h)?;
+    // The centre half of the block each way: edges carry the codec's ringing.
+    let (inset, side) = (block / 4, block / 2);
     let bit = |i: usize| {
         let (column, row) = (i % COLUMNS, i / COLUMNS);
-        // The centre 8×8 of the block: edges carry the codec's ringing.
-        let mut sum = 0u32;
-        for line in row * BLOCK + 4..row * BLOCK + 12 {
-            let start = line * w + column * BLOCK + 4;
-            sum += y_plane[start..start + 8]
+        let mut sum = 0usize;
+        for line in row * block + inset..row * block + inset + side {
+            let start = line * w + column * block + inset;
+            sum += y_plane[start..start + side]
                 .iter()
-                .map(|&v| v as u32)
-                .sum::<u32>();
+                .map(|&v| v as usize)
+                .sum::<usize>();
         }
-        sum / 64 > 128
+        sum / (side * side) > 128
     };
     let mut at = 0;
     let mut field = |width: usize| {
@@ -304,5 +364,43 @@ mod tests {
             keyframe: false,
         };
         assert_eq!(read_pattern(&blank), None);
+    }
+
+    #[test]
+    fn a_larger_pattern_and_its_layers_read_back() {
+        let stamp = PatternStamp {
+            participant: ParticipantId(42),
+            counter: 9,
+            captured_ms: 1_700_000_000_456,
+        };
+        let large = draw_pattern_sized(stamp, 640, 360);
+        assert_eq!((large.width, large.height), (640, 360));
+        assert_eq!(read_pattern(&large), Some(stamp));
+        for factor in [2, 4] {
+            let layer = crate::media::scale::downscale(&large, factor);
+            assert_eq!(read_pattern(&layer), Some(stamp), "1/{factor}");
+        }
+        assert_eq!(
+            read_pattern(&crate::media::scale::downscale(&large, 8)),
+            None
+        );
+    }
+
+    #[test]
+    fn sizes_without_whole_blocks_are_refused() {
+        assert_eq!(pattern_size_error(640, 360), None);
+        assert_eq!(pattern_size_error(1280, 720), None);
+        assert_eq!(pattern_size_error(320, 240), None);
+        assert!(pattern_size_error(600, 360).is_some());
+        assert!(pattern_size_error(640, 300).is_some());
+        assert!(pattern_size_error(0, 0).is_some());
+        // Refused sizes draw the usual pattern rather than fail.
+        let stamp = PatternStamp {
+            participant: ParticipantId(1),
+            counter: 0,
+            captured_ms: 0,
+        };
+        let fallback = draw_pattern_sized(stamp, 601, 11);
+        assert_eq!((fallback.width, fallback.height), (320, 240));
     }
 }

@@ -14,9 +14,9 @@ use super::scale::downscale;
 use super::video::Vp8Encoder;
 
 /// A change of target smaller than this is not worth a reconfiguration.
-const RETARGET_SHARE: f64 = 0.05;
+pub const RETARGET_SHARE: f64 = 0.05;
 /// The longest gap between frames the encoder is told about.
-const MAX_GAP: Duration = Duration::from_millis(250);
+pub const MAX_GAP: Duration = Duration::from_millis(250);
 
 /// One picture ready for the encoder.
 pub struct Prepared {

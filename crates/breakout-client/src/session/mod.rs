@@ -282,7 +282,8 @@ impl Session {
             ServerMessage::MediaCandidate { candidate } => {
                 updates.push(SessionUpdate::MediaCandidate(candidate))
             }
-            // The client's camera sends one layer: nothing to pause yet.
+            // For the media engine, which pauses the layers not listed
+            // (`MediaSession::handle`); nothing about the meeting changes.
             ServerMessage::CameraLayers { .. } => {}
         }
         updates

@@ -35,18 +35,8 @@ enum Cmd {
         /// then no longer ends the bot, so it can listen with no input.
         #[arg(long, value_name = "MS")]
         exit_after_ms: Option<u64>,
-        /// Carry media: `synthetic` sends its tone and test pattern and
-        /// reports what it decodes (a `media_report` line every
-        /// --report-ms); `devices` uses the default mic, camera and speaker.
-        #[arg(long, value_enum, default_value = "none")]
-        media: media::MediaMode,
-        /// How often to print a media report.
-        #[arg(long, value_name = "MS", default_value_t = 1000)]
-        report_ms: u64,
-        /// How media reaches the server: `auto` (UDP, or the media tunnel
-        /// over the HTTP(S) port when UDP is blocked), `udp` or `tunnel`.
-        #[arg(long, value_name = "HOW", default_value = "auto")]
-        media_transport: breakout_client::media::MediaTransport,
+        #[command(flatten)]
+        media: media::MediaArgs,
     },
     /// Send one command (or request) as a participant and print the reply.
     Do {
@@ -119,9 +109,8 @@ async fn main() -> ExitCode {
         Cmd::Join {
             who,
             exit_after_ms,
-            media: media::MediaMode::None,
-            ..
-        } => {
+            media,
+        } if media.media == media::MediaMode::None => {
             join::run(
                 &who.server.server,
                 who.server.pin,
@@ -134,17 +123,13 @@ async fn main() -> ExitCode {
             who,
             exit_after_ms,
             media,
-            report_ms,
-            media_transport,
         } => {
             media::run(
                 &who.server.server,
                 who.server.pin,
                 &who.token,
                 media,
-                media_transport,
                 exit_after_ms,
-                report_ms,
             )
             .await
         }
@@ -186,6 +171,8 @@ mod tests {
         for line in [
             "breakout-bot join --server http://h:1 --token T --exit-after-ms 5",
             "breakout-bot join --token T --media synthetic --report-ms 500",
+            "breakout-bot join --token T --media synthetic --simulcast",
+            "breakout-bot join --token T --media synthetic --simulcast --pattern-size 1280x720",
             "breakout-bot do --token T {\"type\":\"start\"}",
             "breakout-bot admin --server http://h:1 --admin-key K create-meeting --title X",
             "breakout-bot admin --admin-key K add-participant --meeting M --name N --email e@x --preset participant",
@@ -198,5 +185,19 @@ mod tests {
                 panic!("{line}: {e}");
             }
         }
+    }
+
+    #[test]
+    fn a_pattern_size_the_pattern_cannot_have_is_refused_with_the_reason() {
+        let line = "breakout-bot join --token T --media synthetic --pattern-size 600x360";
+        let Err(error) = Cli::try_parse_from(line.split(' ')) else {
+            panic!("600 wide accepted");
+        };
+        assert!(error.to_string().contains("multiple of 160"), "{error}");
+        let line = "breakout-bot join --token T --media synthetic --pattern-size big";
+        let Err(error) = Cli::try_parse_from(line.split(' ')) else {
+            panic!("\"big\" accepted");
+        };
+        assert!(error.to_string().contains("WIDTHxHEIGHT"), "{error}");
     }
 }

@@ -2,7 +2,9 @@
 //! messages as `join` does, plus a `media_report` JSON line every
 //! `--report-ms` with what it decoded per source (tone frequencies heard,
 //! test patterns seen, other audio/pictures), its slot counters and its
-//! uplink (bandwidth estimate, what the camera's encoder does with it).
+//! uplink (bandwidth estimate, what the camera's encoder does with it) and
+//! the camera's encodings (one, or one per simulcast layer, with what each
+//! encoded: layers nobody receives stop).
 //! Stdin lines are sent as in `join`; `{"type":"set_media",...}` also
 //! switches the local mic/camera.
 
@@ -12,14 +14,16 @@ use std::time::Duration;
 
 use anyhow::Context;
 use breakout_client::media::analysis::Received;
+use breakout_client::media::synthetic::pattern_size_error;
 use breakout_client::media::{
-    MediaConfig, MediaEvent, MediaSession, MediaTransport, Transport, UplinkStats,
+    EncodingStats, MediaConfig, MediaEvent, MediaSession, MediaTransport, SIMULCAST_PATTERN,
+    Transport, UplinkStats, VideoSource,
 };
 use breakout_client::protocol::Command;
 use breakout_client::protocol::fingerprint::CertFingerprint;
 use breakout_client::protocol::ws::Request;
 use breakout_client::{ConnectOptions, Connection};
-use clap::ValueEnum;
+use clap::{Args, ValueEnum};
 use serde::Serialize;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::time::{Instant, interval, sleep_until};
@@ -43,6 +47,89 @@ pub enum MediaMode {
     Replay,
 }
 
+/// How `join` carries media.
+#[derive(Args)]
+pub struct MediaArgs {
+    /// Carry media: `synthetic` sends its tone and test pattern and
+    /// reports what it decodes (a `media_report` line every
+    /// --report-ms); `devices` uses the default mic, camera and speaker.
+    #[arg(long, value_enum, default_value = "none")]
+    pub media: MediaMode,
+    /// How often to print a media report.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    report_ms: u64,
+    /// How media reaches the server: `auto` (UDP, or the media tunnel
+    /// over the HTTP(S) port when UDP is blocked), `udp` or `tunnel`.
+    #[arg(long, value_name = "HOW", default_value = "auto")]
+    media_transport: MediaTransport,
+    /// Send the camera as three simulcast layers (full, half, quarter
+    /// size) when it is 640×360 or more; with `synthetic`, the test pattern
+    /// is drawn at 640×360 for it unless --pattern-size says otherwise.
+    #[arg(long)]
+    simulcast: bool,
+    /// With `synthetic`: draw the test pattern at WIDTHxHEIGHT (a width
+    /// that is a multiple of 160), e.g. 1280x720.
+    #[arg(long, value_name = "WIDTHxHEIGHT", value_parser = parse_pattern_size)]
+    pattern_size: Option<(u32, u32)>,
+}
+
+/// `640x360` → (640, 360), if the test pattern can be drawn at that size.
+fn parse_pattern_size(text: &str) -> Result<(u32, u32), String> {
+    let size = text
+        .split_once(['x', '×'])
+        .and_then(|(w, h)| Some((w.trim().parse().ok()?, h.trim().parse().ok()?)));
+    let Some((width, height)) = size else {
+        return Err(format!(
+            "{text:?} is not a size: WIDTHxHEIGHT, e.g. 640x360"
+        ));
+    };
+    match pattern_size_error(width, height) {
+        Some(reason) => Err(reason),
+        None => Ok((width, height)),
+    }
+}
+
+impl MediaArgs {
+    fn config(&self, conn: &Connection) -> anyhow::Result<MediaConfig> {
+        if self.pattern_size.is_some() && self.media != MediaMode::Synthetic {
+            anyhow::bail!("--pattern-size is for the test pattern: use it with --media synthetic");
+        }
+        let mut config = match self.media {
+            MediaMode::Synthetic => {
+                let mut config = MediaConfig::synthetic();
+                let size = self
+                    .pattern_size
+                    .or(self.simulcast.then_some(SIMULCAST_PATTERN));
+                if let Some((width, height)) = size {
+                    config.video = VideoSource::SizedPattern {
+                        fps: 30,
+                        width,
+                        height,
+                    };
+                }
+                config
+            }
+            MediaMode::Devices => {
+                let mut config = MediaConfig::devices();
+                config.mic_on = true;
+                config.camera_on = true;
+                config
+            }
+            // Stands in for a remote person: sends, receives nothing.
+            MediaMode::Replay => {
+                let mut config = MediaConfig::replaying(conn.participant(), 15);
+                config.audio_slots = 0;
+                config.video_slots = 0;
+                config
+            }
+            MediaMode::None => unreachable!("handled by join"),
+        };
+        config.simulcast = self.simulcast;
+        config.transport = self.media_transport;
+        Ok(config)
+    }
+}
+
 #[derive(Serialize)]
 struct Report<'a> {
     #[serde(rename = "type")]
@@ -57,16 +144,15 @@ struct Report<'a> {
     slots: Vec<breakout_client::media::SlotCounters>,
     events_dropped: u64,
     uplink: UplinkStats,
+    camera_encodings: Vec<EncodingStats>,
 }
 
 pub async fn run(
     server: &str,
     pin: Option<CertFingerprint>,
     token: &str,
-    mode: MediaMode,
-    transport: MediaTransport,
+    args: MediaArgs,
     exit_after_ms: Option<u64>,
-    report_ms: u64,
 ) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let exit_at = exit_after_ms.map(|ms| started + Duration::from_millis(ms));
@@ -75,25 +161,7 @@ pub async fn run(
         .await
         .context("connecting")?;
     let conn = Arc::new(conn);
-    let config = match mode {
-        MediaMode::Synthetic => MediaConfig::synthetic(),
-        MediaMode::Devices => {
-            let mut config = MediaConfig::devices();
-            config.mic_on = true;
-            config.camera_on = true;
-            config
-        }
-        MediaMode::Replay => {
-            // Stands in for a remote person: sends, receives nothing.
-            let mut config = MediaConfig::replaying(conn.participant(), 15);
-            config.audio_slots = 0;
-            config.video_slots = 0;
-            config
-        }
-        MediaMode::None => unreachable!("handled by join"),
-    };
-    let mut config = config.for_server(server);
-    config.transport = transport;
+    let config = args.config(&conn)?.for_server(server);
     let (media, mut events) = MediaSession::start(conn.clone(), config)
         .await
         .context("starting media")?;
@@ -103,7 +171,7 @@ pub async fn run(
     let mut received = Received::default();
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     let mut stdin_open = true;
-    let mut reports = interval(Duration::from_millis(report_ms.max(50)));
+    let mut reports = interval(Duration::from_millis(args.report_ms.max(50)));
     let far = started + Duration::from_secs(365 * 24 * 3600);
     loop {
         tokio::select! {
@@ -137,6 +205,7 @@ pub async fn run(
                     slots: media.counters(),
                     events_dropped: media.events_dropped(),
                     uplink: media.uplink(),
+                    camera_encodings: media.camera_encodings(),
                 })?;
             }
             line = lines.next_line(), if stdin_open => match line.context("reading stdin")? {
