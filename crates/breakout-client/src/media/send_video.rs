@@ -432,6 +432,7 @@ mod tests {
             start_bps: 2_000_000,
             min_bps: 2_000_000,
             max_bps: 2_000_000,
+            ..Default::default()
         });
         let layers = [Some(Layer::Quarter), Some(Layer::Half), Some(Layer::Full)];
         let camera = camera(&layers);

@@ -212,6 +212,7 @@ mod tests {
             start_bps: bps,
             min_bps: bps,
             max_bps: bps,
+            ..BweConfig::default()
         });
         let (events, _rx) = EventSink::new(16);
         let encoders = LayerEncoders::new(camera(), (uplink.clone(), bps), 30, events);
