@@ -1,14 +1,14 @@
-//! Each subscriber's downlink estimate, which layer selection keeps to.
+//! Each subscriber's downlink estimate.
 //!
 //! The SFU is the sender towards a subscriber, so it estimates that path the
 //! way a client estimates its uplink: transport-wide sequence numbers on
 //! every packet it forwards, the subscriber's transport-wide feedback read
 //! back, and Google Congestion Control over both (`breakout-bwe`, the
-//! client's own estimator). What differs is the sender: a camera scales its
-//! rate smoothly, the SFU only steps between fixed layers, so the estimate
-//! may rise further above what got through ([`BweConfig::acked_headroom`]):
-//! a step up is the probe, and a queue it builds is an over-use that steps
-//! back down.
+//! client's own estimator). The estimate is in the subscriber's media stats;
+//! layer selection ([`super::layers::select`]) can keep within it, but is
+//! not given it yet: in the two-core lab a subscriber short of CPU lost 2–4 %
+//! of what reached it on a free link and delayed the rest, and the estimate
+//! sank to its floor, which would have cost it its pictures.
 
 use std::sync::Arc;
 
@@ -33,7 +33,7 @@ pub fn estimator() -> Arc<Uplink> {
 /// What the subscriber's downlink can take now (bit/s), or `None` while
 /// it has shown no limit: its feedback said too little, or nothing sent so
 /// far built a queue or lost packets (the estimate is then only where it
-/// started, and the layers' bitrates may be guesses above it).
+/// started).
 pub fn budget(downlink: &Uplink) -> Option<u64> {
     let estimate = downlink.estimate();
     (estimate.reports >= TRUSTED_AFTER_REPORTS && estimate.cuts > 0).then_some(estimate.target_bps)
