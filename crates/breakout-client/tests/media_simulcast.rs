@@ -92,6 +92,51 @@ async fn a_small_tile_gets_the_quarter_layer_and_a_large_one_the_full_layer() {
     // Each layer is the pattern itself, shrunk: it still names its sender.
     assert!(watcher.snapshot().pattern_frames(sender.id) > 0);
 
+    // A keyframe asked for on the slot reaches the full layer's stream as
+    // a PLI, and that layer's encoder makes it; the others are not asked.
+    // The server passes on one request per publisher every 30 ms and drops
+    // one its queue has no room for: ask again after every half second of
+    // pictures until one got through.
+    let before = sender.media.camera_encodings();
+    let slot = watcher
+        .media
+        .counters()
+        .into_iter()
+        .find(|slot| slot.kind == MediaKind::Video && slot.participant == Some(sender.id))
+        .expect("a slot shows the sender");
+    let full = &before[2];
+    for asked in 0.. {
+        let now = layer(&sender.media, Layer::Full);
+        if now.keyframe_requests > full.keyframe_requests
+            && now.keyframes_encoded > full.keyframes_encoded
+        {
+            break;
+        }
+        assert!(
+            asked < 60,
+            "no keyframe of f after {asked} requests: {now:?}"
+        );
+        watcher
+            .media
+            .request_keyframe(&slot.mid)
+            .await
+            .expect("keyframe request");
+        let seen = watcher.snapshot().pictures_at(sender.id, (640, 360));
+        watcher
+            .wait_for("half a second of pictures", |r| {
+                r.pictures_at(sender.id, (640, 360)) >= seen + 15
+            })
+            .await;
+    }
+    let after = sender.media.camera_encodings();
+    for i in [0, 1] {
+        assert_eq!(
+            after[i].keyframe_requests, before[i].keyframe_requests,
+            "{:?}",
+            after[i]
+        );
+    }
+
     watcher.leave().await;
     sender.leave().await;
 }

@@ -180,8 +180,8 @@ fn api(network: &Network, uplink: Arc<Uplink>, simulcast: bool) -> Result<API, M
     registry.add(Box::new(NackGeneratorBuilder));
     let registry = configure_rtcp_reports(registry);
     let mut registry = configure_twcc_receiver_only(registry, &mut media)?;
-    // Last: the others have bound the probe's stream before it is refused,
-    // and bind the receiver's own binding of it after.
+    // Last: whatever the others do with the probe's binding, the probe
+    // never reads through it (see `probe_guard`).
     registry.add(Box::new(ProbeGuardBuilder));
     Ok(APIBuilder::new()
         .with_media_engine(media)

@@ -2,20 +2,26 @@
 //!
 //! With the MID and RID header extensions registered (a simulcast camera
 //! needs them), webrtc 0.17 probes every stream whose packets arrive before
-//! its receiver has opened it, looking for a RID to find its track by. The
-//! slots' streams are declared in the answer and carry no RID, so when the
-//! SFU's first packets win that race (they come as soon as SRTP is up,
-//! while the receivers are still being set up), the probe reads them,
-//! finds no RID, closes the stream and the slot shows nothing for good.
-//! This client never receives simulcast, so every probe is refused before
-//! it reads a packet: the stream stays open, and the declared receiver
-//! takes it with what it buffered. The SFU guards its own probe the same
-//! way (`breakout-server`'s `probe_guard`), there waiting for its receivers
-//! because it does receive layers.
+//! its receiver has opened it, looking for a RID to find its track by. Once
+//! DTLS is up, the SFU's first packets race the setting up of the
+//! receivers, and on a loaded machine they win: the probe reads the slot's
+//! stream, finds no RID, and closes it, so the slot shows nothing for good.
+//!
+//! This client receives no simulcast, so no probe can find anything. Making
+//! the probe fail before it reads is not enough: a probe that bound its
+//! stream and then failed left the slot's track dead all the same (with
+//! four parallel joins of two simulcast clients on two cores, one slot in
+//! four never fired its track; failing it only once the receivers were set
+//! up, as the SFU's own guard does, stalled the whole connection instead).
+//! A probe that never returns leaves the stream to its receiver (twenty
+//! joins of twenty under the same load). So this interceptor, last in the
+//! chain, holds every probe until the connection closes; it then fails,
+//! and its task ends.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use tokio::sync::watch;
 use webrtc::interceptor::stream_info::StreamInfo;
 use webrtc::interceptor::{
     Attributes, Interceptor, InterceptorBuilder, RTCPReader, RTCPWriter, RTPReader, RTPWriter,
@@ -28,14 +34,17 @@ impl InterceptorBuilder for ProbeGuardBuilder {
         &self,
         _id: &str,
     ) -> Result<Arc<dyn Interceptor + Send + Sync>, webrtc::interceptor::Error> {
-        Ok(Arc::new(ProbeGuard))
+        let (closed, _) = watch::channel(false);
+        Ok(Arc::new(ProbeGuard { closed }))
     }
 }
 
-struct ProbeGuard;
+struct ProbeGuard {
+    /// Set when the connection closes: the held probes then fail.
+    closed: watch::Sender<bool>,
+}
 
-/// What a probe reads: an error before any packet, so it gives up without
-/// taking packets or closing the stream.
+/// What a released probe reads: an error before any packet.
 struct Refused;
 
 #[async_trait]
@@ -46,7 +55,7 @@ impl RTPReader for Refused {
         _attributes: &Attributes,
     ) -> Result<(webrtc::rtp::packet::Packet, Attributes), webrtc::interceptor::Error> {
         Err(webrtc::interceptor::Error::Other(
-            "this client receives no simulcast: streams are not probed".into(),
+            "the connection closed: streams are not probed".into(),
         ))
     }
 }
@@ -84,15 +93,19 @@ impl Interceptor for ProbeGuard {
     ) -> Arc<dyn RTPReader + Send + Sync> {
         // A receiver binds its declared stream with payload type 0; the
         // probe with the codec of the stream's first packet.
-        if info.payload_type != 0 {
-            return Arc::new(Refused);
+        if info.payload_type == 0 {
+            return reader;
         }
-        reader
+        let mut closed = self.closed.subscribe();
+        // An error means the guard itself is gone: the connection too.
+        let _ = closed.wait_for(|closed| *closed).await;
+        Arc::new(Refused)
     }
 
     async fn unbind_remote_stream(&self, _info: &StreamInfo) {}
 
     async fn close(&self) -> Result<(), webrtc::interceptor::Error> {
+        self.closed.send_replace(true);
         Ok(())
     }
 }
