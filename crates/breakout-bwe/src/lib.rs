@@ -23,6 +23,7 @@ mod delay;
 mod feedback;
 mod interceptor;
 mod loss;
+pub mod nack;
 mod rate;
 pub mod sim;
 

@@ -62,7 +62,6 @@ mod frame;
 mod jitter;
 mod ladder;
 mod mixer;
-mod nack;
 mod peer;
 mod probe_guard;
 mod receive;

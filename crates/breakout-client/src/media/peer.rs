@@ -32,8 +32,8 @@ use webrtc::rtp_transceiver::{RTCPFeedback, RTCRtpTransceiver, RTCRtpTransceiver
 use webrtc::track::track_local::track_local_static_sample::TrackLocalStaticSample;
 
 use super::MediaError;
+use super::bwe::nack::NackGeneratorBuilder;
 use super::bwe::{BweInterceptorBuilder, Uplink};
-use super::nack::NackGeneratorBuilder;
 use super::probe_guard::ProbeGuardBuilder;
 use super::tunnel::TunnelConn;
 
@@ -175,7 +175,7 @@ fn api(network: &Network, uplink: Arc<Uplink>, simulcast: bool) -> Result<API, M
     registry.add(Box::new(BweInterceptorBuilder(uplink)));
     registry.add(Box::new(TwccSender::builder()));
     // NACK both ways: the stack's responder resends what we sent; our own
-    // generator asks for what we lost (see `nack`).
+    // generator asks for what we lost (see `breakout_bwe::nack`).
     registry.add(Box::new(Responder::builder()));
     registry.add(Box::new(NackGeneratorBuilder));
     let registry = configure_rtcp_reports(registry);

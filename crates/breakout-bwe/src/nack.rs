@@ -1,4 +1,5 @@
-//! Asking the SFU to resend lost video packets (RTCP NACK, RFC 4585).
+//! Asking the sender to resend lost video packets (RTCP NACK, RFC 4585):
+//! the client asks the SFU, the SFU asks a publisher.
 //!
 //! A lost packet costs a frozen picture until it is resent or a keyframe
 //! replaces everything it belonged to, so the request goes out as soon as
