@@ -71,6 +71,10 @@ pub struct MediaArgs {
     /// that is a multiple of 160), e.g. 1280x720.
     #[arg(long, value_name = "WIDTHxHEIGHT", value_parser = parse_pattern_size)]
     pattern_size: Option<(u32, u32)>,
+    /// With `synthetic`: pictures of the test pattern per second (fewer
+    /// spare the CPU of a machine that runs many bots).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=60))]
+    fps: u32,
 }
 
 /// `640x360` → (640, 360), if the test pattern can be drawn at that size.
@@ -94,18 +98,19 @@ impl MediaArgs {
         if self.pattern_size.is_some() && self.media != MediaMode::Synthetic {
             anyhow::bail!("--pattern-size is for the test pattern: use it with --media synthetic");
         }
+        if self.fps != 30 && self.media != MediaMode::Synthetic {
+            anyhow::bail!("--fps is for the test pattern: use it with --media synthetic");
+        }
         let mut config = match self.media {
             MediaMode::Synthetic => {
                 let mut config = MediaConfig::synthetic();
+                let fps = self.fps;
+                config.video = VideoSource::Pattern { fps };
                 let size = self
                     .pattern_size
                     .or(self.simulcast.then_some(SIMULCAST_PATTERN));
                 if let Some((width, height)) = size {
-                    config.video = VideoSource::SizedPattern {
-                        fps: 30,
-                        width,
-                        height,
-                    };
+                    config.video = VideoSource::SizedPattern { fps, width, height };
                 }
                 config
             }
