@@ -19,8 +19,10 @@ use webrtc::util::{MarshalSize, Unmarshal};
 
 use super::{BandwidthEstimator, BweConfig, Estimate};
 
-/// Bytes on the wire beyond the RTP packet: SRTP tag, UDP and IPv4.
-const WIRE_OVERHEAD: usize = 10 + 8 + 20;
+/// Bytes on the wire beyond the RTP packet: SRTP tag, UDP and IPv4. The
+/// estimate counts them: on a narrow link a stream of small audio packets
+/// takes almost as much again in headers.
+pub const WIRE_OVERHEAD: usize = 10 + 8 + 20;
 
 /// What the video encoder does with the estimate right now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

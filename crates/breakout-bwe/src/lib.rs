@@ -34,7 +34,7 @@ use webrtc::rtcp::transport_feedbacks::transport_layer_cc::TransportLayerCc;
 
 pub use delay::Usage;
 pub use feedback::{Arrival, arrivals};
-pub use interceptor::{BweInterceptorBuilder, Uplink, UplinkStats, VideoSendStats};
+pub use interceptor::{BweInterceptorBuilder, Uplink, UplinkStats, VideoSendStats, WIRE_OVERHEAD};
 
 use delay::DelayDetector;
 use feedback::Unwrapper;
@@ -52,6 +52,12 @@ pub struct BweConfig {
     /// fixed steps (an SFU picking simulcast layers) needs the next step
     /// within reach, or it never tries it.
     pub acked_headroom: f64,
+    /// How far the round trip must have grown above the least seen lately
+    /// before a delay-based over-use cuts the estimate. Zero trusts the
+    /// trend alone, as GCC does; a sender on a busy machine (an SFU beside
+    /// its subscribers) sees arrival times jitter by milliseconds without
+    /// any queue, and a trend over them is no reason to give up layers.
+    pub overuse_min_queue: Duration,
 }
 
 impl Default for BweConfig {
@@ -64,6 +70,7 @@ impl Default for BweConfig {
             min_bps: 80_000,
             max_bps: 2_600_000,
             acked_headroom: 1.5,
+            overuse_min_queue: Duration::ZERO,
         }
     }
 }
@@ -112,6 +119,7 @@ pub struct BandwidthEstimator {
     loss: LossBased,
     acked: AckedRate,
     feedback_delay: Option<Duration>,
+    base_delay: WindowedMin,
     reports: u64,
 }
 
@@ -136,6 +144,7 @@ impl BandwidthEstimator {
             loss: LossBased::new(start, min, max),
             acked: AckedRate::default(),
             feedback_delay: None,
+            base_delay: WindowedMin::default(),
             reports: 0,
         }
     }
@@ -180,6 +189,7 @@ impl BandwidthEstimator {
                 Some(old) => old.mul_f64(0.9) + sample.mul_f64(0.1),
                 None => sample,
             });
+            self.base_delay.add(sample, now);
         }
 
         // Loss: every packet sent since the last report up to the newest
@@ -222,12 +232,23 @@ impl BandwidthEstimator {
 
         let rtt = self.feedback_delay.unwrap_or(Duration::from_millis(100));
         let acked = self.acked.bps();
-        let delay_based = self
-            .rate
-            .update(usage.unwrap_or(self.delay.usage()), acked, rtt, now);
+        let mut usage = usage.unwrap_or(self.delay.usage());
+        if usage == Usage::Over && self.queue() < self.config.overuse_min_queue {
+            usage = Usage::Normal;
+        }
+        let delay_based = self.rate.update(usage, acked, rtt, now);
         let current = delay_based.min(self.loss.estimate());
         self.loss.update(received, lost, current, rtt, now);
         self.loss.follow(delay_based);
+    }
+
+    /// How far the smoothed round trip is above the least seen lately: the
+    /// queue our packets wait in, as far as the round trip can tell.
+    fn queue(&self) -> Duration {
+        match (self.feedback_delay, self.base_delay.min()) {
+            (Some(smoothed), Some(base)) => smoothed.saturating_sub(base),
+            _ => Duration::ZERO,
+        }
     }
 
     pub fn estimate(&self) -> Estimate {
@@ -247,6 +268,37 @@ impl BandwidthEstimator {
             reports: self.reports,
             cuts: self.rate.cuts() + self.loss.cuts(),
         }
+    }
+}
+
+/// The least of the samples of the last [`WindowedMin::WINDOW`]: the round
+/// trip with no queue, as long as the path sometimes drains.
+#[derive(Debug, Default)]
+struct WindowedMin {
+    /// Ascending in both time and value: a sample makes every larger one
+    /// before it irrelevant.
+    samples: VecDeque<(Instant, Duration)>,
+}
+
+impl WindowedMin {
+    const WINDOW: Duration = Duration::from_secs(10);
+
+    fn add(&mut self, sample: Duration, now: Instant) {
+        while self.samples.back().is_some_and(|&(_, s)| s >= sample) {
+            self.samples.pop_back();
+        }
+        self.samples.push_back((now, sample));
+        while self
+            .samples
+            .front()
+            .is_some_and(|&(at, _)| now.saturating_duration_since(at) > Self::WINDOW)
+        {
+            self.samples.pop_front();
+        }
+    }
+
+    fn min(&self) -> Option<Duration> {
+        self.samples.front().map(|&(_, s)| s)
     }
 }
 

@@ -27,6 +27,10 @@ pub struct Path {
     /// Up to this much extra delay per packet, at random (order is kept):
     /// a busy receiver or a noisy radio, not a queue.
     pub jitter: Duration,
+    /// The receiver is not scheduled for `.1` out of every `.0`: what
+    /// arrives meanwhile is read, stamped and reported when it runs again.
+    /// A process short of CPU, not a queue on the link.
+    pub stalls: Option<(Duration, Duration)>,
 }
 
 impl Path {
@@ -37,6 +41,7 @@ impl Path {
             one_way: Duration::from_millis(20),
             drop_every: None,
             jitter: Duration::ZERO,
+            stalls: None,
         }
     }
 }
@@ -127,16 +132,22 @@ pub fn run(
             }
             seq = seq.wrapping_add(1);
         }
+        let stalled = path.stalls.is_some_and(|(every, length)| {
+            Duration::from_nanos((now.as_nanos() % every.as_nanos()) as u64) < length
+        });
         while let Some(&(at, s)) = to_receiver.front() {
-            if at > now {
+            if at > now || stalled {
                 break;
             }
-            recorder.record(2, s, at.as_micros() as i64);
+            // Read late after a stall: stamped when read.
+            let read = if at + STEP > now { at } else { now };
+            recorder.record(2, s, read.as_micros() as i64);
             to_receiver.pop_front();
         }
         if now
             .as_millis()
             .is_multiple_of(FEEDBACK_INTERVAL.as_millis())
+            && !stalled
         {
             for packet in recorder.build_feedback_packet() {
                 // Through the wire format, as the client reads it.
@@ -244,6 +255,49 @@ mod tests {
         };
         let trace = run(config, &mut noisy, Duration::from_secs(20), |_, _| {});
         assert_eq!(trace.last().target_bps, config.max_bps);
+    }
+
+    /// The SFU's downlink estimators: a delay-based cut needs the round
+    /// trip to have grown.
+    fn sfu_config() -> BweConfig {
+        BweConfig {
+            overuse_min_queue: Duration::from_millis(30),
+            ..BweConfig::default()
+        }
+    }
+
+    /// 100 ms without being scheduled, twice a second: what a subscriber
+    /// beside six media processes on two cores went through.
+    fn starved_receiver() -> Path {
+        Path {
+            stalls: Some((Duration::from_millis(500), Duration::from_millis(100))),
+            ..Path::capped(50.0 * MBIT)
+        }
+    }
+
+    #[test]
+    fn a_receiver_short_of_cpu_is_no_congestion_when_a_queue_must_show() {
+        let mut path = starved_receiver();
+        // Trusting the trend alone, the estimate goes down step by step.
+        let trusting = run(
+            BweConfig::default(),
+            &mut path,
+            Duration::from_secs(20),
+            |_, _| {},
+        );
+        assert!(trusting.last().cuts > 10, "{:?}", trusting.last());
+        let trace = run(sfu_config(), &mut path, Duration::from_secs(20), |_, _| {});
+        assert_eq!(trace.last().cuts, 0);
+        assert_eq!(trace.last().target_bps, sfu_config().max_bps);
+    }
+
+    #[test]
+    fn a_bottleneck_is_found_when_a_queue_must_show() {
+        let mut path = Path::capped(MBIT);
+        let trace = run(sfu_config(), &mut path, Duration::from_secs(30), |_, _| {});
+        let settled = trace.targets_after(Duration::from_secs(10));
+        let mean = settled.iter().sum::<u64>() as f64 / settled.len() as f64;
+        assert!(within(mean as u64, MBIT, 0.25), "mean {mean} after 10 s");
     }
 
     #[test]
