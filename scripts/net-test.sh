@@ -13,4 +13,4 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 cargo build --workspace --bins --tests
-cargo test --workspace --test internet --test lossy_link --test uplink_cap -- --include-ignored
+cargo test --workspace --test internet --test lossy_link --test uplink_cap --test downlink_cap -- --include-ignored

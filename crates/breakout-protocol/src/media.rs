@@ -319,9 +319,8 @@ pub struct MediaStats {
     /// How many times a slot changed source.
     pub slot_switches: u64,
     /// The server's estimate of what this participant's downlink can take
-    /// (bit/s), from their transport-wide feedback, once it has shown a
-    /// limit (a queue or loss). Reported only: the slots' layers follow the
-    /// declared tile sizes.
+    /// (bit/s), from their transport-wide feedback; what the slots' layers
+    /// are chosen within. Absent until their feedback has said enough.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub downlink_estimate_bps: Option<u64>,
     pub slots: Vec<SlotStats>,

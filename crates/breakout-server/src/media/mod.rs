@@ -109,10 +109,9 @@
 //!   the path to the server, and a publisher stops encoding the layers
 //!   nobody receives. Downstream, everything forwarded carries transport-
 //!   wide sequence numbers and each subscriber's feedback on them feeds a
-//!   send-side estimate of its downlink ([`downlink`], reported in the
-//!   stats); [`layers::select`] can keep a subscriber within a budget,
-//!   dropping video layers before any audio, but is not given the estimate
-//!   (see [`downlink`] for why).
+//!   send-side estimate of its downlink ([`downlink`]); [`layers::select`]
+//!   keeps what the subscriber receives within it, dropping video layers
+//!   before any audio, at the next re-selection (at most 500 ms later).
 //!
 //! Header extensions of upstream packets are stripped when forwarding: ids
 //! are negotiated per connection and transport-wide numbers are per hop.

@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
 use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
 
+use super::downlink;
 use super::downstream::{self, Owner};
 use super::event::PeerEvent;
 use super::layers::{self, SlotDemand, Tile};
@@ -44,7 +45,7 @@ const DOWN_QUEUE: usize = 1024;
 const KEYFRAME_QUEUE: usize = 8;
 /// What an audio slot is assumed to take before its source was measured:
 /// Opus voice with FEC and packet overhead.
-const ASSUMED_AUDIO_BITRATE: u64 = 48_000;
+const ASSUMED_AUDIO_BITRATE: u64 = 56_000;
 
 pub struct Router {
     placement: watch::Receiver<Arc<Placement>>,
@@ -498,11 +499,8 @@ impl Router {
                 .filter_map(|slot| slot.occupant.as_ref())
                 .map(|source| source.bitrate().unwrap_or(ASSUMED_AUDIO_BITRATE))
                 .sum();
-            // The downlink estimate is measured and reported (`downlink`)
-            // but does not limit the layers: on the two-core lab a free
-            // link's estimate sank to its floor whenever the subscriber was
-            // short of CPU, which would have cost it its pictures.
-            let chosen = layers::select(&demands, audio_bitrate, None);
+            let budget = peer.downlink.as_deref().and_then(downlink::budget);
+            let chosen = layers::select(&demands, audio_bitrate, budget);
             for (i, layer) in chosen.into_iter().enumerate() {
                 let wanted = layer.and_then(|l| cameras[i].map(|c| c.layers[l].clone()));
                 let same = match (&video[i].occupant, &wanted) {

@@ -143,7 +143,8 @@ impl Upstream {
         (packed != 0).then_some(((packed >> 32) as u32, packed as u32))
     }
 
-    /// The measured bitrate, once a window was measured.
+    /// The measured bitrate as forwarded (on the wire, in the units of a
+    /// subscriber's downlink estimate), once a window was measured.
     pub fn bitrate(&self) -> Option<u64> {
         Some(self.bitrate.load(Relaxed)).filter(|&b| b != 0)
     }
@@ -200,7 +201,7 @@ pub async fn read_track(
             Err(_) => break,
         };
         stats.received.add(packet.payload.len() + 12);
-        if let Some(bitrate) = meter.add(packet.payload.len() + 12, upstream.millis()) {
+        if let Some(bitrate) = meter.add(forwarded_size(&packet), upstream.millis()) {
             upstream.bitrate.store(bitrate.max(1), Relaxed);
         }
         let keyframe = match upstream.kind {
@@ -261,6 +262,14 @@ impl Meter {
         self.bytes += bytes as u64;
         measured
     }
+}
+
+/// What `packet` takes on a subscriber's link once forwarded: its payload,
+/// the RTP header with the transport-wide extension the SFU stamps, and
+/// what SRTP, UDP and IP add.
+fn forwarded_size(packet: &Packet) -> usize {
+    const RTP_HEADER_WITH_TRANSPORT_SEQ: usize = 12 + 8;
+    packet.payload.len() + RTP_HEADER_WITH_TRANSPORT_SEQ + breakout_bwe::WIRE_OVERHEAD
 }
 
 #[cfg(test)]
