@@ -120,6 +120,8 @@ pub struct BandwidthEstimator {
     acked: AckedRate,
     feedback_delay: Option<Duration>,
     base_delay: WindowedMin,
+    /// The feedback packet count of the last report taken in.
+    feedback_count: Option<u8>,
     reports: u64,
 }
 
@@ -145,6 +147,7 @@ impl BandwidthEstimator {
             acked: AckedRate::default(),
             feedback_delay: None,
             base_delay: WindowedMin::default(),
+            feedback_count: None,
             reports: 0,
         }
     }
@@ -165,11 +168,20 @@ impl BandwidthEstimator {
 
     /// A feedback packet that arrived at `now`.
     pub fn on_feedback(&mut self, feedback: &TransportLayerCc, now: Instant) {
-        self.on_arrivals(&arrivals(feedback), now);
+        let count = feedback.fb_pkt_count;
+        let follows = self
+            .feedback_count
+            .is_none_or(|last| last.wrapping_add(1) == count);
+        self.feedback_count = Some(count);
+        self.on_arrivals(&arrivals(feedback), follows, now);
     }
 
-    /// What one feedback packet reported, in sequence order.
-    pub fn on_arrivals(&mut self, reported: &[Arrival], now: Instant) {
+    /// What one feedback packet reported, in sequence order; `follows` when
+    /// it is the next report after the last one taken in. A report starts
+    /// at the first packet that arrived since the one before, so packets
+    /// between two consecutive reports were lost; after a report that was
+    /// itself lost, they are unknown.
+    pub fn on_arrivals(&mut self, reported: &[Arrival], follows: bool, now: Instant) {
         let reported: Vec<(u64, Option<i64>)> = reported
             .iter()
             .map(|a| (self.sent_seqs.peek(a.seq), a.at_us))
@@ -192,10 +204,18 @@ impl BandwidthEstimator {
             self.base_delay.add(sample, now);
         }
 
-        // Loss: every packet sent since the last report up to the newest
-        // one reported, including any the report skipped. Before the first
-        // report, only what it covers (the receiver may have started late).
-        let from = self.reported_up_to.map_or(oldest, |s| s + 1);
+        // Loss: the packets sent since the last report up to the newest one
+        // reported that did not arrive. After a lost report only what this
+        // one covers: on a link losing 5 % each way, counting the lost
+        // report's packets too doubled the loss and cut the estimate to its
+        // floor. Before the first report, only what it covers (the receiver
+        // may have started late).
+        let first_covered = reported.first().map_or(oldest, |(seq, _)| *seq);
+        let from = match self.reported_up_to {
+            Some(up_to) if follows => up_to + 1,
+            Some(up_to) => (up_to + 1).max(first_covered),
+            None => first_covered,
+        };
         let (mut received, mut lost) = (0u32, 0u32);
         if newest >= from {
             for (seq, _) in self.history.range(from..=newest) {
@@ -342,5 +362,40 @@ impl AckedRate {
         // The first packet's bytes arrived before the span began.
         let bytes = self.bytes - self.packets.front().map_or(0, |(_, b)| *b);
         Some(bytes as f64 * 8.0 / (span as f64 / 1e6))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Packets `seqs` as one report: every `lost_every`-th not received.
+    fn report(seqs: std::ops::Range<u16>, lost_every: Option<u16>) -> Vec<Arrival> {
+        seqs.map(|seq| Arrival {
+            seq,
+            at_us: match lost_every {
+                Some(n) if seq % n == 0 => None,
+                _ => Some(i64::from(seq) * 1_000),
+            },
+        })
+        .collect()
+    }
+
+    #[test]
+    fn packets_of_a_lost_report_are_not_losses_and_those_between_reports_are() {
+        let t0 = Instant::now();
+        let mut bwe = BandwidthEstimator::new(BweConfig::default());
+        for seq in 0..200u16 {
+            bwe.on_packet_sent(seq, 1_000, t0 + Duration::from_millis(u64::from(seq)));
+        }
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        bwe.on_arrivals(&report(0..50, None), true, at(60));
+        // The report on 50..75 was lost on its way back.
+        bwe.on_arrivals(&report(75..100, None), false, at(110));
+        assert_eq!(bwe.estimate().loss_fraction, 0.0);
+        // The next report: 100..110 never arrived, and every fourth after.
+        bwe.on_arrivals(&report(110..140, Some(4)), true, at(150));
+        let lost = 10 + (110..140).filter(|seq| seq % 4 == 0).count();
+        assert_eq!(bwe.estimate().loss_fraction, lost as f64 / 40.0);
     }
 }

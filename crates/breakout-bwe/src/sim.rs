@@ -261,7 +261,7 @@ mod tests {
     /// trip to have grown.
     fn sfu_config() -> BweConfig {
         BweConfig {
-            overuse_min_queue: Duration::from_millis(30),
+            overuse_min_queue: Duration::from_millis(100),
             ..BweConfig::default()
         }
     }

@@ -9,13 +9,15 @@
 //! may rise further above what got through ([`BweConfig::acked_headroom`]):
 //! a step up is the probe, and a queue it builds steps back down.
 //!
-//! And the SFU shares its machine: arrival times that jitter because a
-//! process was not scheduled look to GCC's trendline like a queue building.
-//! A delay-based cut therefore needs the round trip itself to have grown
-//! ([`OVERUSE_MIN_QUEUE`]); on a free link whose subscriber was short of
-//! CPU it did not (5–16 ms against a 4 ms base, measured in the two-core
-//! lab, where the trend alone cut a free subscriber to its floor), behind a
-//! capped one it did (250 ms).
+//! And the SFU cannot tell a queue on the subscriber's link from arrival
+//! times that jitter: a subscriber whose process was not scheduled (a free
+//! one in the two-core lab: 5–16 ms round trip over a 4 ms base, its
+//! estimate cut to the floor by the trendline alone) or a jittery radio
+//! (the lab's lossy link, ±30 ms each way: about 30 ms over its base, the
+//! trend read over-use, video stopped). Stepping a layer down answers
+//! neither, so a delay-based cut needs a standing queue in the round trip
+//! ([`OVERUSE_MIN_QUEUE`]), as a bottleneck builds (250 ms behind the
+//! lab's 400 kbit/s cap), and loss answers the rest.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,8 +29,9 @@ use breakout_bwe::{BweConfig, Uplink};
 const TRUSTED_AFTER_REPORTS: u64 = 5;
 
 /// A delay-based over-use cuts only once the round trip is this far above
-/// the least seen in the last seconds: a queue, not a late reader.
-const OVERUSE_MIN_QUEUE: Duration = Duration::from_millis(30);
+/// the least seen in the last seconds: a queue, not a late reader or a
+/// jittery link.
+const OVERUSE_MIN_QUEUE: Duration = Duration::from_millis(100);
 
 /// A new subscriber's estimator. It starts high, where a simulcast camera's
 /// middle layers fit. Its floor is low: audio is never held to the
