@@ -24,7 +24,9 @@ use super::frame::VideoFrame;
 /// window is a freeze.
 const WINDOW: Duration = Duration::from_secs(30);
 /// The longest delay added: beyond it a late picture is shown late instead.
-pub const MAX_DELAY: Duration = Duration::from_millis(450);
+/// As long as the assembler holds a frame for resends: a picture that
+/// waited for one is still shown in time.
+pub const MAX_DELAY: Duration = super::assemble::HOLD_FOR_RESEND;
 /// A picture this far off the others' timeline (in either direction) starts
 /// a new one: the sender restarted, or a switch the SFU could not smooth.
 const NEW_TIMELINE: Duration = Duration::from_secs(1);

@@ -13,7 +13,7 @@
 use std::time::Duration;
 
 use super::MediaError;
-use super::assemble::Assembler;
+use super::assemble::{Assembler, HOLD_FOR_RESEND};
 use super::frame::VideoFrame;
 use super::video::Vp8Decoder;
 use super::video_playout::VideoPlayout;
@@ -21,8 +21,10 @@ use super::video_playout::VideoPlayout;
 /// Keyframe requests for one slot at most this often.
 pub const REQUEST_INTERVAL: Duration = Duration::from_millis(200);
 /// Packets but no picture for this long is a frozen picture. Well above a
-/// frame interval (33 ms at 30 fps, 200 ms for a slow screen share).
-pub const FREEZE_AFTER: Duration = Duration::from_millis(500);
+/// frame interval (33 ms at 30 fps, 200 ms for a slow screen share), and
+/// past the assembler's hold for resends plus a frame: a frame that waited
+/// for a resend and got it is not a freeze.
+pub const FREEZE_AFTER: Duration = HOLD_FOR_RESEND.saturating_add(Duration::from_millis(150));
 /// A silence this long is a source that stopped (camera off, moved away),
 /// not a freeze: the watch starts again with the next packet.
 const PAUSE: Duration = Duration::from_millis(300);
@@ -191,7 +193,9 @@ mod tests {
                 asked.push(now);
             }
         }
-        assert_eq!(asked.len(), 5, "{asked:?}");
+        let frozen_for = ms(11 * 449) - ms(11 * 179);
+        let expected = frozen_for.as_millis() / FREEZE_AFTER.as_millis();
+        assert_eq!(asked.len() as u128, expected, "{asked:?}");
         assert!(asked[0] >= ms(11 * 179) + FREEZE_AFTER);
         assert!(asked.windows(2).all(|w| w[1] - w[0] >= FREEZE_AFTER));
     }
