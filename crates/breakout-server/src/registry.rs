@@ -225,7 +225,13 @@ pub async fn blocking<T: Send + 'static>(
         .map_err(storage_error)
 }
 
+/// What a client hears of a store error: `storage_unavailable` (503, retry
+/// later) while the database cannot be reached, `storage_failed` otherwise.
 pub fn storage_error(error: StoreError) -> ServerError {
     tracing::error!(%error, "storage error");
-    ServerError::Storage
+    if error.is_unavailable() {
+        ServerError::StorageUnavailable
+    } else {
+        ServerError::Storage
+    }
 }
