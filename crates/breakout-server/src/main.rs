@@ -28,8 +28,9 @@ struct Args {
     #[arg(long, env = "BREAKOUT_DATA_DIR")]
     data_dir: Option<PathBuf>,
     /// Keep meetings and the journal in PostgreSQL
-    /// (postgres://user@host:port/db) instead of the SQLite file in the data
-    /// directory; servers sharing one database is the cluster's first step.
+    /// (postgres://user:password@host:port/db; no TLS to the database yet,
+    /// so keep it on a private network) instead of the SQLite file in the
+    /// data directory.
     #[arg(long, env = "BREAKOUT_DATABASE", hide_env_values = true)]
     database: Option<String>,
     /// Admin key for the REST API (default: generated once and kept in the data directory).

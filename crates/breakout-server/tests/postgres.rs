@@ -10,6 +10,7 @@
 mod common;
 
 use breakout_core::{Command, MeetingView, RoomId};
+use breakout_protocol::admin::QuarantineList;
 use breakout_protocol::rest::MeetingInfo;
 use breakout_protocol::ws::{Reply, Request};
 use common::postgres::Cluster;
@@ -162,4 +163,52 @@ async fn while_postgres_is_down_changes_are_refused_and_nothing_acknowledged_is_
     let mut ws = again.connect(&host.token).await;
     assert_eq!(chat_texts(&mut ws).await, ["before", "after"]);
     again.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: make pg-test runs it"]
+async fn a_corrupt_meeting_in_postgres_is_quarantined_and_the_others_are_served() {
+    let url = Cluster::shared().new_database();
+    let args = ["--database", url.as_str(), "--log", "warn"];
+    let first = TestServer::start_process(&args).await;
+    let healthy = first.create_meeting(quick_config()).await;
+    let broken = first.create_meeting(quick_config()).await;
+    first.add(&healthy, "Hana", "host").await;
+    first.add(&broken, "Bert", "host").await;
+    first.shutdown().await;
+
+    let (db, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(connection);
+    // Killed before any snapshot: the journal is all there is to damage.
+    let damaged = db
+        .execute(
+            "UPDATE journal SET command = '{\"not\": \"a command\"}' WHERE meeting = $1",
+            &[&broken],
+        )
+        .await
+        .expect("damage");
+    assert!(damaged > 0, "the broken meeting had journal entries");
+
+    let second = TestServer::start_process(&args).await;
+    let listed: Vec<MeetingInfo> = second.admin_get("/v1/meetings").await;
+    let ids: Vec<&str> = listed.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, [healthy.as_str()]);
+    let quarantine: QuarantineList = second.admin_get("/v1/admin/quarantine").await;
+    let [bad] = quarantine.meetings.as_slice() else {
+        panic!("one quarantined meeting expected: {quarantine:?}");
+    };
+    assert_eq!(bad.id, broken);
+    assert!(bad.reason.contains("corrupt"), "{}", bad.reason);
+    second.shutdown().await;
+    // Left as it was, for the operator to look at.
+    let kept = db
+        .query_one(
+            "SELECT COUNT(*) FROM journal WHERE meeting = $1 AND command LIKE '%not%'",
+            &[&broken],
+        )
+        .await
+        .expect("count");
+    assert_eq!(kept.get::<_, i64>(0), damaged as i64);
 }
