@@ -10,5 +10,5 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh postgres
 cargo build --workspace --bins --tests
-cargo test --workspace --lib -- --include-ignored store::tests::postgres
+cargo test --workspace --lib -- --include-ignored store::tests
 cargo test --workspace --test postgres -- --include-ignored

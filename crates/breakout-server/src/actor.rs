@@ -322,51 +322,6 @@ impl MeetingActor {
         }
     }
 
-    /// Answers a meeting that is behind the store: nothing that reads or
-    /// changes the meeting, only what a load balancer or list needs.
-    fn refuse(&mut self, message: ActorMessage) {
-        fn unavailable<T>() -> Result<T, ServerError> {
-            Err(ServerError::StorageUnavailable)
-        }
-        match message {
-            ActorMessage::Command { reply, .. } | ActorMessage::Request { reply, .. } => {
-                let _ = reply.send(unavailable());
-            }
-            ActorMessage::AssignmentsCsv { reply, .. } => {
-                let _ = reply.send(unavailable());
-            }
-            ActorMessage::Connect { reply, .. } => {
-                let _ = reply.send(unavailable());
-            }
-            ActorMessage::CheckPreset { reply, .. } => {
-                let _ = reply.send(unavailable());
-            }
-            ActorMessage::Disconnect {
-                participant,
-                connection,
-            } => {
-                // Recorded in the journal by the reload that ends this.
-                self.connections.detach(participant, connection);
-            }
-            ActorMessage::Info { reply } => {
-                let _ = reply.send(self.info());
-            }
-            ActorMessage::Overview { reply } => {
-                let _ = reply.send(self.overview());
-            }
-            ActorMessage::Presets { reply } => {
-                let _ = reply.send(self.meeting.presets().cloned().collect());
-            }
-            ActorMessage::Admission { reply } => {
-                let _ = reply.send(breakout_protocol::rest::Admission {
-                    capacity: self.meeting.capacity(),
-                    locked: self.meeting.is_locked(),
-                });
-            }
-            ActorMessage::Stop { .. } => unreachable!("handled by the loop"),
-        }
-    }
-
     fn assignments_csv(
         &mut self,
         actor: Actor,

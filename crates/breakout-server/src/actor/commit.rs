@@ -16,7 +16,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tracing::{info, warn};
 
-use super::{MeetingActor, ReplyTo, SNAPSHOT_EVERY};
+use super::{ActorMessage, MeetingActor, ReplyTo, SNAPSHOT_EVERY};
 use crate::error::ServerError;
 
 /// A reply held back until the turn's journal entries are committed; told
@@ -152,6 +152,51 @@ impl MeetingActor {
             }
         }
         self.views_dirty = true;
+    }
+
+    /// Answers a meeting that is behind the store: nothing that reads or
+    /// changes the meeting, only what a load balancer or list needs.
+    pub(super) fn refuse(&mut self, message: ActorMessage) {
+        fn unavailable<T>() -> Result<T, ServerError> {
+            Err(ServerError::StorageUnavailable)
+        }
+        match message {
+            ActorMessage::Command { reply, .. } | ActorMessage::Request { reply, .. } => {
+                let _ = reply.send(unavailable());
+            }
+            ActorMessage::AssignmentsCsv { reply, .. } => {
+                let _ = reply.send(unavailable());
+            }
+            ActorMessage::Connect { reply, .. } => {
+                let _ = reply.send(unavailable());
+            }
+            ActorMessage::CheckPreset { reply, .. } => {
+                let _ = reply.send(unavailable());
+            }
+            ActorMessage::Disconnect {
+                participant,
+                connection,
+            } => {
+                // Recorded in the journal by the reload that ends this.
+                self.connections.detach(participant, connection);
+            }
+            ActorMessage::Info { reply } => {
+                let _ = reply.send(self.info());
+            }
+            ActorMessage::Overview { reply } => {
+                let _ = reply.send(self.overview());
+            }
+            ActorMessage::Presets { reply } => {
+                let _ = reply.send(self.meeting.presets().cloned().collect());
+            }
+            ActorMessage::Admission { reply } => {
+                let _ = reply.send(breakout_protocol::rest::Admission {
+                    capacity: self.meeting.capacity(),
+                    locked: self.meeting.is_locked(),
+                });
+            }
+            ActorMessage::Stop { .. } => unreachable!("handled by the loop"),
+        }
     }
 
     /// Reloads if the meeting is behind the store and `now` is past the
