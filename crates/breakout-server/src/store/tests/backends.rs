@@ -4,7 +4,7 @@
 use rusqlite::Connection;
 
 use super::super::*;
-use super::{cluster, record, temp_db};
+use super::{chat, cluster, record, seqs, temp_db};
 
 #[test]
 fn store_is_send_and_sync() {
@@ -137,4 +137,44 @@ fn postgres_that_cannot_be_reached_is_unavailable() {
         Store::open_postgres("postgres://[nonsense"),
         Err(StoreError::BadDatabaseUrl { .. })
     ));
+}
+
+// Synchronous calls on a current-thread runtime too: the store's I/O runs
+// on its own thread, so they cannot wait for themselves.
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "needs PostgreSQL: make pg-test runs it"]
+async fn postgres_going_away_is_unavailable_until_it_is_back() {
+    let cluster = cluster::Cluster::start();
+    let store = Store::open_postgres(&cluster.new_database()).expect("open");
+    store.create_meeting(&record("m", 1)).expect("create");
+    store.append("m", &[chat(1)]).expect("append");
+    assert!(store.is_writable());
+
+    cluster.stop_server();
+    let lost = store.append_async("m", &[chat(2)]).await;
+    assert!(
+        matches!(&lost, Err(StoreError::Unavailable { .. })),
+        "{lost:?}"
+    );
+    assert!(!store.is_writable());
+    assert!(!store.check_writable_async().await);
+    let listed = store.meetings();
+    assert!(
+        matches!(&listed, Err(StoreError::Unavailable { .. })),
+        "{listed:?}"
+    );
+    let restored = store.restore_async("m").await;
+    assert!(
+        matches!(&restored, Err(StoreError::Unavailable { .. })),
+        "{restored:?}"
+    );
+
+    cluster.start_server();
+    assert!(store.check_writable_async().await);
+    assert!(store.is_writable());
+    store
+        .append("m", &[chat(2)])
+        .expect("append once it is back");
+    let restored = store.restore_async("m").await.expect("restore");
+    assert_eq!(seqs(&restored.journal), [1, 2]);
 }
