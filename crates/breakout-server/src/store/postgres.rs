@@ -10,8 +10,9 @@
 //! Appends, and the snapshots, revocations and restores the meeting actors
 //! make, go through the journal writer task (`writer`), which keeps them in
 //! order and commits the appends queued at once in one transaction, as
-//! SQLite's writer thread does. PostgreSQL's `synchronous_commit` (on by
-//! default) makes a commit durable before it returns.
+//! SQLite's writer thread does. Every connection sets
+//! `synchronous_commit=on`, so a commit is durable before it returns even
+//! where the database's default is off.
 //!
 //! Losing the server is [`StoreError::Unavailable`]: refused or dropped
 //! connections, a server shutting down, or no answer within
@@ -101,6 +102,14 @@ impl PgStore {
         if config.get_application_name().is_none() {
             config.application_name("breakout-server");
         }
+        // Every acknowledged event must survive the server crashing: a
+        // commit waits for its WAL to be flushed, whatever the database's
+        // or role's default says.
+        let options = match config.get_options() {
+            Some(theirs) => format!("{theirs} -c synchronous_commit=on"),
+            None => "-c synchronous_commit=on".to_owned(),
+        };
+        config.options(options);
         let manager = Manager::from_config(
             config,
             NoTls,

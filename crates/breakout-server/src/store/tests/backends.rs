@@ -178,3 +178,21 @@ async fn postgres_going_away_is_unavailable_until_it_is_back() {
     let restored = store.restore_async("m").await.expect("restore");
     assert_eq!(seqs(&restored.journal), [1, 2]);
 }
+
+#[test]
+#[ignore = "needs PostgreSQL: make pg-test runs it"]
+fn postgres_commits_are_durable_whatever_the_database_default() {
+    let url = cluster::Cluster::shared().new_database();
+    let first = Store::open_postgres(&url).expect("open");
+    first.test_execute(
+        "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET synchronous_commit = off',
+                                    current_database()); END $$",
+    );
+    drop(first);
+    // New connections would start with it off; the store turns it on.
+    let store = Store::open_postgres(&url).expect("reopen");
+    assert_eq!(
+        store.test_count("SELECT (current_setting('synchronous_commit') = 'on')::int::bigint"),
+        1
+    );
+}
