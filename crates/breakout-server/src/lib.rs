@@ -3,9 +3,9 @@
 //! REST administration and a WebSocket per participant in front of one actor
 //! task per meeting; every rule is `breakout-core`'s, every accepted command
 //! is journaled (to SQLite, or PostgreSQL with `--database`) before it is
-//! acknowledged, and a restarted server
-//! replays the journal to the exact state it had. Runs as the
-//! `breakout-server` binary or embedded in the desktop app via [`Server`].
+//! acknowledged, and a restarted server replays the journal to the exact
+//! state it had. Runs as the `breakout-server` binary or embedded in the
+//! desktop app via [`Server`].
 
 mod actor;
 mod admin;
