@@ -106,10 +106,18 @@ impl Cluster {
             self.port,
             self.dir.display()
         );
-        run(self
-            .pg_ctl()
+        let mut start = self.pg_ctl();
+        start
             .args(["start", "-w", "-o", &options, "-l"])
-            .arg(self.dir.join("log")));
+            .arg(self.dir.join("log"));
+        let output = start.output().expect("pg_ctl starts");
+        assert!(
+            output.status.success(),
+            "PostgreSQL did not start on port {}: {}\n{}",
+            self.port,
+            String::from_utf8_lossy(&output.stderr),
+            self.log()
+        );
     }
 
     /// What the server logged so far.
