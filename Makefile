@@ -4,7 +4,7 @@ CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test bench setup lint unit schemathesis fmt app-setup app-test bundle ui-test media-test net-test server-dist
+.PHONY: run test bench setup lint unit schemathesis fmt app-setup app-test bundle ui-test media-test net-test pg-test server-dist
 
 ## Start the desktop app hosting a meeting on this computer (embedded server),
 ## with a few synthetic participants (BOTS=4) already in it.
@@ -68,6 +68,11 @@ media-test:
 ## Real network plumbing as root: a server behind NAT, clients on the far side.
 net-test:
 	scripts/net-test.sh
+
+## The PostgreSQL store (`--database postgres://...`) on private clusters
+## started from Debian's postgresql package.
+pg-test:
+	scripts/pg-test.sh
 
 ## Builds as `unit` does (same features, so nothing is compiled twice).
 schemathesis:

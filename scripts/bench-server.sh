@@ -33,5 +33,10 @@ run_load server_start_50x50 50 5 50
 echo "server_rss_after_50x50_mb=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$pid/status")"
 
 # Journal appends as actors make them: durable (synchronous=FULL), several
-# meetings at once, group commit. Its own binary; no server process needed.
-cargo bench -q -p breakout-server --bench journal 2>/dev/null | grep -E '^journal_'
+# meetings at once, group commit; on SQLite, then on a private PostgreSQL
+# cluster (the `_postgres` figures). Its own binary; no server process
+# needed. Its stderr is shown only if it fails (PostgreSQL missing, ...).
+journal_log=$(mktemp)
+cargo bench -q -p breakout-server --bench journal 2>"$journal_log" | grep -E '^journal_' ||
+    { cat "$journal_log" >&2; rm -f "$journal_log"; exit 1; }
+rm -f "$journal_log"

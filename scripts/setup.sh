@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build and tests need and a fresh Debian/Ubuntu machine
 # lacks. Idempotent: each step checks first.
-# Usage: setup.sh [all|base|test|desktop|python|net|bench]
+# Usage: setup.sh [all|base|test|desktop|python|net|postgres|bench]
 set -euo pipefail
 
 stage=${1:-test}
@@ -45,7 +45,7 @@ desktop_packages=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-de
     libssl-dev libayatana-appindicator3-dev librsvg2-dev libasound2-dev
     libasound2-plugins libv4l-dev libclang-dev clang pkg-config xvfb xauth
     pulseaudio pulseaudio-utils sox imagemagick webkit2gtk-driver x11-utils
-    libvpx-dev cmake chromium iproute2 nftables coturn)
+    libvpx-dev cmake chromium iproute2 nftables coturn postgresql)
 
 need_node() {
     command -v npm >/dev/null || apt_install nodejs npm
@@ -78,13 +78,18 @@ case "$stage" in
         # Network namespaces and NAT for the network tests.
         apt_install iproute2 nftables coturn
         ;;
+    postgres)
+        # The PostgreSQL store's tests start private clusters with this
+        # package's initdb and pg_ctl (never the system's own cluster).
+        apt_install postgresql
+        ;;
     bench)
         # Janus is the SFU that bench-janus.sh compares ours with; it runs
         # in a private network namespace (unshare, ip).
         apt_install janus iproute2 util-linux curl
         ;;
     *)
-        echo "usage: setup.sh [all|base|test|desktop|python|bench]" >&2
+        echo "usage: setup.sh [all|base|test|desktop|python|net|postgres|bench]" >&2
         exit 2
         ;;
 esac

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(setup lint unit schemathesis ui-test media-test net-test app-test)
+[ ${#stages[@]} -gt 0 ] || stages=(setup lint unit pg-test schemathesis ui-test media-test net-test app-test)
 
 timings=$(mktemp)
 prefetch_log=$(mktemp)

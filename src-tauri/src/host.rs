@@ -115,6 +115,7 @@ async fn start_on(
         )),
         tls: Some(tls),
         media: Default::default(),
+        database: None,
     })
     .await
 }

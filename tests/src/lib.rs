@@ -71,6 +71,11 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     pub async fn start(data: &Path, port: u16) -> ServerProcess {
+        Self::start_with(data, port, &[]).await
+    }
+
+    /// [`ServerProcess::start`] with more options, e.g. `--database`.
+    pub async fn start_with(data: &Path, port: u16, args: &[&str]) -> ServerProcess {
         let child = tokio::process::Command::new(binary("breakout-server"))
             .args([
                 "--listen",
@@ -81,6 +86,7 @@ impl ServerProcess {
             .arg("--data-dir")
             .arg(data)
             .args(["--admin-key", KEY, "--log", "warn"])
+            .args(args)
             .stdout(Stdio::null())
             .kill_on_drop(true)
             .spawn()

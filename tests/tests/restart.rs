@@ -1,16 +1,32 @@
 //! SIGKILL the server mid-countdown, start it again on the same data: the
 //! meeting is exactly as it was, the countdown keeps its deadline, bots
-//! resume with their tokens, and nothing acknowledged is lost.
+//! resume with their tokens, and nothing acknowledged is lost. Once with
+//! the SQLite file in the data directory, once with the store in
+//! PostgreSQL (`--database`; `make pg-test` runs that one).
 
 use breakout_core::{BreakoutConfig, Command, EventBody, Phase};
 use breakout_e2e::{Bot, ServerProcess, free_port};
 use breakout_protocol::ws::{Reply, Request, ServerMessage};
 
+#[path = "../../crates/breakout-server/tests/common/postgres.rs"]
+mod cluster;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_server_restarts_into_the_same_meeting() {
+    a_killed_server_restarts_into_the_same_meeting_with(&[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: make pg-test runs it"]
+async fn a_killed_server_on_postgres_restarts_into_the_same_meeting() {
+    let url = cluster::Cluster::shared().new_database();
+    a_killed_server_restarts_into_the_same_meeting_with(&["--database", &url]).await;
+}
+
+async fn a_killed_server_restarts_into_the_same_meeting_with(args: &[&str]) {
     let data = tempfile::tempdir().unwrap();
     let port = free_port();
-    let server = ServerProcess::start(data.path(), port).await;
+    let server = ServerProcess::start_with(data.path(), port, args).await;
     let meeting = server
         .create_meeting(BreakoutConfig {
             move_countdown_secs: 0,
@@ -71,7 +87,7 @@ async fn a_killed_server_restarts_into_the_same_meeting() {
     );
 
     server.kill().await;
-    let server = ServerProcess::start(data.path(), port).await;
+    let server = ServerProcess::start_with(data.path(), port, args).await;
 
     // Same meeting, same rooms and members, same deadline.
     let mut after = server.overview(&meeting).await;

@@ -44,6 +44,7 @@ async fn start_tls(dir: &Path) -> Running {
             pin_in_links: true,
         }),
         media: Default::default(),
+        database: None,
     })
     .await
     .expect("server starts with TLS");

@@ -146,6 +146,9 @@ pub struct MeetingActor {
     resumed: BTreeSet<ParticipantId>,
     connections: Connections,
     views_dirty: bool,
+    /// Set when memory holds changes the store refused and reading the
+    /// store back failed: when to try reloading again (see `commit`).
+    behind: Option<tokio::time::Instant>,
     /// Follows every change of placement; see `crate::media`.
     media: MediaRouter,
 }
@@ -165,6 +168,7 @@ impl MeetingActor {
             resumed: BTreeSet::new(),
             connections: Connections::default(),
             views_dirty: false,
+            behind: None,
             media: MediaRouter::spawn(&meeting, env.settings.media.clone()),
             meeting,
             env,
@@ -195,9 +199,13 @@ impl MeetingActor {
         let mut flush = tokio::time::interval(VIEW_FLUSH_INTERVAL);
         flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
+            self.catch_up(false).await;
             self.fire_due_deadlines();
             self.flush().await;
-            let deadline = self.meeting.next_deadline().map(|d| self.sleep_target(d));
+            let deadline = match self.behind {
+                Some(retry_at) => Some(retry_at),
+                None => self.meeting.next_deadline().map(|d| self.sleep_target(d)),
+            };
             tokio::select! {
                 message = rx.recv() => match message {
                     Some(ActorMessage::Stop { done, reason }) => {
@@ -206,6 +214,8 @@ impl MeetingActor {
                         return;
                     }
                     Some(message) => {
+                        // Someone waits for an answer: one more try.
+                        self.catch_up(true).await;
                         self.handle(message);
                         // Take whatever else is queued before sending, so a
                         // burst becomes one batch per connection and one
@@ -229,7 +239,7 @@ impl MeetingActor {
                     }
                 },
                 _ = sleep_until_opt(deadline) => {}
-                _ = flush.tick(), if self.views_dirty => {
+                _ = flush.tick(), if self.views_dirty && self.behind.is_none() => {
                     self.views_dirty = false;
                     let overflowed = self.connections.flush_views(&self.meeting, self.now());
                     self.disconnected(overflowed);
@@ -239,6 +249,9 @@ impl MeetingActor {
     }
 
     fn handle(&mut self, message: ActorMessage) {
+        if self.behind.is_some() {
+            return self.refuse(message);
+        }
         match message {
             ActorMessage::Command {
                 actor,
@@ -327,6 +340,9 @@ impl MeetingActor {
     /// hears of them before [`Self::commit`] made them durable. The answer
     /// names the rooms a command created, if it created any.
     fn apply(&mut self, actor: Actor, command: Command) -> Result<Reply, ServerError> {
+        if self.behind.is_some() {
+            return Err(ServerError::StorageUnavailable);
+        }
         let at = self.now();
         self.fire_deadlines_at(at);
         let name = command.name();
@@ -367,7 +383,7 @@ impl MeetingActor {
     }
 
     fn fire_deadlines_at(&mut self, at: Timestamp) {
-        if self.meeting.next_deadline().is_none_or(|due| due > at) {
+        if self.behind.is_some() || self.meeting.next_deadline().is_none_or(|due| due > at) {
             return;
         }
         let events = self.meeting.tick(at);

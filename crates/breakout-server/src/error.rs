@@ -68,7 +68,11 @@ pub enum ServerError {
     Storage,
     #[error("a storage task failed")]
     Internal,
-    #[error("the server can no longer write its database; it takes no new meetings")]
+    /// The database cannot be reached (or written) right now: nothing is
+    /// changed, no new meeting is taken; the same request may work later.
+    #[error(
+        "storage unavailable: the server cannot reach its database right now; nothing was changed, retry once it is back"
+    )]
     StorageUnavailable,
     /// An error the media task answered with; it owns its code.
     #[error("{}", .0.message)]

@@ -2,9 +2,10 @@
 //!
 //! REST administration and a WebSocket per participant in front of one actor
 //! task per meeting; every rule is `breakout-core`'s, every accepted command
-//! is journaled to SQLite before it is acknowledged, and a restarted server
-//! replays the journal to the exact state it had. Runs as the
-//! `breakout-server` binary or embedded in the desktop app via [`Server`].
+//! is journaled (to SQLite, or PostgreSQL with `--database`) before it is
+//! acknowledged, and a restarted server replays the journal to the exact
+//! state it had. Runs as the `breakout-server` binary or embedded in the
+//! desktop app via [`Server`].
 
 mod actor;
 mod admin;
@@ -53,7 +54,8 @@ pub use tls::{TlsFiles, fingerprint};
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
-    /// Holds `breakout.sqlite3` and `admin-key`.
+    /// Holds `breakout.sqlite3` (unless `database` says otherwise) and
+    /// `admin-key`.
     pub data_dir: PathBuf,
     /// Use this admin key instead of the one kept in `data_dir`.
     pub admin_key: Option<String>,
@@ -64,6 +66,10 @@ pub struct ServerConfig {
     pub tls: Option<TlsFiles>,
     /// The media port and the public addresses announced for it.
     pub media: MediaNetworkConfig,
+    /// Keep meetings, tokens and the journal in this PostgreSQL database
+    /// (`postgres://user@host:port/db`) instead of the SQLite file in
+    /// `data_dir`, which still holds the admin key.
+    pub database: Option<String>,
 }
 
 impl ServerConfig {
@@ -78,6 +84,7 @@ impl ServerConfig {
             public_url: None,
             media: MediaNetworkConfig::default(),
             tls: None,
+            database: None,
         }
     }
 }
@@ -147,8 +154,14 @@ impl Server {
             None => load_or_create_admin_key(&config.data_dir)?,
         };
         let tls = config.tls.as_ref().map(tls::load).transpose()?;
-        let db = config.data_dir.join("breakout.sqlite3");
-        let store = Arc::new(store::Store::open(&db)?);
+        let (store, db) = match &config.database {
+            Some(url) => (store::Store::open_postgres(url)?, without_credentials(url)),
+            None => {
+                let path = config.data_dir.join("breakout.sqlite3");
+                (store::Store::open(&path)?, path.display().to_string())
+            }
+        };
+        let store = Arc::new(store);
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|source| ServerError::Bind {
@@ -208,7 +221,7 @@ impl Server {
                 listener::serve(listener, app, &state.limits, acceptor, stopped).await;
             })
         };
-        info!(%addr, db = %db.display(), tls = ?fingerprint, "listening");
+        info!(%addr, %db, tls = ?fingerprint, "listening");
         Ok(Server {
             addr,
             fingerprint,
@@ -281,6 +294,20 @@ const DRAIN_POLL: std::time::Duration = std::time::Duration::from_secs(1);
 /// and meeting in it: each holds sockets, tasks and buffers until closed.
 pub fn live_media_connections() -> usize {
     media::live_connections()
+}
+
+/// A database URL fit for a log line: `postgres://host:port/db`, without
+/// the user and password.
+fn without_credentials(url: &str) -> String {
+    match url.rsplit_once('@') {
+        Some((scheme_and_user, place)) => {
+            let scheme = scheme_and_user
+                .split_once("://")
+                .map_or("postgres", |(s, _)| s);
+            format!("{scheme}://{place}")
+        }
+        None => url.to_string(),
+    }
 }
 
 /// The admin key lives in `data_dir/admin-key` (mode 0600) so the operator

@@ -27,6 +27,12 @@ struct Args {
     /// Where the database and admin key live (default: the per-user data directory).
     #[arg(long, env = "BREAKOUT_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// Keep meetings and the journal in PostgreSQL
+    /// (postgres://user:password@host:port/db; no TLS to the database yet,
+    /// so keep it on a private network) instead of the SQLite file in the
+    /// data directory.
+    #[arg(long, env = "BREAKOUT_DATABASE", hide_env_values = true)]
+    database: Option<String>,
     /// Admin key for the REST API (default: generated once and kept in the data directory).
     #[arg(long, env = "BREAKOUT_ADMIN_KEY", hide_env_values = true)]
     admin_key: Option<String>,
@@ -124,6 +130,7 @@ async fn main() -> anyhow::Result<()> {
         listen: args.listen,
         data_dir: data_dir.clone(),
         admin_key: args.admin_key,
+        database: args.database,
         public_url: args.public_url,
         tls: args.tls_cert.zip(args.tls_key).map(|(cert, key)| TlsFiles {
             cert,

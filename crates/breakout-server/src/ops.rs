@@ -53,9 +53,9 @@ async fn healthz() -> Json<Health> {
 }
 
 /// Readiness: whether this server takes new meetings. A draining server
-/// (after SIGTERM) and one whose journal can no longer be written say no,
-/// so a load balancer sends new meetings elsewhere; meetings already here
-/// go on.
+/// (after SIGTERM) and one whose journal can no longer be written (the
+/// writer stopped, or the PostgreSQL server cannot be reached) say no, so a
+/// load balancer sends new meetings elsewhere; meetings already here go on.
 #[utoipa::path(get, path = "/readyz", security(()),
     responses((status = 200, body = Health, description = "New meetings are taken"),
         (status = 503, body = ApiError, description = "server_draining, storage_unavailable")))]
@@ -63,7 +63,7 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Result<Json<Health>, Serv
     if state.registry.is_draining() {
         return Err(ServerError::Draining);
     }
-    if !state.registry.store().is_writable() {
+    if !state.registry.store().check_writable_async().await {
         return Err(ServerError::StorageUnavailable);
     }
     Ok(health("ready"))

@@ -24,7 +24,9 @@ pub struct Registry {
 impl Registry {
     /// Opens every meeting found in the store, replaying its journal. A
     /// meeting that cannot be restored is quarantined (reported, left on
-    /// disk, not served) so it does not keep the others down.
+    /// disk, not served) so it does not keep the others down. A database
+    /// that cannot be reached fails the start instead: nothing is wrong
+    /// with the meeting it was reading.
     pub fn restore(store: Arc<Store>, settings: MeetingSettings) -> Result<Registry, StoreError> {
         let env = MeetingEnv {
             store,
@@ -35,6 +37,7 @@ impl Registry {
         for record in env.store.meetings()? {
             let (meeting, seq) = match env.store.rebuild(&record.id) {
                 Ok(rebuilt) => rebuilt,
+                Err(error) if error.is_unavailable() => return Err(error),
                 Err(error) => {
                     let at = env.settings.clock.now();
                     env.incidents.quarantine(at, &record, error.to_string());
@@ -225,7 +228,13 @@ pub async fn blocking<T: Send + 'static>(
         .map_err(storage_error)
 }
 
+/// What a client hears of a store error: `storage_unavailable` (503, retry
+/// later) while the database cannot be reached, `storage_failed` otherwise.
 pub fn storage_error(error: StoreError) -> ServerError {
     tracing::error!(%error, "storage error");
-    ServerError::Storage
+    if error.is_unavailable() {
+        ServerError::StorageUnavailable
+    } else {
+        ServerError::Storage
+    }
 }

@@ -1,5 +1,5 @@
-//! Durable server state in one SQLite file: meetings, the journal of applied
-//! commands, the newest snapshot of each meeting, hashed access tokens and
+//! Durable server state: meetings, the journal of applied commands, the
+//! newest snapshot of each meeting, hashed access tokens, invites and
 //! server settings.
 //!
 //! A meeting is rebuilt after a restart from its newest snapshot plus the
@@ -7,214 +7,134 @@
 //! compacts the journal up to it, so recovery replays at most one snapshot
 //! interval of commands however old the meeting is.
 //!
-//! Journal appends go through the journal writer (`writer`), a thread of
-//! its own doing group commit; the `*_async` calls await it without holding
-//! a tokio worker. Everything else is synchronous and serialised through
-//! the same connection behind a mutex: call it from
-//! `tokio::task::spawn_blocking` or a dedicated thread, never directly on an
-//! async worker.
+//! # Two backends behind one type
+//!
+//! [`Store`] is an enum over the two backends rather than a trait object:
+//!
+//! - SQLite ([`Store::open`]): one file in the data directory, the default
+//!   and what the desktop app embeds;
+//! - PostgreSQL ([`Store::open_postgres`], `--database postgres://...`):
+//!   the shared store a cluster of servers will run on.
+//!
+//! Both are known here and both live in this crate, so an enum costs no
+//! `dyn`, no boxed future per journal append, and keeps the `*_async` calls
+//! returning plain `'static` futures the meeting actors await. Every method
+//! below is one `match` over the two, so a method added for one backend
+//! does not compile until the other has it too, which is all a trait would
+//! have bought. Test hooks (stalling the writer, looking at rows) stay
+//! private to the crate instead of widening a public trait.
+//!
+//! Both backends keep the same promises, checked by the same tests
+//! (`store::tests`, run against each): a journal append is answered only
+//! after the transaction holding it committed (group commit: one commit
+//! for everything queued at once), an append whose `seq` does not follow is
+//! refused alone, the `*_async` calls stay in order with the appends queued
+//! before them, and the same errors come back for the same mistakes. A
+//! database that cannot be reached is [`StoreError::Unavailable`]
+//! (PostgreSQL only: a SQLite file does not go away).
+//!
+//! The synchronous calls block: call them from `tokio::task::spawn_blocking`
+//! or a dedicated thread, never directly on an async worker. Each backend
+//! does its I/O on threads of its own (SQLite's journal writer, PostgreSQL's
+//! runtime thread), so a blocked caller never holds up the store.
 //!
 //! Tokens never reach the database in plain text: hand out [`new_token`] and
 //! store only its [`hash_token`].
 
-mod invites;
-mod journal;
-pub use invites::{InviteUse, NewInvite};
-mod schema;
+mod error;
+mod postgres;
+mod sqlite;
 #[cfg(test)]
 mod tests;
-mod writer;
+mod types;
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::future::Future;
+use std::path::Path;
 
-use breakout_core::{Actor, Command, Meeting, ParticipantId, Timestamp};
-use rand::RngCore;
-use rusqlite::{Connection, OptionalExtension, params};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-use sha2::{Digest, Sha256};
+use breakout_core::{Meeting, ParticipantId};
+use futures_util::future::Either;
 
-/// Everything that can go wrong reading or writing the store.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// SQLite failed: I/O error, locked file past the busy timeout, a
-    /// constraint the store does not check itself, or a value out of range
-    /// (a `u64` above `i64::MAX`).
-    #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    /// The directory for the database file could not be created.
-    #[error("cannot create {}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    /// The file was migrated by a newer server; opening it here could
-    /// misread or damage data this version does not know about.
-    #[error("database schema version {found} is newer than this server's {supported}")]
-    SchemaTooNew { found: u32, supported: u32 },
-    /// Stored data of `meeting` could not be decoded, or a decoded snapshot
-    /// breaks the meeting's invariants. The meeting cannot be restored as is.
-    #[error("meeting {meeting} is corrupt: {reason}")]
-    Corrupt { meeting: String, reason: String },
-    /// The meeting does not exist (never created, or deleted).
-    #[error("meeting not found")]
-    NotFound,
-    /// A meeting with this id, or a token with this hash, already exists.
-    #[error("already exists")]
-    AlreadyExists,
-    /// A journal entry's `seq` is not above every `seq` the meeting already
-    /// has (journal or snapshot), or the batch itself is not ascending.
-    #[error("journal entry {seq} of meeting {meeting} does not follow {last}")]
-    SeqOutOfOrder {
-        meeting: String,
-        seq: u64,
-        last: u64,
-    },
-    /// A snapshot older than the one already saved: the journal up to the
-    /// newer one is gone, so keeping the older one would lose commands.
-    #[error("snapshot at {seq} of meeting {meeting} is older than the saved one at {newest}")]
-    StaleSnapshot {
-        meeting: String,
-        seq: u64,
-        newest: u64,
-    },
-    /// The transaction holding this append (and those grouped with it)
-    /// could not be committed; none of them is stored.
-    #[error("journal commit failed: {reason}")]
-    CommitFailed { reason: String },
-    /// The journal writer stopped before answering (the store is closing).
-    #[error("the journal writer has stopped")]
-    WriterGone,
-    /// A value could not be encoded as JSON (a bug in its `Serialize`).
-    #[error("cannot encode as JSON: {0}")]
-    Encode(#[source] serde_json::Error),
+pub use error::StoreError;
+pub use types::{
+    InviteUse, JournalEntry, MeetingRecord, NewInvite, Restored, hash_token, new_token,
+};
+
+/// The durable store, on SQLite or PostgreSQL. Cheap to share behind an `Arc`.
+pub enum Store {
+    Sqlite(sqlite::SqliteStore),
+    Postgres(postgres::PgStore),
 }
 
-/// A meeting as listed by the server; its live state lives in the journal.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MeetingRecord {
-    pub id: String,
-    pub title: String,
-    /// Milliseconds since the Unix epoch.
-    pub created_at: u64,
+/// Calls the same method on whichever backend this is.
+macro_rules! each {
+    ($store:expr, $backend:ident => $call:expr) => {
+        match $store {
+            Store::Sqlite($backend) => $call,
+            Store::Postgres($backend) => $call,
+        }
+    };
 }
 
-/// One command the meeting accepted, in the order it was applied.
-#[derive(Debug, Clone, PartialEq)]
-pub struct JournalEntry {
-    pub seq: u64,
-    pub at: Timestamp,
-    pub actor: Actor,
-    pub command: Command,
-}
-
-/// What is needed to rebuild a meeting: start from the snapshot (or
-/// [`Meeting::new`] without one) and apply the journal in order.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Restored {
-    /// The newest snapshot and the `seq` of the last entry it includes.
-    pub snapshot: Option<(u64, Meeting)>,
-    /// Entries after the snapshot, ascending by `seq`.
-    pub journal: Vec<JournalEntry>,
-}
-
-/// The SQLite store. Cheap to share behind an `Arc`.
-pub struct Store {
-    conn: Arc<Mutex<Connection>>,
-    writer: writer::JournalWriter,
+/// [`each!`] for the `*_async` calls: the two futures differ in type.
+macro_rules! each_async {
+    ($store:expr, $backend:ident => $call:expr) => {
+        match $store {
+            Store::Sqlite($backend) => Either::Left($call),
+            Store::Postgres($backend) => Either::Right($call),
+        }
+    };
 }
 
 impl Store {
-    /// Opens (creating if needed, with its parent directory) the database
-    /// file at `path` and migrates it to the current schema.
+    /// Opens (creating if needed, with its parent directory) the SQLite file
+    /// at `path` and migrates it to the current schema.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
-                path: dir.to_path_buf(),
-                source,
-            })?;
-        }
-        Self::init(Connection::open(path)?)
+        sqlite::SqliteStore::open(path).map(Store::Sqlite)
     }
 
-    /// A private database that vanishes with the `Store`; for tests and
-    /// throwaway servers.
+    /// A private SQLite database that vanishes with the `Store`; for tests
+    /// and throwaway servers.
     pub fn open_in_memory() -> Result<Store, StoreError> {
-        Self::init(Connection::open_in_memory()?)
+        sqlite::SqliteStore::open_in_memory().map(Store::Sqlite)
     }
 
-    fn init(mut conn: Connection) -> Result<Store, StoreError> {
-        schema::configure(&conn)?;
-        schema::migrate(&mut conn)?;
-        let conn = Arc::new(Mutex::new(conn));
-        Ok(Store {
-            writer: writer::JournalWriter::start(conn.clone())?,
-            conn,
-        })
+    /// Connects to PostgreSQL at `url` (`postgres://user@host:port/db`,
+    /// or any form `tokio_postgres::Config` reads) and migrates its schema.
+    /// Fails with [`StoreError::Unavailable`] if the server cannot be
+    /// reached now.
+    pub fn open_postgres(url: &str) -> Result<Store, StoreError> {
+        postgres::PgStore::open(url).map(Store::Postgres)
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
-        // A panic while the lock was held cannot leave a half-applied write:
-        // every multi-statement write runs in a transaction that rolls back
-        // when dropped, so the connection is still consistent.
-        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    /// Which backend this is, for logs: `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
     }
 
     /// Records a new meeting; [`StoreError::AlreadyExists`] if the id is taken.
     pub fn create_meeting(&self, record: &MeetingRecord) -> Result<(), StoreError> {
-        let inserted = self.conn().execute(
-            "INSERT INTO meetings (id, title, created_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (id) DO NOTHING",
-            params![record.id, record.title, record.created_at],
-        )?;
-        if inserted == 0 {
-            return Err(StoreError::AlreadyExists);
-        }
-        Ok(())
+        each!(self, store => store.create_meeting(record))
     }
 
-    /// Deletes a meeting with its journal, snapshot and tokens. Returns
-    /// whether it existed.
+    /// Deletes a meeting with its journal, snapshot, tokens and invites.
+    /// Returns whether it existed.
     pub fn delete_meeting(&self, id: &str) -> Result<bool, StoreError> {
-        // The foreign keys cascade, so the dependent rows go in the same
-        // statement (and so the same implicit transaction).
-        let deleted = self
-            .conn()
-            .execute("DELETE FROM meetings WHERE id = ?1", [id])?;
-        Ok(deleted > 0)
+        each!(self, store => store.delete_meeting(id))
     }
 
     /// Every meeting, oldest first (ties in creation order).
     pub fn meetings(&self) -> Result<Vec<MeetingRecord>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, title, created_at FROM meetings ORDER BY created_at, rowid",
-        )?;
-        let rows = stmt.query_map([], |row| {
-            Ok(MeetingRecord {
-                id: row.get(0)?,
-                title: row.get(1)?,
-                created_at: row.get(2)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        each!(self, store => store.meetings())
     }
 
     /// Allocates the next participant id of a meeting: 1, 2, 3, … Persisted
     /// before it is returned, so an id is never handed out twice, even
     /// across restarts or if the command using it never reaches the journal.
     pub fn next_participant_id(&self, meeting: &str) -> Result<ParticipantId, StoreError> {
-        self.conn()
-            .query_row(
-                "UPDATE meetings SET next_participant = next_participant + 1
-                 WHERE id = ?1 RETURNING next_participant - 1",
-                [meeting],
-                |row| row.get(0).map(ParticipantId),
-            )
-            .optional()?
-            .ok_or(StoreError::NotFound)
+        each!(self, store => store.next_participant_id(meeting))
     }
 
     /// Records a token (by its hash) granting `participant` of `meeting`
@@ -226,19 +146,7 @@ impl Store {
         participant: ParticipantId,
         preset: &str,
     ) -> Result<(), StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        require_meeting(&tx, meeting)?;
-        let inserted = tx.execute(
-            "INSERT INTO tokens (hash, meeting, participant, preset) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (hash) DO NOTHING",
-            params![&token_hash[..], meeting, participant.0, preset],
-        )?;
-        if inserted == 0 {
-            return Err(StoreError::AlreadyExists);
-        }
-        tx.commit()?;
-        Ok(())
+        each!(self, store => store.add_token(token_hash, meeting, participant, preset))
     }
 
     /// The meeting and participant a token hash belongs to, if any.
@@ -246,16 +154,7 @@ impl Store {
         &self,
         token_hash: &[u8; 32],
     ) -> Result<Option<(String, ParticipantId)>, StoreError> {
-        // An indexed lookup of the hash, not a comparison with the secret:
-        // its timing tells an attacker nothing about any valid token.
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT meeting, participant FROM tokens WHERE hash = ?1",
-                [&token_hash[..]],
-                |row| Ok((row.get(0)?, ParticipantId(row.get(1)?))),
-            )
-            .optional()?)
+        each!(self, store => store.find_token(token_hash))
     }
 
     /// Invalidates every token of one participant (removed or kicked).
@@ -264,85 +163,153 @@ impl Store {
         meeting: &str,
         participant: ParticipantId,
     ) -> Result<(), StoreError> {
-        self.conn().execute(
-            "DELETE FROM tokens WHERE meeting = ?1 AND participant = ?2",
-            params![meeting, participant.0],
-        )?;
-        Ok(())
+        each!(self, store => store.revoke_tokens(meeting, participant))
+    }
+
+    /// [`Store::revoke_tokens`], in order with the appends queued before it.
+    pub fn revoke_tokens_async(
+        &self,
+        meeting: &str,
+        participant: ParticipantId,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
+        each_async!(self, store => store.revoke_tokens_async(meeting, participant))
     }
 
     /// A server setting, such as the admin key hash.
     pub fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .conn()
-            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |row| {
-                row.get(0)
-            })
-            .optional()?)
+        each!(self, store => store.setting(key))
     }
 
     /// Sets (or replaces) a server setting.
     pub fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.conn().execute(
-            "INSERT INTO settings (key, value) VALUES (?1, ?2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [key, value],
-        )?;
-        Ok(())
+        each!(self, store => store.set_setting(key, value))
+    }
+
+    /// Records an invite by its code's hash.
+    pub fn add_invite(
+        &self,
+        code_hash: &[u8; 32],
+        invite: &NewInvite<'_>,
+    ) -> Result<(), StoreError> {
+        each!(self, store => store.add_invite(code_hash, invite))
+    }
+
+    /// Takes one use of an invite at time `now`, if it has one left. The
+    /// check and the count are one statement, so concurrent joins never
+    /// exceed the limit.
+    pub fn use_invite(&self, code_hash: &[u8; 32], now: u64) -> Result<InviteUse, StoreError> {
+        each!(self, store => store.use_invite(code_hash, now))
+    }
+
+    /// Gives back a use taken by [`Store::use_invite`] for a join that was
+    /// then refused (meeting full or locked, bad name).
+    pub fn return_invite_use(&self, code_hash: &[u8; 32]) -> Result<(), StoreError> {
+        each!(self, store => store.return_invite_use(code_hash))
+    }
+
+    /// Appends entries to a meeting's journal, all or none, and returns once
+    /// they are durable. Each `seq` must be above the previous one and above
+    /// everything already stored. Blocks: async code uses
+    /// [`Store::append_async`].
+    pub fn append(&self, meeting: &str, entries: &[JournalEntry]) -> Result<(), StoreError> {
+        each!(self, store => store.append(meeting, entries))
+    }
+
+    /// [`Store::append`] without blocking: the returned future resolves
+    /// once the writer committed the entries (or refused them).
+    pub fn append_async(
+        &self,
+        meeting: &str,
+        entries: &[JournalEntry],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
+        each_async!(self, store => store.append_async(meeting, entries))
+    }
+
+    /// Transactions the journal writer committed since the store opened;
+    /// appends divided by this is the group-commit factor.
+    pub fn journal_commits(&self) -> u64 {
+        each!(self, store => store.journal_commits())
+    }
+
+    /// Whether journal appends can be written, as far as the store knows
+    /// without asking the database: false once the writer has stopped, or
+    /// (PostgreSQL) while the last contact with the server failed.
+    pub fn is_writable(&self) -> bool {
+        each!(self, store => store.is_writable())
+    }
+
+    /// [`Store::is_writable`], asking the database (PostgreSQL: one round
+    /// trip) so a server that came back is seen without waiting for an
+    /// append.
+    pub fn check_writable_async(&self) -> impl Future<Output = bool> + Send + 'static {
+        each_async!(self, store => store.check_writable_async())
+    }
+
+    /// Saves `state` as the meeting's snapshot after journal entry `seq`,
+    /// replacing the previous snapshot and deleting the journal up to and
+    /// including `seq`, atomically.
+    pub fn save_snapshot(
+        &self,
+        meeting: &str,
+        seq: u64,
+        state: &Meeting,
+    ) -> Result<(), StoreError> {
+        each!(self, store => store.save_snapshot(meeting, seq, state))
+    }
+
+    /// [`Store::save_snapshot`] in order with the appends queued before it.
+    pub fn save_snapshot_async(
+        &self,
+        meeting: &str,
+        seq: u64,
+        state: &Meeting,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
+        each_async!(self, store => store.save_snapshot_async(meeting, seq, state))
+    }
+
+    /// Loads what is needed to rebuild a meeting: its newest snapshot and
+    /// the journal after it.
+    pub fn restore(&self, meeting: &str) -> Result<Restored, StoreError> {
+        each!(self, store => store.restore(meeting))
+    }
+
+    /// [`Store::restore`], reading after every append queued before it.
+    pub fn restore_async(
+        &self,
+        meeting: &str,
+    ) -> impl Future<Output = Result<Restored, StoreError>> + Send + 'static {
+        each_async!(self, store => store.restore_async(meeting))
+    }
+
+    /// Rebuilds a meeting from its newest snapshot plus the journal after it;
+    /// see [`Restored::replay`].
+    pub fn rebuild(&self, meeting: &str) -> Result<(Meeting, u64), StoreError> {
+        self.restore(meeting)?.replay(meeting)
+    }
+
+    /// Holds the journal writer until the returned value is dropped, so
+    /// tests can queue work behind it deterministically.
+    #[cfg(test)]
+    pub(crate) fn stall_writer(&self) -> WriterStall {
+        match self {
+            Store::Sqlite(store) => WriterStall(Box::new(store.stall_writer())),
+            Store::Postgres(store) => WriterStall(Box::new(store.stall_writer())),
+        }
+    }
+
+    /// Runs `sql` (valid on both backends) and returns its one integer.
+    #[cfg(test)]
+    pub(crate) fn test_count(&self, sql: &str) -> u64 {
+        each!(self, store => store.test_count(sql))
+    }
+
+    /// Runs `sql` (valid on both backends) for what it changes.
+    #[cfg(test)]
+    pub(crate) fn test_execute(&self, sql: &str) {
+        each!(self, store => store.test_execute(sql))
     }
 }
 
-/// SHA-256 of a token: what the store keeps instead of the token.
-pub fn hash_token(token: &str) -> [u8; 32] {
-    Sha256::digest(token.as_bytes()).into()
-}
-
-/// A fresh access token: 256 random bits from the OS-seeded CSPRNG, as 64
-/// lowercase hex characters (safe in URLs, headers and file names).
-pub fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
-fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(StoreError::Encode)
-}
-
-fn from_json<T: DeserializeOwned>(
-    meeting: &str,
-    json: &str,
-    what: impl FnOnce() -> String,
-) -> Result<T, StoreError> {
-    serde_json::from_str(json).map_err(|err| StoreError::Corrupt {
-        meeting: meeting.to_owned(),
-        reason: format!("{}: {err}", what()),
-    })
-}
-
-fn require_meeting(tx: &Connection, meeting: &str) -> Result<(), StoreError> {
-    let found = tx
-        .query_row(
-            "SELECT 1 FROM meetings WHERE id = ?1",
-            [meeting],
-            |_| Ok(()),
-        )
-        .optional()?;
-    found.ok_or(StoreError::NotFound)
-}
-
-/// The highest `seq` a meeting has ever stored: its journal's last entry or,
-/// once compacted, its snapshot.
-fn last_seq(tx: &Connection, meeting: &str) -> Result<Option<u64>, StoreError> {
-    let (journal, snapshot): (Option<u64>, Option<u64>) = tx
-        .query_row(
-            "SELECT (SELECT MAX(seq) FROM journal WHERE meeting = ?1),
-                    (SELECT seq FROM snapshots WHERE meeting = ?1)
-             FROM meetings WHERE id = ?1",
-            [meeting],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
-        .optional()?
-        .ok_or(StoreError::NotFound)?;
-    Ok(journal.max(snapshot))
-}
+/// Releases a stalled journal writer when dropped.
+#[cfg(test)]
+pub(crate) struct WriterStall(#[allow(dead_code)] Box<dyn Send>);

@@ -17,6 +17,7 @@ fn config(dir: &Path, tls: TlsFiles) -> ServerConfig {
         public_url: None,
         tls: Some(tls),
         media: Default::default(),
+        database: None,
     }
 }
 

@@ -3,21 +3,37 @@
 //! writer committed the turn's entries; a failed commit rolls the meeting
 //! back to what is on disk and answers every waiting request with the
 //! storage error.
+//!
+//! When the database cannot be reached, rolling back (reading what is
+//! durable) fails too. The meeting then knows its memory is ahead of the
+//! store: it is `behind` and changes nothing (every command and read is
+//! refused with `storage_unavailable`, no deadline fires, no view goes out)
+//! until a reload succeeds. It tries again at each message and every
+//! [`RELOAD_RETRY`], so it serves again as soon as the database is back.
+
+use std::time::Duration;
 
 use tokio::sync::oneshot;
-use tracing::warn;
+use tracing::{info, warn};
 
-use super::{MeetingActor, ReplyTo, SNAPSHOT_EVERY};
+use super::{ActorMessage, MeetingActor, ReplyTo, SNAPSHOT_EVERY};
 use crate::error::ServerError;
 
 /// A reply held back until the turn's journal entries are committed; told
 /// the storage failure if the commit failed.
 pub(super) type Deferred = Box<dyn FnOnce(CommitOutcome) + Send>;
 
+/// How often a meeting whose memory is ahead of the store tries to reload
+/// when no message makes it try sooner.
+pub(super) const RELOAD_RETRY: Duration = Duration::from_secs(1);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum CommitOutcome {
     Durable,
+    /// The database refused the commit.
     Failed,
+    /// The database could not be reached; nothing of the turn is stored.
+    Unavailable,
 }
 
 pub(super) fn defer<T: Send + 'static>(
@@ -27,6 +43,7 @@ pub(super) fn defer<T: Send + 'static>(
     Box::new(move |outcome| {
         let _ = reply.send(match outcome {
             CommitOutcome::Failed => Err(ServerError::SaveFailed),
+            CommitOutcome::Unavailable => Err(ServerError::StorageUnavailable),
             CommitOutcome::Durable => result,
         });
     })
@@ -58,7 +75,11 @@ impl MeetingActor {
                     self.connections.discard_pending();
                     self.removed.clear();
                     self.reload().await;
-                    CommitOutcome::Failed
+                    if error.is_unavailable() {
+                        CommitOutcome::Unavailable
+                    } else {
+                        CommitOutcome::Failed
+                    }
                 }
             }
         };
@@ -94,6 +115,10 @@ impl MeetingActor {
     }
 
     pub(super) async fn snapshot(&mut self) {
+        if self.behind.is_some() {
+            // Memory holds changes the journal does not: never save them.
+            return;
+        }
         let saved = self
             .env
             .store
@@ -104,6 +129,8 @@ impl MeetingActor {
         }
     }
 
+    /// Replaces the meeting in memory with what the store holds. If that
+    /// fails the meeting is `behind` until a later reload succeeds.
     pub(super) async fn reload(&mut self) {
         let restored = self.env.store.restore_async(&self.id).await;
         match restored.and_then(|restored| restored.replay(&self.id)) {
@@ -111,9 +138,74 @@ impl MeetingActor {
                 self.meeting = meeting;
                 self.seq = seq;
                 self.media.sync(&self.meeting);
+                if self.behind.take().is_some() {
+                    info!(meeting = %self.id, seq, "storage is back; meeting reloaded");
+                }
+                // Whoever lost their connection meanwhile is recorded now.
+                self.mark_everyone_disconnected();
             }
-            Err(error) => warn!(meeting = %self.id, %error, "reload failed"),
+            Err(error) => {
+                if self.behind.is_none() {
+                    warn!(meeting = %self.id, %error, "reload failed; refusing changes until it works");
+                }
+                self.behind = Some(tokio::time::Instant::now() + RELOAD_RETRY);
+            }
         }
         self.views_dirty = true;
+    }
+
+    /// Answers a meeting that is behind the store: nothing that reads or
+    /// changes the meeting, only what a load balancer or list needs.
+    pub(super) fn refuse(&mut self, message: ActorMessage) {
+        fn unavailable<T>() -> Result<T, ServerError> {
+            Err(ServerError::StorageUnavailable)
+        }
+        match message {
+            ActorMessage::Command { reply, .. } | ActorMessage::Request { reply, .. } => {
+                let _ = reply.send(unavailable());
+            }
+            ActorMessage::AssignmentsCsv { reply, .. } => {
+                let _ = reply.send(unavailable());
+            }
+            ActorMessage::Connect { reply, .. } => {
+                let _ = reply.send(unavailable());
+            }
+            ActorMessage::CheckPreset { reply, .. } => {
+                let _ = reply.send(unavailable());
+            }
+            ActorMessage::Disconnect {
+                participant,
+                connection,
+            } => {
+                // Recorded in the journal by the reload that ends this.
+                self.connections.detach(participant, connection);
+            }
+            ActorMessage::Info { reply } => {
+                let _ = reply.send(self.info());
+            }
+            ActorMessage::Overview { reply } => {
+                let _ = reply.send(self.overview());
+            }
+            ActorMessage::Presets { reply } => {
+                let _ = reply.send(self.meeting.presets().cloned().collect());
+            }
+            ActorMessage::Admission { reply } => {
+                let _ = reply.send(breakout_protocol::rest::Admission {
+                    capacity: self.meeting.capacity(),
+                    locked: self.meeting.is_locked(),
+                });
+            }
+            ActorMessage::Stop { .. } => unreachable!("handled by the loop"),
+        }
+    }
+
+    /// Reloads if the meeting is behind the store and `now` is past the
+    /// retry time (or `force`, when someone is waiting for an answer).
+    pub(super) async fn catch_up(&mut self, force: bool) {
+        if let Some(retry_at) = self.behind
+            && (force || tokio::time::Instant::now() >= retry_at)
+        {
+            self.reload().await;
+        }
     }
 }

@@ -3,18 +3,20 @@
 
 use std::future::Future;
 
-use breakout_core::{Meeting, ParticipantId, Timestamp};
+use breakout_core::{Meeting, ParticipantId};
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::oneshot;
 
-use super::writer::{Job, Row};
-use super::{JournalEntry, Restored, Store, StoreError, from_json, require_meeting, to_json};
+use super::super::types::{RestoreRows, decode, encode_entries, to_json};
+use super::super::{JournalEntry, Restored, StoreError};
+use super::writer::Job;
+use super::{SqliteStore, require_meeting, revoke_tokens};
 
-impl Store {
+impl SqliteStore {
     /// Appends entries to a meeting's journal, all or none, and returns once
     /// they are durable. Each `seq` must be above the previous one and above
     /// everything already stored. Blocks: async code uses
-    /// [`Store::append_async`].
+    /// [`SqliteStore::append_async`].
     pub fn append(&self, meeting: &str, entries: &[JournalEntry]) -> Result<(), StoreError> {
         let (tx, rx) = std::sync::mpsc::channel();
         self.submit_append(meeting, entries, move |result| {
@@ -23,7 +25,7 @@ impl Store {
         rx.recv().unwrap_or(Err(StoreError::WriterGone))
     }
 
-    /// [`Store::append`] without blocking: the returned future resolves
+    /// [`SqliteStore::append`] without blocking: the returned future resolves
     /// once the writer committed the entries (or refused them).
     pub fn append_async(
         &self,
@@ -49,11 +51,7 @@ impl Store {
             done(result);
         };
         // Encoded by the caller so the writer thread only does I/O.
-        let rows = entries
-            .iter()
-            .map(|e| Ok((e.seq, e.at.0, to_json(&e.actor)?, to_json(&e.command)?)))
-            .collect::<Result<Vec<Row>, StoreError>>();
-        match rows {
+        match encode_entries(entries) {
             Ok(rows) => self.writer.submit(Job::Append {
                 meeting: meeting.to_owned(),
                 rows,
@@ -87,6 +85,12 @@ impl Store {
         self.writer.is_running()
     }
 
+    /// Always answers at once: a SQLite file does not go away, only the
+    /// writer thread can stop.
+    pub fn check_writable_async(&self) -> impl Future<Output = bool> + Send + 'static {
+        std::future::ready(self.is_writable())
+    }
+
     /// Saves `state` as the meeting's snapshot after journal entry `seq`,
     /// replacing the previous snapshot and deleting the journal up to and
     /// including `seq`, atomically.
@@ -100,7 +104,7 @@ impl Store {
         save_snapshot(&mut self.conn(), meeting, seq, &json)
     }
 
-    /// [`Store::save_snapshot`] in order with the appends queued before it.
+    /// [`SqliteStore::save_snapshot`] in order with the appends queued before it.
     pub fn save_snapshot_async(
         &self,
         meeting: &str,
@@ -120,13 +124,7 @@ impl Store {
         decode(meeting, rows)
     }
 
-    /// Rebuilds a meeting from its newest snapshot plus the journal after it;
-    /// see [`Restored::replay`].
-    pub fn rebuild(&self, meeting: &str) -> Result<(Meeting, u64), StoreError> {
-        self.restore(meeting)?.replay(meeting)
-    }
-
-    /// [`Store::restore`], reading after every append queued before it.
+    /// [`SqliteStore::restore`], reading after every append queued before it.
     pub fn restore_async(
         &self,
         meeting: &str,
@@ -135,26 +133,20 @@ impl Store {
         self.run_async(move |conn| decode(&meeting, read_restore_rows(conn, &meeting)?))
     }
 
-    /// [`Store::revoke_tokens`], in order with the appends queued before it.
+    /// [`SqliteStore::revoke_tokens`], in order with the appends queued before it.
     pub fn revoke_tokens_async(
         &self,
         meeting: &str,
         participant: ParticipantId,
     ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
         let meeting = meeting.to_owned();
-        self.run_async(move |conn| {
-            conn.execute(
-                "DELETE FROM tokens WHERE meeting = ?1 AND participant = ?2",
-                params![meeting, participant.0],
-            )?;
-            Ok(())
-        })
+        self.run_async(move |conn| revoke_tokens(conn, &meeting, participant))
     }
 
     /// Holds the writer thread until the returned sender is dropped, so
     /// tests can queue work behind it deterministically.
     #[cfg(test)]
-    pub(crate) fn stall_writer(&self) -> std::sync::mpsc::Sender<()> {
+    pub(in crate::store) fn stall_writer(&self) -> std::sync::mpsc::Sender<()> {
         let (release, released) = std::sync::mpsc::channel();
         let (stalled, is_stalled) = std::sync::mpsc::channel();
         self.writer.submit(Job::Stall {
@@ -205,8 +197,6 @@ fn save_snapshot(
     Ok(())
 }
 
-type RestoreRows = (Option<(u64, String)>, Vec<(u64, u64, String, String)>);
-
 fn read_restore_rows(conn: &mut Connection, meeting: &str) -> Result<RestoreRows, StoreError> {
     // One transaction so the snapshot and journal are read from the same
     // version of the file even if another process writes.
@@ -235,51 +225,4 @@ fn read_restore_rows(conn: &mut Connection, meeting: &str) -> Result<RestoreRows
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok((snapshot, rows))
-}
-
-impl Restored {
-    /// Applies the journal to the snapshot and returns the meeting with the
-    /// `seq` of its last entry. Deadlines are processed at each entry's own
-    /// time, so the result equals the state the live actor had.
-    pub fn replay(self, meeting: &str) -> Result<(Meeting, u64), StoreError> {
-        let (mut seq, mut state) = self.snapshot.unwrap_or((0, Meeting::new()));
-        for entry in self.journal {
-            state.tick(entry.at);
-            state
-                .apply(entry.actor, entry.command, entry.at)
-                .map_err(|refusal| StoreError::Corrupt {
-                    meeting: meeting.to_owned(),
-                    reason: format!("journal entry {} no longer applies: {refusal}", entry.seq),
-                })?;
-            seq = entry.seq;
-        }
-        Ok((state, seq))
-    }
-}
-
-fn decode(meeting: &str, (snapshot, rows): RestoreRows) -> Result<Restored, StoreError> {
-    let snapshot = snapshot
-        .map(|(seq, json)| {
-            let state: Meeting = from_json(meeting, &json, || format!("snapshot at {seq}"))?;
-            state
-                .check_invariants()
-                .map_err(|broken| StoreError::Corrupt {
-                    meeting: meeting.to_owned(),
-                    reason: format!("snapshot at {seq}: {broken}"),
-                })?;
-            Ok::<_, StoreError>((seq, state))
-        })
-        .transpose()?;
-    let journal = rows
-        .into_iter()
-        .map(|(seq, at, actor, command)| {
-            Ok(JournalEntry {
-                seq,
-                at: Timestamp(at),
-                actor: from_json(meeting, &actor, || format!("actor of entry {seq}"))?,
-                command: from_json(meeting, &command, || format!("command of entry {seq}"))?,
-            })
-        })
-        .collect::<Result<_, StoreError>>()?;
-    Ok(Restored { snapshot, journal })
 }

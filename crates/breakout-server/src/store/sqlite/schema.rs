@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use super::StoreError;
+use super::super::StoreError;
 
 /// How long a statement waits for another connection's lock (a second
 /// process, a backup, a checkpoint) before failing with `SQLITE_BUSY`.

@@ -19,13 +19,12 @@ use std::thread::JoinHandle;
 
 use rusqlite::{Connection, Transaction, params};
 
-use super::{StoreError, last_seq};
+use super::super::StoreError;
+use super::super::types::Row;
+use super::last_seq;
 
 /// Most jobs taken into one group; the rest wait for the next commit.
-const MAX_GROUP: usize = 1024;
-
-/// A journal entry encoded for its row: `(seq, at, actor, command)`.
-pub(super) type Row = (u64, u64, String, String);
+pub(in crate::store) const MAX_GROUP: usize = 1024;
 
 /// Called once with the outcome of a job.
 pub(super) type Done<T> = Box<dyn FnOnce(Result<T, StoreError>) + Send>;
@@ -232,86 +231,13 @@ fn append_one(
 mod tests {
     use breakout_core::{Actor, Command, Timestamp};
 
-    use super::super::{JournalEntry, MeetingRecord, Store, StoreError};
-
-    fn entries(seqs: std::ops::RangeInclusive<u64>) -> Vec<JournalEntry> {
-        seqs.map(|seq| JournalEntry {
-            seq,
-            at: Timestamp(seq),
-            actor: Actor::System,
-            command: Command::Chat {
-                text: format!("line {seq}"),
-            },
-        })
-        .collect()
-    }
-
-    fn store_with(meetings: &[&str]) -> Store {
-        let store = Store::open_in_memory().expect("store");
-        for id in meetings {
-            store
-                .create_meeting(&MeetingRecord {
-                    id: (*id).into(),
-                    title: (*id).into(),
-                    created_at: 0,
-                })
-                .expect("meeting");
-        }
-        store
-    }
-
-    #[tokio::test(flavor = "current_thread")]
-    async fn appends_queued_together_share_one_commit() {
-        let store = store_with(&["big", "small"]);
-        let release = store.stall_writer();
-        // A large burst of one meeting is queued before another meeting's
-        // single entry: that entry waits for one commit, not for the burst
-        // to be written entry by entry.
-        let big = store.append_async("big", &entries(1..=2000));
-        let small = store.append_async("small", &entries(1..=1));
-        let before = store.journal_commits();
-        drop(release);
-        small.await.expect("small append");
-        big.await.expect("big append");
-        assert_eq!(store.journal_commits() - before, 1);
-        assert_eq!(store.restore("big").expect("big").journal.len(), 2000);
-        assert_eq!(store.restore("small").expect("small").journal.len(), 1);
-    }
-
-    #[tokio::test(flavor = "current_thread")]
-    async fn a_refused_append_does_not_take_its_group_down() {
-        let store = store_with(&["a", "b"]);
-        store.append("a", &entries(1..=3)).expect("first entries");
-        let release = store.stall_writer();
-        let stale = store.append_async("a", &entries(2..=4));
-        let fine = store.append_async("b", &entries(1..=2));
-        let next = store.append_async("a", &entries(4..=5));
-        drop(release);
-        assert!(matches!(
-            stale.await,
-            Err(StoreError::SeqOutOfOrder {
-                seq: 2,
-                last: 3,
-                ..
-            })
-        ));
-        fine.await.expect("other meeting");
-        next.await
-            .expect("the following append of the same meeting");
-        let seqs: Vec<u64> = store
-            .restore("a")
-            .expect("a")
-            .journal
-            .iter()
-            .map(|e| e.seq)
-            .collect();
-        assert_eq!(seqs, vec![1, 2, 3, 4, 5]);
-    }
+    use super::super::super::{JournalEntry, MeetingRecord, StoreError};
+    use super::super::SqliteStore;
 
     #[test]
     fn appends_are_synced_in_full() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = Store::open(&dir.path().join("db")).expect("store");
+        let store = SqliteStore::open(&dir.path().join("db")).expect("store");
         let mode: i64 = store
             .conn()
             .pragma_query_value(None, "synchronous", |row| row.get(0))
@@ -322,13 +248,28 @@ mod tests {
 
     #[tokio::test]
     async fn a_writer_that_stopped_is_reported() {
-        let store = store_with(&["a"]);
+        let store = SqliteStore::open_in_memory().expect("store");
+        store
+            .create_meeting(&MeetingRecord {
+                id: "a".into(),
+                title: "a".into(),
+                created_at: 0,
+            })
+            .expect("meeting");
         assert!(store.is_writable());
         store
             .writer
             .submit(super::Job::Run(Box::new(|_| panic!("the writer stops"))));
         // Queued behind the panic: never written, its reply channel closes.
-        let lost = store.append_async("a", &entries(1..=1)).await;
+        let entry = JournalEntry {
+            seq: 1,
+            at: Timestamp(1),
+            actor: Actor::System,
+            command: Command::Chat {
+                text: "line 1".into(),
+            },
+        };
+        let lost = store.append_async("a", &[entry]).await;
         assert!(matches!(lost, Err(StoreError::WriterGone)), "{lost:?}");
         // The thread ends right after dropping that channel; nothing
         // signals it, so look until it has.

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The PostgreSQL store's tests (`--database postgres://...`): the store's
+# behavioural tests against PostgreSQL and the server binary on it. Each
+# test binary starts a private cluster with Debian's initdb/pg_ctl in a
+# temporary directory on a free port (as the postgres user when run as
+# root), so a plain `cargo test` leaves them out; here they run, and fail
+# if PostgreSQL is missing after all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh postgres
+cargo build --workspace --bins --tests
+cargo test --workspace --lib -- --include-ignored store::tests
+cargo test --workspace --test postgres --test restart -- --include-ignored
