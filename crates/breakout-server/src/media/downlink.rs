@@ -36,8 +36,9 @@ const OVERUSE_MIN_QUEUE: Duration = Duration::from_millis(100);
 /// A new subscriber's estimator. It starts high, where a simulcast camera's
 /// middle layers fit. Its floor is low: audio is never held to the
 /// estimate, so on a link narrower than a room's audio the estimate must be
-/// able to fall below it and stop every picture (five people's Opus took
-/// 130 kbit/s of RTP and about 250 kbit/s on the wire).
+/// able to fall below it and stop all pictures but the one kept as a probe
+/// (five people's Opus took 130 kbit/s of RTP and about 250 kbit/s on the
+/// wire).
 pub fn estimator() -> Arc<Uplink> {
     Uplink::new(BweConfig {
         start_bps: 2_000_000,

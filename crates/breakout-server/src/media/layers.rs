@@ -8,8 +8,13 @@
 //! wanted layers and the audio slots together exceed the budget, video
 //! gives way first: the most expensive layer steps down one rank, again and
 //! again, until the sum fits or every slot is at its lowest layer; then
-//! whole slots stop, the last ones first. Audio is never dropped: its
-//! bitrate is taken off the budget before any video is chosen.
+//! whole slots stop, the last ones first, all but one. Audio is never
+//! dropped: its bitrate is taken off the budget before any video is chosen.
+//!
+//! The one lowest layer kept is the probe: the estimate learns that a link
+//! is free again only from feedback on what is sent, and in a room whose
+//! microphones are all muted nothing else would be (a watcher whose budget
+//! had stopped every picture under load then received nothing for good).
 
 /// The tile a subscriber shows a video slot in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,13 +86,16 @@ pub fn select(slots: &[SlotDemand<'_>], audio: u64, budget: Option<u64>) -> Vec<
         total = total - bitrate(slot, layer) + bitrate(slot, layer - 1);
         choice[slot] = Some(layer - 1);
     }
-    // Every slot is at its lowest layer: stop whole slots, the last first.
+    // Every slot is at its lowest layer: stop whole slots, the last first,
+    // until one picture is left.
+    let mut shown = choice.iter().flatten().count();
     for slot in (0..choice.len()).rev() {
-        if total <= budget {
+        if total <= budget || shown <= 1 {
             break;
         }
         if let Some(layer) = choice[slot].take() {
             total -= bitrate(slot, layer);
+            shown -= 1;
         }
     }
     choice
@@ -302,16 +310,17 @@ mod tests {
     #[test]
     fn audio_is_never_dropped_video_is() {
         let slots = [tile(1280, 720), tile(320, 180)];
-        // The audio slots alone take the whole budget: no video at all.
-        assert_eq!(select(&slots, 200_000, Some(150_000)), vec![None, None]);
+        // The audio slots alone take the whole budget: one lowest layer
+        // is all the video left.
+        assert_eq!(select(&slots, 200_000, Some(150_000)), vec![Some(0), None]);
         // Audio leaves room for one lowest layer.
         assert_eq!(select(&slots, 200_000, Some(360_000)), vec![Some(0), None]);
     }
 
     #[test]
-    fn a_zero_budget_stops_all_video() {
-        let slots = [tile(640, 360), tile(0, 0)];
-        assert_eq!(select(&slots, 0, Some(0)), vec![None, None]);
+    fn a_zero_budget_leaves_one_lowest_layer_as_the_probe() {
+        let slots = [tile(0, 0), tile(1280, 720), tile(640, 360)];
+        assert_eq!(select(&slots, 0, Some(0)), vec![None, Some(0), None]);
     }
 
     #[test]
