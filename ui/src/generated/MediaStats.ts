@@ -47,8 +47,7 @@ keyframe_requests_sent: number,
 slot_switches: number, 
 /**
  * The server's estimate of what this participant's downlink can take
- * (bit/s), from their transport-wide feedback, once it has shown a
- * limit (a queue or loss). Reported only: the slots' layers follow the
- * declared tile sizes.
+ * (bit/s), from their transport-wide feedback; what the slots' layers
+ * are chosen within. Absent until their feedback has said enough.
  */
 downlink_estimate_bps?: number | null, slots: Array<SlotStats>, };
