@@ -20,6 +20,21 @@ pub enum ServerError {
         "this server is shutting down and takes no new meetings; create it on another server or after the restart"
     )]
     Draining,
+    /// Another node of the cluster serves this meeting; the client sends
+    /// the same request to `url`.
+    #[error(
+        "meeting {meeting} is served by another node of this cluster, at {url}; send the request there"
+    )]
+    MeetingElsewhere {
+        meeting: String,
+        node: String,
+        url: String,
+    },
+    /// This node forwards as many streams as its budget allows.
+    #[error(
+        "this server is at its stream budget ({budget} forwarded streams) and takes no one else now; retry in a moment, or ask the operator to add a node"
+    )]
+    NodeFull { budget: u64 },
     #[error("{0}")]
     Unauthorized(&'static str),
     #[error("this invite code is not valid")]
@@ -86,6 +101,8 @@ impl ServerError {
             ServerError::MeetingNotFound(_) => "meeting_not_found",
             ServerError::MeetingGone => "meeting_gone",
             ServerError::Draining => "server_draining",
+            ServerError::MeetingElsewhere { .. } => "meeting_elsewhere",
+            ServerError::NodeFull { .. } => "node_full",
             ServerError::Unauthorized(_) => "unauthorized",
             ServerError::InvalidInvite => "invalid_invite",
             ServerError::NoSuchEndpoint => "not_found",
@@ -116,9 +133,11 @@ impl ServerError {
         match self {
             ServerError::Refused(refusal) => refusal_status(refusal),
             ServerError::MeetingNotFound(_) | ServerError::NoSuchEndpoint => StatusCode::NOT_FOUND,
-            ServerError::MeetingGone | ServerError::Draining | ServerError::StorageUnavailable => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ServerError::MeetingElsewhere { .. } => StatusCode::MISDIRECTED_REQUEST,
+            ServerError::MeetingGone
+            | ServerError::Draining
+            | ServerError::StorageUnavailable
+            | ServerError::NodeFull { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ServerError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ServerError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ServerError::InvalidInvite => StatusCode::FORBIDDEN,

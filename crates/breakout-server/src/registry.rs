@@ -8,7 +8,10 @@ use breakout_core::{Actor, Command, Meeting};
 use rand::Rng;
 use tracing::info;
 
+use breakout_protocol::rest::MeetingInfo;
+
 use crate::actor::{ActorMessage, MeetingActor, MeetingHandle};
+use crate::cluster::{Node, TIMING};
 use crate::error::ServerError;
 use crate::incidents::Incidents;
 use crate::settings::{MeetingEnv, MeetingSettings};
@@ -19,6 +22,9 @@ pub struct Registry {
     meetings: RwLock<HashMap<String, MeetingHandle>>,
     /// Set when the server is going away: no new meetings.
     draining: AtomicBool,
+    /// Held while a meeting is loaded from the store on demand, so two
+    /// requests for it load it once.
+    adopting: tokio::sync::Mutex<()>,
 }
 
 impl Registry {
@@ -27,14 +33,36 @@ impl Registry {
     /// disk, not served) so it does not keep the others down. A database
     /// that cannot be reached fails the start instead: nothing is wrong
     /// with the meeting it was reading.
-    pub fn restore(store: Arc<Store>, settings: MeetingSettings) -> Result<Registry, StoreError> {
+    ///
+    /// A cluster node (`node`, on PostgreSQL) registers itself first and
+    /// restores only the meetings it holds a lease on, and those nobody
+    /// does, each with the next epoch; the others are its peers'.
+    pub fn restore(
+        store: Arc<Store>,
+        settings: MeetingSettings,
+        node: Option<Node>,
+    ) -> Result<Registry, StoreError> {
         let env = MeetingEnv {
             store,
             settings,
             incidents: Arc::new(Incidents::default()),
+            node: node.map(Arc::new),
         };
+        let mut records = env.store.meetings()?;
+        if let (Some(node), Some(pg)) = (&env.node, env.store.postgres()) {
+            pg.register_node(&node.record())?;
+            let mine = pg.claimable_meetings(&node.id)?;
+            records.retain(|record| mine.contains(&record.id));
+            let mut taken = Vec::new();
+            for record in records {
+                if pg.take_over(&record.id, &node.id, TIMING)?.is_some() {
+                    taken.push(record);
+                }
+            }
+            records = taken;
+        }
         let mut meetings = HashMap::new();
-        for record in env.store.meetings()? {
+        for record in records {
             let (meeting, seq) = match env.store.rebuild(&record.id) {
                 Ok(rebuilt) => rebuilt,
                 Err(error) if error.is_unavailable() => return Err(error),
@@ -52,7 +80,24 @@ impl Registry {
             env,
             meetings: RwLock::new(meetings),
             draining: AtomicBool::new(false),
+            adopting: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// This node of the cluster; `None` for a server on its own (SQLite).
+    pub fn node(&self) -> Option<&Node> {
+        self.env.node.as_deref()
+    }
+
+    /// Refuses a join when this node forwards as many streams as its
+    /// budget allows.
+    pub fn check_stream_budget(&self) -> Result<(), ServerError> {
+        match self.node().and_then(|node| node.stream_budget) {
+            Some(budget) if self.media().streams() >= budget => {
+                Err(ServerError::NodeFull { budget })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The server's one media socket.
@@ -120,12 +165,14 @@ impl Registry {
         ids
     }
 
-    /// Creates a meeting; its configuration is applied as its first journaled command.
+    /// Creates a meeting; its configuration is applied as its first
+    /// journaled command. A cluster node places it on the least-loaded
+    /// node, which may be another one: the answer then names it.
     pub async fn create(
         &self,
         title: String,
         config: Option<breakout_core::BreakoutConfig>,
-    ) -> Result<MeetingHandle, ServerError> {
+    ) -> Result<MeetingInfo, ServerError> {
         if self.is_draining() {
             return Err(ServerError::Draining);
         }
@@ -141,22 +188,43 @@ impl Registry {
             title,
             created_at: self.now().0,
         };
-        let store = self.store().clone();
-        let saved = record.clone();
-        blocking(move || store.create_meeting(&saved)).await?;
-        let mut seq = 0;
-        if let Some(command) = first {
-            let entry = crate::store::JournalEntry {
-                seq: 1,
-                at: self.now(),
-                actor: Actor::System,
-                command,
-            };
-            self.store()
-                .append_async(&record.id, &[entry])
-                .await
-                .map_err(storage_error)?;
-            seq = 1;
+        let first = first.map(|command| crate::store::JournalEntry {
+            seq: 1,
+            at: self.now(),
+            actor: Actor::System,
+            command,
+        });
+        let seq = u64::from(first.is_some());
+        if let Some(node) = self.node() {
+            let store = self.store().clone();
+            let (saved, creator) = (record.clone(), node.id.clone());
+            let lease = blocking(move || {
+                let pg = store.postgres().ok_or(StoreError::NotFound)?;
+                pg.create_placed_meeting(&saved, first.as_ref(), &creator, TIMING)
+            })
+            .await?;
+            if lease.owner != node.id {
+                info!(meeting = %record.id, node = %lease.owner, "meeting placed on another node");
+                return Ok(MeetingInfo {
+                    id: record.id,
+                    title: record.title,
+                    created_at: record.created_at,
+                    participant_count: 0,
+                    phase: meeting.phase(),
+                    node: Some(lease.owner),
+                    node_url: Some(lease.owner_url),
+                });
+            }
+        } else {
+            let store = self.store().clone();
+            let saved = record.clone();
+            blocking(move || store.create_meeting(&saved)).await?;
+            if let Some(entry) = first {
+                self.store()
+                    .append_async(&record.id, &[entry])
+                    .await
+                    .map_err(storage_error)?;
+            }
         }
         let id = record.id.clone();
         let handle = MeetingActor::new(record, meeting, seq, self.env.clone()).spawn();
@@ -164,7 +232,116 @@ impl Registry {
             .write()
             .expect("registry lock poisoned")
             .insert(id, handle.clone());
+        handle.ask(|reply| ActorMessage::Info { reply }).await
+    }
+
+    /// The meeting `id`, wherever it lives. Here: its handle. On a cluster
+    /// node, a meeting this node holds the lease of but has not loaded yet
+    /// (placed here by a peer, or its lease ran out elsewhere and is taken
+    /// over now) is loaded; one a peer holds a valid lease on is
+    /// [`ServerError::MeetingElsewhere`], naming the peer's URL.
+    pub async fn find(&self, id: &str) -> Result<MeetingHandle, ServerError> {
+        if let Ok(handle) = self.get(id) {
+            return Ok(handle);
+        }
+        let Some(node) = self.node() else {
+            return Err(ServerError::MeetingNotFound(id.to_string()));
+        };
+        let _one_at_a_time = self.adopting.lock().await;
+        if let Ok(handle) = self.get(id) {
+            return Ok(handle);
+        }
+        let store = self.store().clone();
+        let (meeting, me) = (id.to_owned(), node.id.clone());
+        // Ok(epoch): ours now; Err(Some(lease)): a peer's; Err(None): no
+        // such meeting.
+        let taken = blocking(move || {
+            let pg = store.postgres().ok_or(StoreError::NotFound)?;
+            match pg.lease(&meeting)? {
+                Some(lease) if lease.valid && lease.owner != me => Ok(Err(Some(lease))),
+                _ => match pg.take_over(&meeting, &me, TIMING) {
+                    Ok(Some(epoch)) => Ok(Ok(epoch)),
+                    // Taken by a peer between the two statements.
+                    Ok(None) => Ok(Err(pg.lease(&meeting)?)),
+                    Err(StoreError::NotFound) => Ok(Err(None)),
+                    Err(error) => Err(error),
+                },
+            }
+        })
+        .await?;
+        match taken {
+            Ok(epoch) => self.load(id, epoch).await,
+            Err(Some(lease)) => Err(ServerError::MeetingElsewhere {
+                meeting: id.to_owned(),
+                node: lease.owner,
+                url: lease.owner_url,
+            }),
+            Err(None) => Err(ServerError::MeetingNotFound(id.to_string())),
+        }
+    }
+
+    /// Loads a meeting this node holds the lease of (at `epoch`) from the
+    /// store and starts serving it.
+    async fn load(&self, id: &str, epoch: u64) -> Result<MeetingHandle, ServerError> {
+        let store = self.store().clone();
+        let meeting_id = id.to_owned();
+        let (record, (meeting, seq)) = blocking(move || {
+            let record = store
+                .meetings()?
+                .into_iter()
+                .find(|record| record.id == meeting_id)
+                .ok_or(StoreError::NotFound)?;
+            let rebuilt = store.rebuild(&meeting_id)?;
+            Ok((record, rebuilt))
+        })
+        .await?;
+        info!(meeting = %id, seq, epoch, "took the meeting over");
+        let handle = MeetingActor::new(record, meeting, seq, self.env.clone()).spawn();
+        self.meetings
+            .write()
+            .expect("registry lock poisoned")
+            .insert(id.to_owned(), handle.clone());
         Ok(handle)
+    }
+
+    /// Participants connected across this node's meetings.
+    pub async fn participants_connected(&self) -> u64 {
+        let load = crate::ops::load(self).await;
+        u64::try_from(load.participants_connected).unwrap_or(0)
+    }
+
+    /// Reports this node's load (cluster nodes only).
+    pub async fn heartbeat(&self, load: crate::store::cluster::NodeLoad) -> Result<(), StoreError> {
+        let (Some(node), Some(pg)) = (self.node(), self.store().postgres()) else {
+            return Ok(());
+        };
+        pg.heartbeat(&node.id, load, self.is_draining()).await
+    }
+
+    /// Renews this node's leases and starts serving the meetings a peer
+    /// placed here since the last renewal.
+    pub async fn renew_leases(&self) {
+        let (Some(node), Some(pg)) = (self.node(), self.store().postgres()) else {
+            return;
+        };
+        let held = match pg.renew_leases(&node.id, TIMING).await {
+            Ok(held) => held,
+            Err(error) => {
+                tracing::warn!(%error, "could not renew the meeting leases");
+                return;
+            }
+        };
+        for (id, epoch) in held {
+            if self.get(&id).is_ok() {
+                continue;
+            }
+            let _one_at_a_time = self.adopting.lock().await;
+            if self.get(&id).is_err()
+                && let Err(error) = self.load(&id, epoch).await
+            {
+                tracing::warn!(meeting = %id, %error, "could not load a meeting placed here");
+            }
+        }
     }
 
     fn now(&self) -> breakout_core::Timestamp {
@@ -172,6 +349,8 @@ impl Registry {
     }
 
     pub async fn delete(&self, id: &str) -> Result<(), ServerError> {
+        // A meeting a peer serves is deleted there.
+        self.find(id).await?;
         let handle = self
             .meetings
             .write()

@@ -41,8 +41,9 @@
 //! Tokens never reach the database in plain text: hand out [`new_token`] and
 //! store only its [`hash_token`].
 
+pub mod cluster;
 mod error;
-mod postgres;
+pub(crate) mod postgres;
 mod sqlite;
 #[cfg(test)]
 mod tests;
@@ -104,6 +105,15 @@ impl Store {
     /// reached now.
     pub fn open_postgres(url: &str) -> Result<Store, StoreError> {
         postgres::PgStore::open(url).map(Store::Postgres)
+    }
+
+    /// The PostgreSQL store, which alone can hold a cluster's nodes and
+    /// leases ([`cluster`]); `None` on SQLite.
+    pub(crate) fn postgres(&self) -> Option<&postgres::PgStore> {
+        match self {
+            Store::Sqlite(_) => None,
+            Store::Postgres(store) => Some(store),
+        }
     }
 
     /// Which backend this is, for logs: `sqlite` or `postgres`.

@@ -1,0 +1,164 @@
+//! Several servers on one PostgreSQL database, as peers.
+//!
+//! A meeting lives on exactly one node at a time: its actor, its
+//! WebSockets and its media are there, and nowhere else. Nodes share
+//! nothing but the database: no node is the master, no node talks to
+//! another. What they agree on is in two tables:
+//!
+//! - `nodes`: each node [heartbeats](HEARTBEAT) its load (connected
+//!   participants, forwarded streams, packets/s) and whether it drains. A
+//!   new meeting, created through any node, is placed on the least-loaded
+//!   node with a fresh heartbeat that is not draining and is under its
+//!   stream budget, in the transaction that creates it.
+//! - `meeting_leases`: who owns each meeting (owner, epoch, valid until).
+//!   The owner renews its leases every [`RENEW`]; a node asked for a
+//!   meeting whose lease ran out takes it over with the next epoch, loads
+//!   the snapshot and journal tail and serves it. (Fencing the old owner's
+//!   writes by the epoch is the next step.) Deadlines are absolute
+//!   times in the meeting's state, so a countdown goes on towards the
+//!   deadline it had, whichever node fires it.
+//!
+//! # Why the leases live in PostgreSQL
+//!
+//! The journal is already there, and a lease is only worth what it
+//! protects: the journal. Keeping both in one database means "who may
+//! write" and "what was written" are decided by the same transactions,
+//! with no second consensus system (etcd, Redis) whose view could
+//! disagree with the database's. Times are the database's clock, so nodes
+//! with skewed clocks still agree on when a lease ran out.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+use crate::http::AppState;
+use crate::store::cluster::{NodeLoad, NodeRecord, Timing};
+
+/// How often a node reports its load.
+pub const HEARTBEAT: Duration = Duration::from_secs(2);
+/// How often a node renews the leases it holds.
+pub const RENEW: Duration = Duration::from_secs(1);
+/// Heartbeats and leases: a node three heartbeats silent is not placed
+/// on; a lease four renewals old may be taken over.
+pub const TIMING: Timing = Timing {
+    fresh: Duration::from_secs(6),
+    lease: Duration::from_secs(4),
+};
+
+/// How a server joins a cluster (only with `--database postgres://...`).
+#[derive(Debug, Clone, Default)]
+pub struct ClusterConfig {
+    /// This node's name in the cluster; by default the one kept in the
+    /// data directory (`node-id`, made once from the host name and a
+    /// random suffix), so a restarted node gets its own meetings back.
+    pub node_id: Option<String>,
+    /// The URL clients reach this node at; by default the public URL.
+    pub advertise_url: Option<String>,
+    /// Forwarded streams this node takes at most: joins beyond it are
+    /// refused, and no meeting is placed on it while it is at it.
+    pub stream_budget: Option<u64>,
+}
+
+/// This node, as the rest of the server knows it.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub id: String,
+    pub url: String,
+    pub stream_budget: Option<u64>,
+}
+
+impl Node {
+    pub fn record(&self) -> NodeRecord {
+        NodeRecord {
+            id: self.id.clone(),
+            url: self.url.clone(),
+            stream_budget: self.stream_budget,
+        }
+    }
+}
+
+/// The node id kept in `data_dir/node-id`, created on first start.
+pub fn stored_node_id(data_dir: &Path) -> std::io::Result<String> {
+    let path = data_dir.join("node-id");
+    match std::fs::read_to_string(&path) {
+        Ok(id) if !id.trim().is_empty() => return Ok(id.trim().to_owned()),
+        Ok(_) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(error),
+    }
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "node".to_owned());
+    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyz23456789";
+    let mut rng = rand::rng();
+    let suffix: String = (0..6)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect();
+    let id = format!("{host}-{suffix}");
+    std::fs::write(&path, &id)?;
+    Ok(id)
+}
+
+/// Heartbeats and lease renewals until `stop` turns true.
+pub fn spawn(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        let registry = &state.registry;
+        let mut heartbeat = tokio::time::interval(HEARTBEAT);
+        let mut renew = tokio::time::interval(RENEW);
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut rate = PacketRate::new();
+        loop {
+            tokio::select! {
+                _ = heartbeat.tick() => {
+                    let load = NodeLoad {
+                        participants: registry.participants_connected().await,
+                        streams: registry.media().streams(),
+                        packets_per_s: rate.per_second(),
+                    };
+                    if let Err(error) = registry.heartbeat(load).await {
+                        warn!(%error, "heartbeat failed");
+                    }
+                }
+                _ = renew.tick() => registry.renew_leases().await,
+                _ = stop.changed() => return,
+            }
+        }
+    });
+    info!("cluster node: heartbeats and lease renewals started");
+}
+
+/// Packets forwarded per second between two readings.
+struct PacketRate {
+    at: std::time::Instant,
+    count: u64,
+}
+
+impl PacketRate {
+    fn new() -> PacketRate {
+        PacketRate {
+            at: std::time::Instant::now(),
+            count: crate::metrics::forwarded_packets(),
+        }
+    }
+
+    fn per_second(&mut self) -> u64 {
+        let now = std::time::Instant::now();
+        let count = crate::metrics::forwarded_packets();
+        let elapsed = now.duration_since(self.at).as_secs_f64();
+        let rate = if elapsed > 0.0 {
+            (count.saturating_sub(self.count) as f64 / elapsed) as u64
+        } else {
+            0
+        };
+        self.at = now;
+        self.count = count;
+        rate
+    }
+}
