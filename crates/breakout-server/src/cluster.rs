@@ -13,8 +13,11 @@
 //! - `meeting_leases`: who owns each meeting (owner, epoch, valid until).
 //!   The owner renews its leases every [`RENEW`]; a node asked for a
 //!   meeting whose lease ran out takes it over with the next epoch, loads
-//!   the snapshot and journal tail and serves it. (Fencing the old owner's
-//!   writes by the epoch is the next step.) Deadlines are absolute
+//!   the snapshot and journal tail and serves it. Every journal append and
+//!   snapshot the owner makes carries its epoch (the fence below); a node
+//!   whose write is refused, or whose renewal no longer lists a meeting,
+//!   drops it without writing and closes its clients' sockets with
+//!   [`MEETING_MOVED`](crate::error::MEETING_MOVED). Deadlines are absolute
 //!   times in the meeting's state, so a countdown goes on towards the
 //!   deadline it had, whichever node fires it.
 //!
@@ -26,6 +29,26 @@
 //! with no second consensus system (etcd, Redis) whose view could
 //! disagree with the database's. Times are the database's clock, so nodes
 //! with skewed clocks still agree on when a lease ran out.
+//!
+//! # Why the fence is in the same transaction as the write
+//!
+//! A lease alone cannot stop a node that stalled (a GC-like pause, SIGSTOP,
+//! a VM migration) after checking its lease and before writing: it wakes up
+//! believing it still owns the meeting. So every write the owner makes
+//! carries the epoch it holds, and the database checks it in the
+//! transaction that writes: the check and the write commit together or not
+//! at all. A takeover bumps the epoch first, so from that commit on every
+//! write of the old owner is refused, however late it arrives; the old
+//! owner then drops the meeting and closes its clients with "meeting
+//! moved", and they reconnect through any node.
+//!
+//! The check reads the lease row `FOR SHARE` (`store::postgres::statements::
+//! check_epochs`): a takeover updates that row, so it waits for a fenced
+//! append in flight to commit and then loads a journal that includes it;
+//! an append after the takeover sees the new epoch and is refused. A check
+//! without the lock, or in a transaction of its own, would let the new
+//! owner load the journal between the old owner's check and its commit,
+//! and lose or duplicate what the old owner then committed.
 
 use std::path::Path;
 use std::sync::Arc;

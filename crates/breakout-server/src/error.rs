@@ -7,6 +7,11 @@ use axum::response::{IntoResponse, Response};
 use breakout_core::Refusal;
 use breakout_protocol::ApiError;
 
+/// What clients of a meeting that moved to another node are told, as an
+/// error and as the close reason of their WebSocket.
+pub const MEETING_MOVED: &str =
+    "the meeting moved to another server; reconnect to continue where you were";
+
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     /// The meeting refused a command or a read; its code and sentence are the core's.
@@ -30,6 +35,10 @@ pub enum ServerError {
         node: String,
         url: String,
     },
+    /// Another node of the cluster took this meeting over; this one no
+    /// longer serves it.
+    #[error("{}", MEETING_MOVED)]
+    MeetingMoved,
     /// This node forwards as many streams as its budget allows.
     #[error(
         "this server is at its stream budget ({budget} forwarded streams) and takes no one else now; retry in a moment, or ask the operator to add a node"
@@ -103,6 +112,7 @@ impl ServerError {
             ServerError::Draining => "server_draining",
             ServerError::MeetingElsewhere { .. } => "meeting_elsewhere",
             ServerError::NodeFull { .. } => "node_full",
+            ServerError::MeetingMoved => "meeting_moved",
             ServerError::Unauthorized(_) => "unauthorized",
             ServerError::InvalidInvite => "invalid_invite",
             ServerError::NoSuchEndpoint => "not_found",
@@ -137,7 +147,8 @@ impl ServerError {
             ServerError::MeetingGone
             | ServerError::Draining
             | ServerError::StorageUnavailable
-            | ServerError::NodeFull { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            | ServerError::NodeFull { .. }
+            | ServerError::MeetingMoved => StatusCode::SERVICE_UNAVAILABLE,
             ServerError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ServerError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ServerError::InvalidInvite => StatusCode::FORBIDDEN,

@@ -48,21 +48,28 @@ impl Registry {
             incidents: Arc::new(Incidents::default()),
             node: node.map(Arc::new),
         };
-        let mut records = env.store.meetings()?;
+        let mut records: Vec<(MeetingRecord, Option<u64>)> = env
+            .store
+            .meetings()?
+            .into_iter()
+            .map(|record| (record, None))
+            .collect();
         if let (Some(node), Some(pg)) = (&env.node, env.store.postgres()) {
             pg.register_node(&node.record())?;
             let mine = pg.claimable_meetings(&node.id)?;
-            records.retain(|record| mine.contains(&record.id));
             let mut taken = Vec::new();
-            for record in records {
-                if pg.take_over(&record.id, &node.id, TIMING)?.is_some() {
-                    taken.push(record);
+            for (record, _) in records {
+                if !mine.contains(&record.id) {
+                    continue;
+                }
+                if let Some(epoch) = pg.take_over(&record.id, &node.id, TIMING)? {
+                    taken.push((record, Some(epoch)));
                 }
             }
             records = taken;
         }
         let mut meetings = HashMap::new();
-        for record in records {
+        for (record, epoch) in records {
             let (meeting, seq) = match env.store.rebuild(&record.id) {
                 Ok(rebuilt) => rebuilt,
                 Err(error) if error.is_unavailable() => return Err(error),
@@ -73,7 +80,8 @@ impl Registry {
                 }
             };
             info!(meeting = %record.id, seq, "restored meeting");
-            let actor = MeetingActor::new(record.clone(), meeting, seq, env.clone());
+            let actor =
+                MeetingActor::new(record.clone(), meeting, seq, env.clone()).with_epoch(epoch);
             meetings.insert(record.id, actor.spawn());
         }
         Ok(Registry {
@@ -195,6 +203,7 @@ impl Registry {
             command,
         });
         let seq = u64::from(first.is_some());
+        let mut epoch = None;
         if let Some(node) = self.node() {
             let store = self.store().clone();
             let (saved, creator) = (record.clone(), node.id.clone());
@@ -215,6 +224,7 @@ impl Registry {
                     node_url: Some(lease.owner_url),
                 });
             }
+            epoch = Some(lease.epoch);
         } else {
             let store = self.store().clone();
             let saved = record.clone();
@@ -227,7 +237,9 @@ impl Registry {
             }
         }
         let id = record.id.clone();
-        let handle = MeetingActor::new(record, meeting, seq, self.env.clone()).spawn();
+        let handle = MeetingActor::new(record, meeting, seq, self.env.clone())
+            .with_epoch(epoch)
+            .spawn();
         self.meetings
             .write()
             .expect("registry lock poisoned")
@@ -242,13 +254,19 @@ impl Registry {
     /// [`ServerError::MeetingElsewhere`], naming the peer's URL.
     pub async fn find(&self, id: &str) -> Result<MeetingHandle, ServerError> {
         if let Ok(handle) = self.get(id) {
-            return Ok(handle);
+            if !handle.tx.is_closed() || self.node().is_none() {
+                return Ok(handle);
+            }
+            // Its actor left: a peer took the meeting over.
+            self.forget(id, &handle);
         }
         let Some(node) = self.node() else {
             return Err(ServerError::MeetingNotFound(id.to_string()));
         };
         let _one_at_a_time = self.adopting.lock().await;
-        if let Ok(handle) = self.get(id) {
+        if let Ok(handle) = self.get(id)
+            && !handle.tx.is_closed()
+        {
             return Ok(handle);
         }
         let store = self.store().clone();
@@ -296,12 +314,26 @@ impl Registry {
         })
         .await?;
         info!(meeting = %id, seq, epoch, "took the meeting over");
-        let handle = MeetingActor::new(record, meeting, seq, self.env.clone()).spawn();
+        let handle = MeetingActor::new(record, meeting, seq, self.env.clone())
+            .with_epoch(Some(epoch))
+            .spawn();
         self.meetings
             .write()
             .expect("registry lock poisoned")
             .insert(id.to_owned(), handle.clone());
         Ok(handle)
+    }
+
+    /// Removes `handle` from the meetings served here, unless another one
+    /// replaced it meanwhile.
+    fn forget(&self, id: &str, handle: &MeetingHandle) {
+        let mut meetings = self.meetings.write().expect("registry lock poisoned");
+        if meetings
+            .get(id)
+            .is_some_and(|current| current.tx.same_channel(&handle.tx))
+        {
+            meetings.remove(id);
+        }
     }
 
     /// Participants connected across this node's meetings.
@@ -331,12 +363,24 @@ impl Registry {
                 return;
             }
         };
+        // A meeting served here whose lease is no longer ours was taken
+        // over by a peer: it leaves without writing.
+        for id in self.ids() {
+            if held.iter().any(|(meeting, _)| *meeting == id) {
+                continue;
+            }
+            if let Ok(handle) = self.get(&id) {
+                info!(meeting = %id, "the lease is a peer's now; dropping the meeting");
+                let _ = handle.tx.try_send(ActorMessage::Moved);
+                self.forget(&id, &handle);
+            }
+        }
         for (id, epoch) in held {
-            if self.get(&id).is_ok() {
+            if self.get(&id).is_ok_and(|handle| !handle.tx.is_closed()) {
                 continue;
             }
             let _one_at_a_time = self.adopting.lock().await;
-            if self.get(&id).is_err()
+            if !self.get(&id).is_ok_and(|handle| !handle.tx.is_closed())
                 && let Err(error) = self.load(&id, epoch).await
             {
                 tracing::warn!(meeting = %id, %error, "could not load a meeting placed here");

@@ -235,6 +235,19 @@ impl Store {
         each_async!(self, store => store.append_async(meeting, entries))
     }
 
+    /// [`Store::append_async`] fenced by a cluster lease (PostgreSQL): with
+    /// `Some(epoch)`, refused as [`StoreError::Fenced`] unless the
+    /// meeting's lease still has that epoch when the append commits, which
+    /// the same transaction checks. SQLite has no leases and ignores it.
+    pub fn append_fenced_async(
+        &self,
+        meeting: &str,
+        entries: &[JournalEntry],
+        epoch: Option<u64>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
+        each_async!(self, store => store.append_fenced_async(meeting, entries, epoch))
+    }
+
     /// Transactions the journal writer committed since the store opened;
     /// appends divided by this is the group-commit factor.
     pub fn journal_commits(&self) -> u64 {
@@ -275,6 +288,18 @@ impl Store {
         state: &Meeting,
     ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
         each_async!(self, store => store.save_snapshot_async(meeting, seq, state))
+    }
+
+    /// [`Store::save_snapshot_async`] fenced like
+    /// [`Store::append_fenced_async`].
+    pub fn save_snapshot_fenced_async(
+        &self,
+        meeting: &str,
+        seq: u64,
+        state: &Meeting,
+        epoch: Option<u64>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
+        each_async!(self, store => store.save_snapshot_fenced_async(meeting, seq, state, epoch))
     }
 
     /// Loads what is needed to rebuild a meeting: its newest snapshot and
