@@ -11,4 +11,4 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh postgres
 cargo build --workspace --bins --tests
 cargo test --workspace --lib -- --include-ignored store::tests
-cargo test --workspace --test postgres --test cluster --test failover --test restart -- --include-ignored
+cargo test --workspace --test postgres --test cluster --test failover --test restart --test cluster_bots -- --include-ignored

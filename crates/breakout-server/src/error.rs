@@ -9,8 +9,7 @@ use breakout_protocol::ApiError;
 
 /// What clients of a meeting that moved to another node are told, as an
 /// error and as the close reason of their WebSocket.
-pub const MEETING_MOVED: &str =
-    "the meeting moved to another server; reconnect to continue where you were";
+pub const MEETING_MOVED: &str = breakout_protocol::MEETING_MOVED_REASON;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -110,9 +109,9 @@ impl ServerError {
             ServerError::MeetingNotFound(_) => "meeting_not_found",
             ServerError::MeetingGone => "meeting_gone",
             ServerError::Draining => "server_draining",
-            ServerError::MeetingElsewhere { .. } => "meeting_elsewhere",
+            ServerError::MeetingElsewhere { .. } => breakout_protocol::MEETING_ELSEWHERE,
             ServerError::NodeFull { .. } => "node_full",
-            ServerError::MeetingMoved => "meeting_moved",
+            ServerError::MeetingMoved => breakout_protocol::MEETING_MOVED,
             ServerError::Unauthorized(_) => "unauthorized",
             ServerError::InvalidInvite => "invalid_invite",
             ServerError::NoSuchEndpoint => "not_found",
@@ -207,6 +206,16 @@ impl From<ServerError> for ApiError {
 
 impl IntoResponse for ServerError {
     fn into_response(self) -> Response {
-        (self.status(), Json(self.api_error())).into_response()
+        let mut response = (self.status(), Json(self.api_error())).into_response();
+        // The owner's base URL, machine-readable: clients send the same
+        // request there (`breakout_protocol`, "one address").
+        if let ServerError::MeetingElsewhere { url, .. } = &self
+            && let Ok(location) = axum::http::HeaderValue::from_str(url)
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::LOCATION, location);
+        }
+        response
     }
 }
