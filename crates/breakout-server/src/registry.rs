@@ -1,5 +1,7 @@
 //! Which meetings live on this server, and bringing them back after a restart.
 
+mod leases;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
@@ -22,9 +24,12 @@ pub struct Registry {
     meetings: RwLock<HashMap<String, MeetingHandle>>,
     /// Set when the server is going away: no new meetings.
     draining: AtomicBool,
-    /// Held while a meeting is loaded from the store on demand, so two
-    /// requests for it load it once.
-    adopting: tokio::sync::Mutex<()>,
+    /// Held while the meetings served here change against the leases
+    /// (created, taken over, loaded, dropped, deleted), so a lease renewal
+    /// never sees a meeting half-way: one that is leased but not in the
+    /// map yet would be loaded twice, one in the map whose lease the
+    /// renewal read before it existed would be dropped.
+    changing: tokio::sync::Mutex<()>,
 }
 
 impl Registry {
@@ -88,7 +93,7 @@ impl Registry {
             env,
             meetings: RwLock::new(meetings),
             draining: AtomicBool::new(false),
-            adopting: tokio::sync::Mutex::new(()),
+            changing: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -204,6 +209,7 @@ impl Registry {
         });
         let seq = u64::from(first.is_some());
         let mut epoch = None;
+        let _changing = self.changing_in_cluster().await;
         if let Some(node) = self.node() {
             let store = self.store().clone();
             let (saved, creator) = (record.clone(), node.id.clone());
@@ -247,147 +253,6 @@ impl Registry {
         handle.ask(|reply| ActorMessage::Info { reply }).await
     }
 
-    /// The meeting `id`, wherever it lives. Here: its handle. On a cluster
-    /// node, a meeting this node holds the lease of but has not loaded yet
-    /// (placed here by a peer, or its lease ran out elsewhere and is taken
-    /// over now) is loaded; one a peer holds a valid lease on is
-    /// [`ServerError::MeetingElsewhere`], naming the peer's URL.
-    pub async fn find(&self, id: &str) -> Result<MeetingHandle, ServerError> {
-        if let Ok(handle) = self.get(id) {
-            if !handle.tx.is_closed() || self.node().is_none() {
-                return Ok(handle);
-            }
-            // Its actor left: a peer took the meeting over.
-            self.forget(id, &handle);
-        }
-        let Some(node) = self.node() else {
-            return Err(ServerError::MeetingNotFound(id.to_string()));
-        };
-        let _one_at_a_time = self.adopting.lock().await;
-        if let Ok(handle) = self.get(id)
-            && !handle.tx.is_closed()
-        {
-            return Ok(handle);
-        }
-        let store = self.store().clone();
-        let (meeting, me) = (id.to_owned(), node.id.clone());
-        // Ok(epoch): ours now; Err(Some(lease)): a peer's; Err(None): no
-        // such meeting.
-        let taken = blocking(move || {
-            let pg = store.postgres().ok_or(StoreError::NotFound)?;
-            match pg.lease(&meeting)? {
-                Some(lease) if lease.valid && lease.owner != me => Ok(Err(Some(lease))),
-                _ => match pg.take_over(&meeting, &me, TIMING) {
-                    Ok(Some(epoch)) => Ok(Ok(epoch)),
-                    // Taken by a peer between the two statements.
-                    Ok(None) => Ok(Err(pg.lease(&meeting)?)),
-                    Err(StoreError::NotFound) => Ok(Err(None)),
-                    Err(error) => Err(error),
-                },
-            }
-        })
-        .await?;
-        match taken {
-            Ok(epoch) => self.load(id, epoch).await,
-            Err(Some(lease)) => Err(ServerError::MeetingElsewhere {
-                meeting: id.to_owned(),
-                node: lease.owner,
-                url: lease.owner_url,
-            }),
-            Err(None) => Err(ServerError::MeetingNotFound(id.to_string())),
-        }
-    }
-
-    /// Loads a meeting this node holds the lease of (at `epoch`) from the
-    /// store and starts serving it.
-    async fn load(&self, id: &str, epoch: u64) -> Result<MeetingHandle, ServerError> {
-        let store = self.store().clone();
-        let meeting_id = id.to_owned();
-        let (record, (meeting, seq)) = blocking(move || {
-            let record = store
-                .meetings()?
-                .into_iter()
-                .find(|record| record.id == meeting_id)
-                .ok_or(StoreError::NotFound)?;
-            let rebuilt = store.rebuild(&meeting_id)?;
-            Ok((record, rebuilt))
-        })
-        .await?;
-        info!(meeting = %id, seq, epoch, "took the meeting over");
-        let handle = MeetingActor::new(record, meeting, seq, self.env.clone())
-            .with_epoch(Some(epoch))
-            .spawn();
-        self.meetings
-            .write()
-            .expect("registry lock poisoned")
-            .insert(id.to_owned(), handle.clone());
-        Ok(handle)
-    }
-
-    /// Removes `handle` from the meetings served here, unless another one
-    /// replaced it meanwhile.
-    fn forget(&self, id: &str, handle: &MeetingHandle) {
-        let mut meetings = self.meetings.write().expect("registry lock poisoned");
-        if meetings
-            .get(id)
-            .is_some_and(|current| current.tx.same_channel(&handle.tx))
-        {
-            meetings.remove(id);
-        }
-    }
-
-    /// Participants connected across this node's meetings.
-    pub async fn participants_connected(&self) -> u64 {
-        let load = crate::ops::load(self).await;
-        u64::try_from(load.participants_connected).unwrap_or(0)
-    }
-
-    /// Reports this node's load (cluster nodes only).
-    pub async fn heartbeat(&self, load: crate::store::cluster::NodeLoad) -> Result<(), StoreError> {
-        let (Some(node), Some(pg)) = (self.node(), self.store().postgres()) else {
-            return Ok(());
-        };
-        pg.heartbeat(&node.id, load, self.is_draining()).await
-    }
-
-    /// Renews this node's leases and starts serving the meetings a peer
-    /// placed here since the last renewal.
-    pub async fn renew_leases(&self) {
-        let (Some(node), Some(pg)) = (self.node(), self.store().postgres()) else {
-            return;
-        };
-        let held = match pg.renew_leases(&node.id, TIMING).await {
-            Ok(held) => held,
-            Err(error) => {
-                tracing::warn!(%error, "could not renew the meeting leases");
-                return;
-            }
-        };
-        // A meeting served here whose lease is no longer ours was taken
-        // over by a peer: it leaves without writing.
-        for id in self.ids() {
-            if held.iter().any(|(meeting, _)| *meeting == id) {
-                continue;
-            }
-            if let Ok(handle) = self.get(&id) {
-                info!(meeting = %id, "the lease is a peer's now; dropping the meeting");
-                let _ = handle.tx.try_send(ActorMessage::Moved);
-                self.forget(&id, &handle);
-            }
-        }
-        for (id, epoch) in held {
-            if self.get(&id).is_ok_and(|handle| !handle.tx.is_closed()) {
-                continue;
-            }
-            let _one_at_a_time = self.adopting.lock().await;
-            if !self.get(&id).is_ok_and(|handle| !handle.tx.is_closed())
-                && let Err(error) = self.load(&id, epoch).await
-            {
-                tracing::warn!(meeting = %id, %error, "could not load a meeting placed here");
-            }
-        }
-    }
-
     fn now(&self) -> breakout_core::Timestamp {
         self.env.settings.clock.now()
     }
@@ -395,6 +260,7 @@ impl Registry {
     pub async fn delete(&self, id: &str) -> Result<(), ServerError> {
         // A meeting a peer serves is deleted there.
         self.find(id).await?;
+        let _changing = self.changing_in_cluster().await;
         let handle = self
             .meetings
             .write()
