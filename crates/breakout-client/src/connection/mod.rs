@@ -37,11 +37,6 @@ type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 pub type TunnelSocket = Socket;
 type Answer = Result<Reply, ApiError>;
 
-/// How many times a connection follows "the meeting is on another node"
-/// before giving up: one hop is the rule, more only while a takeover moves
-/// the meeting under our feet.
-const MAX_HOPS: usize = 3;
-
 /// How long [`Connection::close`] waits for the server to answer our close.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
@@ -180,7 +175,7 @@ impl Connection {
         let mut hops = 0;
         loop {
             match Self::connect_to(&server, token, options.clone()).await {
-                Err(ClientError::MeetingElsewhere { url }) if hops < MAX_HOPS => {
+                Err(ClientError::MeetingElsewhere { url }) if hops < crate::api::MAX_HOPS => {
                     info!(from = %server, to = %url, "the meeting is on another node");
                     server = url;
                     hops += 1;
