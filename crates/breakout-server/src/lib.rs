@@ -23,6 +23,7 @@ mod listener;
 pub mod log_throttle;
 mod media;
 mod metrics;
+mod node;
 mod ops;
 mod rate;
 pub mod redact;
@@ -45,10 +46,10 @@ use rand::Rng;
 use tokio::sync::watch;
 use tracing::info;
 
-pub use cluster::ClusterConfig;
 pub use fd_limit::raise_open_files_limit;
 pub use limits::{Limits, Rate};
 pub use media::{IceConfigError, IceServersConfig, MediaNetworkConfig};
+pub use node::ClusterConfig;
 pub use rest::ApiDoc;
 pub use tls::{TlsFiles, fingerprint};
 
@@ -205,10 +206,10 @@ impl Server {
             format!("{scheme}://{addr}")
         });
         let node = match &config.database {
-            Some(_) => Some(cluster::Node {
+            Some(_) => Some(node::Node {
                 id: match config.cluster.node_id {
                     Some(id) => id,
-                    None => cluster::stored_node_id(&config.data_dir).map_err(|source| {
+                    None => node::stored_node_id(&config.data_dir).map_err(|source| {
                         ServerError::DataDir {
                             path: config.data_dir.join("node-id"),
                             source,

@@ -13,9 +13,9 @@ use tracing::info;
 use breakout_protocol::rest::MeetingInfo;
 
 use crate::actor::{ActorMessage, MeetingActor, MeetingHandle};
-use crate::cluster::{Node, TIMING};
 use crate::error::ServerError;
 use crate::incidents::Incidents;
+use crate::node::{Node, TIMING};
 use crate::settings::{MeetingEnv, MeetingSettings};
 use crate::store::{MeetingRecord, Store, StoreError};
 

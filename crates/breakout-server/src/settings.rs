@@ -24,5 +24,5 @@ pub struct MeetingEnv {
     pub settings: MeetingSettings,
     pub incidents: Arc<Incidents>,
     /// This node of the cluster, on PostgreSQL; `None` on its own.
-    pub node: Option<Arc<crate::cluster::Node>>,
+    pub node: Option<Arc<crate::node::Node>>,
 }

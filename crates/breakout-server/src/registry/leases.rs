@@ -6,8 +6,8 @@ use tracing::info;
 
 use super::{Registry, blocking};
 use crate::actor::{ActorMessage, MeetingActor, MeetingHandle};
-use crate::cluster::TIMING;
 use crate::error::ServerError;
+use crate::node::TIMING;
 use crate::store::StoreError;
 
 impl Registry {
@@ -107,12 +107,6 @@ impl Registry {
         {
             meetings.remove(id);
         }
-    }
-
-    /// Participants connected across this node's meetings.
-    pub async fn participants_connected(&self) -> u64 {
-        let load = crate::ops::load(self).await;
-        u64::try_from(load.participants_connected).unwrap_or(0)
     }
 
     /// Reports this node's load (cluster nodes only).
