@@ -172,3 +172,95 @@ async fn bots_follow_their_meeting_to_another_node_and_back_after_a_kill() {
         node.kill().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: make pg-test runs it"]
+async fn sigterm_hands_a_nodes_meetings_over_and_its_bots_follow() {
+    let url = cluster::Cluster::shared().new_database();
+    let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let home = node(&url, "a", &dirs[0]).await;
+    let draining = node(&url, "b", &dirs[1]).await;
+    let config = BreakoutConfig {
+        move_countdown_secs: 0,
+        ..BreakoutConfig::default()
+    };
+    let meeting = loop {
+        let info: MeetingInfo = home
+            .http
+            .post(home.url("/v1/meetings"))
+            .bearer_auth(KEY)
+            .json(&serde_json::json!({"title": "drain", "config": config}))
+            .send()
+            .await
+            .expect("create meeting")
+            .json()
+            .await
+            .expect("meeting info");
+        if info.node.as_deref() == Some("b") {
+            break info.id;
+        }
+    };
+    let host_id = draining.add(&meeting, "Host", "host").await;
+    let p_id = draining.add(&meeting, "P", "participant").await;
+    let mut host = Bot::join(&home, "Host", &host_id).await;
+    let mut person = Bot::join(&home, "P", &p_id).await;
+    host.command(Command::CreateRooms {
+        count: 1,
+        names: vec![],
+    })
+    .await
+    .unwrap();
+    host.command(Command::AutoAssign {
+        seed: 1,
+        minimise_repeats: false,
+    })
+    .await
+    .unwrap();
+    host.command(Command::Start).await.unwrap();
+    person
+        .event(|e| matches!(e, EventBody::MeetingChanged { room, .. } if !room.is_main()))
+        .await;
+    person
+        .command(Command::Chat {
+            text: "before the drain".into(),
+        })
+        .await
+        .expect("chat");
+    let before = rooms_from(&draining, &meeting).await;
+
+    let terminated = Instant::now();
+    draining.terminate();
+    for bot in [&mut host, &mut person] {
+        bot.expect(|m| matches!(m, ServerMessage::Welcome { .. }))
+            .await;
+    }
+    let resumed = terminated.elapsed();
+    eprintln!(
+        "every bot welcomed back {} ms after SIGTERM",
+        resumed.as_millis()
+    );
+    // Released, not left to run out: no lease wait.
+    assert!(resumed < Duration::from_secs(3), "{resumed:?}");
+    assert!(
+        draining.exit_status().await.success(),
+        "the drained node exits"
+    );
+    let after = rooms_from(&home, &meeting).await;
+    assert_eq!(after.phase, before.phase);
+    for (room_before, room_after) in before.rooms.iter().zip(&after.rooms) {
+        let ids = |room: &breakout_protocol::rest::RoomSummary| {
+            room.members.iter().map(|m| m.id).collect::<Vec<_>>()
+        };
+        assert_eq!(ids(room_before), ids(room_after));
+    }
+    let Ok(Reply::Chat { messages }) = person.request(Request::GetChat { room: None }).await else {
+        panic!("chat history expected");
+    };
+    assert!(
+        messages.iter().any(|m| m.text == "before the drain"),
+        "{messages:?}"
+    );
+    person.stop().await;
+    host.stop().await;
+    home.kill().await;
+}

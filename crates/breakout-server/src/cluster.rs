@@ -20,6 +20,11 @@
 //!   [`MEETING_MOVED`](crate::error::MEETING_MOVED). Deadlines are absolute
 //!   times in the meeting's state, so a countdown goes on towards the
 //!   deadline it had, whichever node fires it.
+//! - Drain (SIGTERM): the node says it drains (nothing new is placed on it,
+//!   it takes nothing over), stops each meeting with a final snapshot,
+//!   closes its sockets with "meeting moved" and releases the lease, so
+//!   the first node a client reconnects through takes the meeting over at
+//!   once rather than after the lease would have run out.
 //!
 //! # Why the leases live in PostgreSQL
 //!

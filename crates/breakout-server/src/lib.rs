@@ -292,8 +292,15 @@ impl Server {
     /// how many meetings were still in breakouts (0: drained). Then call
     /// [`Server::shutdown`]; its close frames tell clients the server is
     /// restarting.
+    ///
+    /// A cluster node does not wait: it hands every meeting over at once
+    /// (see [`cluster`]), and its clients continue on another node.
     pub async fn drain(&self, limit: std::time::Duration) -> usize {
         self.state.registry.start_draining();
+        if self.state.registry.node().is_some() {
+            self.state.registry.hand_over().await;
+            return 0;
+        }
         let deadline = tokio::time::Instant::now() + limit;
         let mut reported = None;
         loop {

@@ -35,12 +35,16 @@ impl Registry {
         }
         let store = self.store().clone();
         let (meeting, me) = (id.to_owned(), node.id.clone());
+        let draining = self.is_draining();
         // Ok(epoch): ours now; Err(Some(lease)): a peer's; Err(None): no
         // such meeting.
         let taken = blocking(move || {
             let pg = store.postgres().ok_or(StoreError::NotFound)?;
             match pg.lease(&meeting)? {
                 Some(lease) if lease.valid && lease.owner != me => Ok(Err(Some(lease))),
+                // A draining node takes nothing over: the client retries
+                // (503) and another node will.
+                _ if draining => Ok(Err(None)),
                 _ => match pg.take_over(&meeting, &me, TIMING) {
                     Ok(Some(epoch)) => Ok(Ok(epoch)),
                     // Taken by a peer between the two statements.
@@ -58,6 +62,7 @@ impl Registry {
                 node: lease.owner,
                 url: lease.owner_url,
             }),
+            Err(None) if draining => Err(ServerError::Draining),
             Err(None) => Err(ServerError::MeetingNotFound(id.to_string())),
         }
     }
@@ -123,6 +128,11 @@ impl Registry {
         let (Some(node), Some(pg)) = (self.node(), self.store().postgres()) else {
             return;
         };
+        if self.is_draining() {
+            // Handed over (or about to be): renewing would take back the
+            // leases released for the other nodes.
+            return;
+        }
         let _changing = self.changing.lock().await;
         let held = match pg.renew_leases(&node.id, TIMING).await {
             Ok(held) => held,
@@ -150,5 +160,41 @@ impl Registry {
                 tracing::warn!(meeting = %id, %error, "could not load a meeting placed here");
             }
         }
+    }
+
+    /// Planned failover (SIGTERM on a cluster node): tells the cluster this
+    /// node drains, so nothing new is placed here, then stops each meeting
+    /// (its final snapshot, fenced like any write; its clients told the
+    /// meeting moved) and releases its lease, so the first node a client
+    /// reconnects through takes it over at once instead of after the
+    /// lease would have run out.
+    pub async fn hand_over(&self) {
+        let (Some(node), Some(pg)) = (self.node(), self.store().postgres()) else {
+            return;
+        };
+        let _changing = self.changing.lock().await;
+        let load = crate::store::cluster::NodeLoad::default();
+        if let Err(error) = pg.heartbeat(&node.id, load, true).await {
+            tracing::warn!(%error, "could not announce the drain");
+        }
+        let handles: Vec<(String, MeetingHandle)> = self
+            .meetings
+            .write()
+            .expect("registry lock poisoned")
+            .drain()
+            .collect();
+        let count = handles.len();
+        for (id, handle) in handles {
+            let _ = handle
+                .ask(|done| ActorMessage::Stop {
+                    done,
+                    reason: crate::error::MEETING_MOVED,
+                })
+                .await;
+            if let Err(error) = pg.release_lease(&id, &node.id).await {
+                tracing::warn!(meeting = %id, %error, "could not release the lease; it runs out by itself");
+            }
+        }
+        info!(meetings = count, "draining: every meeting handed over");
     }
 }

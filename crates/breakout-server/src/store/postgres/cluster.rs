@@ -271,4 +271,24 @@ impl PgStore {
                 .transpose()
         })
     }
+
+    /// Ends `node`'s lease on `meeting` now (it stopped serving it), so the
+    /// next node asked takes it over without waiting for it to run out.
+    pub fn release_lease(
+        &self,
+        meeting: &str,
+        node: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
+        let (meeting, node) = (meeting.to_owned(), node.to_owned());
+        self.run(move |shared| async move {
+            let client = shared.client().await?;
+            client
+                .execute(
+                    "UPDATE meeting_leases SET valid_until = 0 WHERE meeting = $1 AND owner = $2",
+                    &[&meeting, &node],
+                )
+                .await?;
+            Ok(())
+        })
+    }
 }
