@@ -29,6 +29,7 @@ mod rate;
 pub mod redact;
 mod registry;
 mod rest;
+mod rest_cluster;
 mod rest_csv;
 mod router;
 mod settings;
