@@ -73,11 +73,8 @@ impl Registry {
         let store = self.store().clone();
         let meeting_id = id.to_owned();
         let (record, (meeting, seq)) = blocking(move || {
-            let record = store
-                .meetings()?
-                .into_iter()
-                .find(|record| record.id == meeting_id)
-                .ok_or(StoreError::NotFound)?;
+            let pg = store.postgres().ok_or(StoreError::NotFound)?;
+            let record = pg.meeting(&meeting_id)?.ok_or(StoreError::NotFound)?;
             let rebuilt = store.rebuild(&meeting_id)?;
             Ok((record, rebuilt))
         })

@@ -291,4 +291,28 @@ impl PgStore {
             Ok(())
         })
     }
+
+    /// One meeting's record, for a node that takes it over (listing every
+    /// meeting per takeover would cost a dead node's peers the square of
+    /// its meetings).
+    pub fn meeting(&self, id: &str) -> Result<Option<MeetingRecord>, StoreError> {
+        let id = id.to_owned();
+        self.block(|shared| async move {
+            let client = shared.client().await?;
+            let row = client
+                .query_opt(
+                    "SELECT title, created_at FROM meetings WHERE id = $1",
+                    &[&id],
+                )
+                .await?;
+            row.map(|row| {
+                Ok(MeetingRecord {
+                    title: row.try_get(0)?,
+                    created_at: from_db(row.try_get(1)?, "a creation time")?,
+                    id,
+                })
+            })
+            .transpose()
+        })
+    }
 }
