@@ -11,4 +11,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh postgres
 cargo build --workspace --bins --tests
 cargo test --workspace --lib -- --include-ignored store::tests
-cargo test --workspace --test postgres --test restart -- --include-ignored
+# The cluster: three server processes on one database (`cluster`,
+# `failover`, `cluster_bots`), and breakout-client following a meeting to
+# its node (`cluster` names a test of breakout-client too: both run).
+cargo test --workspace --test postgres --test cluster --test failover --test restart --test cluster_bots -- --include-ignored

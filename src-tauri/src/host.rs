@@ -116,6 +116,7 @@ async fn start_on(
         tls: Some(tls),
         media: Default::default(),
         database: None,
+        cluster: Default::default(),
     })
     .await
 }

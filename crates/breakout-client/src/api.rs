@@ -1,6 +1,10 @@
 //! The REST API under `/v1`, typed: administration with the admin key
 //! ([`AdminApi`]), and redeeming an invite, which needs none
 //! ([`join_with_invite`]).
+//!
+//! In a cluster any node takes these calls: a node asked about a meeting
+//! another node serves answers `421 meeting_elsewhere` with the owner's URL
+//! in `Location`, and the call is sent there ([`MAX_HOPS`] at most).
 
 use reqwest::{Method, RequestBuilder, Response, Url};
 use serde::Serialize;
@@ -16,6 +20,11 @@ use breakout_protocol::{ApiError, ParticipantId, Preset};
 
 use crate::tls::Tls;
 use crate::{ClientError, server_url};
+
+/// How many times a call follows "the meeting is on another node" before
+/// giving up: one hop is the rule, more only while a takeover moves the
+/// meeting under our feet.
+pub(crate) const MAX_HOPS: usize = 3;
 
 /// A client for one server's admin API, authenticated by its admin key.
 ///
@@ -184,15 +193,22 @@ impl AdminApi {
         segments: &[&str],
         body: Option<&B>,
     ) -> Result<T, ClientError> {
-        let mut request = self.authed(method, self.url(segments));
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        json(self.send(request).await?).await
+        let response = send_following(&self.base, self.tls.as_ref(), |base| {
+            let request = self.authed(method.clone(), v1(base, segments));
+            match body {
+                Some(body) => request.json(body),
+                None => request,
+            }
+        })
+        .await?;
+        json(response).await
     }
 
     async fn send_empty(&self, method: Method, segments: &[&str]) -> Result<(), ClientError> {
-        let response = self.send(self.authed(method, self.url(segments))).await?;
+        let response = send_following(&self.base, self.tls.as_ref(), |base| {
+            self.authed(method.clone(), v1(base, segments))
+        })
+        .await?;
         check(response).await.map(drop)
     }
 }
@@ -214,10 +230,46 @@ pub async fn join_with_invite_pinned(
     body: &JoinWithInvite,
     pin: Option<CertFingerprint>,
 ) -> Result<ParticipantCreated, ClientError> {
-    let url = v1(&server_url::http_base(server)?, &["join"]);
+    let base = server_url::http_base(server)?;
     let tls = Tls::new(pin);
-    let request = tls.http_client().post(url).json(body);
-    json(send(request, Some(&tls)).await?).await
+    let http = tls.http_client();
+    let response = send_following(&base, Some(&tls), |base| {
+        http.post(v1(base, &["join"])).json(body)
+    })
+    .await?;
+    json(response).await
+}
+
+/// Sends the request `build` makes for a server's base URL, to the node
+/// named by a `421` answer's `Location` while there is one.
+pub(crate) async fn send_following(
+    base: &Url,
+    tls: Option<&Tls>,
+    build: impl Fn(&Url) -> RequestBuilder,
+) -> Result<Response, ClientError> {
+    let mut base = base.clone();
+    let mut hops = 0;
+    loop {
+        let response = send(build(&base), tls).await?;
+        match owner_url(&response) {
+            Some(owner) if hops < MAX_HOPS => {
+                tracing::info!(from = %base, to = %owner, "the meeting is on another node");
+                base = server_url::http_base(&owner)?;
+                hops += 1;
+            }
+            _ => return Ok(response),
+        }
+    }
+}
+
+/// The owner's URL of a `421 Misdirected Request` answer: the meeting lives
+/// on another node of the cluster.
+pub(crate) fn owner_url(response: &Response) -> Option<String> {
+    if response.status() != reqwest::StatusCode::MISDIRECTED_REQUEST {
+        return None;
+    }
+    let location = response.headers().get(reqwest::header::LOCATION)?;
+    location.to_str().ok().map(str::to_owned)
 }
 
 /// Sends `request`; a certificate the pin refused is reported as such.

@@ -29,6 +29,11 @@ pub enum ClientError {
     /// [`ApiError`] (a proxy, or a server that is not Breakout's).
     #[error("server answered {status}: {body}")]
     Status { status: u16, body: String },
+    /// Another node of the cluster serves the meeting, at `url` (a 421
+    /// answer); [`Connection::connect`](crate::Connection::connect)
+    /// follows it by itself, a few hops at most.
+    #[error("the meeting is served by another node, at {url}")]
+    MeetingElsewhere { url: String },
     /// The server URL could not be used.
     #[error("invalid server URL {url:?}: {reason}")]
     InvalidUrl { url: String, reason: String },
@@ -118,6 +123,7 @@ impl ClientError {
             | ClientError::WebSocket(_)
             | ClientError::Timeout { .. }
             | ClientError::ConnectTimeout { .. }
+            | ClientError::MeetingElsewhere { .. }
             | ClientError::Closed => true,
             ClientError::Api {
                 status: Some(status),

@@ -8,7 +8,7 @@ use breakout_protocol::rest::{AssignmentsCsvOutcome, CsvPreview};
 
 use breakout_protocol::fingerprint::CertFingerprint;
 
-use crate::api::{json, send, v1};
+use crate::api::{json, send_following, v1};
 use crate::tls::Tls;
 use crate::{ClientError, server_url};
 
@@ -82,13 +82,14 @@ impl ParticipantApi {
     async fn csv(&self, tail: &[&str], csv: &str) -> Result<CsvPreview, ClientError> {
         let mut segments = vec!["meetings", self.meeting.as_str()];
         segments.extend_from_slice(tail);
-        let request = self
-            .http
-            .request(Method::POST, v1(&self.base, &segments))
-            .bearer_auth(&self.token)
-            .header(reqwest::header::CONTENT_TYPE, "text/csv; charset=utf-8")
-            .body(csv.to_string());
-        let response = send(request, Some(&self.tls)).await?;
+        let response = send_following(&self.base, Some(&self.tls), |base| {
+            self.http
+                .request(Method::POST, v1(base, &segments))
+                .bearer_auth(&self.token)
+                .header(reqwest::header::CONTENT_TYPE, "text/csv; charset=utf-8")
+                .body(csv.to_string())
+        })
+        .await?;
         let outcome: AssignmentsCsvOutcome = json(response).await?;
         Ok(outcome.preview)
     }

@@ -22,6 +22,8 @@ fn info(id: &str) -> MeetingInfo {
         created_at: 1,
         participant_count: 0,
         phase: Phase::Idle,
+        node: None,
+        node_url: None,
     }
 }
 

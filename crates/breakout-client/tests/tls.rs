@@ -45,6 +45,7 @@ async fn start_tls(dir: &Path) -> Running {
         }),
         media: Default::default(),
         database: None,
+        cluster: Default::default(),
     })
     .await
     .expect("server starts with TLS");

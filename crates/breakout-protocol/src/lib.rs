@@ -39,6 +39,19 @@
 //!    answer, and again whenever the grid changes, the server sends each
 //!    video slot the simulcast layer that fits (see [`media`]); a slot never
 //!    declared gets the largest.
+//! 7. **A cluster has one address; a meeting has one node.** Servers on one
+//!    database (a cluster) all answer REST, but a meeting lives on one node.
+//!    A request about a meeting another node serves, the WebSocket
+//!    handshake included, is answered `421 Misdirected Request` with code
+//!    [`MEETING_ELSEWHERE`], the owner's base URL in the `Location` header
+//!    (and in the sentence): send the same request there. Keep the address
+//!    you started from: when your node goes away (the socket closes with
+//!    the reason [`MEETING_MOVED_REASON`], or the node is unreachable),
+//!    reconnect through it with the same token and the resume revision;
+//!    once the old node's lease has run out (a few seconds) a node takes
+//!    the meeting over and welcomes you as the same participant, in the
+//!    same room, with the same mic and camera state. A media connection
+//!    does not move: open a new one with the new node.
 
 pub mod admin;
 pub mod fingerprint;
@@ -63,6 +76,15 @@ pub const MEDIA_TUNNEL_PATH: &str = "/v1/media-tunnel";
 /// `/v1/ws?token=...&revision=42`. A server that restored an older revision
 /// knows acknowledged events were lost and reports it to its operator.
 pub const RESUME_REVISION_PARAM: &str = "revision";
+/// The error code of a request about a meeting another node of the
+/// cluster serves (HTTP 421, its base URL in `Location`).
+pub const MEETING_ELSEWHERE: &str = "meeting_elsewhere";
+/// The error code of a request a node answered after another node took
+/// its meeting over: reconnect through the address you started from.
+pub const MEETING_MOVED: &str = "meeting_moved";
+/// The close reason of the sockets of a meeting that moved to another node.
+pub const MEETING_MOVED_REASON: &str =
+    "the meeting moved to another server; reconnect to continue where you were";
 /// Largest WebSocket frame the server accepts, in bytes.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 /// Protocol version announced in the welcome message.

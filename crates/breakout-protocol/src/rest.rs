@@ -28,6 +28,14 @@ pub struct MeetingInfo {
     pub participant_count: u32,
     #[schema(value_type = Object)]
     pub phase: Phase,
+    /// The cluster node serving the meeting; absent on a server on its
+    /// own (SQLite).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// The URL that node is reached at: WebSockets and requests about
+    /// this meeting go there (any node answers `meeting_elsewhere` with it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

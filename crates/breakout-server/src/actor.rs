@@ -86,6 +86,9 @@ pub enum ActorMessage {
     Admission {
         reply: oneshot::Sender<breakout_protocol::rest::Admission>,
     },
+    /// Another node took the meeting over: stop without writing anything
+    /// and close every socket with "meeting moved".
+    Moved,
     /// Snapshot, close every socket with `reason` and stop.
     Stop {
         done: oneshot::Sender<()>,
@@ -151,6 +154,12 @@ pub struct MeetingActor {
     behind: Option<tokio::time::Instant>,
     /// Follows every change of placement; see `crate::media`.
     media: MediaRouter,
+    /// The cluster lease epoch this node holds the meeting under; every
+    /// journal append and snapshot is fenced by it. `None` on SQLite.
+    epoch: Option<u64>,
+    /// Set when a write was refused by the fence (or the lease is gone):
+    /// another node serves the meeting now, this actor only leaves.
+    moved: bool,
 }
 
 impl MeetingActor {
@@ -172,7 +181,15 @@ impl MeetingActor {
             media: MediaRouter::spawn(&meeting, env.settings.media.clone()),
             meeting,
             env,
+            epoch: None,
+            moved: false,
         }
+    }
+
+    /// Fences every write of this actor by the cluster lease `epoch`.
+    pub fn with_epoch(mut self, epoch: Option<u64>) -> Self {
+        self.epoch = epoch;
+        self
     }
 
     /// Starts the task. Everyone counts as disconnected until they reconnect.
@@ -202,6 +219,10 @@ impl MeetingActor {
             self.catch_up(false).await;
             self.fire_due_deadlines();
             self.flush().await;
+            if self.moved {
+                self.leave();
+                return;
+            }
             let deadline = match self.behind {
                 Some(retry_at) => Some(retry_at),
                 None => self.meeting.next_deadline().map(|d| self.sleep_target(d)),
@@ -318,6 +339,7 @@ impl MeetingActor {
                     locked: self.meeting.is_locked(),
                 });
             }
+            ActorMessage::Moved => self.moved = true,
             ActorMessage::Stop { .. } => unreachable!("handled by the loop"),
         }
     }
@@ -478,6 +500,16 @@ impl MeetingActor {
             .map(|p| p.id)
             .collect();
         self.disconnected(stale);
+    }
+
+    /// Leaves a meeting another node took over: nothing is written (the
+    /// fence would refuse it anyway), and clients are told to reconnect,
+    /// which brings them to the new owner.
+    fn leave(&mut self) {
+        self.connections.discard_pending();
+        self.connections.close_all(crate::error::MEETING_MOVED);
+        self.media.close();
+        info!(meeting = %self.id, epoch = ?self.epoch, "another node took the meeting over; dropped here");
     }
 
     async fn stop(&mut self, reason: &'static str) {

@@ -7,6 +7,10 @@ use axum::response::{IntoResponse, Response};
 use breakout_core::Refusal;
 use breakout_protocol::ApiError;
 
+/// What clients of a meeting that moved to another node are told, as an
+/// error and as the close reason of their WebSocket.
+pub const MEETING_MOVED: &str = breakout_protocol::MEETING_MOVED_REASON;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     /// The meeting refused a command or a read; its code and sentence are the core's.
@@ -20,6 +24,25 @@ pub enum ServerError {
         "this server is shutting down and takes no new meetings; create it on another server or after the restart"
     )]
     Draining,
+    /// Another node of the cluster serves this meeting; the client sends
+    /// the same request to `url`.
+    #[error(
+        "meeting {meeting} is served by another node of this cluster, at {url}; send the request there"
+    )]
+    MeetingElsewhere {
+        meeting: String,
+        node: String,
+        url: String,
+    },
+    /// Another node of the cluster took this meeting over; this one no
+    /// longer serves it.
+    #[error("{}", MEETING_MOVED)]
+    MeetingMoved,
+    /// This node forwards as many streams as its budget allows.
+    #[error(
+        "this server is at its stream budget ({budget} forwarded streams) and takes no one else now; retry in a moment, or ask the operator to add a node"
+    )]
+    NodeFull { budget: u64 },
     #[error("{0}")]
     Unauthorized(&'static str),
     #[error("this invite code is not valid")]
@@ -86,6 +109,9 @@ impl ServerError {
             ServerError::MeetingNotFound(_) => "meeting_not_found",
             ServerError::MeetingGone => "meeting_gone",
             ServerError::Draining => "server_draining",
+            ServerError::MeetingElsewhere { .. } => breakout_protocol::MEETING_ELSEWHERE,
+            ServerError::NodeFull { .. } => "node_full",
+            ServerError::MeetingMoved => breakout_protocol::MEETING_MOVED,
             ServerError::Unauthorized(_) => "unauthorized",
             ServerError::InvalidInvite => "invalid_invite",
             ServerError::NoSuchEndpoint => "not_found",
@@ -116,9 +142,12 @@ impl ServerError {
         match self {
             ServerError::Refused(refusal) => refusal_status(refusal),
             ServerError::MeetingNotFound(_) | ServerError::NoSuchEndpoint => StatusCode::NOT_FOUND,
-            ServerError::MeetingGone | ServerError::Draining | ServerError::StorageUnavailable => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ServerError::MeetingElsewhere { .. } => StatusCode::MISDIRECTED_REQUEST,
+            ServerError::MeetingGone
+            | ServerError::Draining
+            | ServerError::StorageUnavailable
+            | ServerError::NodeFull { .. }
+            | ServerError::MeetingMoved => StatusCode::SERVICE_UNAVAILABLE,
             ServerError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ServerError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ServerError::InvalidInvite => StatusCode::FORBIDDEN,
@@ -177,6 +206,16 @@ impl From<ServerError> for ApiError {
 
 impl IntoResponse for ServerError {
     fn into_response(self) -> Response {
-        (self.status(), Json(self.api_error())).into_response()
+        let mut response = (self.status(), Json(self.api_error())).into_response();
+        // The owner's base URL, machine-readable: clients send the same
+        // request there (`breakout_protocol`, "one address").
+        if let ServerError::MeetingElsewhere { url, .. } = &self
+            && let Ok(location) = axum::http::HeaderValue::from_str(url)
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::LOCATION, location);
+        }
+        response
     }
 }

@@ -10,6 +10,7 @@
 mod actor;
 mod admin;
 mod clock;
+mod cluster;
 mod connections;
 mod error;
 mod fd_limit;
@@ -22,11 +23,13 @@ mod listener;
 pub mod log_throttle;
 mod media;
 mod metrics;
+mod node;
 mod ops;
 mod rate;
 pub mod redact;
 mod registry;
 mod rest;
+mod rest_cluster;
 mod rest_csv;
 mod router;
 mod settings;
@@ -47,6 +50,7 @@ use tracing::info;
 pub use fd_limit::raise_open_files_limit;
 pub use limits::{Limits, Rate};
 pub use media::{IceConfigError, IceServersConfig, MediaNetworkConfig};
+pub use node::ClusterConfig;
 pub use rest::ApiDoc;
 pub use tls::{TlsFiles, fingerprint};
 
@@ -70,6 +74,9 @@ pub struct ServerConfig {
     /// (`postgres://user@host:port/db`) instead of the SQLite file in
     /// `data_dir`, which still holds the admin key.
     pub database: Option<String>,
+    /// This node's name, URL and budget in a cluster; used only with a
+    /// PostgreSQL `database`.
+    pub cluster: ClusterConfig,
 }
 
 impl ServerConfig {
@@ -85,6 +92,7 @@ impl ServerConfig {
             media: MediaNetworkConfig::default(),
             tls: None,
             database: None,
+            cluster: ClusterConfig::default(),
         }
     }
 }
@@ -194,14 +202,35 @@ impl Server {
             media: media.clone(),
             clock: clock::Clock::system(),
         };
-        let registry = registry::Registry::restore(store, settings)?;
+        let public_url = config.public_url.unwrap_or_else(|| {
+            let scheme = if tls.is_some() { "https" } else { "http" };
+            format!("{scheme}://{addr}")
+        });
+        let node = match &config.database {
+            Some(_) => Some(node::Node {
+                id: match config.cluster.node_id {
+                    Some(id) => id,
+                    None => node::stored_node_id(&config.data_dir).map_err(|source| {
+                        ServerError::DataDir {
+                            path: config.data_dir.join("node-id"),
+                            source,
+                        }
+                    })?,
+                },
+                url: config
+                    .cluster
+                    .advertise_url
+                    .unwrap_or_else(|| public_url.clone()),
+                stream_budget: config.cluster.stream_budget,
+            }),
+            None => None,
+        };
+        let node_id = node.as_ref().map(|node| node.id.clone());
+        let registry = registry::Registry::restore(store, settings, node)?;
         let state = Arc::new(http::AppState {
             registry,
             admin_key_hash: http::hash_admin_key(&admin_key),
-            public_url: config.public_url.unwrap_or_else(|| {
-                let scheme = if tls.is_some() { "https" } else { "http" };
-                format!("{scheme}://{addr}")
-            }),
+            public_url,
             link_pin: config
                 .tls
                 .as_ref()
@@ -215,13 +244,16 @@ impl Server {
         let acceptor = tls.map(|loaded| loaded.acceptor);
         let app = router::router(state.clone());
         let (stop, stopped) = watch::channel(false);
+        if node_id.is_some() {
+            cluster::spawn(state.clone(), stopped.clone());
+        }
         let task = {
             let state = state.clone();
             tokio::spawn(async move {
                 listener::serve(listener, app, &state.limits, acceptor, stopped).await;
             })
         };
-        info!(%addr, %db, tls = ?fingerprint, "listening");
+        info!(%addr, %db, tls = ?fingerprint, node = ?node_id, "listening");
         Ok(Server {
             addr,
             fingerprint,
@@ -261,8 +293,15 @@ impl Server {
     /// how many meetings were still in breakouts (0: drained). Then call
     /// [`Server::shutdown`]; its close frames tell clients the server is
     /// restarting.
+    ///
+    /// A cluster node does not wait: it hands every meeting over at once
+    /// (see [`cluster`]), and its clients continue on another node.
     pub async fn drain(&self, limit: std::time::Duration) -> usize {
         self.state.registry.start_draining();
+        if self.state.registry.node().is_some() {
+            self.state.registry.hand_over().await;
+            return 0;
+        }
         let deadline = tokio::time::Instant::now() + limit;
         let mut reported = None;
         loop {

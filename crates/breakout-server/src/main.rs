@@ -8,7 +8,7 @@ use anyhow::Context;
 use breakout_server::log_throttle::{self, LogThrottle};
 use breakout_server::redact::Redacting;
 use breakout_server::{
-    IceServersConfig, Limits, MediaNetworkConfig, Server, ServerConfig, TlsFiles,
+    ClusterConfig, IceServersConfig, Limits, MediaNetworkConfig, Server, ServerConfig, TlsFiles,
 };
 use clap::Parser;
 use tracing_subscriber::layer::SubscriberExt;
@@ -33,6 +33,21 @@ struct Args {
     /// data directory.
     #[arg(long, env = "BREAKOUT_DATABASE", hide_env_values = true)]
     database: Option<String>,
+    /// This node's name in a cluster (with --database): meetings it holds
+    /// are leased to this name. Default: kept in the data directory
+    /// (`node-id`, the host name and a random suffix), so a restarted node
+    /// gets its meetings back at once.
+    #[arg(long, env = "BREAKOUT_NODE_ID")]
+    node_id: Option<String>,
+    /// The URL clients reach this node at, as other nodes tell them (with
+    /// --database). Default: --public-url.
+    #[arg(long, env = "BREAKOUT_ADVERTISE_URL")]
+    advertise_url: Option<String>,
+    /// Forwarded streams this node takes at most (with --database): joins
+    /// beyond it are refused with `node_full`, and new meetings go to
+    /// other nodes while it is at it. Default: no limit.
+    #[arg(long, env = "BREAKOUT_STREAM_BUDGET")]
+    stream_budget: Option<u64>,
     /// Admin key for the REST API (default: generated once and kept in the data directory).
     #[arg(long, env = "BREAKOUT_ADMIN_KEY", hide_env_values = true)]
     admin_key: Option<String>,
@@ -75,7 +90,8 @@ struct Args {
     turn_ttl_secs: u64,
     /// On SIGTERM, how long to wait for running breakouts to end before
     /// stopping anyway (no new meetings meanwhile). SIGINT or a second
-    /// SIGTERM stops at once.
+    /// SIGTERM stops at once. A cluster node (--database) does not wait: it
+    /// hands its meetings over to the other nodes at once.
     #[arg(long, env = "BREAKOUT_DRAIN_SECS", default_value_t = 900)]
     drain_secs: u64,
     /// Log filter, e.g. `info` or `breakout_server=debug`.
@@ -131,6 +147,11 @@ async fn main() -> anyhow::Result<()> {
         data_dir: data_dir.clone(),
         admin_key: args.admin_key,
         database: args.database,
+        cluster: ClusterConfig {
+            node_id: args.node_id,
+            advertise_url: args.advertise_url,
+            stream_budget: args.stream_budget,
+        },
         public_url: args.public_url,
         tls: args.tls_cert.zip(args.tls_key).map(|(cert, key)| TlsFiles {
             cert,

@@ -41,6 +41,11 @@ pub fn packet_forwarded() {
     COUNTED.forwarded.inc();
 }
 
+/// RTP packets forwarded by this process so far.
+pub fn forwarded_packets() -> u64 {
+    COUNTED.forwarded.get()
+}
+
 /// An RTP packet was dropped because a subscriber's queue was full.
 pub fn packet_dropped() {
     COUNTED.dropped.inc();

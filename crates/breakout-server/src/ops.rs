@@ -86,7 +86,7 @@ async fn scrape(_: Admin, State(state): State<Arc<AppState>>) -> impl IntoRespon
 
 /// What the meetings hold right now, asked of every meeting; a meeting that
 /// stops meanwhile is left out.
-async fn load(registry: &Registry) -> Load {
+pub(crate) async fn load(registry: &Registry) -> Load {
     let mut load = Load::default();
     for id in registry.ids() {
         let Ok(handle) = registry.get(&id) else {

@@ -1,5 +1,7 @@
 //! Which meetings live on this server, and bringing them back after a restart.
 
+mod leases;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
@@ -8,9 +10,12 @@ use breakout_core::{Actor, Command, Meeting};
 use rand::Rng;
 use tracing::info;
 
+use breakout_protocol::rest::MeetingInfo;
+
 use crate::actor::{ActorMessage, MeetingActor, MeetingHandle};
 use crate::error::ServerError;
 use crate::incidents::Incidents;
+use crate::node::{Node, TIMING};
 use crate::settings::{MeetingEnv, MeetingSettings};
 use crate::store::{MeetingRecord, Store, StoreError};
 
@@ -19,6 +24,12 @@ pub struct Registry {
     meetings: RwLock<HashMap<String, MeetingHandle>>,
     /// Set when the server is going away: no new meetings.
     draining: AtomicBool,
+    /// Held while the meetings served here change against the leases
+    /// (created, taken over, loaded, dropped, deleted), so a lease renewal
+    /// never sees a meeting half-way: one that is leased but not in the
+    /// map yet would be loaded twice, one in the map whose lease the
+    /// renewal read before it existed would be dropped.
+    changing: tokio::sync::Mutex<()>,
 }
 
 impl Registry {
@@ -27,14 +38,43 @@ impl Registry {
     /// disk, not served) so it does not keep the others down. A database
     /// that cannot be reached fails the start instead: nothing is wrong
     /// with the meeting it was reading.
-    pub fn restore(store: Arc<Store>, settings: MeetingSettings) -> Result<Registry, StoreError> {
+    ///
+    /// A cluster node (`node`, on PostgreSQL) registers itself first and
+    /// restores only the meetings it holds a lease on, and those nobody
+    /// does, each with the next epoch; the others are its peers'.
+    pub fn restore(
+        store: Arc<Store>,
+        settings: MeetingSettings,
+        node: Option<Node>,
+    ) -> Result<Registry, StoreError> {
         let env = MeetingEnv {
             store,
             settings,
             incidents: Arc::new(Incidents::default()),
+            node: node.map(Arc::new),
         };
+        let mut records: Vec<(MeetingRecord, Option<u64>)> = env
+            .store
+            .meetings()?
+            .into_iter()
+            .map(|record| (record, None))
+            .collect();
+        if let (Some(node), Some(pg)) = (&env.node, env.store.postgres()) {
+            pg.register_node(&node.record())?;
+            let mine = pg.claimable_meetings(&node.id)?;
+            let mut taken = Vec::new();
+            for (record, _) in records {
+                if !mine.contains(&record.id) {
+                    continue;
+                }
+                if let Some(epoch) = pg.take_over(&record.id, &node.id, TIMING)? {
+                    taken.push((record, Some(epoch)));
+                }
+            }
+            records = taken;
+        }
         let mut meetings = HashMap::new();
-        for record in env.store.meetings()? {
+        for (record, epoch) in records {
             let (meeting, seq) = match env.store.rebuild(&record.id) {
                 Ok(rebuilt) => rebuilt,
                 Err(error) if error.is_unavailable() => return Err(error),
@@ -45,14 +85,32 @@ impl Registry {
                 }
             };
             info!(meeting = %record.id, seq, "restored meeting");
-            let actor = MeetingActor::new(record.clone(), meeting, seq, env.clone());
+            let actor =
+                MeetingActor::new(record.clone(), meeting, seq, env.clone()).with_epoch(epoch);
             meetings.insert(record.id, actor.spawn());
         }
         Ok(Registry {
             env,
             meetings: RwLock::new(meetings),
             draining: AtomicBool::new(false),
+            changing: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// This node of the cluster; `None` for a server on its own (SQLite).
+    pub fn node(&self) -> Option<&Node> {
+        self.env.node.as_deref()
+    }
+
+    /// Refuses a join when this node forwards as many streams as its
+    /// budget allows.
+    pub fn check_stream_budget(&self) -> Result<(), ServerError> {
+        match self.node().and_then(|node| node.stream_budget) {
+            Some(budget) if self.media().streams() >= budget => {
+                Err(ServerError::NodeFull { budget })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The server's one media socket.
@@ -120,12 +178,14 @@ impl Registry {
         ids
     }
 
-    /// Creates a meeting; its configuration is applied as its first journaled command.
+    /// Creates a meeting; its configuration is applied as its first
+    /// journaled command. A cluster node places it on the least-loaded
+    /// node, which may be another one: the answer then names it.
     pub async fn create(
         &self,
         title: String,
         config: Option<breakout_core::BreakoutConfig>,
-    ) -> Result<MeetingHandle, ServerError> {
+    ) -> Result<MeetingInfo, ServerError> {
         if self.is_draining() {
             return Err(ServerError::Draining);
         }
@@ -141,30 +201,56 @@ impl Registry {
             title,
             created_at: self.now().0,
         };
-        let store = self.store().clone();
-        let saved = record.clone();
-        blocking(move || store.create_meeting(&saved)).await?;
-        let mut seq = 0;
-        if let Some(command) = first {
-            let entry = crate::store::JournalEntry {
-                seq: 1,
-                at: self.now(),
-                actor: Actor::System,
-                command,
-            };
-            self.store()
-                .append_async(&record.id, &[entry])
-                .await
-                .map_err(storage_error)?;
-            seq = 1;
+        let first = first.map(|command| crate::store::JournalEntry {
+            seq: 1,
+            at: self.now(),
+            actor: Actor::System,
+            command,
+        });
+        let seq = u64::from(first.is_some());
+        let mut epoch = None;
+        let _changing = self.changing_in_cluster().await;
+        if let Some(node) = self.node() {
+            let store = self.store().clone();
+            let (saved, creator) = (record.clone(), node.id.clone());
+            let lease = blocking(move || {
+                let pg = store.postgres().ok_or(StoreError::NotFound)?;
+                pg.create_placed_meeting(&saved, first.as_ref(), &creator, TIMING)
+            })
+            .await?;
+            if lease.owner != node.id {
+                info!(meeting = %record.id, node = %lease.owner, "meeting placed on another node");
+                return Ok(MeetingInfo {
+                    id: record.id,
+                    title: record.title,
+                    created_at: record.created_at,
+                    participant_count: 0,
+                    phase: meeting.phase(),
+                    node: Some(lease.owner),
+                    node_url: Some(lease.owner_url),
+                });
+            }
+            epoch = Some(lease.epoch);
+        } else {
+            let store = self.store().clone();
+            let saved = record.clone();
+            blocking(move || store.create_meeting(&saved)).await?;
+            if let Some(entry) = first {
+                self.store()
+                    .append_async(&record.id, &[entry])
+                    .await
+                    .map_err(storage_error)?;
+            }
         }
         let id = record.id.clone();
-        let handle = MeetingActor::new(record, meeting, seq, self.env.clone()).spawn();
+        let handle = MeetingActor::new(record, meeting, seq, self.env.clone())
+            .with_epoch(epoch)
+            .spawn();
         self.meetings
             .write()
             .expect("registry lock poisoned")
             .insert(id, handle.clone());
-        Ok(handle)
+        handle.ask(|reply| ActorMessage::Info { reply }).await
     }
 
     fn now(&self) -> breakout_core::Timestamp {
@@ -172,6 +258,9 @@ impl Registry {
     }
 
     pub async fn delete(&self, id: &str) -> Result<(), ServerError> {
+        // A meeting a peer serves is deleted there.
+        self.find(id).await?;
+        let _changing = self.changing_in_cluster().await;
         let handle = self
             .meetings
             .write()

@@ -23,6 +23,7 @@ use crate::http::{Admin, AppState, JsonBody, PathParams};
 use crate::join_page::JoinPageDoc;
 use crate::ops::OpsDoc;
 use crate::registry::blocking;
+use crate::rest_cluster::ClusterErrors;
 use crate::rest_csv::CsvApiDoc;
 use crate::store::{InviteUse, NewInvite, hash_token, new_token};
 
@@ -57,7 +58,7 @@ pub fn routes() -> Router<Arc<AppState>> {
     paths(health, create_meeting, list_meetings, get_meeting, delete_meeting, list_presets, create_preset, add_participant, remove_participant, rooms, create_invite, join, get_admission, set_admission),
     components(schemas(ApiError, CreateMeeting, MeetingInfo, AddParticipant, ParticipantCreated, PresetList, RoomsOverview, Health, CreateInvite, Invite, JoinWithInvite, Admission, SetAdmission)),
     nest((path = "/v1/admin", api = crate::admin::AdminDoc)),
-    modifiers(&AdminKeyScheme, &CsvApiDoc, &OpsDoc, &JoinPageDoc, &JsonBodyErrors),
+    modifiers(&AdminKeyScheme, &CsvApiDoc, &OpsDoc, &JoinPageDoc, &JsonBodyErrors, &ClusterErrors),
     security(("admin_key" = []))
 )]
 pub struct ApiDoc;
@@ -139,8 +140,8 @@ async fn create_meeting(
     State(state): State<Arc<AppState>>,
     JsonBody(body): JsonBody<CreateMeeting>,
 ) -> Result<(StatusCode, Json<MeetingInfo>)> {
-    let handle = state.registry.create(body.title, body.config).await?;
-    Ok((StatusCode::CREATED, Json(info(&handle).await?)))
+    let info = state.registry.create(body.title, body.config).await?;
+    Ok((StatusCode::CREATED, Json(info)))
 }
 
 #[utoipa::path(get, path = "/v1/meetings",
@@ -169,7 +170,7 @@ async fn get_meeting(
     State(state): State<Arc<AppState>>,
     PathParams(id): PathParams<String>,
 ) -> Result<Json<MeetingInfo>> {
-    Ok(Json(info(&state.registry.get(&id)?).await?))
+    Ok(Json(info(&state.registry.find(&id).await?).await?))
 }
 
 #[utoipa::path(delete, path = "/v1/meetings/{id}", params(("id" = String, Path)),
@@ -190,7 +191,7 @@ async fn list_presets(
     State(state): State<Arc<AppState>>,
     PathParams(id): PathParams<String>,
 ) -> Result<Json<PresetList>> {
-    let handle = state.registry.get(&id)?;
+    let handle = state.registry.find(&id).await?;
     let presets = handle.ask(|reply| ActorMessage::Presets { reply }).await?;
     Ok(Json(PresetList { presets }))
 }
@@ -204,7 +205,7 @@ async fn create_preset(
     PathParams(id): PathParams<String>,
     JsonBody(preset): JsonBody<Preset>,
 ) -> Result<StatusCode> {
-    let handle = state.registry.get(&id)?;
+    let handle = state.registry.find(&id).await?;
     handle
         .command(Actor::System, Command::DefinePreset { preset })
         .await?;
@@ -236,7 +237,7 @@ async fn create_invite(
     PathParams(id): PathParams<String>,
     JsonBody(body): JsonBody<CreateInvite>,
 ) -> Result<(StatusCode, Json<Invite>)> {
-    let handle = state.registry.get(&id)?;
+    let handle = state.registry.find(&id).await?;
     let preset = body.preset.clone();
     handle
         .ask(|reply| ActorMessage::CheckPreset { preset, reply })
@@ -347,7 +348,7 @@ async fn get_admission(
     State(state): State<Arc<AppState>>,
     PathParams(id): PathParams<String>,
 ) -> Result<Json<Admission>> {
-    let handle = state.registry.get(&id)?;
+    let handle = state.registry.find(&id).await?;
     Ok(Json(
         handle
             .ask(|reply| ActorMessage::Admission { reply })
@@ -364,7 +365,7 @@ async fn set_admission(
     PathParams(id): PathParams<String>,
     JsonBody(body): JsonBody<SetAdmission>,
 ) -> Result<Json<Admission>> {
-    let handle = state.registry.get(&id)?;
+    let handle = state.registry.find(&id).await?;
     if let Some(capacity) = body.capacity {
         handle
             .command(Actor::System, Command::SetCapacity { capacity })
@@ -398,7 +399,7 @@ async fn admit(
     preset: String,
     by: By,
 ) -> Result<ParticipantCreated> {
-    let handle = state.registry.get(id)?;
+    let handle = state.registry.find(id).await?;
     let store = state.registry.store().clone();
     let meeting = id.to_string();
     let participant = blocking(move || store.next_participant_id(&meeting)).await?;
@@ -457,7 +458,7 @@ async fn remove_participant(
     State(state): State<Arc<AppState>>,
     PathParams((id, participant)): PathParams<(String, u64)>,
 ) -> Result<StatusCode> {
-    let handle = state.registry.get(&id)?;
+    let handle = state.registry.find(&id).await?;
     let participant = ParticipantId(participant);
     handle
         .command(Actor::System, Command::RemoveParticipant { participant })
@@ -472,7 +473,7 @@ async fn rooms(
     State(state): State<Arc<AppState>>,
     PathParams(id): PathParams<String>,
 ) -> Result<Json<RoomsOverview>> {
-    let handle = state.registry.get(&id)?;
+    let handle = state.registry.find(&id).await?;
     Ok(Json(
         handle.ask(|reply| ActorMessage::Overview { reply }).await?,
     ))

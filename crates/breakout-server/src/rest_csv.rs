@@ -107,7 +107,7 @@ async fn run(
             error.utf8_error().valid_up_to()
         ))
     })?;
-    let handle = state.registry.get(meeting_id)?;
+    let handle = state.registry.find(meeting_id).await?;
     let preview = handle
         .ask(|reply| ActorMessage::AssignmentsCsv {
             actor: Actor::Participant(participant),

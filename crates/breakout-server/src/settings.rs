@@ -23,4 +23,6 @@ pub struct MeetingEnv {
     pub store: Arc<Store>,
     pub settings: MeetingSettings,
     pub incidents: Arc<Incidents>,
+    /// This node of the cluster, on PostgreSQL; `None` on its own.
+    pub node: Option<Arc<crate::node::Node>>,
 }

@@ -41,8 +41,9 @@
 //! Tokens never reach the database in plain text: hand out [`new_token`] and
 //! store only its [`hash_token`].
 
+pub mod cluster;
 mod error;
-mod postgres;
+pub(crate) mod postgres;
 mod sqlite;
 #[cfg(test)]
 mod tests;
@@ -104,6 +105,15 @@ impl Store {
     /// reached now.
     pub fn open_postgres(url: &str) -> Result<Store, StoreError> {
         postgres::PgStore::open(url).map(Store::Postgres)
+    }
+
+    /// The PostgreSQL store, which alone can hold a cluster's nodes and
+    /// leases ([`cluster`]); `None` on SQLite.
+    pub(crate) fn postgres(&self) -> Option<&postgres::PgStore> {
+        match self {
+            Store::Sqlite(_) => None,
+            Store::Postgres(store) => Some(store),
+        }
     }
 
     /// Which backend this is, for logs: `sqlite` or `postgres`.
@@ -225,6 +235,19 @@ impl Store {
         each_async!(self, store => store.append_async(meeting, entries))
     }
 
+    /// [`Store::append_async`] fenced by a cluster lease (PostgreSQL): with
+    /// `Some(epoch)`, refused as [`StoreError::Fenced`] unless the
+    /// meeting's lease still has that epoch when the append commits, which
+    /// the same transaction checks. SQLite has no leases and ignores it.
+    pub fn append_fenced_async(
+        &self,
+        meeting: &str,
+        entries: &[JournalEntry],
+        epoch: Option<u64>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
+        each_async!(self, store => store.append_fenced_async(meeting, entries, epoch))
+    }
+
     /// Transactions the journal writer committed since the store opened;
     /// appends divided by this is the group-commit factor.
     pub fn journal_commits(&self) -> u64 {
@@ -265,6 +288,18 @@ impl Store {
         state: &Meeting,
     ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
         each_async!(self, store => store.save_snapshot_async(meeting, seq, state))
+    }
+
+    /// [`Store::save_snapshot_async`] fenced like
+    /// [`Store::append_fenced_async`].
+    pub fn save_snapshot_fenced_async(
+        &self,
+        meeting: &str,
+        seq: u64,
+        state: &Meeting,
+        epoch: Option<u64>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
+        each_async!(self, store => store.save_snapshot_fenced_async(meeting, seq, state, epoch))
     }
 
     /// Loads what is needed to rebuild a meeting: its newest snapshot and

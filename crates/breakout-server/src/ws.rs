@@ -55,7 +55,8 @@ pub async fn upgrade(
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ServerError> {
     let (meeting_id, participant) = participant_of(&state, query.token, &headers).await?;
-    let meeting = state.registry.get(&meeting_id)?;
+    let meeting = state.registry.find(&meeting_id).await?;
+    state.registry.check_stream_budget()?;
     Ok(upgrade
         .max_message_size(HARD_FRAME_LIMIT)
         .max_frame_size(HARD_FRAME_LIMIT)

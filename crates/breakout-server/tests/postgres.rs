@@ -48,7 +48,14 @@ fn assignments(
 #[ignore = "needs PostgreSQL: make pg-test runs it"]
 async fn a_meeting_kept_in_postgres_comes_back_after_the_server_is_killed() {
     let url = Cluster::shared().new_database();
-    let args = ["--database", url.as_str(), "--log", "warn"];
+    let args = [
+        "--database",
+        url.as_str(),
+        "--node-id",
+        "restarted",
+        "--log",
+        "warn",
+    ];
     let first = TestServer::start_process(&args).await;
     let meeting = first.create_meeting(quick_config()).await;
     let host = first.add(&meeting, "Hana", "host").await;
@@ -109,7 +116,14 @@ async fn while_postgres_is_down_changes_are_refused_and_nothing_acknowledged_is_
     // A cluster of its own: this test stops it.
     let cluster = Cluster::start();
     let url = cluster.new_database();
-    let args = ["--database", url.as_str(), "--log", "warn"];
+    let args = [
+        "--database",
+        url.as_str(),
+        "--node-id",
+        "restarted",
+        "--log",
+        "warn",
+    ];
     let server = TestServer::start_process(&args).await;
     let meeting = server.create_meeting(quick_config()).await;
     let host = server.add(&meeting, "Hana", "host").await;
@@ -169,7 +183,14 @@ async fn while_postgres_is_down_changes_are_refused_and_nothing_acknowledged_is_
 #[ignore = "needs PostgreSQL: make pg-test runs it"]
 async fn a_corrupt_meeting_in_postgres_is_quarantined_and_the_others_are_served() {
     let url = Cluster::shared().new_database();
-    let args = ["--database", url.as_str(), "--log", "warn"];
+    let args = [
+        "--database",
+        url.as_str(),
+        "--node-id",
+        "restarted",
+        "--log",
+        "warn",
+    ];
     let first = TestServer::start_process(&args).await;
     let healthy = first.create_meeting(quick_config()).await;
     let broken = first.create_meeting(quick_config()).await;

@@ -18,6 +18,7 @@ fn config(dir: &Path, tls: TlsFiles) -> ServerConfig {
         tls: Some(tls),
         media: Default::default(),
         database: None,
+        cluster: Default::default(),
     }
 }
 

@@ -161,7 +161,31 @@ impl Connection {
     }
 
     /// [`Connection::connect`] with other timeouts or buffer size.
+    ///
+    /// In a cluster, `server` may be any node: when another node serves the
+    /// meeting (`421`, [`ClientError::MeetingElsewhere`]) the connection is
+    /// opened there instead. Reconnect through the same `server` after a
+    /// loss: it leads to whichever node serves the meeting by then.
     pub async fn connect_with(
+        server: &str,
+        token: &str,
+        options: ConnectOptions,
+    ) -> Result<(Connection, mpsc::Receiver<ServerMessage>), ClientError> {
+        let mut server = server.to_owned();
+        let mut hops = 0;
+        loop {
+            match Self::connect_to(&server, token, options.clone()).await {
+                Err(ClientError::MeetingElsewhere { url }) if hops < crate::api::MAX_HOPS => {
+                    info!(from = %server, to = %url, "the meeting is on another node");
+                    server = url;
+                    hops += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn connect_to(
         server: &str,
         token: &str,
         options: ConnectOptions,

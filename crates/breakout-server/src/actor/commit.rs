@@ -34,6 +34,8 @@ pub(super) enum CommitOutcome {
     Failed,
     /// The database could not be reached; nothing of the turn is stored.
     Unavailable,
+    /// Another node took the meeting over; nothing of the turn is stored.
+    Moved,
 }
 
 pub(super) fn defer<T: Send + 'static>(
@@ -44,6 +46,7 @@ pub(super) fn defer<T: Send + 'static>(
         let _ = reply.send(match outcome {
             CommitOutcome::Failed => Err(ServerError::SaveFailed),
             CommitOutcome::Unavailable => Err(ServerError::StorageUnavailable),
+            CommitOutcome::Moved => Err(ServerError::MeetingMoved),
             CommitOutcome::Durable => result,
         });
     })
@@ -62,11 +65,24 @@ impl MeetingActor {
         let outcome = if entries.is_empty() {
             CommitOutcome::Durable
         } else {
-            let saved = self.env.store.append_async(&self.id, &entries).await;
+            let saved = self
+                .env
+                .store
+                .append_fenced_async(&self.id, &entries, self.epoch)
+                .await;
             match saved {
                 Ok(()) => {
                     self.entries_since_snapshot += entries.len() as u64;
                     CommitOutcome::Durable
+                }
+                Err(error) if error.is_fenced() => {
+                    // Another node holds the meeting now: what memory holds
+                    // beyond the journal is nobody's, and the actor leaves.
+                    warn!(meeting = %self.id, %error, "journal write refused by the lease fence");
+                    self.connections.discard_pending();
+                    self.removed.clear();
+                    self.moved = true;
+                    CommitOutcome::Moved
                 }
                 Err(error) => {
                     // The state moved but the journal did not: rebuild from
@@ -115,16 +131,22 @@ impl MeetingActor {
     }
 
     pub(super) async fn snapshot(&mut self) {
-        if self.behind.is_some() {
+        if self.behind.is_some() || self.moved {
             // Memory holds changes the journal does not: never save them.
             return;
         }
-        let saved = self
-            .env
-            .store
-            .save_snapshot_async(&self.id, self.seq, &self.meeting);
+        let saved = self.env.store.save_snapshot_fenced_async(
+            &self.id,
+            self.seq,
+            &self.meeting,
+            self.epoch,
+        );
         match saved.await {
             Ok(()) => self.entries_since_snapshot = 0,
+            Err(error) if error.is_fenced() => {
+                warn!(meeting = %self.id, %error, "snapshot refused by the lease fence");
+                self.moved = true;
+            }
             Err(error) => warn!(meeting = %self.id, %error, "snapshot failed"),
         }
     }
@@ -195,6 +217,7 @@ impl MeetingActor {
                     locked: self.meeting.is_locked(),
                 });
             }
+            ActorMessage::Moved => self.moved = true,
             ActorMessage::Stop { .. } => unreachable!("handled by the loop"),
         }
     }

@@ -49,6 +49,8 @@ impl MeetingActor {
             created_at: self.created_at,
             participant_count: self.meeting.participants().count() as u32,
             phase: self.meeting.phase(),
+            node: self.env.node.as_ref().map(|node| node.id.clone()),
+            node_url: self.env.node.as_ref().map(|node| node.url.clone()),
         }
     }
 

@@ -14,6 +14,7 @@ use crate::store::{MeetingRecord, Store};
 
 fn env(store: &Arc<Store>) -> MeetingEnv {
     MeetingEnv {
+        node: None,
         store: store.clone(),
         settings: MeetingSettings {
             media: Arc::new(

@@ -40,6 +40,10 @@ pub struct MediaNetwork {
     public_ips: Vec<IpAddr>,
     ice_servers: IceServersConfig,
     mux: Arc<UDPMuxDefault>,
+    /// Streams forwarded right now across this server's meetings (filled
+    /// downstream slots), kept by each meeting's router: the load a
+    /// cluster node reports and its stream budget is checked against.
+    streams: std::sync::atomic::AtomicI64,
 }
 
 impl std::fmt::Debug for MediaNetwork {
@@ -66,7 +70,20 @@ impl MediaNetwork {
             public_ips: config.public_ips.clone(),
             ice_servers: config.ice_servers.clone(),
             mux: UDPMuxDefault::new(UDPMuxParams::new(socket)),
+            streams: std::sync::atomic::AtomicI64::new(0),
         })
+    }
+
+    /// Streams forwarded right now by every meeting of this server.
+    pub fn streams(&self) -> u64 {
+        let streams = self.streams.load(std::sync::atomic::Ordering::Relaxed);
+        u64::try_from(streams).unwrap_or(0)
+    }
+
+    /// A router's count of forwarded streams changed by `delta`.
+    pub(super) fn add_streams(&self, delta: i64) {
+        self.streams
+            .fetch_add(delta, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The address the media socket is bound to.

@@ -65,6 +65,8 @@ pub struct Router {
     next_generation: u64,
     epoch: Instant,
     network: Arc<MediaNetwork>,
+    /// Filled downstream slots, as last added to the network's count.
+    streams: i64,
 }
 
 impl Router {
@@ -89,6 +91,7 @@ impl Router {
             next_generation: 1,
             epoch: Instant::now(),
             network,
+            streams: 0,
         }
     }
 
@@ -128,6 +131,20 @@ impl Router {
         for participant in self.peers.keys().copied().collect::<Vec<_>>() {
             self.drop_peer(participant);
         }
+        self.network.add_streams(-self.streams);
+    }
+
+    /// Brings the network's count of forwarded streams up to date.
+    fn count_streams(&mut self) {
+        let filled = self
+            .peers
+            .values()
+            .flat_map(|peer| peer.slots.iter())
+            .filter(|slot| slot.assigned.is_some())
+            .count();
+        let filled = i64::try_from(filled).unwrap_or(i64::MAX);
+        self.network.add_streams(filled - self.streams);
+        self.streams = filled;
     }
 
     fn request(
@@ -452,6 +469,7 @@ impl Router {
             }
         }
         self.select_layers();
+        self.count_streams();
         for (who, peer) in self.peers.iter_mut() {
             let Some(room) = placement.members.get(who).map(|m| m.room) else {
                 continue;
@@ -627,6 +645,7 @@ impl Router {
             }
         }
         close_pc(peer.pc);
+        self.count_streams();
     }
 }
 

@@ -287,3 +287,43 @@ async fn a_smaller_tile_takes_a_lower_layer_and_frees_the_high_one_at_its_keyfra
         Err(crate::media::MediaError::UnknownSlot)
     ));
 }
+
+/// Filled downstream slots across the router's subscribers.
+fn filled(router: &Router) -> u64 {
+    let slots = router.peers.values().flat_map(|peer| peer.slots.iter());
+    slots.filter(|slot| slot.assigned.is_some()).count() as u64
+}
+
+#[tokio::test]
+async fn the_network_counts_the_streams_its_routers_forward() {
+    let in_main = placement(|_| RoomId::MAIN);
+    let in_rooms = placement(|id| RoomId((id % ROOMS) as u32 + 1));
+    let (placement_tx, placement_rx) = watch::channel(in_main);
+    let (_requests_tx, requests) = mpsc::channel(1);
+    let network = MediaNetwork::bind([127, 0, 0, 1].into(), &MediaNetworkConfig::default())
+        .expect("a media port");
+    let network = Arc::new(network);
+    let mut router = Router::new(placement_rx, requests, network.clone());
+    let mut outboxes = Vec::new();
+    for id in 1..=PEOPLE {
+        let who = ParticipantId(id);
+        let (peer, outbox) = peer(&router, who).await;
+        router.peers.insert(who, peer);
+        outboxes.push(outbox);
+    }
+    router.reassign();
+    // Everyone in main: each receives every slot's worth of the others.
+    let crowded = filled(&router);
+    assert_eq!(crowded, PEOPLE * (AUDIO_SLOTS + VIDEO_SLOTS) as u64);
+    assert_eq!(network.streams(), crowded);
+    // In rooms of four, each receives its three roommates.
+    placement_tx.send(in_rooms).expect("router listens");
+    router.follow_placement();
+    assert_eq!(network.streams(), filled(&router));
+    assert_eq!(network.streams(), PEOPLE * 3 * 2);
+    // People leaving take their streams, and the others' of them, along.
+    for id in 1..=PEOPLE {
+        router.drop_peer(ParticipantId(id));
+    }
+    assert_eq!(network.streams(), 0);
+}

@@ -68,6 +68,11 @@ pub enum StoreError {
     /// could not be committed; none of them is stored.
     #[error("journal commit failed: {reason}")]
     CommitFailed { reason: String },
+    /// The write carried lease epoch `epoch` of `meeting`, but another node
+    /// took the meeting over since (a newer epoch): nothing was written,
+    /// and this node must stop serving the meeting.
+    #[error("meeting {meeting} moved to another node: lease epoch {epoch} is over")]
+    Fenced { meeting: String, epoch: u64 },
     /// The journal writer stopped before answering (the store is closing).
     #[error("the journal writer has stopped")]
     WriterGone,
@@ -82,5 +87,10 @@ impl StoreError {
     /// may retry later.
     pub fn is_unavailable(&self) -> bool {
         matches!(self, StoreError::Unavailable { .. })
+    }
+
+    /// Whether another node took the meeting over: this one must drop it.
+    pub fn is_fenced(&self) -> bool {
+        matches!(self, StoreError::Fenced { .. })
     }
 }

@@ -19,6 +19,7 @@
 //! [`CALL_TIMEOUT`]. The pool makes a new connection on the next call, so
 //! calls work again as soon as the server is back.
 
+mod cluster;
 mod invites;
 mod journal;
 mod records;
@@ -194,6 +195,25 @@ impl PgStore {
             let _ = tx.send(shared.call(work).await);
         });
         rx.recv().unwrap_or(Err(StoreError::WriterGone))
+    }
+
+    /// Runs `work` on the store's runtime; the returned future resolves
+    /// with its result without blocking the caller.
+    fn run<T, F>(
+        &self,
+        work: impl FnOnce(Arc<Shared>) -> F,
+    ) -> impl Future<Output = Result<T, StoreError>> + Send + 'static
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T, StoreError>> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let shared = self.shared.clone();
+        let work = work(shared.clone());
+        self.runtime.spawn(async move {
+            let _ = tx.send(shared.call(work).await);
+        });
+        async move { rx.await.unwrap_or(Err(StoreError::WriterGone)) }
     }
 
     /// Queues a job for the writer; its completion is called with the

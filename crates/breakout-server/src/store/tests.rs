@@ -18,6 +18,7 @@ mod cluster;
 
 mod backends;
 mod journal;
+mod leases;
 mod records;
 
 /// Where a test's data lives; [`Db::open`] may be called again for a

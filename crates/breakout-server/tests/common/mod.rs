@@ -108,6 +108,14 @@ impl TestServer {
         process.log
     }
 
+    /// Sends `signal` (`STOP`, `CONT`, `KILL`, ...) to the binary.
+    pub fn signal(&self, signal: &str) {
+        let Running::Process(process) = &self.running else {
+            panic!("only a server started with start_process takes signals");
+        };
+        process.signal(signal);
+    }
+
     /// Reads the binary's output up to the first line containing `wanted`.
     pub async fn read_until(&mut self, wanted: &str) -> String {
         let Running::Process(process) = &mut self.running else {

@@ -51,6 +51,36 @@ impl Ws {
             .expect("send");
     }
 
+    /// Sends a request without waiting for its answer, and without failing
+    /// if the server already closed the socket.
+    pub async fn send_request(&mut self, request: Request) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        let text = serde_json::to_string(&ClientMessage { id, request }).unwrap();
+        let _ = self.socket.send(Message::Text(text.into())).await;
+        id
+    }
+
+    /// Reads until the server closes the socket (failing the test after
+    /// 20 s): the messages before, and the close frame's reason.
+    pub async fn until_closed(&mut self) -> (Vec<ServerMessage>, Option<String>) {
+        let mut messages = std::mem::take(&mut self.backlog);
+        let read = tokio::time::timeout(Duration::from_secs(20), async {
+            while let Some(Ok(frame)) = self.socket.next().await {
+                match frame {
+                    Message::Text(text) => {
+                        messages.push(serde_json::from_str(&text).expect("valid server message"));
+                    }
+                    Message::Close(frame) => return frame.map(|f| f.reason.to_string()),
+                    _ => {}
+                }
+            }
+            None
+        });
+        let reason = read.await.expect("the server closes the socket");
+        (messages, reason)
+    }
+
     /// Reads the next server message (failing the test after 10 s of silence).
     pub async fn next(&mut self) -> ServerMessage {
         if !self.backlog.is_empty() {

@@ -15,7 +15,7 @@ use super::{PgStore, reply};
 impl PgStore {
     pub fn append(&self, meeting: &str, entries: &[JournalEntry]) -> Result<(), StoreError> {
         let (tx, rx) = std::sync::mpsc::channel();
-        self.submit_append(meeting, entries, move |result| {
+        self.submit_append(meeting, entries, None, move |result| {
             let _ = tx.send(result);
         });
         rx.recv().unwrap_or(Err(StoreError::WriterGone))
@@ -26,8 +26,17 @@ impl PgStore {
         meeting: &str,
         entries: &[JournalEntry],
     ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
+        self.append_fenced_async(meeting, entries, None)
+    }
+
+    pub fn append_fenced_async(
+        &self,
+        meeting: &str,
+        entries: &[JournalEntry],
+        epoch: Option<u64>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.submit_append(meeting, entries, move |result| {
+        self.submit_append(meeting, entries, epoch, move |result| {
             let _ = tx.send(result);
         });
         async move { rx.await.unwrap_or(Err(StoreError::WriterGone)) }
@@ -37,6 +46,7 @@ impl PgStore {
         &self,
         meeting: &str,
         entries: &[JournalEntry],
+        epoch: Option<u64>,
         done: impl FnOnce(Result<(), StoreError>) + Send + 'static,
     ) {
         let submitted = std::time::Instant::now();
@@ -49,6 +59,7 @@ impl PgStore {
             Ok(rows) => self.submit(Job::Append {
                 meeting: meeting.to_owned(),
                 rows,
+                epoch,
                 done: Box::new(done),
             }),
             Err(error) => done(Err(error)),
@@ -96,7 +107,7 @@ impl PgStore {
         let meeting = meeting.to_owned();
         self.block(|shared| async move {
             let mut client = shared.client().await?;
-            save_snapshot(&mut client, &meeting, seq, &json).await
+            save_snapshot(&mut client, &meeting, seq, &json, None).await
         })
     }
 
@@ -106,12 +117,23 @@ impl PgStore {
         seq: u64,
         state: &Meeting,
     ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
+        self.save_snapshot_fenced_async(meeting, seq, state, None)
+    }
+
+    pub fn save_snapshot_fenced_async(
+        &self,
+        meeting: &str,
+        seq: u64,
+        state: &Meeting,
+        epoch: Option<u64>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
         let (done, answer) = reply();
         match to_json(state) {
             Ok(json) => self.submit(Job::InOrder(Ordered::SaveSnapshot {
                 meeting: meeting.to_owned(),
                 seq,
                 json,
+                epoch,
                 done,
             })),
             Err(error) => done(Err(error)),

@@ -28,9 +28,13 @@ pub(super) async fn save_snapshot(
     meeting: &str,
     seq: u64,
     json: &str,
+    epoch: Option<u64>,
 ) -> Result<(), StoreError> {
     let at = to_db(seq, "a journal seq")?;
     let tx = client.transaction().await?;
+    if let Some(epoch) = epoch {
+        check_epochs(&tx, &[meeting]).await?.check(meeting, epoch)?;
+    }
     // The row lock orders two saves of one meeting; it does not block
     // appends, which only take KEY SHARE.
     tx.query_opt(
@@ -118,4 +122,46 @@ pub(super) async fn read_restore_rows(
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
     Ok((snapshot, rows))
+}
+
+/// The lease epoch of each meeting, read under a share lock held until the
+/// transaction ends: a takeover (which updates the lease) waits for this
+/// transaction to commit, so a write checked against epoch `e` is either
+/// committed before epoch `e + 1` exists, or refused. Checking without the
+/// lock would let a takeover load the journal between our check and our
+/// commit, and miss what we then commit.
+pub(super) async fn check_epochs(
+    tx: &tokio_postgres::Transaction<'_>,
+    meetings: &[&str],
+) -> Result<Epochs, StoreError> {
+    let rows = tx
+        .query(
+            "SELECT meeting, epoch FROM meeting_leases WHERE meeting = ANY($1) FOR SHARE",
+            &[&meetings],
+        )
+        .await?;
+    let mut epochs = std::collections::HashMap::new();
+    for row in rows {
+        let epoch = from_db(row.try_get(1)?, "an epoch")?;
+        epochs.insert(row.try_get::<_, String>(0)?, epoch);
+    }
+    Ok(Epochs(epochs))
+}
+
+/// Lease epochs as [`check_epochs`] read them.
+pub(super) struct Epochs(std::collections::HashMap<String, u64>);
+
+impl Epochs {
+    /// Refuses a write of `meeting` made under `epoch` unless that is still
+    /// the lease's epoch.
+    pub(super) fn check(&self, meeting: &str, epoch: u64) -> Result<(), StoreError> {
+        if self.0.get(meeting) == Some(&epoch) {
+            Ok(())
+        } else {
+            Err(StoreError::Fenced {
+                meeting: meeting.to_owned(),
+                epoch,
+            })
+        }
+    }
 }

@@ -30,6 +30,8 @@ pub(super) enum Job {
     Append {
         meeting: String,
         rows: Vec<Row>,
+        /// The lease epoch the append is fenced by, if any.
+        epoch: Option<u64>,
         done: Done<()>,
     },
     /// Anything else, run in order with the appends around it.
@@ -41,6 +43,7 @@ pub(super) enum Ordered {
         meeting: String,
         seq: u64,
         json: String,
+        epoch: Option<u64>,
         done: Done<()>,
     },
     Restore {
@@ -60,7 +63,7 @@ pub(super) enum Ordered {
     },
 }
 
-type Append = (String, Vec<Row>, Done<()>);
+type Append = (String, Vec<Row>, Option<u64>, Done<()>);
 
 /// Takes jobs until every sender is dropped.
 pub(super) async fn run(shared: Arc<Shared>, mut queue: mpsc::UnboundedReceiver<Job>) {
@@ -78,8 +81,9 @@ pub(super) async fn run(shared: Arc<Shared>, mut queue: mpsc::UnboundedReceiver<
                 Job::Append {
                     meeting,
                     rows,
+                    epoch,
                     done,
-                } => group.push((meeting, rows, done)),
+                } => group.push((meeting, rows, epoch, done)),
                 Job::InOrder(job) => {
                     commit_group(&shared, std::mem::take(&mut group)).await;
                     run_ordered(&shared, job).await;
@@ -96,12 +100,13 @@ async fn run_ordered(shared: &Shared, job: Ordered) {
             meeting,
             seq,
             json,
+            epoch,
             done,
         } => done(
             shared
                 .call(async {
                     let mut client = shared.client().await?;
-                    statements::save_snapshot(&mut client, &meeting, seq, &json).await
+                    statements::save_snapshot(&mut client, &meeting, seq, &json, epoch).await
                 })
                 .await,
         ),
@@ -143,7 +148,7 @@ async fn commit_group(shared: &Shared, group: Vec<Append>) {
     match shared.call(append_group(shared, &group)).await {
         Ok(results) => {
             shared.commits.fetch_add(1, Ordering::Relaxed);
-            for ((_, _, done), result) in group.into_iter().zip(results) {
+            for ((_, _, _, done), result) in group.into_iter().zip(results) {
                 done(result);
             }
         }
@@ -154,7 +159,7 @@ async fn commit_group(shared: &Shared, group: Vec<Append>) {
                 other => other.to_string(),
             };
             tracing::error!(%reason, appends = group.len(), "journal commit failed");
-            for (_, _, done) in group {
+            for (_, _, _, done) in group {
                 let reason = reason.clone();
                 done(Err(if unavailable {
                     StoreError::Unavailable { reason }
@@ -184,8 +189,20 @@ async fn append_group(
     let tx = client.transaction().await?;
     let ids: Vec<&str> = group
         .iter()
-        .map(|(meeting, _, _)| meeting.as_str())
+        .map(|(meeting, _, _, _)| meeting.as_str())
         .collect();
+    // Appends fenced by a lease are checked against it under a share lock
+    // held to the commit (see `statements::check_epochs`).
+    let fenced: Vec<&str> = group
+        .iter()
+        .filter(|(_, _, epoch, _)| epoch.is_some())
+        .map(|(meeting, _, _, _)| meeting.as_str())
+        .collect();
+    let epochs = if fenced.is_empty() {
+        None
+    } else {
+        Some(statements::check_epochs(&tx, &fenced).await?)
+    };
     // KEY SHARE keeps each meeting from being deleted before the commit,
     // without blocking participant ids or snapshots of it.
     let last = tx
@@ -209,7 +226,12 @@ async fn append_group(
     let mut columns = Columns::default();
     let results = group
         .iter()
-        .map(|(meeting, rows, _)| accept(&mut newest, &mut columns, meeting, rows))
+        .map(|(meeting, rows, epoch, _)| {
+            if let (Some(epoch), Some(epochs)) = (epoch, &epochs) {
+                epochs.check(meeting, *epoch)?;
+            }
+            accept(&mut newest, &mut columns, meeting, rows)
+        })
         .collect();
     if !columns.seq.is_empty() {
         let insert = tx

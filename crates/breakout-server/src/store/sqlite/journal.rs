@@ -105,6 +105,27 @@ impl SqliteStore {
     }
 
     /// [`SqliteStore::save_snapshot`] in order with the appends queued before it.
+    /// SQLite has no leases: one server owns the file.
+    pub fn save_snapshot_fenced_async(
+        &self,
+        meeting: &str,
+        seq: u64,
+        state: &Meeting,
+        _epoch: Option<u64>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
+        self.save_snapshot_async(meeting, seq, state)
+    }
+
+    /// SQLite has no leases: one server owns the file.
+    pub fn append_fenced_async(
+        &self,
+        meeting: &str,
+        entries: &[JournalEntry],
+        _epoch: Option<u64>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
+        self.append_async(meeting, entries)
+    }
+
     pub fn save_snapshot_async(
         &self,
         meeting: &str,
