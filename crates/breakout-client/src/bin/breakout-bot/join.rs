@@ -16,11 +16,11 @@ use crate::input::parse_line;
 
 /// How long replies may take once stdin has ended.
 const REPLY_WAIT: Duration = Duration::from_secs(10);
-const BACKOFF_FIRST: Duration = Duration::from_millis(100);
+pub const BACKOFF_FIRST: Duration = Duration::from_millis(100);
 /// Retries stay a second apart at most: in a cluster a dead node's meetings
 /// are taken over 4 s after its last lease renewal, and a client that
 /// waited 3.2 s then 5 s more came back 6-9 s after the kill.
-const BACKOFF_MAX: Duration = Duration::from_secs(1);
+pub const BACKOFF_MAX: Duration = Duration::from_secs(1);
 
 pub async fn run(
     server: &str,
@@ -152,7 +152,7 @@ pub async fn run_once(
 }
 
 /// Refusals of the token end the bot; everything else is worth a retry.
-fn resumable(error: &ClientError) -> bool {
+pub fn resumable(error: &ClientError) -> bool {
     error.is_transient() || matches!(error, ClientError::ConnectTimeout { .. })
 }
 

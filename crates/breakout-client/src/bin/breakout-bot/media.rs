@@ -7,6 +7,14 @@
 //! encoded: layers nobody receives stop).
 //! Stdin lines are sent as in `join`; `{"type":"set_media",...}` also
 //! switches the local mic/camera.
+//!
+//! Like `join`, it outlives its connection: when the socket drops (its
+//! node died or drained) the media session is closed, the bot reconnects
+//! through the address it started from (which leads, by 421, to whichever
+//! node serves the meeting by then), resumes with its token and starts a
+//! new media session (a new PeerConnection) with the mic and camera as they
+//! were. Reports then count what the new session decodes, from zero, and
+//! say which session it is (`media_session`, 1 for the first).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -14,22 +22,23 @@ use std::time::Duration;
 
 use anyhow::Context;
 use breakout_client::media::analysis::Received;
-use breakout_client::media::synthetic::pattern_size_error;
+use breakout_client::media::synthetic::{pattern_size_error, tone_frequency};
 use breakout_client::media::{
-    EncodingStats, MediaConfig, MediaEvent, MediaSession, MediaTransport, SIMULCAST_PATTERN,
-    Transport, UplinkStats, VideoSource,
+    AudioSource, EncodingStats, MediaConfig, MediaEvent, MediaSession, MediaTransport,
+    SIMULCAST_PATTERN, Transport, UplinkStats, VideoSource,
 };
 use breakout_client::protocol::Command;
 use breakout_client::protocol::fingerprint::CertFingerprint;
-use breakout_client::protocol::ws::Request;
-use breakout_client::{ConnectOptions, Connection};
+use breakout_client::protocol::ws::{Request, ServerMessage};
+use breakout_client::{ConnectOptions, Connection, ResumePoint};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::time::{Instant, interval, sleep_until};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, interval, sleep, sleep_until};
 
 use crate::input::parse_line;
-use crate::join::print_line;
+use crate::join::{BACKOFF_FIRST, BACKOFF_MAX, print_line, resumable};
 
 /// What the bot sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -141,6 +150,11 @@ struct Report<'a> {
     kind: &'static str,
     participant: u64,
     elapsed_ms: u128,
+    /// Which media session this is: 1, then one more per reconnect.
+    media_session: u32,
+    /// The tone this bot sends (synthetic audio), for telling it apart.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tone_hz: Option<u32>,
     mic: bool,
     camera: bool,
     connection: String,
@@ -152,6 +166,64 @@ struct Report<'a> {
     camera_encodings: Vec<EncodingStats>,
 }
 
+/// One signaling connection and the media session on it.
+struct Live {
+    conn: Arc<Connection>,
+    messages: mpsc::Receiver<ServerMessage>,
+    media: MediaSession,
+    events: mpsc::Receiver<MediaEvent>,
+}
+
+impl Live {
+    async fn start(
+        conn: Connection,
+        messages: mpsc::Receiver<ServerMessage>,
+        config: MediaConfig,
+    ) -> Result<Live, breakout_client::media::MediaError> {
+        let conn = Arc::new(conn);
+        let (media, events) = MediaSession::start(conn.clone(), config).await?;
+        for note in media.notes() {
+            eprintln!("media: {note}");
+        }
+        Ok(Live {
+            conn,
+            messages,
+            media,
+            events,
+        })
+    }
+}
+
+/// Why a reconnect did not give a running session.
+enum Failed {
+    /// Worth another try (the node is down, the meeting not taken over yet).
+    Retry(String),
+    /// The token was refused: retrying cannot help.
+    Never(anyhow::Error),
+}
+
+/// Reconnects through `server` as the same participant and starts a new
+/// media session there with `config` (the mic and camera as they were).
+async fn resume_media(
+    server: &str,
+    pin: Option<CertFingerprint>,
+    token: &str,
+    resume: &ResumePoint,
+    config: MediaConfig,
+) -> Result<Live, Failed> {
+    let options = ConnectOptions::default().pin(pin).resume(resume);
+    let (conn, messages) = match Connection::connect_with(server, token, options).await {
+        Ok(connected) => connected,
+        Err(e) if resumable(&e) => return Err(Failed::Retry(e.to_string())),
+        Err(e) => return Err(Failed::Never(anyhow::Error::new(e).context("resuming"))),
+    };
+    // A session that cannot start on this connection (its node went down
+    // meanwhile) is tried again on the next one.
+    Live::start(conn, messages, config)
+        .await
+        .map_err(|e| Failed::Retry(format!("starting media: {e}")))
+}
+
 pub async fn run(
     server: &str,
     pin: Option<CertFingerprint>,
@@ -161,40 +233,69 @@ pub async fn run(
 ) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let exit_at = exit_after_ms.map(|ms| started + Duration::from_millis(ms));
+    // The first connection must work: a typo should fail fast, not retry.
     let options = ConnectOptions::default().pin(pin);
-    let (conn, mut messages) = Connection::connect_with(server, token, options)
+    let (conn, messages) = Connection::connect_with(server, token, options)
         .await
         .context("connecting")?;
-    let conn = Arc::new(conn);
-    let config = args.config(&conn)?.for_server(server);
-    let (media, mut events) = MediaSession::start(conn.clone(), config)
-        .await
-        .context("starting media")?;
-    for note in media.notes() {
-        eprintln!("media: {note}");
-    }
+    let resume = conn.resume_point();
+    let mut config = args.config(&conn)?.for_server(server);
+    let tone_hz = matches!(config.audio, AudioSource::Tone)
+        .then(|| tone_frequency(conn.participant()).round() as u32);
+    let mut link = Some(
+        Live::start(conn, messages, config.clone())
+            .await
+            .context("starting media")?,
+    );
+    let mut media_session = 1;
+    let mut backoff = BACKOFF_FIRST;
     let mut received = Received::default();
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     let mut stdin_open = true;
     let mut reports = interval(Duration::from_millis(args.report_ms.max(50)));
     let far = started + Duration::from_secs(365 * 24 * 3600);
     loop {
-        tokio::select! {
-            message = messages.recv() => {
-                let Some(message) = message else {
-                    anyhow::bail!("connection lost");
-                };
-                if let Err(e) = media.handle(&message).await {
-                    eprintln!("media: {e}");
-                }
-                print_line(&message)?;
+        let Some(live) = link.as_mut() else {
+            tokio::select! {
+                () = sleep_until(exit_at.unwrap_or(far)) => break,
+                () = sleep(backoff) => {}
             }
-            event = events.recv() => match event {
+            match resume_media(server, pin, token, &resume, config.clone()).await {
+                Ok(resumed) => {
+                    media_session += 1;
+                    eprintln!("reconnected; media session {media_session}");
+                    received.clear();
+                    link = Some(resumed);
+                    backoff = BACKOFF_FIRST;
+                }
+                Err(Failed::Retry(reason)) => {
+                    eprintln!("reconnect failed ({reason}); retrying in {backoff:?}");
+                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                }
+                Err(Failed::Never(e)) => return Err(e),
+            }
+            continue;
+        };
+        let (conn, media) = (&live.conn, &live.media);
+        let mut lost = false;
+        tokio::select! {
+            message = live.messages.recv() => match message {
+                Some(message) => {
+                    if let Err(e) = media.handle(&message).await {
+                        eprintln!("media: {e}");
+                    }
+                    print_line(&message)?;
+                }
+                None => lost = true,
+            },
+            event = live.events.recv() => match event {
                 Some(MediaEvent::DeviceLost { kind, message }) => {
                     eprintln!("media: {kind} lost: {message}");
                 }
                 Some(MediaEvent::Connection { state }) => eprintln!("media: connection {state}"),
                 Some(event) => { received.add(&event); }
+                // Its signaling went first: that is a lost connection.
+                None if conn.is_closed() => lost = true,
                 None => anyhow::bail!("media stopped"),
             },
             _ = reports.tick() => {
@@ -202,6 +303,8 @@ pub async fn run(
                     kind: "media_report",
                     participant: media.participant().0,
                     elapsed_ms: started.elapsed().as_millis(),
+                    media_session,
+                    tone_hz,
                     mic: media.mic_on(),
                     camera: media.camera_on(),
                     connection: media.connection_state(),
@@ -247,7 +350,17 @@ pub async fn run(
             },
             () = sleep_until(exit_at.unwrap_or(far)), if exit_at.is_some() => break,
         }
+        if lost && let Some(Live { media, .. }) = link.take() {
+            eprintln!("connection lost; reconnecting");
+            // The next session sends what this one did.
+            config.mic_on = media.mic_on();
+            config.camera_on = media.camera_on();
+            media.close().await;
+            backoff = BACKOFF_FIRST;
+        }
     }
-    media.close().await;
+    if let Some(Live { media, .. }) = link {
+        media.close().await;
+    }
     Ok(ExitCode::SUCCESS)
 }
