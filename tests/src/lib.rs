@@ -361,6 +361,19 @@ impl Bot {
         }
     }
 
+    /// Sends a request without waiting for an answer: a media bot takes
+    /// `set_media` itself (it switches its mic or camera, then tells the
+    /// meeting) and prints no reply to it.
+    pub async fn send(&mut self, request: Request) {
+        let id = self.next_id;
+        self.next_id += 1;
+        let line = serde_json::to_string(&ClientMessage { id, request }).expect("encodable");
+        self.stdin
+            .write_all(format!("{line}\n").as_bytes())
+            .await
+            .expect("write to bot");
+    }
+
     /// Asserts that events matching the predicates were seen in this order
     /// (other events may come between them).
     pub fn assert_order(&self, steps: &[Step<'_>]) {
