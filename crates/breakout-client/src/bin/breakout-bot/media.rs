@@ -14,7 +14,8 @@
 //! node serves the meeting by then), resumes with its token and starts a
 //! new media session (a new PeerConnection) with the mic and camera as they
 //! were. Reports then count what the new session decodes, from zero, and
-//! say which session it is (`media_session`, 1 for the first).
+//! say which session it is (`media_session`, 1 for the first). Between two
+//! sessions there are no reports, and stdin waits for the next connection.
 
 use std::process::ExitCode;
 use std::sync::Arc;
