@@ -91,7 +91,7 @@ struct Args {
     /// On SIGTERM, how long to wait for running breakouts to end before
     /// stopping anyway (no new meetings meanwhile). SIGINT or a second
     /// SIGTERM stops at once. A cluster node (--database) does not wait: it
-    /// hands its meetings over to the other nodes at once.
+    /// hands its meetings over to the other nodes at once, on SIGINT too.
     #[arg(long, env = "BREAKOUT_DRAIN_SECS", default_value_t = 900)]
     drain_secs: u64,
     /// Log filter, e.g. `info` or `breakout_server=debug`.

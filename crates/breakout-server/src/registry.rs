@@ -279,8 +279,12 @@ impl Registry {
         Ok(())
     }
 
-    /// Stops every meeting actor (each writes a final snapshot).
+    /// Stops every meeting actor (each writes a final snapshot). A cluster
+    /// node hands its meetings over first, even when stopped at once
+    /// (Ctrl-C): its peers then take them without waiting for the leases
+    /// to run out.
     pub async fn shutdown(&self) {
+        self.hand_over().await;
         let handles: Vec<MeetingHandle> = self
             .meetings
             .write()

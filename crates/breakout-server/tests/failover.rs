@@ -294,3 +294,29 @@ async fn a_killed_owner_mid_round_and_mid_countdown_is_taken_over_with_nothing_l
         server.shutdown().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: make pg-test runs it"]
+async fn an_owner_stopped_with_ctrl_c_hands_its_meeting_over() {
+    let url = Cluster::shared().new_database();
+    let mut nodes = vec![node(&url, "a").await, node(&url, "b").await];
+    let info = create(&nodes[0], BreakoutConfig::default()).await;
+    let owner = nodes
+        .iter()
+        .position(|n| Some(n.addr) == info.node_url.as_deref().map(|u| u[7..].parse().unwrap()))
+        .expect("placed on one of the two");
+    let host = nodes[owner].add(&info.id, "Hana", "host").await;
+    let mut ws = nodes[owner].connect(&host.token).await;
+    ws.command(chat("before Ctrl-C")).await.expect("chat");
+
+    // Ctrl-C, not a service manager's SIGTERM: the clients are still told
+    // the meeting moved (not that the server restarts), because its lease
+    // was handed over, not left to run out.
+    nodes[owner].signal("INT");
+    let (messages, reason) = ws.until_closed().await;
+    assert_eq!(reason.as_deref(), Some(MOVED), "{messages:?}");
+    let peer = nodes.remove(1 - owner);
+    taken_over(&peer, &info.id).await;
+    let mut ws = peer.connect(&host.token).await;
+    assert_eq!(chat_texts(&mut ws, None).await, ["before Ctrl-C"]);
+}
