@@ -6,18 +6,14 @@
 
 use std::time::{Duration, Instant};
 
-use breakout_core::{BreakoutConfig, Command, EventBody, Phase};
-use breakout_e2e::{Bot, KEY, ServerProcess, free_port};
-use breakout_protocol::rest::{MeetingInfo, RoomsOverview};
+use breakout_core::{Command, EventBody, Phase};
+use breakout_e2e::{Bot, KEY, ServerProcess};
+use breakout_protocol::rest::RoomsOverview;
 use breakout_protocol::ws::{Reply, Request, ServerMessage};
 
-#[path = "../../crates/breakout-server/tests/common/postgres.rs"]
-mod cluster;
+mod cluster_support;
 
-async fn node(url: &str, name: &str, data: &tempfile::TempDir) -> ServerProcess {
-    let args = ["--database", url, "--node-id", name];
-    ServerProcess::start_with(data.path(), free_port(), &args).await
-}
+use cluster_support::{meeting_placed_on, start_nodes};
 
 /// Asks `server` for the meeting's rooms until it serves them itself; a
 /// node that does not answers 421 with the owner's URL.
@@ -43,36 +39,9 @@ async fn rooms_from(server: &ServerProcess, meeting: &str) -> RoomsOverview {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL: make pg-test runs it"]
 async fn bots_follow_their_meeting_to_another_node_and_back_after_a_kill() {
-    let url = cluster::Cluster::shared().new_database();
-    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
-    let mut nodes = vec![
-        node(&url, "a", &dirs[0]).await,
-        node(&url, "b", &dirs[1]).await,
-        node(&url, "c", &dirs[2]).await,
-    ];
+    let (mut nodes, _dirs) = start_nodes(3).await;
     // A meeting that lives on another node than the one the bots know.
-    let config = BreakoutConfig {
-        move_countdown_secs: 0,
-        ..BreakoutConfig::default()
-    };
-    let (meeting, owner) = loop {
-        let info: MeetingInfo = nodes[0]
-            .http
-            .post(nodes[0].url("/v1/meetings"))
-            .bearer_auth(KEY)
-            .json(&serde_json::json!({"title": "cluster", "config": config}))
-            .send()
-            .await
-            .expect("create meeting")
-            .json()
-            .await
-            .expect("meeting info");
-        match info.node.as_deref() {
-            Some("b") => break (info.id, 1),
-            Some("c") => break (info.id, 2),
-            _ => {}
-        }
-    };
+    let (meeting, owner) = meeting_placed_on(&nodes[0], "cluster", &["b", "c"]).await;
     let host_id = nodes[owner].add(&meeting, "Host", "host").await;
     let mut host = Bot::join(&nodes[0], "Host", &host_id).await;
     let mut people = Vec::new();
@@ -176,30 +145,10 @@ async fn bots_follow_their_meeting_to_another_node_and_back_after_a_kill() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL: make pg-test runs it"]
 async fn sigterm_hands_a_nodes_meetings_over_and_its_bots_follow() {
-    let url = cluster::Cluster::shared().new_database();
-    let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
-    let home = node(&url, "a", &dirs[0]).await;
-    let draining = node(&url, "b", &dirs[1]).await;
-    let config = BreakoutConfig {
-        move_countdown_secs: 0,
-        ..BreakoutConfig::default()
-    };
-    let meeting = loop {
-        let info: MeetingInfo = home
-            .http
-            .post(home.url("/v1/meetings"))
-            .bearer_auth(KEY)
-            .json(&serde_json::json!({"title": "drain", "config": config}))
-            .send()
-            .await
-            .expect("create meeting")
-            .json()
-            .await
-            .expect("meeting info");
-        if info.node.as_deref() == Some("b") {
-            break info.id;
-        }
-    };
+    let (mut nodes, _dirs) = start_nodes(2).await;
+    let draining = nodes.pop().expect("node b");
+    let home = nodes.pop().expect("node a");
+    let (meeting, _) = meeting_placed_on(&home, "drain", &["b"]).await;
     let host_id = draining.add(&meeting, "Host", "host").await;
     let p_id = draining.add(&meeting, "P", "participant").await;
     let mut host = Bot::join(&home, "Host", &host_id).await;

@@ -11,19 +11,15 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use breakout_core::{BreakoutConfig, Command, EventBody, ParticipantId};
-use breakout_e2e::{Bot, KEY, ServerProcess, binary, free_port};
-use breakout_protocol::rest::{MeetingInfo, RoomsOverview};
+use breakout_core::{Command, EventBody, ParticipantId};
+use breakout_e2e::{Bot, KEY, ServerProcess, binary};
+use breakout_protocol::rest::RoomsOverview;
 use breakout_protocol::ws::Request;
 use serde_json::Value;
 
-#[path = "../../crates/breakout-server/tests/common/postgres.rs"]
-mod cluster;
+mod cluster_support;
 
-async fn node(url: &str, name: &str, data: &tempfile::TempDir) -> ServerProcess {
-    let args = ["--database", url, "--node-id", name];
-    ServerProcess::start_with(data.path(), free_port(), &args).await
-}
+use cluster_support::{meeting_placed_on, start_nodes};
 
 /// A media bot joined through `server`: its tone and a small test pattern
 /// at 10 pictures a second (two cores run three nodes and every bot), a
@@ -101,35 +97,8 @@ async fn owner_seen_by(a: &ServerProcess, meeting: &str) -> Option<String> {
 /// camera as they were, decoding its room's tones (`frames` 20 ms frames
 /// of each, on its new session) and no other's.
 async fn kill_the_owner_under_media(rooms: u16, frames: u64) -> Failover {
-    let url = cluster::Cluster::shared().new_database();
-    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
-    let mut nodes = vec![
-        node(&url, "a", &dirs[0]).await,
-        node(&url, "b", &dirs[1]).await,
-        node(&url, "c", &dirs[2]).await,
-    ];
-    let config = BreakoutConfig {
-        move_countdown_secs: 0,
-        ..BreakoutConfig::default()
-    };
-    let (meeting, owner) = loop {
-        let info: MeetingInfo = nodes[0]
-            .http
-            .post(nodes[0].url("/v1/meetings"))
-            .bearer_auth(KEY)
-            .json(&serde_json::json!({"title": "media failover", "config": config}))
-            .send()
-            .await
-            .expect("create meeting")
-            .json()
-            .await
-            .expect("meeting info");
-        match info.node.as_deref() {
-            Some("b") => break (info.id, 1),
-            Some("c") => break (info.id, 2),
-            _ => {}
-        }
-    };
+    let (mut nodes, _dirs) = start_nodes(3).await;
+    let (meeting, owner) = meeting_placed_on(&nodes[0], "media failover", &["b", "c"]).await;
     let host_id = nodes[owner].add(&meeting, "Host", "host").await;
     let mut host = Bot::join(&nodes[0], "Host", &host_id).await;
     let mut bots = Vec::new();

@@ -1,0 +1,60 @@
+//! What the cluster tests share: `breakout-server` nodes on one private
+//! PostgreSQL database, and a meeting placed on another node than the one
+//! its clients know.
+
+use breakout_core::BreakoutConfig;
+use breakout_e2e::{KEY, ServerProcess, free_port};
+use breakout_protocol::rest::MeetingInfo;
+
+#[path = "../../../crates/breakout-server/tests/common/postgres.rs"]
+pub mod postgres;
+
+/// The data directories of started nodes: keep them as long as the nodes.
+pub struct NodeDirs {
+    _dirs: Vec<tempfile::TempDir>,
+}
+
+/// `count` nodes named `a`, `b`, ... on a fresh database, each with its own
+/// data directory.
+pub async fn start_nodes(count: usize) -> (Vec<ServerProcess>, NodeDirs) {
+    let url = postgres::Cluster::shared().new_database();
+    let dirs: Vec<tempfile::TempDir> = (0..count).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut nodes = Vec::new();
+    for (i, dir) in dirs.iter().enumerate() {
+        let name = node_name(i);
+        let args = ["--database", url.as_str(), "--node-id", &name];
+        nodes.push(ServerProcess::start_with(dir.path(), free_port(), &args).await);
+    }
+    (nodes, NodeDirs { _dirs: dirs })
+}
+
+/// The name of the `index`-th node: `a`, `b`, ...
+pub fn node_name(index: usize) -> String {
+    char::from(b'a' + u8::try_from(index).expect("a few nodes")).to_string()
+}
+
+/// Creates meetings through `via` (moves without countdown) until one is
+/// placed on a node named in `on`; its id and the index of its node.
+pub async fn meeting_placed_on(via: &ServerProcess, title: &str, on: &[&str]) -> (String, usize) {
+    let config = BreakoutConfig {
+        move_countdown_secs: 0,
+        ..BreakoutConfig::default()
+    };
+    loop {
+        let info: MeetingInfo = via
+            .http
+            .post(via.url("/v1/meetings"))
+            .bearer_auth(KEY)
+            .json(&serde_json::json!({"title": title, "config": config}))
+            .send()
+            .await
+            .expect("create meeting")
+            .json()
+            .await
+            .expect("meeting info");
+        if let Some(node) = info.node.as_deref().filter(|node| on.contains(node)) {
+            let index = (0..).find(|&i| node_name(i) == node).expect("a node name");
+            return (info.id, index);
+        }
+    }
+}
