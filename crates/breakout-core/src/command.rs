@@ -175,6 +175,15 @@ pub enum Command {
     MuteParticipant {
         participant: ParticipantId,
     },
+    /// Hear `room` without entering it and without being heard there
+    /// (`None`: stop). Your own room, mic and camera stay as they are.
+    ListenIn {
+        room: Option<RoomId>,
+    },
+    /// While `active`, your microphone is heard in every room.
+    SpeakToAll {
+        active: bool,
+    },
 
     // Anyone, within their preset.
     JoinRoom {
@@ -259,6 +268,8 @@ impl Command {
             Command::Visit { .. } => "visit",
             Command::DismissHelp { .. } => "dismiss_help",
             Command::MuteParticipant { .. } => "mute_participant",
+            Command::ListenIn { .. } => "listen_in",
+            Command::SpeakToAll { .. } => "speak_to_all",
             Command::JoinRoom { .. } => "join_room",
             Command::LeaveToMain => "leave_to_main",
             Command::RequestHelp => "request_help",

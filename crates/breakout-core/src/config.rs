@@ -34,6 +34,8 @@ pub struct BreakoutConfig {
     pub closing_countdown_secs: u32,
     /// Breakouts end by themselves after this many minutes (at least 5), or never.
     pub auto_end_mins: Option<u32>,
+    /// A room's members see that a host or cohost is listening in.
+    pub announce_listeners: bool,
 }
 
 impl BreakoutConfig {
@@ -80,6 +82,7 @@ impl Default for BreakoutConfig {
             move_countdown_secs: 5,
             closing_countdown_secs: 60,
             auto_end_mins: Some(30),
+            announce_listeners: true,
         }
     }
 }

@@ -17,6 +17,7 @@ mod chat;
 mod command;
 mod config;
 mod csv_io;
+mod ears;
 mod event;
 mod ids;
 mod meeting;

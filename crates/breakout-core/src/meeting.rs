@@ -64,6 +64,9 @@ pub struct Participant {
     pub(crate) help_requested_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) last_help_at: Option<Timestamp>,
+    /// The room a host or cohost listens to from afar (see `ears.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listening: Option<RoomId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,6 +134,9 @@ pub struct Meeting {
     pub(crate) capacity: u32,
     #[serde(default)]
     pub(crate) locked: bool,
+    /// Whose microphone every room hears now (see `ears.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) speaking_to_all: Option<ParticipantId>,
 }
 
 pub(crate) type Out = Vec<Event>;
@@ -180,6 +186,7 @@ impl Meeting {
             revision: 0,
             capacity: Self::DEFAULT_CAPACITY,
             locked: false,
+            speaking_to_all: None,
         }
     }
 
@@ -260,6 +267,8 @@ impl Meeting {
             C::MuteParticipant { participant } => {
                 self.mute_participant(actor, participant, &mut out)
             }
+            C::ListenIn { room } => self.listen_in(actor, room, &mut out),
+            C::SpeakToAll { active } => self.speak_to_all(actor, active, &mut out),
             C::JoinRoom { room } => self.join_room(actor, room, &mut out),
             C::LeaveToMain => self.leave_to_main(actor, &mut out),
             C::RequestHelp => self.request_help(actor, now, &mut out),

@@ -58,6 +58,7 @@ impl Meeting {
                 return_requested: false,
                 help_requested_at: None,
                 last_help_at: None,
+                listening: None,
             },
         );
         self.rooms
@@ -88,6 +89,7 @@ impl Meeting {
         self.require_manager(actor, "remove participants")?;
         let room = self.person(id)?.room;
         self.cancel_pending_move(id);
+        self.silence(id);
         self.participants.remove(&id);
         self.managers.remove(&id);
         if let Some(r) = self.rooms.get_mut(&room) {
@@ -134,6 +136,9 @@ impl Meeting {
         }
         person.connected = connected;
         let room = person.room;
+        if !connected {
+            self.silence(id);
+        }
         out.push(Event {
             to: self.room_and_managers_except(room, id),
             body: EventBody::ConnectionChanged {

@@ -74,6 +74,12 @@ pub enum Refusal {
     MeetingFull { capacity: u32 },
     #[error("the host has locked this meeting; no one new can join with an invite")]
     MeetingLocked,
+    /// One voice at a time is heard in every room.
+    #[error("{name} is speaking to all rooms; wait until they finish")]
+    SpeakToAllTaken { name: String },
+    /// Listening in is for rooms one is not in.
+    #[error("you are in {0}; listening in is for the other rooms")]
+    ListenToOwnRoom(RoomId),
 }
 
 impl Refusal {
@@ -107,6 +113,8 @@ impl Refusal {
             Refusal::InvalidCsv { .. } => "invalid_csv",
             Refusal::MeetingFull { .. } => "meeting_full",
             Refusal::MeetingLocked => "meeting_locked",
+            Refusal::SpeakToAllTaken { .. } => "speak_to_all_taken",
+            Refusal::ListenToOwnRoom(_) => "listen_to_own_room",
         }
     }
 }

@@ -237,6 +237,7 @@ impl Meeting {
             }
         }
         self.polls.retain(|_, poll| !rooms.contains(&poll.room));
+        self.stop_listening_to(rooms);
         let stale: Vec<ParticipantId> = self
             .participants
             .values()

@@ -76,6 +76,10 @@ pub struct RoomView {
     pub assigned: Option<Vec<ParticipantId>>,
     /// Whether you may enter it now on your own.
     pub can_join: bool,
+    /// Hosts and cohosts listening in from elsewhere: every room's for
+    /// those who manage breakouts; your own room's when the meeting
+    /// announces listeners (empty otherwise).
+    pub listeners: Vec<ParticipantId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,6 +120,8 @@ pub struct MeetingView {
     /// Assignment constraints, what breaks them and the rotation plan;
     /// only for those who manage breakouts.
     pub assignment: Option<crate::AssignmentView>,
+    /// Whose voice every room hears now (hold-to-talk from the dashboard).
+    pub speaking_to_all: Option<MemberView>,
 }
 
 impl Meeting {
@@ -165,6 +171,11 @@ impl Meeting {
             .map(|room| {
                 let own = room.id == person.room;
                 let can_join = !own && self.may_join(viewer, room.id).is_ok();
+                let listeners = if manager || (own && self.config.announce_listeners) {
+                    self.listeners(room.id)
+                } else {
+                    Vec::new()
+                };
                 RoomView {
                     id: room.id,
                     title: room.title.clone(),
@@ -174,6 +185,7 @@ impl Meeting {
                         .then(|| self.members_of(room.id)),
                     assigned: manager.then(|| assigned.remove(&room.id).unwrap_or_default()),
                     can_join,
+                    listeners,
                 }
             })
             .collect();
@@ -235,6 +247,7 @@ impl Meeting {
             help_requests,
             polls,
             assignment: manager.then(|| self.assignment_view()),
+            speaking_to_all: self.speaking_to_all.and_then(|id| self.member_view(id)),
         })
     }
 

@@ -65,6 +65,7 @@ fn config() -> impl Strategy<Value = BreakoutConfig> {
                     move_countdown_secs: m,
                     closing_countdown_secs: c,
                     auto_end_mins: end,
+                    announce_listeners: auto_move,
                 }
             },
         )

@@ -58,6 +58,33 @@
 //! moving forward, so jitter buffers and decoders keep running; a video slot
 //! starts its new source with a keyframe.
 //!
+//! # Listening in and speaking to all rooms
+//!
+//! Two more kinds of audio slot, offered after the room's audio slots as
+//! further `recvonly` audio m-lines and declared in the offer request
+//! (`listen_slots`, `all_rooms_slot`), so nothing is renegotiated later:
+//!
+//! - **Listening slots** ([`LISTEN_SLOTS`], at most [`MAX_LISTEN_SLOTS`]):
+//!   while a host or cohost listens in on another room
+//!   (`{"type": "listen_in", "room": 3}`), these carry that room's
+//!   talkers, as the room's own audio slots would; `"room": null` empties
+//!   them. Nobody in that room hears the listener, whose room, mic and
+//!   camera stay as they were.
+//! - **The all-rooms slot** (one): while someone holds
+//!   `{"type": "speak_to_all", "active": true}`, it carries their
+//!   microphone to everyone else, whatever room they are in. A client
+//!   without it hears that voice in one of its room's audio slots instead.
+//!
+//! The slot map names them in `listen` and `all_rooms`. The m-line order is
+//! the room's audio slots, then the listening slots, then the all-rooms
+//! slot; an offer declaring more of them than it has audio m-lines is
+//! refused (`bad_offer`).
+//!
+//! Hosts and cohosts also receive
+//! [`ServerMessage::Speaking`](crate::ws::ServerMessage::Speaking): who
+//! speaks in each occupied room, and since when the room has been active
+//! or silent.
+//!
 //! # Simulcast and tile sizes
 //!
 //! The camera m-line may carry up to three simulcast layers of the same
@@ -117,6 +144,11 @@ pub const VIDEO_SLOTS: usize = 9;
 pub const MAX_AUDIO_SLOTS: usize = 8;
 /// Most video slots the server fills; further ones are answered `inactive`.
 pub const MAX_VIDEO_SLOTS: usize = 25;
+/// Listening slots a client should offer: the loudest talkers of the room
+/// a host listens in on.
+pub const LISTEN_SLOTS: usize = 2;
+/// Most listening slots the server fills.
+pub const MAX_LISTEN_SLOTS: usize = 4;
 
 /// A codec exactly as every Breakout peer registers it: the SFU, the
 /// client and anything that wants to interoperate offer these and nothing
@@ -274,6 +306,28 @@ pub struct SlotMap {
     pub room: RoomId,
     pub audio: Vec<Slot>,
     pub video: Vec<Slot>,
+    /// The listening slots: the room listened in on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub listen: Vec<Slot>,
+    /// The room listened in on, while listening.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listen_room: Option<RoomId>,
+    /// The all-rooms slot: whoever speaks to all rooms now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub all_rooms: Option<Slot>,
+}
+
+/// Who speaks in one room, for hosts and cohosts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct RoomSpeaking {
+    pub room: RoomId,
+    /// Whose voice the room carries now (unmuted, audible within the last
+    /// second), in id order; empty while the room is silent.
+    pub speakers: Vec<ParticipantId>,
+    /// Since when the room has been active (someone speaking) or silent
+    /// (nobody), server time.
+    pub since: crate::Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

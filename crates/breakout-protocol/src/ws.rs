@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::media::{IceCandidate, Layer, MediaStats, SlotMap, TileSize};
+use crate::media::{IceCandidate, Layer, MediaStats, RoomSpeaking, SlotMap, TileSize};
 use crate::{
     ApiError, ChatMessage, Command, EventBody, MeetingView, ParticipantId, RoomId, Timestamp,
 };
@@ -49,6 +49,15 @@ pub enum Request {
         /// state carry over.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         restart: bool,
+        /// How many of the offer's last recvonly audio m-lines (before the
+        /// all-rooms one) are listening slots (see [`crate::media`]'s
+        /// "Listening in and speaking to all rooms"); 0 for older clients.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        listen_slots: u8,
+        /// Whether the offer's last recvonly audio m-line is the all-rooms
+        /// slot.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        all_rooms_slot: bool,
     },
     /// A trickled ICE candidate of the client.
     MediaCandidate {
@@ -117,6 +126,11 @@ pub enum ServerMessage {
     CameraLayers {
         wanted: Vec<Layer>,
     },
+    /// To hosts and cohosts: who speaks in each occupied room. Sent when it
+    /// changes, at most once a second.
+    Speaking {
+        rooms: Vec<RoomSpeaking>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,4 +162,8 @@ pub enum Reply {
     MediaStats {
         stats: Box<MediaStats>,
     },
+}
+
+fn is_zero(n: &u8) -> bool {
+    *n == 0
 }

@@ -178,7 +178,11 @@ impl MeetingActor {
             connections: Connections::default(),
             views_dirty: false,
             behind: None,
-            media: MediaRouter::spawn(&meeting, env.settings.media.clone()),
+            media: MediaRouter::spawn(
+                &meeting,
+                env.settings.media.clone(),
+                env.settings.clock.clone(),
+            ),
             meeting,
             env,
             epoch: None,
@@ -260,6 +264,10 @@ impl MeetingActor {
                     }
                 },
                 _ = sleep_until_opt(deadline) => {}
+                summary = self.media.next_speaking() => {
+                    let overflowed = self.connections.send_to_managers(&self.meeting, &summary);
+                    self.disconnected(overflowed);
+                }
                 _ = flush.tick(), if self.views_dirty && self.behind.is_none() => {
                     self.views_dirty = false;
                     let overflowed = self.connections.flush_views(&self.meeting, self.now());

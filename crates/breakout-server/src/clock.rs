@@ -24,6 +24,12 @@ impl Clock {
         Clock(Arc::new(now))
     }
 
+    /// A clock that reads `now` (tests keep their own time).
+    #[cfg(test)]
+    pub fn from_fn(now: impl Fn() -> Timestamp + Send + Sync + 'static) -> Clock {
+        Clock(Arc::new(now))
+    }
+
     pub fn now(&self) -> Timestamp {
         (self.0)()
     }

@@ -132,6 +132,33 @@ impl Connections {
         overflowed
     }
 
+    /// Sends `message` straight to every connected host and cohost: it is
+    /// not a meeting event, so it waits for no commit. Returns overflowed
+    /// participants.
+    pub fn send_to_managers(
+        &mut self,
+        meeting: &Meeting,
+        message: &ServerMessage,
+    ) -> Vec<ParticipantId> {
+        let text = encode(message);
+        let mut overflowed = Vec::new();
+        for (who, live) in self.live.iter_mut() {
+            if meeting.is_manager(*who)
+                && live
+                    .handle
+                    .tx
+                    .try_send(Outgoing::Text(text.clone()))
+                    .is_err()
+            {
+                overflowed.push(*who);
+            }
+        }
+        for who in &overflowed {
+            self.close(*who, "too slow to keep up");
+        }
+        overflowed
+    }
+
     /// Sends each connected participant its view if it changed since the last
     /// one sent. Returns overflowed participants.
     pub fn flush_views(&mut self, meeting: &Meeting, now: Timestamp) -> Vec<ParticipantId> {

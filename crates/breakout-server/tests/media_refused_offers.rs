@@ -77,6 +77,8 @@ fn offer(sdp: &str) -> Request {
     Request::MediaOffer {
         sdp: sdp.into(),
         restart: false,
+        listen_slots: 0,
+        all_rooms_slot: false,
     }
 }
 

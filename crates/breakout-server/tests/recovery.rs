@@ -219,6 +219,8 @@ async fn a_restored_meeting_binds_media_where_the_restarted_server_listens() {
         .request(Request::MediaOffer {
             sdp,
             restart: false,
+            listen_slots: 0,
+            all_rooms_slot: false,
         })
         .await
     else {

@@ -125,6 +125,11 @@ pub struct MediaConfig {
     pub camera_on: bool,
     pub audio_slots: usize,
     pub video_slots: usize,
+    /// Audio slots for the room a host listens in on (see
+    /// `breakout_protocol::media`'s "Listening in and speaking to all rooms").
+    pub listen_slots: usize,
+    /// An audio slot for whoever speaks to all rooms.
+    pub all_rooms_slot: bool,
     /// Bounds of the jitter buffers' delay, which follows the jitter
     /// measured on each audio slot.
     pub jitter_min: Duration,
@@ -167,6 +172,8 @@ impl MediaConfig {
             camera_on: false,
             audio_slots: breakout_protocol::media::AUDIO_SLOTS,
             video_slots: breakout_protocol::media::VIDEO_SLOTS,
+            listen_slots: breakout_protocol::media::LISTEN_SLOTS,
+            all_rooms_slot: true,
             jitter_min: DEFAULT_JITTER_MIN,
             jitter_max: DEFAULT_JITTER_MAX,
             bind_ip: None,

@@ -167,7 +167,8 @@ impl MediaSession {
             return;
         }
         *version = Some(map.version);
-        for entry in map.audio.iter().chain(&map.video) {
+        let extra = map.listen.iter().chain(&map.all_rooms);
+        for entry in map.audio.iter().chain(&map.video).chain(extra) {
             if let Some(slot) = self.slots.iter().find(|s| s.mid == entry.mid) {
                 *slot.participant.write().unwrap_or_else(|e| e.into_inner()) = entry.participant;
             }

@@ -237,7 +237,10 @@ impl Link {
             &network,
             uplink.clone(),
             conn.ice_servers(),
-            (config.audio_slots, config.video_slots),
+            (
+                config.audio_slots + config.listen_slots + usize::from(config.all_rooms_slot),
+                config.video_slots,
+            ),
             &format!("participant-{}", participant.0),
             wiring.camera_layers,
         )
@@ -310,6 +313,9 @@ impl Link {
         let request = Request::MediaOffer {
             sdp: offer.sdp,
             restart,
+            // Listening slots beyond what a u8 holds would be refused anyway.
+            listen_slots: u8::try_from(config.listen_slots).unwrap_or(u8::MAX),
+            all_rooms_slot: config.all_rooms_slot,
         };
         let Reply::MediaAnswer { sdp, slots: map } = conn.request(request).await? else {
             return Err(MediaError::Protocol(

@@ -3,6 +3,7 @@
 //! [`Session`](super::Session) next to the view, so one reducer decides all
 //! of it and [`ClientView`] carries it whole.
 
+use breakout_protocol::media::RoomSpeaking;
 use breakout_protocol::{Audience, ChatMessage, MeetingView, RoomId};
 use serde::{Deserialize, Serialize};
 
@@ -75,6 +76,9 @@ pub struct ClientView {
     /// The invitation you chose to answer later; cleared when the view
     /// invites you elsewhere or no longer.
     pub invitation_deferred: Option<RoomId>,
+    /// Who speaks in each occupied room (hosts and cohosts only), as the
+    /// server last summarised it.
+    pub speaking: Vec<RoomSpeaking>,
 }
 
 /// The parts of [`ClientView`] that are not the meeting view.
@@ -87,6 +91,7 @@ pub(super) struct Notices {
     pub connection: ConnectionState,
     pub connection_reason: Option<String>,
     pub invitation_deferred: Option<RoomId>,
+    pub speaking: Vec<RoomSpeaking>,
     next_id: u64,
 }
 

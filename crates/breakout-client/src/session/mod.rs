@@ -147,6 +147,7 @@ impl Session {
             connection: n.connection,
             connection_reason: n.connection_reason.clone(),
             invitation_deferred: n.invitation_deferred,
+            speaking: n.speaking.clone(),
         }
     }
 
@@ -285,6 +286,7 @@ impl Session {
             // For the media engine, which pauses the layers not listed
             // (`MediaSession::handle`); nothing about the meeting changes.
             ServerMessage::CameraLayers { .. } => {}
+            ServerMessage::Speaking { rooms } => self.notices.speaking = rooms,
         }
         updates
     }

@@ -36,6 +36,7 @@ pub(super) fn room(id: RoomId, members: Option<Vec<ParticipantId>>, count: u32) 
         members: members.map(|ids| ids.into_iter().map(member).collect()),
         assigned: None,
         can_join: false,
+        listeners: Vec::new(),
     }
 }
 
@@ -80,6 +81,7 @@ pub(super) fn view(revision: u64) -> MeetingView {
             your_vote: None,
         }],
         assignment: None,
+        speaking_to_all: None,
     }
 }
 
@@ -466,6 +468,9 @@ fn slots(version: u64, who: Option<ParticipantId>) -> SlotMap {
             participant: who,
         }],
         video: Vec::new(),
+        listen: Vec::new(),
+        listen_room: None,
+        all_rooms: None,
     }
 }
 

@@ -17,16 +17,24 @@ pub struct PeerView<'a> {
     pub mic: Option<&'a Arc<Upstream>>,
     /// Whether any layer of their camera arrived.
     pub camera: bool,
-    /// Current occupants of the audio slots.
+    /// Current occupants of the room's audio slots.
     pub audio: Vec<Option<&'a Arc<Upstream>>>,
+    /// Current occupants of the listening slots.
+    pub listen: Vec<Option<&'a Arc<Upstream>>>,
+    /// The current occupant of the all-rooms slot; `None` without one.
+    pub all_rooms: Option<Option<&'a Arc<Upstream>>>,
     /// Whom the video slots show now.
     pub video: Vec<Option<ParticipantId>>,
 }
 
 /// What one subscriber's slots should carry.
 pub struct Assignment {
-    /// Audio slot changes: `(slot index, new source)`.
+    /// The room's audio slot changes: `(slot index, new source)`.
     pub audio: Vec<(usize, Option<Arc<Upstream>>)>,
+    /// Listening slot changes: `(index among them, new source)`.
+    pub listen: Vec<(usize, Option<Arc<Upstream>>)>,
+    /// The all-rooms slot's new source, when it changes.
+    pub all_rooms: Option<Option<Arc<Upstream>>>,
     /// Whom each video slot shows (which layer is for [`super::layers`]).
     pub video: Vec<Option<ParticipantId>>,
 }
@@ -35,11 +43,53 @@ pub fn plan(
     placement: &Placement,
     peers: &BTreeMap<ParticipantId, PeerView<'_>>,
 ) -> Vec<(ParticipantId, Assignment)> {
+    let to_all = placement
+        .speaking_to_all
+        .and_then(|who| peers.get(&who))
+        .and_then(|peer| peer.mic);
     let mut plan = Vec::new();
     for (subscriber, view) in peers {
         let Some(me) = placement.members.get(subscriber) else {
             continue;
         };
+        let voice = to_all.filter(|source| source.publisher != *subscriber);
+        // The voice to all rooms has a slot of its own, or leads the room's.
+        let dedicated = view.all_rooms.is_some();
+        let talkers_of = |room, current: &[Option<&Arc<Upstream>>]| {
+            let mut talkers: Vec<&Arc<Upstream>> = peers
+                .iter()
+                .filter(|(who, _)| {
+                    *who != subscriber
+                        && placement
+                            .members
+                            .get(who)
+                            .is_some_and(|m| m.room == room && m.mic)
+                })
+                .filter_map(|(_, peer)| peer.mic)
+                .filter(|source| !(dedicated && voice.is_some_and(|v| Arc::ptr_eq(v, source))))
+                .collect();
+            rank(&mut talkers, current);
+            talkers
+        };
+        let mut talkers = talkers_of(me.room, &view.audio);
+        if let (false, Some(voice)) = (dedicated, voice) {
+            talkers.retain(|source| !Arc::ptr_eq(source, voice));
+            talkers.insert(0, voice);
+        }
+        let audio = diff(&view.audio, &talkers);
+        let listened = me.listening.filter(|room| *room != me.room);
+        let heard = listened
+            .map(|room| talkers_of(room, &view.listen))
+            .unwrap_or_default();
+        let listen = diff(&view.listen, &heard);
+        let all_rooms = view.all_rooms.and_then(|current| {
+            let same = match (current, voice) {
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                (None, None) => true,
+                _ => false,
+            };
+            (!same).then(|| voice.cloned())
+        });
         let roommates = || {
             peers.iter().filter(|(who, _)| {
                 *who != subscriber
@@ -49,23 +99,6 @@ pub fn plan(
                         .is_some_and(|m| m.room == me.room)
             })
         };
-        let mut talkers: Vec<&Arc<Upstream>> = roommates()
-            .filter(|(who, _)| placement.members.get(who).is_some_and(|m| m.mic))
-            .filter_map(|(_, peer)| peer.mic)
-            .collect();
-        // Recent voice first; among equals the current occupant stays (no
-        // flapping between two talkers), then the louder one.
-        talkers.sort_by_key(|source| {
-            let (recent, loudness) = source.loudness();
-            let holding = view.audio.iter().flatten().any(|s| Arc::ptr_eq(s, source));
-            std::cmp::Reverse((
-                recent,
-                holding,
-                loudness,
-                std::cmp::Reverse(source.publisher),
-            ))
-        });
-        let audio = diff(&view.audio, &talkers);
         let cameras: Vec<ParticipantId> = roommates()
             .filter(|(who, _)| placement.members.get(who).is_some_and(|m| m.camera))
             .filter(|(_, peer)| peer.camera)
@@ -73,9 +106,32 @@ pub fn plan(
             .collect();
         let mut video = view.video.clone();
         slots::assign(&mut video, &cameras);
-        plan.push((*subscriber, Assignment { audio, video }));
+        plan.push((
+            *subscriber,
+            Assignment {
+                audio,
+                listen,
+                all_rooms,
+                video,
+            },
+        ));
     }
     plan
+}
+
+/// Recent voice first; among equals a current occupant of `current` stays
+/// (no flapping between two talkers), then the louder one.
+fn rank(talkers: &mut [&Arc<Upstream>], current: &[Option<&Arc<Upstream>>]) {
+    talkers.sort_by_key(|source| {
+        let (recent, loudness) = source.loudness();
+        let holding = current.iter().flatten().any(|s| Arc::ptr_eq(s, source));
+        std::cmp::Reverse((
+            recent,
+            holding,
+            loudness,
+            std::cmp::Reverse(source.publisher),
+        ))
+    });
 }
 
 /// The switches that take `current` to the best of `ranked`. A participant
@@ -131,6 +187,7 @@ mod tests {
             room: RoomId(room),
             mic,
             camera,
+            listening: None,
         }
     }
 
@@ -161,6 +218,8 @@ mod tests {
                 mic: Some(&mics[i]),
                 camera: true,
                 audio: vec![None; 4],
+                listen: vec![None; 2],
+                all_rooms: Some(None),
                 video: vec![None; 9],
             };
             peers.insert(ParticipantId(id), view);

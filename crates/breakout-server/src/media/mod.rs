@@ -91,6 +91,19 @@
 //!   new video sources for a keyframe, pushes a slot map to each client
 //!   whose slots changed and tells each simulcast publisher which of its
 //!   layers are wanted. No SDP, ICE or DTLS is involved in a switch.
+//! - [`speaking`]: who speaks in each room, from the same audio levels
+//!   that rank talkers, summarised for hosts and cohosts once a second.
+//!
+//! # Listening in and speaking to all rooms
+//!
+//! Both are more audio slots negotiated at join, filled by the same
+//! switch as a room's own: a host's listening slots carry the talkers of
+//! the room they listen in on ([`assign`] ranks them as it ranks the
+//! host's own room), and everyone's all-rooms slot carries the microphone
+//! of whoever speaks to all rooms. The forwarding path is the same
+//! subscription of a slot to an upstream; nothing new happens per packet.
+//! A client that offered none of these slots hears the voice to all rooms
+//! in one of its room's audio slots, ranked first.
 //!
 //! # RTCP
 //!
@@ -129,6 +142,7 @@ mod probe_guard;
 mod rewrite;
 mod router;
 mod slots;
+mod speaking;
 mod stats;
 mod upstream;
 mod vp8;
@@ -139,9 +153,10 @@ use std::sync::Arc;
 use breakout_core::{Meeting, ParticipantId, RoomId};
 use breakout_protocol::ApiError;
 use breakout_protocol::media::{IceCandidate, TileSize};
-use breakout_protocol::ws::{Reply, Request};
+use breakout_protocol::ws::{Reply, Request, ServerMessage};
 use tokio::sync::{mpsc, oneshot, watch};
 
+use crate::clock::Clock;
 use crate::connections::ConnectionHandle;
 
 pub use ice_servers::{IceConfigError, IceServersConfig};
@@ -200,6 +215,8 @@ impl From<MediaError> for ApiError {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Placement {
     pub members: BTreeMap<ParticipantId, Member>,
+    /// Whose microphone every room hears now.
+    pub speaking_to_all: Option<ParticipantId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,6 +224,8 @@ pub struct Member {
     pub room: RoomId,
     pub mic: bool,
     pub camera: bool,
+    /// The room a host or cohost listens in on.
+    pub listening: Option<RoomId>,
 }
 
 impl Placement {
@@ -219,10 +238,12 @@ impl Placement {
                         room: p.room,
                         mic: p.media.mic,
                         camera: p.media.camera,
+                        listening: p.listening,
                     };
                     (p.id, member)
                 })
                 .collect(),
+            speaking_to_all: meeting.speaking_to_all(),
         }
     }
 }
@@ -232,6 +253,7 @@ pub(crate) enum MediaRequest {
     Offer {
         sdp: String,
         restart: bool,
+        extra: ExtraAudio,
     },
     Candidate {
         candidate: IceCandidate,
@@ -249,7 +271,19 @@ impl MediaRequest {
     /// The media part of the WebSocket protocol, or the request back.
     pub fn from_request(request: Request) -> Result<MediaRequest, Request> {
         match request {
-            Request::MediaOffer { sdp, restart } => Ok(MediaRequest::Offer { sdp, restart }),
+            Request::MediaOffer {
+                sdp,
+                restart,
+                listen_slots,
+                all_rooms_slot,
+            } => Ok(MediaRequest::Offer {
+                sdp,
+                restart,
+                extra: ExtraAudio {
+                    listen: usize::from(listen_slots),
+                    all_rooms: all_rooms_slot,
+                },
+            }),
             Request::MediaCandidate { candidate } => Ok(MediaRequest::Candidate { candidate }),
             Request::RequestKeyframe { mid } => Ok(MediaRequest::Keyframe { mid }),
             Request::GetMediaStats => Ok(MediaRequest::Stats),
@@ -257,6 +291,14 @@ impl MediaRequest {
             other => Err(other),
         }
     }
+}
+
+/// The audio slots an offer declares besides its room's: the last
+/// `listen` (+ 1 with `all_rooms`) recvonly audio m-lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ExtraAudio {
+    pub listen: usize,
+    pub all_rooms: bool,
 }
 
 pub(crate) enum RouterMessage {
@@ -269,10 +311,12 @@ pub(crate) enum RouterMessage {
     Close,
 }
 
-/// The meeting actor's side: publishes the placement, stops the router.
+/// The meeting actor's side: publishes the placement, stops the router,
+/// and takes the speaking summaries to hand to hosts and cohosts.
 pub(crate) struct MediaRouter {
     placement: watch::Sender<Arc<Placement>>,
     handle: MediaHandle,
+    speaking: mpsc::Receiver<ServerMessage>,
 }
 
 /// What a WebSocket connection uses to reach its meeting's media.
@@ -284,13 +328,26 @@ pub(crate) struct MediaHandle {
 impl MediaRouter {
     /// Starts the meeting's media task (needs a tokio runtime); its
     /// connections share the server's media socket.
-    pub fn spawn(meeting: &Meeting, network: Arc<MediaNetwork>) -> MediaRouter {
+    pub fn spawn(meeting: &Meeting, network: Arc<MediaNetwork>, clock: Clock) -> MediaRouter {
         let (placement, placement_rx) = watch::channel(Arc::new(Placement::of(meeting)));
         let (tx, rx) = mpsc::channel(1024);
-        tokio::spawn(router::Router::new(placement_rx, rx, network).run());
+        // One summary waits at most: a newer one replaces what is unread.
+        let (speaking_tx, speaking) = mpsc::channel(1);
+        let summaries = speaking::Summaries::new(clock, speaking_tx);
+        tokio::spawn(router::Router::new(placement_rx, rx, network, summaries).run());
         MediaRouter {
             placement,
             handle: MediaHandle { tx },
+            speaking,
+        }
+    }
+
+    /// The next speaking summary for hosts and cohosts (pending forever
+    /// once the router stopped).
+    pub async fn next_speaking(&mut self) -> ServerMessage {
+        match self.speaking.recv().await {
+            Some(message) => message,
+            None => std::future::pending().await,
         }
     }
 

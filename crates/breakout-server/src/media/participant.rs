@@ -13,6 +13,7 @@ use webrtc::peer_connection::RTCPeerConnection;
 use super::downlink;
 use super::downstream::{DownControl, SlotShared};
 use super::layers::{LayerInfo, Tile, assumed_bitrate, estimate_sizes};
+use super::peer::AudioLayout;
 use super::stats::{PeerStats, bump, read};
 use super::upstream::{DownPacket, Sink, Upstream};
 use crate::connections::ConnectionHandle;
@@ -103,7 +104,10 @@ pub struct Peer {
     pub pc: Arc<RTCPeerConnection>,
     /// Audio slots, then video slots; the index is the writer's slot index.
     pub slots: Vec<SlotHandle>,
+    /// Every audio slot: where the video slots start.
     pub audio_slots: usize,
+    /// Which audio slots are the room's, listening and all-rooms ones.
+    pub audio: AudioLayout,
     pub control: mpsc::UnboundedSender<DownControl>,
     pub packets: mpsc::Sender<DownPacket>,
     pub keyframes: mpsc::Sender<u32>,
@@ -117,6 +121,8 @@ pub struct Peer {
     pub stats: Arc<PeerStats>,
     pub version: u64,
     pub sent_room: Option<RoomId>,
+    /// The room listened in on, as the last slot map said.
+    pub sent_listen: Option<RoomId>,
     /// Slots changed since the last slot map sent.
     pub dirty: bool,
 }
@@ -223,17 +229,35 @@ pub fn apply_switch(
     bump(&peer.stats.slot_switches);
 }
 
-pub fn slot_map(peer: &mut Peer, room: RoomId) -> SlotMap {
+impl Peer {
+    /// The index of listening slot `i`.
+    pub fn listen_slot(&self, i: usize) -> usize {
+        self.audio.room + i
+    }
+
+    /// The index of the all-rooms slot, if the connection has one.
+    pub fn all_rooms_slot(&self) -> Option<usize> {
+        self.audio
+            .all_rooms
+            .then_some(self.audio.room + self.audio.listen)
+    }
+}
+
+pub fn slot_map(peer: &mut Peer, room: RoomId, listen_room: Option<RoomId>) -> SlotMap {
     peer.version += 1;
     let slot = |s: &SlotHandle| Slot {
         mid: s.shared.mid.clone(),
         participant: s.assigned,
     };
+    let listen = peer.listen_slot(0)..peer.listen_slot(peer.audio.listen);
     SlotMap {
         version: peer.version,
         room,
-        audio: peer.slots[..peer.audio_slots].iter().map(slot).collect(),
+        audio: peer.slots[..peer.audio.room].iter().map(slot).collect(),
         video: peer.slots[peer.audio_slots..].iter().map(slot).collect(),
+        listen: peer.slots[listen].iter().map(slot).collect(),
+        listen_room: listen_room.filter(|_| peer.audio.listen > 0),
+        all_rooms: peer.all_rooms_slot().map(|i| slot(&peer.slots[i])),
     }
 }
 

@@ -14,8 +14,9 @@ use breakout_bwe::nack::NackGeneratorBuilder;
 use breakout_bwe::{BweInterceptorBuilder, Uplink};
 use breakout_core::ParticipantId;
 use breakout_protocol::media::{
-    AUDIO_LEVEL_URI, Codec, IceCandidate, Layer, MAX_AUDIO_SLOTS, MAX_VIDEO_SLOTS, MediaKind, OPUS,
-    REPAIRED_RTP_STREAM_ID_URI, RTP_STREAM_ID_URI, SDES_MID_URI, VP8,
+    AUDIO_LEVEL_URI, Codec, IceCandidate, Layer, MAX_AUDIO_SLOTS, MAX_LISTEN_SLOTS,
+    MAX_VIDEO_SLOTS, MediaKind, OPUS, REPAIRED_RTP_STREAM_ID_URI, RTP_STREAM_ID_URI, SDES_MID_URI,
+    VP8,
 };
 use tokio::sync::mpsc;
 use webrtc::api::media_engine::MediaEngine;
@@ -37,13 +38,13 @@ use webrtc::rtp_transceiver::rtp_transceiver_direction::RTCRtpTransceiverDirecti
 use webrtc::rtp_transceiver::{RTCPFeedback, RTCRtpTransceiverInit};
 use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
 
-use super::MediaError;
 use super::downlink;
 use super::downstream::{SlotShared, SlotWriter};
 use super::event::PeerEvent;
 use super::network::MediaNetwork;
 use super::probe_guard::{ProbeGuardBuilder, Receivers};
 use super::stats::{FeedbackCounterBuilder, PeerStats, bump};
+use super::{ExtraAudio, MediaError};
 
 /// Host candidates only: gathering takes milliseconds; this is a safety net.
 const GATHER_TIMEOUT: Duration = Duration::from_secs(5);
@@ -51,14 +52,59 @@ const GATHER_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Negotiated {
     pub pc: Arc<RTCPeerConnection>,
     pub answer: String,
-    /// Audio slots, then video slots, in offer order.
+    /// Audio slots (the room's, the listening ones, the all-rooms one),
+    /// then video slots, in offer order.
     pub slots: Vec<SlotWriter>,
-    pub audio_slots: usize,
+    pub audio: AudioLayout,
     /// The simulcast layers the camera m-line announces, lowest first;
     /// empty without simulcast.
     pub layers: Vec<Layer>,
     /// The estimate of the path to the participant (see `downlink`).
     pub downlink: Arc<Uplink>,
+}
+
+/// How many audio slots of each kind a connection has; in this order at
+/// the start of its slots.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AudioLayout {
+    pub room: usize,
+    pub listen: usize,
+    pub all_rooms: bool,
+}
+
+impl AudioLayout {
+    /// Every audio slot: where the video slots start.
+    pub fn total(self) -> usize {
+        self.room + self.listen + usize::from(self.all_rooms)
+    }
+
+    /// The slots an offer with `offered` recvonly audio m-lines gets, the
+    /// last of them declared as `extra`. Extra slots beyond the maxima, or
+    /// more declared than offered, refuse the offer: the m-lines would pair
+    /// with the wrong slots.
+    pub fn of_offer(offered: usize, extra: ExtraAudio) -> Result<AudioLayout, MediaError> {
+        let extras = extra.listen + usize::from(extra.all_rooms);
+        let Some(room) = offered.checked_sub(extras) else {
+            return Err(MediaError::BadOffer(format!(
+                "{extras} listening and all-rooms slots declared but only {offered} recvonly audio m-lines offered"
+            )));
+        };
+        if extra.listen > MAX_LISTEN_SLOTS {
+            return Err(MediaError::BadOffer(format!(
+                "at most {MAX_LISTEN_SLOTS} listening slots"
+            )));
+        }
+        if extras > 0 && room > MAX_AUDIO_SLOTS {
+            return Err(MediaError::BadOffer(format!(
+                "at most {MAX_AUDIO_SLOTS} room audio slots before the listening ones"
+            )));
+        }
+        Ok(AudioLayout {
+            room: room.min(MAX_AUDIO_SLOTS),
+            listen: extra.listen,
+            all_rooms: extra.all_rooms,
+        })
+    }
 }
 
 fn codec(codec: &Codec) -> RTCRtpCodecParameters {
@@ -189,11 +235,14 @@ pub async fn negotiate(
     participant: ParticipantId,
     generation: u64,
     offer: String,
+    extra: ExtraAudio,
     network: &MediaNetwork,
     stats: Arc<PeerStats>,
     events: mpsc::UnboundedSender<PeerEvent>,
 ) -> Result<Negotiated, MediaError> {
     let layers = offered_layers(&offer)?;
+    let (audio_offered, video_offered) = count_recvonly(&offer);
+    let audio = AudioLayout::of_offer(audio_offered, extra)?;
     let offer =
         RTCSessionDescription::offer(offer).map_err(|e| MediaError::BadOffer(e.to_string()))?;
     let receivers = Arc::new(Receivers::default());
@@ -215,17 +264,18 @@ pub async fn negotiate(
         participant,
         generation,
         offer,
+        (audio.total(), video_offered),
         stats,
         events,
         receivers,
     )
     .await
     {
-        Ok((answer, slots, audio_slots)) => Ok(Negotiated {
+        Ok((answer, slots)) => Ok(Negotiated {
             pc,
             answer: network.announce(&answer),
             slots,
-            audio_slots,
+            audio,
             layers,
             downlink,
         }),
@@ -236,17 +286,19 @@ pub async fn negotiate(
     }
 }
 
-/// Everything between creating the connection and its answer: the answer,
-/// the slots (audio, then video, in offer order) and how many are audio.
+/// Everything between creating the connection and its answer: the answer
+/// and the slots (`wanted.0` audio, then video, in offer order).
+#[allow(clippy::too_many_arguments)]
 async fn answer(
     pc: &Arc<RTCPeerConnection>,
     participant: ParticipantId,
     generation: u64,
     offer: RTCSessionDescription,
+    (audio_wanted, video_wanted): (usize, usize),
     stats: Arc<PeerStats>,
     events: mpsc::UnboundedSender<PeerEvent>,
     receivers: Arc<Receivers>,
-) -> Result<(String, Vec<SlotWriter>, usize), MediaError> {
+) -> Result<(String, Vec<SlotWriter>), MediaError> {
     let state_events = events.clone();
     pc.on_peer_connection_state_change(Box::new(move |state| {
         let _ = state_events.send(PeerEvent::State {
@@ -278,10 +330,10 @@ async fn answer(
     // Slots are our sendonly transceivers, created before the offer is
     // applied so that its recvonly m-lines pair with them in order (and so
     // their SSRCs are in the answer); extra recvonly m-lines stay inactive.
-    let (audio_wanted, video_wanted) = count_recvonly(&offer.sdp);
     let mut created = Vec::new();
     for (kind, wanted, max) in [
-        (MediaKind::Audio, audio_wanted, MAX_AUDIO_SLOTS),
+        // Already within the maxima (see `AudioLayout::of_offer`).
+        (MediaKind::Audio, audio_wanted, usize::MAX),
         (MediaKind::Video, video_wanted, MAX_VIDEO_SLOTS),
     ] {
         for i in 0..wanted.min(max) {
@@ -352,9 +404,8 @@ async fn answer(
         .await
         .ok_or(MediaError::Internal("no local description after answering"))?
         .sdp;
-    let audio_slots = audio.len();
     audio.extend(video);
-    Ok((answer, audio, audio_slots))
+    Ok((answer, audio))
 }
 
 /// Applies a client's trickled candidate and answers the request.
@@ -491,6 +542,27 @@ mod tests {
         );
         let single = "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=sendonly\r\n";
         assert_eq!(offered_layers(single).expect("valid"), vec![]);
+    }
+
+    #[test]
+    fn the_last_audio_m_lines_are_the_declared_extra_slots() {
+        let extra = ExtraAudio {
+            listen: 2,
+            all_rooms: true,
+        };
+        let layout = AudioLayout::of_offer(7, extra).expect("valid");
+        assert_eq!((layout.room, layout.listen, layout.all_rooms), (4, 2, true));
+        assert_eq!(layout.total(), 7);
+        // An older client declares nothing: every audio slot is the room's.
+        let old = AudioLayout::of_offer(4, ExtraAudio::default()).expect("valid");
+        assert_eq!((old.room, old.listen, old.all_rooms), (4, 0, false));
+        let error = AudioLayout::of_offer(2, extra).expect_err("refused");
+        assert!(error.to_string().contains("only 2"), "{error}");
+        let many = ExtraAudio {
+            listen: MAX_LISTEN_SLOTS + 1,
+            all_rooms: false,
+        };
+        assert!(AudioLayout::of_offer(20, many).is_err());
     }
 
     #[test]

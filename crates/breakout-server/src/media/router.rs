@@ -23,9 +23,10 @@ use super::participant::{
     Camera, Peer, SlotHandle, apply_switch, close_pc, set_assigned, slot_map,
 };
 use super::peer::{self, Negotiated};
+use super::speaking::Summaries;
 use super::stats::{PeerStats, bump};
 use super::upstream::{self, Upstream};
-use super::{MediaError, MediaRequest, Placement, RouterMessage, assign};
+use super::{ExtraAudio, MediaError, MediaRequest, Member, Placement, RouterMessage, assign};
 
 /// A finished negotiation, back from its task.
 struct Done {
@@ -67,6 +68,8 @@ pub struct Router {
     network: Arc<MediaNetwork>,
     /// Filled downstream slots, as last added to the network's count.
     streams: i64,
+    /// Who speaks in each room, for hosts and cohosts.
+    summaries: Summaries,
 }
 
 impl Router {
@@ -74,6 +77,7 @@ impl Router {
         placement: watch::Receiver<Arc<Placement>>,
         requests: mpsc::Receiver<RouterMessage>,
         network: Arc<MediaNetwork>,
+        summaries: Summaries,
     ) -> Self {
         let (events_tx, events) = mpsc::unbounded_channel();
         let (done_tx, done) = mpsc::unbounded_channel();
@@ -92,6 +96,7 @@ impl Router {
             epoch: Instant::now(),
             network,
             streams: 0,
+            summaries,
         }
     }
 
@@ -159,8 +164,12 @@ impl Router {
             return;
         }
         let result = match request {
-            MediaRequest::Offer { sdp, restart } => {
-                return self.offer(who, connection, sdp, restart, reply);
+            MediaRequest::Offer {
+                sdp,
+                restart,
+                extra,
+            } => {
+                return self.offer(who, connection, (sdp, extra), restart, reply);
             }
             MediaRequest::Candidate { candidate } => match self.peers.get(&who) {
                 // Checked now, added in the background: the reply never
@@ -183,7 +192,7 @@ impl Router {
         &mut self,
         who: ParticipantId,
         connection: ConnectionHandle,
-        sdp: String,
+        (sdp, extra): (String, ExtraAudio),
         restart: bool,
         reply: oneshot::Sender<Result<Reply, MediaError>>,
     ) {
@@ -207,7 +216,7 @@ impl Router {
         let done = self.done_tx.clone();
         tokio::spawn(async move {
             let result =
-                peer::negotiate(who, generation, sdp, &network, stats.clone(), events).await;
+                peer::negotiate(who, generation, sdp, extra, &network, stats.clone(), events).await;
             let done = done.send(Done {
                 participant: who,
                 generation,
@@ -266,7 +275,7 @@ impl Router {
             .iter()
             .map(|writer| SlotHandle::new(writer.shared.clone()))
             .collect();
-        let video_slots = slots.len() - negotiated.audio_slots;
+        let video_slots = slots.len() - negotiated.audio.total();
         let owner = Owner {
             participant: who,
             generation,
@@ -286,7 +295,8 @@ impl Router {
                 connection,
                 pc: negotiated.pc,
                 slots,
-                audio_slots: negotiated.audio_slots,
+                audio_slots: negotiated.audio.total(),
+                audio: negotiated.audio,
                 control,
                 packets,
                 keyframes,
@@ -297,6 +307,7 @@ impl Router {
                 stats,
                 version,
                 sent_room: None,
+                sent_listen: None,
                 dirty: false,
             },
         );
@@ -304,9 +315,12 @@ impl Router {
         let Some(peer) = self.peers.get_mut(&who) else {
             return;
         };
-        let room = self.current.members.get(&who).map(|m| m.room);
-        let slots = slot_map(peer, room.unwrap_or(RoomId::MAIN));
+        let member = self.current.members.get(&who);
+        let room = member.map_or(RoomId::MAIN, |m| m.room);
+        let listen = member.and_then(listened);
+        let slots = slot_map(peer, room, listen);
         peer.sent_room = Some(slots.room);
+        peer.sent_listen = listen;
         peer.dirty = false;
         let _ = reply.send(Ok(Reply::MediaAnswer {
             sdp: negotiated.answer,
@@ -420,6 +434,26 @@ impl Router {
     fn rerank(&mut self) {
         self.follow_placement();
         self.reassign();
+        self.summarise_speaking();
+    }
+
+    /// Who speaks in each occupied room now, for hosts and cohosts:
+    /// unmuted members whose mic carried voice within the last second.
+    fn summarise_speaking(&mut self) {
+        let mut talk: BTreeMap<RoomId, Vec<ParticipantId>> = BTreeMap::new();
+        for (who, member) in &self.current.members {
+            let speakers = talk.entry(member.room).or_default();
+            let speaking = member.mic
+                && self
+                    .peers
+                    .get(who)
+                    .and_then(|peer| peer.mic.as_ref())
+                    .is_some_and(|mic| mic.speaking());
+            if speaking {
+                speakers.push(*who);
+            }
+        }
+        self.summaries.update(talk);
     }
 
     fn on_placement(&mut self) {
@@ -445,10 +479,14 @@ impl Router {
                 .iter()
                 .map(|(who, peer)| {
                     let (audio, video) = peer.slots.split_at(peer.audio_slots);
+                    let (room, rest) = audio.split_at(peer.audio.room);
+                    let (listen, all_rooms) = rest.split_at(peer.audio.listen);
                     let view = assign::PeerView {
                         mic: peer.mic.as_ref(),
                         camera: !peer.camera.layers.is_empty(),
-                        audio: audio.iter().map(|s| s.occupant.as_ref()).collect(),
+                        audio: room.iter().map(|s| s.occupant.as_ref()).collect(),
+                        listen: listen.iter().map(|s| s.occupant.as_ref()).collect(),
+                        all_rooms: all_rooms.first().map(|s| s.occupant.as_ref()),
                         video: video.iter().map(|s| s.assigned).collect(),
                     };
                     (*who, view)
@@ -460,7 +498,13 @@ impl Router {
             let Some(peer) = self.peers.get_mut(&subscriber) else {
                 continue;
             };
-            for (slot, source) in assignment.audio {
+            let first_listen = peer.listen_slot(0);
+            let listen = assignment
+                .listen
+                .into_iter()
+                .map(|(i, source)| (first_listen + i, source));
+            let all_rooms = peer.all_rooms_slot().zip(assignment.all_rooms).into_iter();
+            for (slot, source) in assignment.audio.into_iter().chain(listen).chain(all_rooms) {
                 set_assigned(peer, slot, source.as_ref().map(|u| u.publisher));
                 apply_switch(subscriber, peer, slot, source);
             }
@@ -471,13 +515,15 @@ impl Router {
         self.select_layers();
         self.count_streams();
         for (who, peer) in self.peers.iter_mut() {
-            let Some(room) = placement.members.get(who).map(|m| m.room) else {
+            let Some(member) = placement.members.get(who) else {
                 continue;
             };
-            if peer.dirty || peer.sent_room != Some(room) {
+            let (room, listen) = (member.room, listened(member));
+            if peer.dirty || peer.sent_room != Some(room) || peer.sent_listen != listen {
                 peer.dirty = false;
                 peer.sent_room = Some(room);
-                let map = slot_map(peer, room);
+                peer.sent_listen = listen;
+                let map = slot_map(peer, room, listen);
                 let text = encode(&ServerMessage::Slots { slots: map });
                 // A full queue closes the socket; the client resumes and re-reads.
                 let _ = peer.connection.tx.try_send(Outgoing::Text(text));
@@ -647,6 +693,11 @@ impl Router {
         close_pc(peer.pc);
         self.count_streams();
     }
+}
+
+/// The room `member` listens in on, when it is not their own.
+fn listened(member: &Member) -> Option<RoomId> {
+    member.listening.filter(|room| *room != member.room)
 }
 
 #[cfg(test)]

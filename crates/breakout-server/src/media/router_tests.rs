@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use breakout_core::{ParticipantId, RoomId};
-use breakout_protocol::media::{AUDIO_SLOTS, Layer, MediaKind, SlotMap, TileSize, VIDEO_SLOTS};
+use breakout_protocol::media::{
+    AUDIO_SLOTS, LISTEN_SLOTS, Layer, MediaKind, SlotMap, TileSize, VIDEO_SLOTS,
+};
 use breakout_protocol::ws::ServerMessage;
 use tokio::sync::{mpsc, watch};
 use webrtc::api::APIBuilder;
@@ -17,10 +19,18 @@ use crate::media::downstream::SlotShared;
 use crate::media::event::PeerEvent;
 use crate::media::layers::Tile;
 use crate::media::participant::{Camera, Peer, SlotHandle};
+use crate::media::peer::AudioLayout;
+use crate::media::speaking::Summaries;
 use crate::media::upstream::Upstream;
 use crate::media::{MediaNetwork, MediaNetworkConfig, Member, Placement};
 
 const PEOPLE: u64 = 24;
+
+/// Summaries nobody reads: these tests are about slot maps.
+fn summaries() -> Summaries {
+    let (tx, _) = mpsc::channel(1);
+    Summaries::new(crate::clock::Clock::system(), tx)
+}
 const ROOMS: u64 = 6;
 
 fn placement(room_of: impl Fn(u64) -> RoomId) -> Arc<Placement> {
@@ -30,11 +40,15 @@ fn placement(room_of: impl Fn(u64) -> RoomId) -> Arc<Placement> {
                 room: room_of(id),
                 mic: true,
                 camera: true,
+                listening: None,
             };
             (ParticipantId(id), member)
         })
         .collect();
-    Arc::new(Placement { members })
+    Arc::new(Placement {
+        members,
+        speaking_to_all: None,
+    })
 }
 
 async fn peer(router: &Router, who: ParticipantId) -> (Peer, mpsc::Receiver<Outgoing>) {
@@ -55,9 +69,14 @@ async fn peer(router: &Router, who: ParticipantId) -> (Peer, mpsc::Receiver<Outg
             sent: Default::default(),
         }))
     };
-    let slots = (0..AUDIO_SLOTS)
+    let audio = AudioLayout {
+        room: AUDIO_SLOTS,
+        listen: LISTEN_SLOTS,
+        all_rooms: true,
+    };
+    let slots = (0..audio.total())
         .map(|i| slot(i, MediaKind::Audio))
-        .chain((AUDIO_SLOTS..AUDIO_SLOTS + VIDEO_SLOTS).map(|i| slot(i, MediaKind::Video)))
+        .chain((audio.total()..audio.total() + VIDEO_SLOTS).map(|i| slot(i, MediaKind::Video)))
         .collect();
     let source = |kind| {
         Arc::new(Upstream::new(
@@ -76,7 +95,8 @@ async fn peer(router: &Router, who: ParticipantId) -> (Peer, mpsc::Receiver<Outg
         connection: ConnectionHandle { id: who.0, tx },
         pc: Arc::new(pc),
         slots,
-        audio_slots: AUDIO_SLOTS,
+        audio_slots: audio.total(),
+        audio,
         control,
         packets,
         keyframes: keyframes.clone(),
@@ -87,6 +107,7 @@ async fn peer(router: &Router, who: ParticipantId) -> (Peer, mpsc::Receiver<Outg
         stats: Default::default(),
         version: 0,
         sent_room: None,
+        sent_listen: None,
         dirty: false,
     };
     (peer, rx)
@@ -136,7 +157,7 @@ async fn slot_maps_at_the_start_of_breakouts_name_only_the_new_roommates() {
     let (_requests_tx, requests) = mpsc::channel(1);
     let network = MediaNetwork::bind([127, 0, 0, 1].into(), &MediaNetworkConfig::default())
         .expect("a media port");
-    let mut router = Router::new(placement_rx, requests, Arc::new(network));
+    let mut router = Router::new(placement_rx, requests, Arc::new(network), summaries());
     let mut outboxes = BTreeMap::new();
     for id in 1..=PEOPLE {
         let who = ParticipantId(id);
@@ -192,15 +213,17 @@ async fn a_smaller_tile_takes_a_lower_layer_and_frees_the_high_one_at_its_keyfra
         room: RoomId::MAIN,
         mic: true,
         camera: true,
+        listening: None,
     };
     let placement = Arc::new(Placement {
         members: [(ann, member), (bo, member)].into_iter().collect(),
+        speaking_to_all: None,
     });
     let (_placement_tx, placement_rx) = watch::channel(placement);
     let (_requests_tx, requests) = mpsc::channel(1);
     let network = MediaNetwork::bind([127, 0, 0, 1].into(), &MediaNetworkConfig::default())
         .expect("a media port");
-    let mut router = Router::new(placement_rx, requests, Arc::new(network));
+    let mut router = Router::new(placement_rx, requests, Arc::new(network), summaries());
     let (mut publisher, mut ann_outbox) = peer(&router, ann).await;
     let mut camera = Camera::simulcast(Layer::ALL.to_vec());
     for (ssrc, layer) in Layer::ALL.into_iter().enumerate() {
@@ -303,7 +326,7 @@ async fn the_network_counts_the_streams_its_routers_forward() {
     let network = MediaNetwork::bind([127, 0, 0, 1].into(), &MediaNetworkConfig::default())
         .expect("a media port");
     let network = Arc::new(network);
-    let mut router = Router::new(placement_rx, requests, network.clone());
+    let mut router = Router::new(placement_rx, requests, network.clone(), summaries());
     let mut outboxes = Vec::new();
     for id in 1..=PEOPLE {
         let who = ParticipantId(id);

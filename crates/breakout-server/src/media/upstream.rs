@@ -24,6 +24,8 @@ const KEYFRAME_REQUEST_INTERVAL_MS: u64 = 30;
 /// A talker counts as active while its audio level is at or above this
 /// (dBov below full scale; 127 is silence).
 const VOICE_LEVEL: u8 = 70;
+/// Voice this recent counts as speaking on the hosts' dashboard.
+const SPEAKING_WINDOW_MS: u64 = 1_000;
 /// Bitrates are measured over windows this long.
 const METER_WINDOW_MS: u64 = 1_000;
 
@@ -135,6 +137,13 @@ impl Upstream {
             recent,
             127 * 16 - self.level_x16.load(Relaxed).min(127 * 16),
         )
+    }
+
+    /// Whether this mic carried voice within the last second (what the
+    /// hosts' dashboard shows as speaking).
+    pub fn speaking(&self) -> bool {
+        let last = self.last_voice_ms.load(Relaxed);
+        last != 0 && self.millis().saturating_sub(last) < SPEAKING_WINDOW_MS
     }
 
     /// The resolution of the last keyframe, once one was seen.

@@ -219,6 +219,8 @@ impl MediaPeer {
             .request(Request::MediaOffer {
                 sdp,
                 restart: false,
+                listen_slots: 0,
+                all_rooms_slot: false,
             })
             .await
             .expect("media answer");
