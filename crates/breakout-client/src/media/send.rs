@@ -41,6 +41,9 @@ const PATTERN_KBPS: u32 = 300;
 #[derive(Debug)]
 pub struct Switches {
     pub mic: AtomicBool,
+    /// Held while speaking to all rooms: the mic is sent even when muted,
+    /// and the mute itself is left as it was.
+    pub to_all: AtomicBool,
     pub camera: AtomicBool,
     /// Which of the camera's encodings owe a keyframe.
     pub keyframes: Keyframes,
@@ -57,6 +60,7 @@ impl Switches {
     pub fn new(mic: bool, camera: bool, audio_loss: u8) -> Switches {
         Switches {
             mic: AtomicBool::new(mic),
+            to_all: AtomicBool::new(false),
             camera: AtomicBool::new(camera),
             keyframes: Keyframes::default(),
             wanted: AtomicU8::new(LayerSet::ALL.bits()),
@@ -123,7 +127,7 @@ pub fn spawn_audio(
             let Some((pcm, packet, onset)) = next else {
                 return;
             };
-            if !switches.mic.load(Ordering::Relaxed) {
+            if !switches.mic.load(Ordering::Relaxed) && !switches.to_all.load(Ordering::Relaxed) {
                 continue;
             }
             if onset {

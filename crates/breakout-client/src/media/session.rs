@@ -223,6 +223,28 @@ impl MediaSession {
         result
     }
 
+    /// Hold-to-talk to every room (hosts and cohosts): while `active`, the
+    /// mic is sent and the server forwards it to everyone, whether or not
+    /// it is muted; the mute stays what it was. Sending starts before the
+    /// meeting is told, so the first words are not cut; a refusal stops it.
+    pub async fn speak_to_all(&self, active: bool) -> Result<(), MediaError> {
+        let before = self.switches.to_all.swap(active, Ordering::Relaxed);
+        let result = self
+            .conn
+            .command(Command::SpeakToAll { active })
+            .await
+            .map_err(MediaError::from);
+        if result.is_err() && active {
+            self.switches.to_all.store(before, Ordering::Relaxed);
+        }
+        result.map(|_| ())
+    }
+
+    /// Whether this session speaks to all rooms now.
+    pub fn speaking_to_all(&self) -> bool {
+        self.switches.to_all.load(Ordering::Relaxed)
+    }
+
     async fn tell(&self, mic: Option<bool>, camera: Option<bool>) -> Result<(), MediaError> {
         self.conn.command(Command::SetMedia { mic, camera }).await?;
         Ok(())

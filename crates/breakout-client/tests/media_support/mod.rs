@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use breakout_client::media::analysis::{Observation, Received};
 use breakout_client::media::{MediaConfig, MediaEvent, MediaSession};
+use breakout_client::protocol::media::RoomSpeaking;
 use breakout_client::protocol::rest::{AddParticipant, CreateMeeting};
 use breakout_client::protocol::ws::{Reply, Request, ServerMessage};
 use breakout_client::protocol::{BreakoutConfig, Command, MeetingView, ParticipantId, RoomId};
@@ -94,12 +95,25 @@ pub struct Bot {
     /// When each tone burst of this bot started (with `ToneBursts`).
     pub onsets: broadcast::Sender<Instant>,
     pub slots: watch::Receiver<Option<breakout_client::protocol::media::SlotMap>>,
+    /// The newest speaking summary (hosts and cohosts get them).
+    pub speaking: watch::Receiver<Option<Vec<RoomSpeaking>>>,
     pump: tokio::task::JoinHandle<()>,
 }
 
 impl Bot {
     pub async fn join(server: &TestServer, meeting: &str, name: &str, config: MediaConfig) -> Bot {
-        let token = server.token(meeting, name, "participant").await;
+        Self::join_as(server, meeting, name, "participant", config).await
+    }
+
+    /// A bot with another preset (`host`, `cohost`, ...).
+    pub async fn join_as(
+        server: &TestServer,
+        meeting: &str,
+        name: &str,
+        preset: &str,
+        config: MediaConfig,
+    ) -> Bot {
+        let token = server.token(meeting, name, preset).await;
         Self::join_with_token(&server.url, &token, name, config).await
     }
 
@@ -115,6 +129,7 @@ impl Bot {
         let (observations, _) = broadcast::channel(4096);
         let (onsets, _) = broadcast::channel(256);
         let (slots_tx, slots) = watch::channel(None);
+        let (speaking_tx, speaking) = watch::channel(None);
         let pump = (
             media.clone(),
             received.clone(),
@@ -129,6 +144,9 @@ impl Bot {
                         let Some(message) = message else { break };
                         if let ServerMessage::Slots { slots } = &message {
                             slots_tx.send_replace(Some(slots.clone()));
+                        }
+                        if let ServerMessage::Speaking { rooms } = &message {
+                            speaking_tx.send_replace(Some(rooms.clone()));
                         }
                         let _ = media.handle(&message).await;
                         tick_tx.send_modify(|n| *n += 1);
@@ -157,6 +175,7 @@ impl Bot {
             observations,
             onsets,
             slots,
+            speaking,
             pump,
         }
     }
