@@ -50,7 +50,10 @@ fn only_hosts_and_cohosts_listen_in_or_speak_to_all() {
     }
     // The system is nobody: it has no ears or voice.
     let refusal = sim.refuse(Actor::System, listen(Some(room)));
-    assert!(matches!(refusal, Refusal::InvalidInput { .. }), "{refusal:?}");
+    assert!(
+        matches!(refusal, Refusal::InvalidInput { .. }),
+        "{refusal:?}"
+    );
     for actor in [who(HOST), who(COHOST)] {
         sim.cmd(actor, listen(Some(room)));
     }

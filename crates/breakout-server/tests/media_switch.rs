@@ -476,3 +476,45 @@ async fn a_nack_is_answered_from_the_slot_send_buffer() {
     // which may be after the stack has already answered: not checked here.)
     drop(server);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_client_hears_the_voice_to_all_rooms_in_its_rooms_slots() {
+    // These peers offer the room's audio slots only (no listening or
+    // all-rooms slots): the host's voice to all rooms takes one of them.
+    let Meeting {
+        server,
+        host,
+        mut a,
+        b: _b,
+        mut c,
+    } = meeting().await;
+    let ph = host.participant;
+    host.signal
+        .command(Command::SpeakToAll { active: true })
+        .await
+        .expect("speak to all");
+    for peer in [&mut a, &mut c] {
+        let map = peer
+            .signal
+            .wait_slots(|map| map.audio.iter().any(|s| s.participant == Some(ph)))
+            .await;
+        assert!(map.all_rooms.is_none() && map.listen.is_empty());
+        let heard = peer
+            .wait_for(
+                "the host's voice to all rooms",
+                from(ph, RTPCodecType::Audio),
+            )
+            .await;
+        assert!(map.audio.iter().any(|s| s.mid == heard.mid));
+    }
+    host.signal
+        .command(Command::SpeakToAll { active: false })
+        .await
+        .expect("let go");
+    for peer in [&a, &c] {
+        peer.signal
+            .wait_slots(|map| map.audio.iter().all(|s| s.participant != Some(ph)))
+            .await;
+    }
+    drop(server);
+}

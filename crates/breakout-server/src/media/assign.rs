@@ -1,7 +1,10 @@
 //! Who should be in whose slots, from the meeting's placement and the
 //! sources that exist: a participant receives only its current room, never
 //! itself, only unmuted mics and cameras that are on; audio slots go to the
-//! most recent and loudest talkers, video slots in join order.
+//! most recent and loudest talkers, video slots in join order. Listening
+//! slots get the talkers of the room listened in on the same way; the
+//! all-rooms slot gets the voice speaking to all rooms (muted or not), which
+//! leads the room's audio slots of a connection without one.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -241,5 +244,73 @@ mod tests {
         assert!(!audio.contains(&1) && !audio.contains(&7) && !audio.contains(&8));
         // Cameras on in room 1, not self: 2, 4, 5, 6, 7 in join order.
         assert_eq!(video, vec![2, 4, 5, 6, 7]);
+    }
+
+    fn audio_of(assignment: &Assignment) -> Vec<u64> {
+        assignment
+            .audio
+            .iter()
+            .filter_map(|(_, s)| s.as_ref().map(|u| u.publisher.0))
+            .collect()
+    }
+
+    #[test]
+    fn listening_slots_carry_the_room_listened_to_and_the_voice_to_all_its_own() {
+        let mut placement = Placement::default();
+        // 1 listens to room 2 from room 1; 2 and 3 talk in room 2; 4 (muted,
+        // in room 3) speaks to all rooms.
+        let mut host = member(1, true, false);
+        host.listening = Some(RoomId(2));
+        placement.members.insert(ParticipantId(1), host);
+        placement
+            .members
+            .insert(ParticipantId(2), member(2, true, false));
+        placement
+            .members
+            .insert(ParticipantId(3), member(2, true, false));
+        placement
+            .members
+            .insert(ParticipantId(4), member(3, false, false));
+        placement
+            .members
+            .insert(ParticipantId(5), member(1, true, false));
+        placement.speaking_to_all = Some(ParticipantId(4));
+        let mics: Vec<_> = (1..=5).map(|id| source(id, MediaKind::Audio)).collect();
+        let mut peers = BTreeMap::new();
+        for id in 1..=5u64 {
+            // 5 is an older client: no listening or all-rooms slots.
+            let old = id == 5;
+            let view = PeerView {
+                mic: Some(&mics[id as usize - 1]),
+                camera: false,
+                audio: vec![None; 4],
+                listen: vec![None; if old { 0 } else { 2 }],
+                all_rooms: (!old).then_some(None),
+                video: vec![None; 9],
+            };
+            peers.insert(ParticipantId(id), view);
+        }
+        let plan: BTreeMap<ParticipantId, Assignment> =
+            plan(&placement, &peers).into_iter().collect();
+        let host = &plan[&ParticipantId(1)];
+        let mut heard: Vec<u64> = host
+            .listen
+            .iter()
+            .filter_map(|(_, s)| s.as_ref().map(|u| u.publisher.0))
+            .collect();
+        heard.sort();
+        assert_eq!(heard, vec![2, 3], "the listening slots carry room 2");
+        // Room 1's slots: 5 only; the voice to all has its own slot.
+        assert_eq!(audio_of(host), vec![5]);
+        let to_all = host.all_rooms.as_ref().expect("the all-rooms slot changes");
+        assert_eq!(to_all.as_ref().map(|u| u.publisher.0), Some(4));
+        // Room 2 does not hear its listener, and hears the voice to all.
+        let two = &plan[&ParticipantId(2)];
+        assert_eq!(audio_of(two), vec![3]);
+        assert!(two.listen.is_empty());
+        // The speaker does not hear itself.
+        assert!(plan[&ParticipantId(4)].all_rooms.is_none());
+        // The older client hears the voice to all first among its room's.
+        assert_eq!(audio_of(&plan[&ParticipantId(5)]), vec![4, 1]);
     }
 }

@@ -241,7 +241,7 @@ async fn a_smaller_tile_takes_a_lower_layer_and_frees_the_high_one_at_its_keyfra
     router.peers.insert(ann, publisher);
     let (subscriber, _bo_outbox) = peer(&router, bo).await;
     router.peers.insert(bo, subscriber);
-    let slot = AUDIO_SLOTS;
+    let slot = router.peers[&bo].audio_slots;
     let layers = |router: &Router| {
         let handle = &router.peers[&bo].slots[slot];
         let layer = |u: &Option<Arc<Upstream>>| u.as_ref().and_then(|u| u.layer);
