@@ -14,6 +14,7 @@ const COMMANDS: &[&str] = &[
     "join_meeting",
     "send_command",
     "set_media",
+    "speak_to_all",
     "get_media",
     "get_joined",
     "get_state",

@@ -61,8 +61,10 @@ pub async fn join_meeting<R: Runtime>(
 #[tauri::command(rename_all = "snake_case")]
 pub async fn send_command(shell: State<'_, Shell>, command: Command) -> Result<(), IpcError> {
     let active = shell.active().await?;
-    if let Command::SetMedia { mic, camera } = command {
-        return active.link.set_media(mic, camera).await;
+    match command {
+        Command::SetMedia { mic, camera } => return active.link.set_media(mic, camera).await,
+        Command::SpeakToAll { active: on } => return active.link.speak_to_all(on).await,
+        _ => {}
     }
     active.link.request(Request::Command { command }).await?;
     Ok(())
@@ -78,6 +80,14 @@ pub async fn set_media(
 ) -> Result<(), IpcError> {
     let active = shell.active().await?;
     active.link.set_media(mic, camera).await
+}
+
+/// Hold-to-talk to every room (hosts and cohosts): while `active` the mic
+/// is heard in every room, muted or not; the mute stays as it was.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn speak_to_all(shell: State<'_, Shell>, active: bool) -> Result<(), IpcError> {
+    let active_meeting = shell.active().await?;
+    active_meeting.link.speak_to_all(active).await
 }
 
 /// The meeting this app is in, as hosting or joining answered it (with the

@@ -107,6 +107,9 @@ contract! {
         send_command(command: Command) -> ();
         /// Mic and/or camera on or off (`null`: unchanged), through the media engine.
         set_media(mic: Option<bool>, camera: Option<bool>) -> ();
+        /// Hold-to-talk to every room: while `active`, your mic is heard in
+        /// every room (muted or not); release with `false`.
+        speak_to_all(active: bool) -> ();
         /// The media engine's state now (also pushed as the `media` event).
         get_media() -> MediaStatus;
         /// The meeting the shell is in (with its invite), or null outside one.

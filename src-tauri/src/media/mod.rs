@@ -241,6 +241,40 @@ impl AppMedia {
         Ok(())
     }
 
+    /// Hold-to-talk to every room: while `active` the mic is sent (muted
+    /// or not) and the server forwards it to everyone; the mute is left as
+    /// it is. Letting go without a running session still tells the meeting.
+    pub async fn speak_to_all(
+        &self,
+        connection: Option<Arc<Connection>>,
+        active: bool,
+    ) -> Result<(), IpcError> {
+        let session = lock(&self.session).clone();
+        match session {
+            Some(session) if !active || session.has_audio_source() => {
+                session.speak_to_all(active).await.map_err(media_error)
+            }
+            Some(_) => Err(missing(
+                &self.status(),
+                "microphone",
+                "No microphone to speak to all rooms with",
+            )),
+            None if active => Err(IpcError::new(
+                "media_unavailable",
+                "Media is not running yet, so nobody would hear you; try again in a moment.",
+            )),
+            None => {
+                let connection = connection.ok_or_else(IpcError::reconnecting)?;
+                connection
+                    .request(breakout_client::protocol::ws::Request::Command {
+                        command: Command::SpeakToAll { active },
+                    })
+                    .await?;
+                Ok(())
+            }
+        }
+    }
+
     fn remember(&self, mic: Option<bool>, camera: Option<bool>) {
         let mut wanted = lock(&self.wanted);
         wanted.mic = mic.unwrap_or(wanted.mic);

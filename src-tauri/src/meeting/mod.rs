@@ -159,6 +159,22 @@ impl MeetingLink {
         }
     }
 
+    /// Hold-to-talk to every room, through the media engine when it runs
+    /// (which sends the mic while held); see [`AppMedia::speak_to_all`].
+    pub async fn speak_to_all(&self, active: bool) -> Result<(), IpcError> {
+        match &self.media {
+            Some(media) => {
+                let connection = self.current.borrow().clone();
+                media.speak_to_all(connection, active).await
+            }
+            None => {
+                let command = Command::SpeakToAll { active };
+                self.request(Request::Command { command }).await?;
+                Ok(())
+            }
+        }
+    }
+
     /// Whether the socket is open right now.
     pub fn is_connected(&self) -> bool {
         self.current.borrow().is_some()

@@ -21,4 +21,8 @@ closing_countdown_secs: number,
 /**
  * Breakouts end by themselves after this many minutes (at least 5), or never.
  */
-auto_end_mins: number | null, };
+auto_end_mins: number | null, 
+/**
+ * A room's members see that a host or cohost is listening in.
+ */
+announce_listeners: boolean, };

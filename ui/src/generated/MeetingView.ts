@@ -2,6 +2,7 @@
 import type { AssignmentView } from "./AssignmentView";
 import type { BreakoutConfig } from "./BreakoutConfig";
 import type { HelpView } from "./HelpView";
+import type { MemberView } from "./MemberView";
 import type { Phase } from "./Phase";
 import type { PollView } from "./PollView";
 import type { RoomView } from "./RoomView";
@@ -23,4 +24,8 @@ polls: Array<PollView>,
  * Assignment constraints, what breaks them and the rotation plan;
  * only for those who manage breakouts.
  */
-assignment: AssignmentView | null, };
+assignment: AssignmentView | null, 
+/**
+ * Whose voice every room hears now (hold-to-talk from the dashboard).
+ */
+speaking_to_all: MemberView | null, };

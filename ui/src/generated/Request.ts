@@ -11,4 +11,15 @@ export type Request = { "type": "command", command: Command, } | { "type": "get_
  * [`crate::media`]'s "When UDP is blocked"). Slots and mic/camera
  * state carry over.
  */
-restart?: boolean, } | { "type": "media_candidate", candidate: IceCandidate, } | { "type": "request_keyframe", mid: string, } | { "type": "get_media_stats" } | { "type": "set_tile_sizes", tiles: Array<TileSize>, };
+restart?: boolean, 
+/**
+ * How many of the offer's last recvonly audio m-lines (before the
+ * all-rooms one) are listening slots (see [`crate::media`]'s
+ * "Listening in and speaking to all rooms"); 0 for older clients.
+ */
+listen_slots?: number, 
+/**
+ * Whether the offer's last recvonly audio m-line is the all-rooms
+ * slot.
+ */
+all_rooms_slot?: boolean, } | { "type": "media_candidate", candidate: IceCandidate, } | { "type": "request_keyframe", mid: string, } | { "type": "get_media_stats" } | { "type": "set_tile_sizes", tiles: Array<TileSize>, };

@@ -15,4 +15,10 @@ assigned: Array<ParticipantId> | null,
 /**
  * Whether you may enter it now on your own.
  */
-can_join: boolean, };
+can_join: boolean, 
+/**
+ * Hosts and cohosts listening in from elsewhere: every room's for
+ * those who manage breakouts; your own room's when the meeting
+ * announces listeners (empty otherwise).
+ */
+listeners: Array<ParticipantId>, };

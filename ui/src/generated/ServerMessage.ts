@@ -6,6 +6,7 @@ import type { Layer } from "./Layer";
 import type { MeetingView } from "./MeetingView";
 import type { ParticipantId } from "./ParticipantId";
 import type { Reply } from "./Reply";
+import type { RoomSpeaking } from "./RoomSpeaking";
 import type { SlotMap } from "./SlotMap";
 import type { Timestamp } from "./Timestamp";
 
@@ -14,4 +15,4 @@ export type ServerMessage = { "type": "welcome", protocol: number, meeting: stri
  * STUN/TURN servers to gather candidates with, besides the
  * server's own addresses (none on a LAN).
  */
-ice_servers: Array<IceServer>, } | { "type": "reply", id: number, result: Reply, } | { "type": "error", id: number | null, code: string, message: string, } | { "type": "event", event: EventBody, } | { "type": "state", view: MeetingView, } | { "type": "media_candidate", candidate: IceCandidate, } | { "type": "slots", slots: SlotMap, } | { "type": "camera_layers", wanted: Array<Layer>, };
+ice_servers: Array<IceServer>, } | { "type": "reply", id: number, result: Reply, } | { "type": "error", id: number | null, code: string, message: string, } | { "type": "event", event: EventBody, } | { "type": "state", view: MeetingView, } | { "type": "media_candidate", candidate: IceCandidate, } | { "type": "slots", slots: SlotMap, } | { "type": "camera_layers", wanted: Array<Layer>, } | { "type": "speaking", rooms: Array<RoomSpeaking>, };

@@ -15,4 +15,16 @@ version: number,
  * The room whose media the slots carry (the one the participant is in,
  * or visits).
  */
-room: RoomId, audio: Array<Slot>, video: Array<Slot>, };
+room: RoomId, audio: Array<Slot>, video: Array<Slot>, 
+/**
+ * The listening slots: the room listened in on.
+ */
+listen?: Array<Slot>, 
+/**
+ * The room listened in on, while listening.
+ */
+listen_room?: RoomId | null, 
+/**
+ * The all-rooms slot: whoever speaks to all rooms now.
+ */
+all_rooms?: Slot | null, };

@@ -30,6 +30,7 @@ export type { Reply } from "./Reply";
 export type { Request } from "./Request";
 export type { Role } from "./Role";
 export type { RoomId } from "./RoomId";
+export type { RoomSpeaking } from "./RoomSpeaking";
 export type { RoomView } from "./RoomView";
 export type { RotationView } from "./RotationView";
 export type { SelfFlags } from "./SelfFlags";

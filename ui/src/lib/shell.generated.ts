@@ -4,7 +4,7 @@
 
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import type { Audience, ChatMessage, Command, CsvPreview, MeetingView, RoomId, Slot } from "../generated";
+import type { Audience, ChatMessage, Command, CsvPreview, MeetingView, RoomId, RoomSpeaking, Slot } from "../generated";
 
 export type IpcError = { code: string, message: string, };
 
@@ -142,7 +142,12 @@ connection_reason: string | null,
  * The invitation you chose to answer later; cleared when the view
  * invites you elsewhere or no longer.
  */
-invitation_deferred: RoomId | null, };
+invitation_deferred: RoomId | null, 
+/**
+ * Who speaks in each occupied room (hosts and cohosts only), as the
+ * server last summarised it.
+ */
+speaking: Array<RoomSpeaking>, };
 
 /** The shell's commands; each rejects with an `IpcError`. */
 export const commands = {
@@ -159,6 +164,11 @@ export const commands = {
    * Mic and/or camera on or off (`null`: unchanged), through the media engine.
    */
   set_media: (args: { mic: boolean | null; camera: boolean | null }): Promise<void> => invoke<void>("set_media", args),
+  /**
+   * Hold-to-talk to every room: while `active`, your mic is heard in
+   * every room (muted or not); release with `false`.
+   */
+  speak_to_all: (args: { active: boolean }): Promise<void> => invoke<void>("speak_to_all", args),
   /**
    * The media engine's state now (also pushed as the `media` event).
    */
