@@ -30,6 +30,7 @@ export const defaultConfig: BreakoutConfig = {
   move_countdown_secs: 5,
   closing_countdown_secs: 60,
   auto_end_mins: 30,
+  announce_listeners: true,
 };
 
 const full: Permissions = {
@@ -78,6 +79,7 @@ function room(id: number, title: string, members: MemberView[] | null, extra: Pa
     members,
     assigned: null,
     can_join: false,
+    listeners: [],
     ...extra,
   };
 }
@@ -112,6 +114,7 @@ export interface HostViewOptions {
   revision?: number;
   youRoom?: number;
   assignment?: AssignmentView | null;
+  speakingToAll?: MemberView | null;
 }
 
 /** No constraints, no history, no rotation: what a new meeting's host sees. */
@@ -145,6 +148,7 @@ export function hostView(o: HostViewOptions = {}): MeetingView {
     help_requests: o.help ?? [],
     polls: [],
     assignment: o.assignment === undefined ? noConstraints() : o.assignment,
+    speaking_to_all: o.speakingToAll ?? null,
   };
 }
 
@@ -155,6 +159,7 @@ export interface ParticipantViewOptions {
   polls?: PollView[];
   members?: MemberView[];
   rooms?: RoomView[];
+  speakingToAll?: MemberView | null;
 }
 
 /** What Bob, a participant, sees. */
@@ -176,6 +181,7 @@ export function bobView(o: ParticipantViewOptions = {}): MeetingView {
     help_requests: [],
     polls: o.polls ?? [],
     assignment: null,
+    speaking_to_all: o.speakingToAll ?? null,
   };
 }
 

@@ -82,6 +82,11 @@ export function setMedia(mic: boolean | null, camera: boolean | null): Promise<v
   return call(() => commands.set_media({ mic, camera }));
 }
 
+/** Hold-to-talk: while `active`, your mic is heard in every room (muted or not). */
+export function speakToAll(active: boolean): Promise<void> {
+  return call(() => commands.speak_to_all({ active }));
+}
+
 /** The meeting the shell is in (with its invite), or null outside one. */
 export function getJoined(): Promise<Joined | null> {
   return call(() => commands.get_joined());

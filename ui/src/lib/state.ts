@@ -22,6 +22,7 @@ export const NO_MEETING: ClientView = {
   connection: "connected",
   connection_reason: null,
   invitation_deferred: null,
+  speaking: [],
 };
 
 export interface LocalToasts {

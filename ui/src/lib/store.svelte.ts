@@ -4,7 +4,7 @@
 
 import type { UnlistenFn } from "@tauri-apps/api/event";
 import type { Command, MeetingView } from "../generated";
-import { remainingMs, secondsLeft } from "./clock";
+import { remainingMs, secondsLeft, serverNow } from "./clock";
 import * as ipc from "./ipc";
 import {
   NO_LOCAL_TOASTS,
@@ -197,5 +197,10 @@ export class MeetingStore {
 
   msUntil(at: number): number {
     return remainingMs(at, this.now, this.state.clock_offset_ms);
+  }
+
+  /** The server's clock now, as far as this window knows. */
+  serverNow(): number {
+    return serverNow(this.now, this.state.clock_offset_ms);
   }
 }
