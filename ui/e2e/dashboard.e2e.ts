@@ -343,6 +343,83 @@ describe("dashboard while breakouts run", () => {
     await w.close();
   });
 
+  test("room cards show who speaks and how long a room has been silent", async () => {
+    const w = await dashboard(view());
+    const { page } = w;
+    await w.server({
+      type: "speaking",
+      rooms: [
+        { room: 0, speakers: [], since: serverNow - 20_000 },
+        { room: 1, speakers: [2, 3], since: serverNow - 15_000 },
+        { room: 2, speakers: [], since: serverNow - 3 * 60_000 },
+      ],
+    });
+    await column(page, "Room 1").getByText("Speaking: Bob Okafor, Cara Jensen").waitFor();
+    await column(page, "Room 2").getByText("Silent for 3:00").waitFor();
+    await column(page, "Main room").getByText("Silent for 0:20").waitFor();
+    // Two minutes of silence stand out; shorter silences do not.
+    await page.locator('.column.quiet[data-room="2"]').waitFor();
+    expect(await page.locator(".column.quiet").count()).toBe(1);
+    // Time passes on the server's clock: main's silence reaches two minutes.
+    await page.clock.runFor(100_000);
+    await column(page, "Main room").getByText("Silent for 2:00").waitFor();
+    await page.locator('.column.quiet[data-room="0"]').waitFor();
+    await screenshots(page, "dashboard-speaking");
+    await w.close();
+  });
+
+  test("listens in on a room and switches to another; the button says which", async () => {
+    const w = await dashboard(view());
+    const { page } = w;
+    await column(page, "Room 1").getByRole("button", { name: "Listen to Room 1" }).click();
+    expect(await w.nextCommand()).toEqual({ type: "listen_in", room: 1 });
+    const listening = view();
+    listening.rooms[1].listeners = [ada.id];
+    await w.server(state(listening));
+    const pressed = column(page, "Room 1").getByRole("button", { name: "Listening to Room 1" });
+    expect(await pressed.getAttribute("aria-pressed")).toBe("true");
+    await page.locator('.column.listened[data-room="1"]').waitFor();
+    // Another room switches at once; pressing the same one stops.
+    await column(page, "Room 2").getByRole("button", { name: "Listen to Room 2" }).click();
+    expect(await w.nextCommand()).toEqual({ type: "listen_in", room: 2 });
+    await pressed.click();
+    expect(await w.nextCommand()).toEqual({ type: "listen_in", room: null });
+    // Your own room has nothing to listen in on.
+    expect(await column(page, "Main room").getByRole("button", { name: /Listen/ }).count()).toBe(0);
+    await w.close();
+  });
+
+  test("hold to speak to all rooms: pressed sends, released stops; a refusal is shown", async () => {
+    const w = await dashboard(view());
+    const { page } = w;
+    const talk = page.getByTestId("speak-to-all");
+    await talk.hover();
+    await page.mouse.down();
+    expect((await w.waitForCall("speak_to_all", 1)).args).toEqual({ active: true });
+    await page.getByRole("button", { name: "Speaking to all rooms…" }).waitFor();
+    await w.server(state(hostView({ phase: running, placement: inRooms, assigned: plan, speakingToAll: ada })));
+    await screenshots(page, "dashboard-speak-to-all");
+    await page.mouse.up();
+    expect((await w.waitForCall("speak_to_all", 2)).args).toEqual({ active: false });
+    await page.getByRole("button", { name: "Hold to speak to all rooms" }).waitFor();
+    // The keyboard holds it too.
+    await talk.focus();
+    await page.keyboard.down(" ");
+    expect((await w.waitForCall("speak_to_all", 3)).args).toEqual({ active: true });
+    await page.keyboard.up(" ");
+    expect((await w.waitForCall("speak_to_all", 4)).args).toEqual({ active: false });
+    // Someone else holds it: the server refuses, and says who.
+    await w.answer("speak_to_all", { error: { code: "speak_to_all_taken", message: "Cara Jensen is speaking to all rooms; wait until they finish" } });
+    await talk.hover();
+    await page.mouse.down();
+    await page.getByText("Cara Jensen is speaking to all rooms; wait until they finish").waitFor();
+    await page.mouse.up();
+    await page.getByRole("button", { name: "Hold to speak to all rooms" }).waitFor();
+    await w.server(state(hostView({ phase: running, placement: inRooms, assigned: plan, speakingToAll: cara })));
+    await page.getByTestId("speaker").getByText("Cara Jensen is speaking to all rooms").waitFor();
+    await w.close();
+  });
+
   test("readable at 800×600", async () => {
     const w = await dashboard(view(), { width: 800, height: 600 });
     const { page } = w;

@@ -426,6 +426,26 @@ describe("meeting window", () => {
     await w.close();
   });
 
+  test("shows when someone listens in and who speaks to all rooms", async () => {
+    const w = await bobInRoom();
+    const { page } = w;
+    const listening = page.locator('[data-banner="listening"]');
+    const voice = page.locator('[data-banner="speaking-to-all"]');
+    expect(await listening.count()).toBe(0);
+    expect(await voice.count()).toBe(0);
+    const heard = bobView({ speakingToAll: ada });
+    heard.rooms[1].listeners = [ada.id];
+    await w.server(state(heard));
+    await listening.getByText("Someone from the host team is listening to this room.").waitFor();
+    await voice.getByText("Ada Lovelace is speaking to all rooms").waitFor();
+    await screenshots(page, "meeting-listened-and-voice-to-all");
+    // Both go away with the next view that no longer has them.
+    await w.server(state(bobView()));
+    await listening.waitFor({ state: "detached" });
+    await voice.waitFor({ state: "detached" });
+    await w.close();
+  });
+
   test("return to the main room when allowed", async () => {
     const w = await bobInRoom(bobView({ you: { may_return_to_main: false } }));
     const { page } = w;

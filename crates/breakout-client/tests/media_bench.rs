@@ -13,6 +13,10 @@
 //!   out of the receiver's jitter buffer; over UDP and through the media
 //!   tunnel (`_tcp_`).
 //! - Join: token in hand to the first decoded audio of the room.
+//! - Listening in (`listen_switch_*`): a host in the main room switches the
+//!   room it listens in on between two rooms; time from the command to the
+//!   first decoded audio frame of the new room's member, on the same
+//!   connection (its listening slots change source).
 //! - Bandwidth estimate (`bwe_converge_ms`): from its 300 kbit/s start, until
 //!   a sender's estimate comes within 20 % of a 1 Mbit/s bottleneck, in the
 //!   estimator's simulated network (`media::bwe::sim`: 100 ms of buffer,
@@ -249,6 +253,57 @@ async fn client_media_figures() {
     }
     println!("join_first_audio_ms={:.1}", percentile(&join, 50.0));
     println!("join_first_audio_p95_ms={:.1}", percentile(&join, 95.0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "benchmark: scripts/bench-client-media.sh"]
+async fn listen_switch_figures() {
+    let server = TestServer::start().await;
+    let meeting = server.meeting().await;
+    let host = Bot::join_as(&server, &meeting, "host", "host", {
+        let mut config = MediaConfig::synthetic();
+        config.audio = AudioSource::None;
+        config.video = VideoSource::None;
+        config.mic_on = false;
+        config.camera_on = false;
+        config
+    })
+    .await;
+    let tokens = (
+        server.token(&meeting, "one", "participant").await,
+        server.token(&meeting, "two", "participant").await,
+    );
+    let one = join_replaying(&server, &tokens.0, "one").await;
+    let two = join_replaying(&server, &tokens.1, "two").await;
+    start_breakouts(&host.conn, 2, &[(one.id, 1), (two.id, 2)]).await;
+    command(
+        &host.conn,
+        Command::ListenIn {
+            room: Some(RoomId(1)),
+        },
+    )
+    .await;
+    host.wait_for("the host hears room 1", |r| r.tone_frames(one.tone()) >= 10)
+        .await;
+
+    let switches = count("BENCH_LISTEN_SWITCHES", 100);
+    let mut heard = Vec::new();
+    for i in 0..switches {
+        let (room, target) = if i % 2 == 0 { (2, &two) } else { (1, &one) };
+        let mut observations = host.observations.subscribe();
+        let t0 = Instant::now();
+        command(
+            &host.conn,
+            Command::ListenIn {
+                room: Some(RoomId(room)),
+            },
+        )
+        .await;
+        heard.push(first(&mut observations, t0, tone_of(target.tone())).await);
+    }
+    println!("listen_switches={switches}");
+    println!("listen_switch_p50_ms={:.1}", percentile(&heard, 50.0));
+    println!("listen_switch_p95_ms={:.1}", percentile(&heard, 95.0));
 }
 
 async fn join_replaying(server: &TestServer, token: &str, name: &str) -> Bot {
