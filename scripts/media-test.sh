@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The client media tests, all of them for real: the codec/jitter/assembly
-# unit tests, three synthetic participants through the real SFU, cpal
+# unit tests, synthetic participants through the real SFU (rooms, a host
+# listening in and speaking to all rooms), cpal
 # against a PulseAudio null sink, and headless Chromium as a peer.
 # Installs what is missing first (system packages, PulseAudio, playwright-core).
 set -euo pipefail
@@ -22,5 +23,5 @@ cargo test --workspace --lib media
 # The tests that need the sound server and the browser are ignored by a
 # plain `cargo test`; here they have both, so they run (and fail if either
 # is missing after all).
-cargo test --workspace --test media_rooms --test media_devices --test media_bot --test media_interop \
+cargo test --workspace --test media_rooms --test media_ears --test media_devices --test media_bot --test media_interop \
     -- --include-ignored
