@@ -556,6 +556,10 @@ impl Meeting {
         if person.invited == Some(to) {
             person.invited = None;
         }
+        // In the room one listened to, one hears it anyway.
+        if person.listening == Some(to) {
+            person.listening = None;
+        }
         if to.is_main() {
             person.return_requested = false;
         }

@@ -83,6 +83,18 @@ fn listening_changes_nobodys_room_or_media_and_switches_at_once() {
 }
 
 #[test]
+fn entering_the_room_one_listens_to_ends_the_listening() {
+    let mut sim = running();
+    let (r1, r2) = (sim.room(0), sim.room(1));
+    sim.host(listen(Some(r1)));
+    sim.host(Command::Visit { room: r2 });
+    assert_eq!(sim.m.participant(HOST).unwrap().listening, Some(r1));
+    sim.host(Command::Visit { room: r1 });
+    assert_eq!(sim.m.participant(HOST).unwrap().listening, None);
+    assert!(listeners_seen(&sim.m, p(1), r1).is_empty());
+}
+
+#[test]
 fn listening_needs_another_existing_room() {
     let mut sim = running();
     assert_eq!(

@@ -342,6 +342,54 @@ async fn media_runs_on_the_connection_and_keeps_the_mic_state_across_reconnects(
     server.shutdown().await;
 }
 
+/// Hold-to-talk through the shell: the meeting names the host as speaking
+/// to all rooms while held, and the host's mute is what it was throughout.
+#[tokio::test(flavor = "multi_thread")]
+async fn speaking_to_all_rooms_goes_through_the_media_engine_and_keeps_the_mute() {
+    use crate::ipc::MediaPhase;
+    use crate::media::{AppMedia, FrameStore, MediaOptions};
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_server(dir.path(), "127.0.0.1:0").await;
+    let (url, _, token) = meeting_with_host(&server).await;
+    let (sink, mut heard) = sink();
+    let options = MediaOptions {
+        synthetic: true,
+        ..Default::default()
+    };
+    let media = AppMedia::new(options, Arc::new(FrameStore::default()), sink.clone());
+    let link = MeetingLink::connect(&url, &token, sink, Some(media.clone()))
+        .await
+        .unwrap();
+    let running =
+        |h: &Heard| matches!(h, Heard::Media(s) if s.phase == MediaPhase::On && s.has_mic);
+    expect(&mut heard, "media running", running).await;
+    link.set_media(Some(false), None).await.unwrap();
+
+    link.speak_to_all(true).await.unwrap();
+    let speaking = |h: &Heard| {
+        matches!(h, Heard::View(v) if v.view.as_ref().is_some_and(|v| {
+            v.speaking_to_all.as_ref().is_some_and(|s| s.id == v.you.id) && !v.you.media.mic
+        }))
+    };
+    expect(
+        &mut heard,
+        "the meeting names the host, still muted",
+        speaking,
+    )
+    .await;
+    link.speak_to_all(false).await.unwrap();
+    let done = |h: &Heard| matches!(h, Heard::View(v) if v.view.as_ref().is_some_and(|v| v.speaking_to_all.is_none() && !v.you.media.mic));
+    expect(
+        &mut heard,
+        "nobody speaks to all rooms, the host still muted",
+        done,
+    )
+    .await;
+    link.close().await;
+    server.shutdown().await;
+}
+
 /// A device picked mid-meeting is opened by the running session itself (no
 /// reconnect); one that cannot be opened is refused with the reason, and
 /// media carries on as it was.
