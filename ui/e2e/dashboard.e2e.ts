@@ -118,10 +118,12 @@ describe("dashboard before breakouts", () => {
     });
     await page.getByLabel("End automatically after").uncheck();
     await page.getByLabel("Allow late arrivals to join their room").uncheck();
+    await page.getByLabel("Tell a room when a host or cohost listens in").uncheck();
     await page.getByRole("button", { name: "Save settings" }).click();
     const second = (await w.nextCommand()) as { config: Record<string, unknown> };
     expect(second.config.auto_end_mins).toBeNull();
     expect(second.config.allow_join_later).toBe(false);
+    expect(second.config.announce_listeners).toBe(false);
     // The server's config wins when it changes.
     await w.server({ type: "event", event: { type: "config_changed", config: { ...defaultConfig, closing_countdown_secs: 90 } } });
     await page.waitForFunction(() => (document.querySelector("input[name=closing-countdown]") as HTMLInputElement).value === "90");

@@ -28,6 +28,8 @@ enum Cmd {
     /// send each stdin line (a ClientMessage, a bare Command or a bare
     /// Request). Ends when stdin ends and every reply has arrived, or at
     /// --exit-after-ms. Reconnects with the same token when the socket drops.
+    /// With media, `{"type":"speak_to_all","active":true}` (a host's
+    /// hold-to-talk) also sends the mic, muted or not, until `false`.
     Join {
         #[command(flatten)]
         who: Participant,

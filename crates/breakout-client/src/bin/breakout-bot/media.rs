@@ -336,6 +336,13 @@ pub async fn run(
                             }
                             continue;
                         }
+                        // Hold-to-talk sends the mic while held, muted or not.
+                        if let Request::Command { command: Command::SpeakToAll { active } } = &message.request {
+                            if let Err(e) = media.speak_to_all(*active).await {
+                                eprintln!("media: {e}");
+                            }
+                            continue;
+                        }
                         if let Err(e) = conn.send(&message) {
                             eprintln!("not sent ({e}): {line}");
                         }
