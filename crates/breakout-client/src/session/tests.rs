@@ -517,3 +517,19 @@ fn a_pushed_state_without_member_lists_keeps_the_ones_held() {
     assert_eq!(s.view().map(|v| v.revision), Some(5));
     assert_eq!(members(&s, RoomId::MAIN), Some(held));
 }
+
+#[test]
+fn the_newest_speaking_summary_is_in_the_client_view() {
+    let mut s = welcomed(manager_view(1));
+    assert!(s.client_view().speaking.is_empty());
+    let line = r#"{"type":"speaking","rooms":[{"room":1,"speakers":[7],"since":1000},{"room":2,"speakers":[],"since":500}]}"#;
+    s.handle(serde_json::from_str(line).unwrap());
+    let speaking = s.client_view().speaking;
+    assert_eq!(speaking.len(), 2);
+    assert_eq!(speaking[0].speakers, vec![ParticipantId(7)]);
+    assert_eq!(speaking[1].since, Timestamp(500));
+    // A newer summary replaces the whole list (rooms that emptied go).
+    let line = r#"{"type":"speaking","rooms":[{"room":2,"speakers":[],"since":500}]}"#;
+    s.handle(serde_json::from_str(line).unwrap());
+    assert_eq!(s.client_view().speaking.len(), 1);
+}
