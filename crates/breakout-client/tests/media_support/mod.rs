@@ -192,10 +192,13 @@ impl Bot {
             match tokio::time::timeout_at(deadline, ticks.changed()).await {
                 Ok(Ok(())) => {}
                 _ => panic!(
-                    "{}: {what} did not happen within {PATIENCE:?}; received {:?}; slots {:?}",
+                    "{}: {what} did not happen within {PATIENCE:?}; received {:?}; slots {:?}; \
+                     connection {}; slot map {:?}",
                     self.name,
                     self.received.lock().unwrap(),
-                    self.media.counters()
+                    self.media.counters(),
+                    self.media.connection_state(),
+                    self.slots.borrow(),
                 ),
             }
         }
