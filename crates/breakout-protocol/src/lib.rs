@@ -52,6 +52,12 @@
 //!    the meeting over and welcomes you as the same participant, in the
 //!    same room, with the same mic and camera state. A media connection
 //!    does not move: open a new one with the new node.
+//! 8. **Offer the extra audio slots once, at join.** Listening in on a room
+//!    and hearing whoever speaks to all rooms use audio slots declared in
+//!    the offer (`listen_slots`, `all_rooms_slot`; see [`media`]); a client
+//!    that offers none still hears the voice to all rooms, in one of its
+//!    room's slots. Hosts and cohosts also get `speaking` summaries
+//!    unasked, about once a second while anything changes.
 
 pub mod admin;
 pub mod fingerprint;
