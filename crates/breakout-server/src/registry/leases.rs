@@ -61,6 +61,7 @@ impl Registry {
                 meeting: id.to_owned(),
                 node: lease.owner,
                 url: lease.owner_url,
+                lease_ends_in: lease.ends_in,
             }),
             Err(None) if draining => Err(ServerError::Draining),
             Err(None) => Err(ServerError::MeetingNotFound(id.to_string())),

@@ -39,6 +39,9 @@ pub struct Lease {
     pub epoch: u64,
     /// Whether `valid_until` is still ahead of the database's clock.
     pub valid: bool,
+    /// How long until `valid_until` by the database's clock (zero once it
+    /// is past), unless the owner renews it.
+    pub ends_in: Duration,
 }
 
 /// How a cluster's nodes time their heartbeats and leases.

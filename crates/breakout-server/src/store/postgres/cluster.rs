@@ -157,6 +157,7 @@ impl PgStore {
                 owner_url: owner_url.unwrap_or_default(),
                 epoch: 1,
                 valid: true,
+                ends_in: timing.lease,
             })
         })
     }
@@ -169,7 +170,8 @@ impl PgStore {
             let row = client
                 .query_opt(
                     &format!(
-                        "SELECT l.owner, n.url, l.epoch, l.valid_until > {NOW_MS}
+                        "SELECT l.owner, n.url, l.epoch, l.valid_until > {NOW_MS},
+                                GREATEST(l.valid_until - {NOW_MS}, 0)
                          FROM meeting_leases l JOIN nodes n ON n.id = l.owner
                          WHERE l.meeting = $1"
                     ),
@@ -183,6 +185,10 @@ impl PgStore {
                     owner_url: row.try_get(1)?,
                     epoch: from_db(row.try_get(2)?, "an epoch")?,
                     valid: row.try_get(3)?,
+                    ends_in: std::time::Duration::from_millis(from_db(
+                        row.try_get(4)?,
+                        "a lease's remaining time",
+                    )?),
                 })
             })
             .transpose()
