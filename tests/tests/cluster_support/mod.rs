@@ -9,9 +9,23 @@ use breakout_protocol::rest::MeetingInfo;
 #[path = "../../../crates/breakout-server/tests/common/postgres.rs"]
 pub mod postgres;
 
-/// The data directories of started nodes: keep them as long as the nodes.
+/// The database and data directories of started nodes: keep them as long
+/// as the nodes.
 pub struct NodeDirs {
+    #[allow(dead_code, reason = "only the benchmarks restart nodes")]
+    database: String,
     _dirs: Vec<tempfile::TempDir>,
+}
+
+impl NodeDirs {
+    /// Starts node `index` again after it was killed: same data directory,
+    /// port and node id, so it is the same node coming back.
+    #[allow(dead_code, reason = "only the benchmarks restart nodes")]
+    pub async fn restart(&self, index: usize, data: &std::path::Path, port: u16) -> ServerProcess {
+        let name = node_name(index);
+        let args = ["--database", self.database.as_str(), "--node-id", &name];
+        ServerProcess::start_with(data, port, &args).await
+    }
 }
 
 /// `count` nodes named `a`, `b`, ... on a fresh database, each with its own
@@ -25,7 +39,11 @@ pub async fn start_nodes(count: usize) -> (Vec<ServerProcess>, NodeDirs) {
         let args = ["--database", url.as_str(), "--node-id", &name];
         nodes.push(ServerProcess::start_with(dir.path(), free_port(), &args).await);
     }
-    (nodes, NodeDirs { _dirs: dirs })
+    let dirs = NodeDirs {
+        database: url,
+        _dirs: dirs,
+    };
+    (nodes, dirs)
 }
 
 /// The name of the `index`-th node: `a`, `b`, ...

@@ -1,0 +1,230 @@
+//! A `make bench` figure of a cluster (scripts/bench-failover.sh runs it):
+//! three `breakout-server` nodes on one private PostgreSQL database.
+//!
+//! `acked_events_lost`: a participant writes chat without pause while the
+//! node serving its meeting is killed (SIGKILL) twenty times, writes in
+//! flight at every kill; each time a peer takes the meeting over and the
+//! killed node comes back. Every write the meeting acknowledged must be in
+//! its history at the end, and none twice.
+
+mod cluster_support;
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use breakout_e2e::{Bot, KEY, ServerProcess};
+use breakout_protocol::Command;
+use breakout_protocol::ws::{Reply, Request, ServerMessage};
+
+use cluster_support::{meeting_placed_on, start_nodes};
+
+const KILLS: usize = 20;
+/// Acknowledged writes between two kills.
+const WRITES_BETWEEN_KILLS: usize = 10;
+/// Writes sent together just before each kill: some are acknowledged
+/// before the node dies, some are not.
+const IN_FLIGHT_AT_KILL: usize = 3;
+
+/// The index of the node that serves `meeting`, asked of any live node.
+async fn owner_of(nodes: &[Option<ServerProcess>], meeting: &str) -> usize {
+    let asked = nodes.iter().flatten().next().expect("a live node");
+    let response = asked
+        .http
+        .get(asked.url(&format!("/v1/meetings/{meeting}")))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .expect("meeting info");
+    let port = match response.status().as_u16() {
+        200 => asked.port,
+        421 => {
+            let location = response.headers()["location"].to_str().unwrap().to_owned();
+            location
+                .rsplit(':')
+                .next()
+                .unwrap()
+                .trim_end_matches('/')
+                .parse()
+                .unwrap()
+        }
+        status => panic!("asking for the meeting: {status}"),
+    };
+    nodes
+        .iter()
+        .position(|node| node.as_ref().is_some_and(|node| node.port == port))
+        .expect("the owner is a live node")
+}
+
+/// Asks `node` for `meeting` until it serves it: it takes the meeting over
+/// once the dead owner's lease has run out.
+async fn take_over_through(node: &ServerProcess, meeting: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let response = node
+            .http
+            .get(node.url(&format!("/v1/meetings/{meeting}")))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .expect("meeting info");
+        if response.status() == 200 {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never taken over");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn chat(text: &str) -> Request {
+    Request::Command {
+        command: Command::Chat { text: text.into() },
+    }
+}
+
+/// What became of a write.
+enum Outcome {
+    Acknowledged,
+    Refused,
+    /// The connection was lost before its answer.
+    Lost,
+}
+
+/// Waits for the answer to request `id`, or the welcome of a new
+/// connection (the answer will never come).
+async fn outcome(writer: &mut Bot, id: u64) -> Outcome {
+    match writer
+        .expect(|m| match m {
+            ServerMessage::Reply { id: got, .. } => *got == id,
+            ServerMessage::Error { id: got, .. } => *got == Some(id),
+            ServerMessage::Welcome { .. } => true,
+            _ => false,
+        })
+        .await
+    {
+        ServerMessage::Reply { .. } => Outcome::Acknowledged,
+        ServerMessage::Error { .. } => Outcome::Refused,
+        _ => Outcome::Lost,
+    }
+}
+
+/// Answers read while waiting for others: those to `unanswered` writes
+/// settle them.
+fn sweep(writer: &mut Bot, unanswered: &mut HashMap<u64, String>, acknowledged: &mut Vec<String>) {
+    for message in writer.take_backlog() {
+        match message {
+            ServerMessage::Reply { id, .. } => {
+                if let Some(text) = unanswered.remove(&id) {
+                    acknowledged.push(text);
+                }
+            }
+            ServerMessage::Error { id: Some(id), .. } => {
+                unanswered.remove(&id);
+            }
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: scripts/bench-failover.sh runs it"]
+async fn acked_events_bench() {
+    let (started, dirs) = start_nodes(3).await;
+    let mut nodes: Vec<Option<ServerProcess>> = started.into_iter().map(Some).collect();
+    let (meeting, owner) =
+        meeting_placed_on(nodes[0].as_ref().unwrap(), "durable", &["b", "c"]).await;
+    let created = nodes[owner]
+        .as_ref()
+        .unwrap()
+        .add(&meeting, "Writer", "host")
+        .await;
+    // Through node a, the address it knows. Every kill ends in a takeover
+    // by a peer; the killed node comes back after.
+    let mut writer = Bot::join(nodes[0].as_ref().unwrap(), "Writer", &created).await;
+
+    let mut acknowledged = Vec::new();
+    // Writes whose connection was lost: their answer may still come, if
+    // the bot had not sent them before it reconnected.
+    let mut unanswered: HashMap<u64, String> = HashMap::new();
+    let mut written = 0;
+    let write = |written: &mut usize| {
+        *written += 1;
+        format!("write {written}")
+    };
+    let mut down: Option<(usize, std::path::PathBuf, u16)> = None;
+    for kill in 0..=KILLS {
+        for _ in 0..WRITES_BETWEEN_KILLS {
+            let text = write(&mut written);
+            let id = writer.send(chat(&text)).await;
+            match outcome(&mut writer, id).await {
+                Outcome::Acknowledged => acknowledged.push(text),
+                Outcome::Refused => {}
+                Outcome::Lost => {
+                    unanswered.insert(id, text);
+                }
+            }
+        }
+        if let Some((index, data, port)) = down.take() {
+            nodes[index] = Some(dirs.restart(index, &data, port).await);
+        }
+        if kill == KILLS {
+            break;
+        }
+        let owner = owner_of(&nodes, &meeting).await;
+        let mut in_flight = Vec::new();
+        for _ in 0..IN_FLIGHT_AT_KILL {
+            let text = write(&mut written);
+            in_flight.push((writer.send(chat(&text)).await, text));
+        }
+        let node = nodes[owner].take().unwrap();
+        let (data, port) = (node.data.clone(), node.port);
+        node.kill().await;
+        if owner == 0 {
+            // The writer's address is down too: another node takes the
+            // meeting over once asked (after the lease), then a comes back
+            // serving nothing and sends the writer there.
+            take_over_through(nodes[1].as_ref().unwrap(), &meeting).await;
+            nodes[0] = Some(dirs.restart(0, &data, port).await);
+        } else {
+            down = Some((owner, data, port));
+        }
+        let mut pending = in_flight.into_iter();
+        while let Some((id, text)) = pending.next() {
+            match outcome(&mut writer, id).await {
+                Outcome::Acknowledged => acknowledged.push(text),
+                Outcome::Refused => {}
+                Outcome::Lost => {
+                    // Reconnected: the rest were answered before the loss
+                    // (read already) or never will be.
+                    unanswered.insert(id, text);
+                    unanswered.extend(pending.by_ref());
+                    sweep(&mut writer, &mut unanswered, &mut acknowledged);
+                }
+            }
+        }
+    }
+    sweep(&mut writer, &mut unanswered, &mut acknowledged);
+
+    let Ok(Reply::Chat { messages }) = writer.request(Request::GetChat { room: None }).await else {
+        panic!("chat history expected");
+    };
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for message in &messages {
+        *seen.entry(message.text.as_str()).or_default() += 1;
+    }
+    let lost = acknowledged
+        .iter()
+        .filter(|text| !seen.contains_key(text.as_str()))
+        .count();
+    let twice = seen.values().filter(|&&count| count > 1).count();
+    eprintln!(
+        "{written} writes, {} acknowledged, {} in history, {twice} journaled twice, {KILLS} kills",
+        acknowledged.len(),
+        messages.len()
+    );
+    assert_eq!(twice, 0, "a write journaled twice: {seen:?}");
+    println!("acked_events_lost={lost}");
+    writer.stop().await;
+    for node in nodes.into_iter().flatten() {
+        node.kill().await;
+    }
+}
