@@ -1,19 +1,26 @@
-//! A `make bench` figure of a cluster (scripts/bench-failover.sh runs it):
+//! `make bench` figures of a cluster (scripts/bench-failover.sh runs them):
 //! three `breakout-server` nodes on one private PostgreSQL database.
 //!
-//! `acked_events_lost`: a participant writes chat without pause while the
-//! node serving its meeting is killed (SIGKILL) twenty times, writes in
-//! flight at every kill; each time a peer takes the meeting over and the
-//! killed node comes back. Every write the meeting acknowledged must be in
-//! its history at the end, and none twice.
+//! - `acked_events_lost`: a participant writes chat without pause while the
+//!   node serving its meeting is killed (SIGKILL) twenty times, writes in
+//!   flight at every kill; each time a peer takes the meeting over and the
+//!   killed node comes back. Every write the meeting acknowledged must be
+//!   in its history at the end, and none twice.
+//! - `placement_imbalance`: thirty meetings of one to four participants,
+//!   created one after the other through one node, each filled before the
+//!   next is created; max / mean of the streams each node forwards. The
+//!   participants are load bots that send audio and video and take every
+//!   downstream slot like a person, counting what arrives without decoding
+//!   it (two cores run three nodes and every bot).
 
 mod cluster_support;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use breakout_e2e::{Bot, KEY, ServerProcess};
+use breakout_e2e::{Bot, KEY, ServerProcess, binary};
 use breakout_protocol::Command;
+use breakout_protocol::rest::{MeetingInfo, ParticipantCreated};
 use breakout_protocol::ws::{Reply, Request, ServerMessage};
 
 use cluster_support::{meeting_placed_on, start_nodes};
@@ -225,6 +232,96 @@ async fn acked_events_bench() {
     println!("acked_events_lost={lost}");
     writer.stop().await;
     for node in nodes.into_iter().flatten() {
+        node.kill().await;
+    }
+}
+
+/// Participants of the `index`-th meeting: one to four, not in a cycle the
+/// placement could line up with.
+fn meeting_size(index: usize) -> usize {
+    [3, 1, 4, 2, 2, 4, 1, 3, 4, 1, 2, 3, 1, 3, 2, 4][index % 16]
+}
+
+/// A load bot joined through `server`: replayed tone and test pattern,
+/// every downstream slot taken, nothing decoded.
+async fn load_bot(server: &ServerProcess, name: &str, who: &ParticipantCreated) -> Bot {
+    let mut command = tokio::process::Command::new(binary("breakout-bot"));
+    command.args(["join", "--server", &server.url(""), "--token", &who.token]);
+    command.args(["--media", "replay", "--subscribe"]);
+    Bot::spawn(command, name, who).await
+}
+
+/// A gauge of a node's `/metrics`.
+async fn gauge(node: &ServerProcess, name: &str) -> f64 {
+    let text = node
+        .http
+        .get(node.url("/metrics"))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics text");
+    text.lines()
+        .find_map(|line| {
+            line.strip_prefix(name)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("{name} missing from /metrics"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: scripts/bench-failover.sh runs it"]
+async fn placement_bench() {
+    let (nodes, _dirs) = start_nodes(3).await;
+    let mut bots = Vec::new();
+    let mut placed: BTreeMap<String, usize> = BTreeMap::new();
+    for index in 0..30 {
+        let info: MeetingInfo = nodes[0]
+            .http
+            .post(nodes[0].url("/v1/meetings"))
+            .bearer_auth(KEY)
+            .json(&serde_json::json!({"title": format!("Meeting {index}")}))
+            .send()
+            .await
+            .expect("create meeting")
+            .json()
+            .await
+            .expect("meeting info");
+        let node = info.node.clone().expect("a cluster names the node");
+        *placed.entry(node).or_default() += 1;
+        let owner = nodes
+            .iter()
+            .find(|n| {
+                info.node_url.as_deref().map(|u| u.trim_end_matches('/'))
+                    == Some(n.url("").as_str())
+            })
+            .expect("the owner is one of the nodes");
+        for person in 0..meeting_size(index) {
+            let name = format!("M{index}P{person}");
+            let created = owner.add(&info.id, &name, "participant").await;
+            bots.push(load_bot(owner, &name, &created).await);
+        }
+        // The next placement sees these streams in the owner's heartbeat.
+        tokio::time::sleep(Duration::from_millis(2_200)).await;
+    }
+    let mut streams = Vec::new();
+    for node in &nodes {
+        streams.push(gauge(node, "breakout_forwarded_streams").await);
+    }
+    let mean = streams.iter().sum::<f64>() / streams.len() as f64;
+    let max = streams.iter().copied().fold(0.0, f64::max);
+    eprintln!("meetings per node {placed:?}, streams per node {streams:?}");
+    assert!(mean > 0.0, "no streams forwarded: {streams:?}");
+    println!("placement_imbalance={:.2}", max / mean);
+    for bot in bots {
+        bot.stop().await;
+    }
+    for node in nodes {
         node.kill().await;
     }
 }

@@ -125,6 +125,10 @@ pub struct MediaConfig {
     pub camera_on: bool,
     pub audio_slots: usize,
     pub video_slots: usize,
+    /// Decode what the slots receive (the default); without, the slots only
+    /// count it: a load generator that subscribes like a participant at the
+    /// cost of receiving only.
+    pub decode: bool,
     /// Bounds of the jitter buffers' delay, which follows the jitter
     /// measured on each audio slot.
     pub jitter_min: Duration,
@@ -167,6 +171,7 @@ impl MediaConfig {
             camera_on: false,
             audio_slots: breakout_protocol::media::AUDIO_SLOTS,
             video_slots: breakout_protocol::media::VIDEO_SLOTS,
+            decode: true,
             jitter_min: DEFAULT_JITTER_MIN,
             jitter_max: DEFAULT_JITTER_MAX,
             bind_ip: None,
