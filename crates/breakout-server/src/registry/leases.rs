@@ -142,13 +142,13 @@ impl Registry {
         pg.report_meetings(&node.id, statuses).await
     }
 
-    /// The meetings of the whole cluster as the nodes serving them last
-    /// reported them, except those served here. Empty on a server on its
-    /// own.
+    /// The meetings other nodes hold the lease of, as they last reported
+    /// them. Empty on a server on its own. Those this node holds but does
+    /// not serve (quarantined) are left out, as on a server on its own.
     pub async fn peers_meetings(&self) -> Result<Vec<MeetingInfo>, ServerError> {
-        if self.node().is_none() {
+        let Some(me) = self.node().map(|node| node.id.clone()) else {
             return Ok(Vec::new());
-        }
+        };
         let store = self.store().clone();
         let listed = blocking(move || store.postgres().map(|pg| pg.listed_meetings()).transpose())
             .await?
@@ -157,6 +157,7 @@ impl Registry {
         Ok(listed
             .into_iter()
             .filter(|listed| !here.contains(&listed.record.id))
+            .filter(|listed| listed.owner.as_ref().is_some_and(|(owner, _)| *owner != me))
             .map(|listed| {
                 let (node, node_url) = listed.owner.unzip();
                 MeetingInfo {
