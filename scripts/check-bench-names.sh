@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-sources=$(ls crates/*/benches/*.rs tests/benches/*.rs crates/*/tests/*bench*.rs tests/tests/cluster_media.rs tests/app/src/bin/*.rs scripts/bench*.sh 2>/dev/null)
+sources=$(ls crates/*/benches/*.rs tests/benches/*.rs crates/*/tests/*bench*.rs tests/tests/cluster_media.rs tests/tests/cluster_bench.rs tests/app/src/bin/*.rs scripts/bench*.sh 2>/dev/null)
 dupes=$(for file in $sources; do
     grep -oE '(println!\(|echo |printf )"[a-z0-9_]+=' "$file" | sed -E 's/.*"([a-z0-9_]+)=/\1/' | sort -u |
         sed "s|\$| $file|"

@@ -13,8 +13,9 @@ cargo build --workspace --bins --tests
 cargo test --workspace --lib -- --include-ignored store::tests
 # The cluster: three server processes on one database (`cluster`,
 # `failover`, `cluster_bots`, and `cluster_media`: media bots after a
-# kill -9 of their node), and breakout-client following a meeting to its
+# kill -9 of their node; `cluster_storage`: PostgreSQL restarted under two
+# nodes with media running), and breakout-client following a meeting to its
 # node (`cluster` names a test of breakout-client too: both run). The
 # benchmark beside them is for `make bench` (scripts/bench-failover.sh).
-cargo test --workspace --test postgres --test cluster --test failover --test restart --test cluster_bots --test cluster_media \
+cargo test --workspace --test postgres --test cluster --test failover --test restart --test cluster_bots --test cluster_media --test cluster_storage \
     -- --include-ignored --skip failover_bench

@@ -361,10 +361,10 @@ impl Bot {
         }
     }
 
-    /// Sends a request without waiting for an answer: a media bot takes
-    /// `set_media` itself (it switches its mic or camera, then tells the
-    /// meeting) and prints no reply to it.
-    pub async fn send(&mut self, request: Request) {
+    /// Sends a request without waiting for an answer, and returns its id: a
+    /// media bot takes `set_media` itself (it switches its mic or camera,
+    /// then tells the meeting) and prints no reply to it.
+    pub async fn send(&mut self, request: Request) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
         let line = serde_json::to_string(&ClientMessage { id, request }).expect("encodable");
@@ -372,6 +372,12 @@ impl Bot {
             .write_all(format!("{line}\n").as_bytes())
             .await
             .expect("write to bot");
+        id
+    }
+
+    /// The messages read while waiting for others and not asked for yet.
+    pub fn take_backlog(&mut self) -> Vec<ServerMessage> {
+        std::mem::take(&mut self.backlog)
     }
 
     /// Asserts that events matching the predicates were seen in this order

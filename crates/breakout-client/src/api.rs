@@ -4,7 +4,7 @@
 //!
 //! In a cluster any node takes these calls: a node asked about a meeting
 //! another node serves answers `421 meeting_elsewhere` with the owner's URL
-//! in `Location`, and the call is sent there ([`MAX_HOPS`] at most).
+//! in `Location`, and the call is sent there (see [`crate::elsewhere`]).
 
 use reqwest::{Method, RequestBuilder, Response, Url};
 use serde::Serialize;
@@ -18,13 +18,9 @@ use breakout_protocol::rest::{
 };
 use breakout_protocol::{ApiError, ParticipantId, Preset};
 
+use crate::elsewhere::{Owner, Route};
 use crate::tls::Tls;
 use crate::{ClientError, server_url};
-
-/// How many times a call follows "the meeting is on another node" before
-/// giving up: one hop is the rule, more only while a takeover moves the
-/// meeting under our feet.
-pub(crate) const MAX_HOPS: usize = 3;
 
 /// A client for one server's admin API, authenticated by its admin key.
 ///
@@ -241,35 +237,33 @@ pub async fn join_with_invite_pinned(
 }
 
 /// Sends the request `build` makes for a server's base URL, to the node
-/// named by a `421` answer's `Location` while there is one.
+/// named by a `421` answer's `Location` while there is one, and past that
+/// node once its lease ran out if it cannot be reached.
 pub(crate) async fn send_following(
     base: &Url,
     tls: Option<&Tls>,
     build: impl Fn(&Url) -> RequestBuilder,
 ) -> Result<Response, ClientError> {
-    let mut base = base.clone();
-    let mut hops = 0;
+    let mut route = Route::new(base.as_str());
     loop {
-        let response = send(build(&base), tls).await?;
-        match owner_url(&response) {
-            Some(owner) if hops < MAX_HOPS => {
-                tracing::info!(from = %base, to = %owner, "the meeting is on another node");
-                base = server_url::http_base(&owner)?;
-                hops += 1;
+        let base = server_url::http_base(route.current())?;
+        match send(build(&base), tls).await {
+            Ok(response) => {
+                let Some(owner) =
+                    Owner::from_answer(response.status().as_u16(), response.headers())
+                else {
+                    return Ok(response);
+                };
+                let to = owner.url.clone();
+                if !route.follow(owner) {
+                    return Ok(response);
+                }
+                tracing::info!(from = %base, %to, "the meeting is on another node");
             }
-            _ => return Ok(response),
+            Err(error) if error.is_unreachable() && route.wait_out_unreachable_owner().await => {}
+            Err(error) => return Err(error),
         }
     }
-}
-
-/// The owner's URL of a `421 Misdirected Request` answer: the meeting lives
-/// on another node of the cluster.
-pub(crate) fn owner_url(response: &Response) -> Option<String> {
-    if response.status() != reqwest::StatusCode::MISDIRECTED_REQUEST {
-        return None;
-    }
-    let location = response.headers().get(reqwest::header::LOCATION)?;
-    location.to_str().ok().map(str::to_owned)
 }
 
 /// Sends `request`; a certificate the pin refused is reported as such.

@@ -33,7 +33,12 @@ pub enum ClientError {
     /// answer); [`Connection::connect`](crate::Connection::connect)
     /// follows it by itself, a few hops at most.
     #[error("the meeting is served by another node, at {url}")]
-    MeetingElsewhere { url: String },
+    MeetingElsewhere {
+        url: String,
+        /// Until that node's lease on the meeting runs out, unless it
+        /// renews it.
+        lease_ends_in: Option<std::time::Duration>,
+    },
     /// The server URL could not be used.
     #[error("invalid server URL {url:?}: {reason}")]
     InvalidUrl { url: String, reason: String },
@@ -113,6 +118,12 @@ impl ClientError {
     /// it), as opposed to an answer from the server.
     pub(crate) fn is_transport(&self) -> bool {
         matches!(self, ClientError::Http(_) | ClientError::WebSocket(_))
+    }
+
+    /// Whether the server could not be reached at all: no connection, or
+    /// none in time.
+    pub(crate) fn is_unreachable(&self) -> bool {
+        self.is_transport() || matches!(self, ClientError::ConnectTimeout { .. })
     }
 
     /// Whether trying again later may succeed (the network or the server

@@ -30,6 +30,7 @@
 
 mod api;
 mod connection;
+mod elsewhere;
 mod error;
 mod participant_api;
 

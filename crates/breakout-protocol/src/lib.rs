@@ -51,7 +51,10 @@
 //!    once the old node's lease has run out (a few seconds) a node takes
 //!    the meeting over and welcomes you as the same participant, in the
 //!    same room, with the same mic and camera state. A media connection
-//!    does not move: open a new one with the new node.
+//!    does not move: open a new one with the new node. The 421 says when
+//!    the owner's lease runs out ([`LEASE_ENDS_IN_HEADER`]): if the owner
+//!    does not answer, ask the address you started from again then, not
+//!    sooner (it would point at the dead owner again) and not later.
 //! 8. **Offer the extra audio slots once, at join.** Listening in on a room
 //!    and hearing whoever speaks to all rooms use audio slots declared in
 //!    the offer (`listen_slots`, `all_rooms_slot`; see [`media`]); a client
@@ -85,6 +88,10 @@ pub const RESUME_REVISION_PARAM: &str = "revision";
 /// The error code of a request about a meeting another node of the
 /// cluster serves (HTTP 421, its base URL in `Location`).
 pub const MEETING_ELSEWHERE: &str = "meeting_elsewhere";
+/// Header of a [`MEETING_ELSEWHERE`] answer: milliseconds until the owner's
+/// lease runs out unless it renews it. A node that stopped renewing (it
+/// died) can be replaced by any node asked after that.
+pub const LEASE_ENDS_IN_HEADER: &str = "breakout-lease-ends-in-ms";
 /// The error code of a request a node answered after another node took
 /// its meeting over: reconnect through the address you started from.
 pub const MEETING_MOVED: &str = "meeting_moved";

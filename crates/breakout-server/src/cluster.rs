@@ -54,6 +54,23 @@
 //! without the lock, or in a transaction of its own, would let the new
 //! owner load the journal between the old owner's check and its commit,
 //! and lose or duplicate what the old owner then committed.
+//!
+//! # What the fence does not need to cover
+//!
+//! Only the meeting's state has an owner; the other rows a node writes are
+//! safe from a stale one by how they are written:
+//!
+//! - Participant ids come from one `UPDATE ... RETURNING` on the meeting's
+//!   row, atomic whichever node runs it: a stale owner can only leave a gap.
+//! - A token is stored after the command adding its participant was
+//!   journaled under the fence, so a refused join leaves no token.
+//! - Tokens are revoked after the removal that revokes them committed
+//!   (never after a refused one), so a revocation always matches the
+//!   journal, whoever owns the meeting by then.
+//! - Invites belong to the meeting's record, not its state: any node
+//!   creates and redeems them, each use counted by one atomic statement.
+//! - Meeting reports (participants and phase, for `GET /v1/meetings`) are
+//!   written only for leases the reporting node still holds.
 
 use std::sync::Arc;
 

@@ -33,6 +33,8 @@ pub enum ServerError {
         meeting: String,
         node: String,
         url: String,
+        /// Until the owner's lease runs out, unless it renews it.
+        lease_ends_in: std::time::Duration,
     },
     /// Another node of the cluster took this meeting over; this one no
     /// longer serves it.
@@ -209,12 +211,17 @@ impl IntoResponse for ServerError {
         let mut response = (self.status(), Json(self.api_error())).into_response();
         // The owner's base URL, machine-readable: clients send the same
         // request there (`breakout_protocol`, "one address").
-        if let ServerError::MeetingElsewhere { url, .. } = &self
+        if let ServerError::MeetingElsewhere {
+            url, lease_ends_in, ..
+        } = &self
             && let Ok(location) = axum::http::HeaderValue::from_str(url)
         {
-            response
-                .headers_mut()
-                .insert(axum::http::header::LOCATION, location);
+            let headers = response.headers_mut();
+            headers.insert(axum::http::header::LOCATION, location);
+            headers.insert(
+                breakout_protocol::LEASE_ENDS_IN_HEADER,
+                axum::http::HeaderValue::from(lease_ends_in.as_millis() as u64),
+            );
         }
         response
     }

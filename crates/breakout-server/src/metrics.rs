@@ -63,6 +63,8 @@ pub struct Load {
     pub meetings: i64,
     pub participants_connected: i64,
     pub breakout_rooms: i64,
+    /// Streams the SFU forwards: filled downstream slots of subscribers.
+    pub forwarded_streams: i64,
 }
 
 /// The exposition text for `load` and the process-wide counters.
@@ -82,6 +84,11 @@ pub fn render(load: Load) -> String {
         "rooms",
         "Breakout rooms across all meetings (main rooms not counted)",
         ConstGauge::new(load.breakout_rooms),
+    );
+    metrics.register(
+        "forwarded_streams",
+        "Streams the SFU forwards right now (filled downstream slots across subscribers)",
+        ConstGauge::new(load.forwarded_streams),
     );
     metrics.register(
         "rtp_forwarded_packets",
@@ -125,8 +132,10 @@ mod tests {
             meetings: 2,
             participants_connected: 5,
             breakout_rooms: 3,
+            forwarded_streams: 12,
         });
         assert_eq!(value(&text, "breakout_meetings"), 2.0);
+        assert_eq!(value(&text, "breakout_forwarded_streams"), 12.0);
         assert_eq!(value(&text, "breakout_participants_connected"), 5.0);
         assert_eq!(value(&text, "breakout_rooms"), 3.0);
         for counter in [

@@ -87,7 +87,10 @@ async fn scrape(_: Admin, State(state): State<Arc<AppState>>) -> impl IntoRespon
 /// What the meetings hold right now, asked of every meeting; a meeting that
 /// stops meanwhile is left out.
 pub(crate) async fn load(registry: &Registry) -> Load {
-    let mut load = Load::default();
+    let mut load = Load {
+        forwarded_streams: i64::try_from(registry.media().streams()).unwrap_or(i64::MAX),
+        ..Load::default()
+    };
     for id in registry.ids() {
         let Ok(handle) = registry.get(&id) else {
             continue;

@@ -146,6 +146,9 @@ async fn create_meeting(
 
 #[utoipa::path(get, path = "/v1/meetings",
     responses((status = 200, body = Vec<MeetingInfo>), (status = 401, body = ApiError)))]
+/// Every meeting, oldest first. On a cluster node, those of every node:
+/// another node's meetings with the participants and phase that node last
+/// reported (every 2 s).
 async fn list_meetings(
     _: Admin,
     State(state): State<Arc<AppState>>,
@@ -159,6 +162,8 @@ async fn list_meetings(
             all.push(meeting);
         }
     }
+    // One address for the whole cluster: the other nodes' meetings too.
+    all.extend(state.registry.peers_meetings().await?);
     all.sort_by_key(|m| m.created_at);
     Ok(Json(all))
 }

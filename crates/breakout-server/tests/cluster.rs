@@ -37,6 +37,26 @@ async fn create(server: &TestServer) -> MeetingInfo {
     response.json().await.unwrap()
 }
 
+/// `GET /v1/meetings` of `server` once `ready` holds for it (peers'
+/// meetings show their reports a heartbeat late); fails after 20 s.
+async fn wait_for_list(
+    server: &TestServer,
+    ready: impl Fn(&[MeetingInfo]) -> bool,
+) -> Vec<MeetingInfo> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let listed: Vec<MeetingInfo> = server.admin_get("/v1/meetings").await;
+        if ready(&listed) {
+            return listed;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the list never showed it: {listed:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL: make pg-test runs it"]
 async fn thirty_meetings_created_through_one_node_are_spread_over_three() {
@@ -81,14 +101,41 @@ async fn thirty_meetings_created_through_one_node_are_spread_over_three() {
                 .await
                 .unwrap();
             assert_eq!(response.status(), 421, "asked of another node");
+            let lease_ends_in: u64 = response.headers()["breakout-lease-ends-in-ms"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!(lease_ends_in <= 3_000, "a lease lasts 3 s: {lease_ends_in}");
             let error: serde_json::Value = response.json().await.unwrap();
             assert_eq!(error["code"], "meeting_elsewhere", "{error}");
             let message = error["message"].as_str().unwrap();
             assert!(message.contains(&owner_url), "{message}");
         }
-        // Its own list shows them too, and nothing of its peers'.
-        let listed: Vec<MeetingInfo> = server.admin_get("/v1/meetings").await;
-        assert_eq!(listed.len(), 10, "{listed:?}");
+    }
+
+    // One address: every node lists all thirty, each with its node, and
+    // with what that node last reported of it (every heartbeat).
+    let on_b = &placed["b"][0];
+    nodes[1].add(&on_b.id, "Ada", "participant").await;
+    for server in &nodes {
+        let listed = wait_for_list(server, |listed| {
+            listed
+                .iter()
+                .any(|m| m.id == on_b.id && m.participant_count == 1)
+        })
+        .await;
+        assert_eq!(listed.len(), 30, "{listed:?}");
+        for meeting in &listed {
+            let owner = placed
+                .iter()
+                .find(|(_, meetings)| meetings.iter().any(|m| m.id == meeting.id))
+                .map(|(owner, _)| owner.as_str());
+            assert_eq!(meeting.node.as_deref(), owner, "{meeting:?}");
+            assert_eq!(meeting.phase, breakout_protocol::Phase::Idle);
+            let expected = if meeting.id == on_b.id { 1 } else { 0 };
+            assert_eq!(meeting.participant_count, expected, "{meeting:?}");
+        }
     }
     for server in nodes {
         server.shutdown().await;

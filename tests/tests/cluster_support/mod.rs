@@ -2,6 +2,8 @@
 //! PostgreSQL database, and a meeting placed on another node than the one
 //! its clients know.
 
+#![allow(dead_code, reason = "each test binary uses its part")]
+
 use breakout_core::BreakoutConfig;
 use breakout_e2e::{KEY, ServerProcess, free_port};
 use breakout_protocol::rest::MeetingInfo;
@@ -9,15 +11,35 @@ use breakout_protocol::rest::MeetingInfo;
 #[path = "../../../crates/breakout-server/tests/common/postgres.rs"]
 pub mod postgres;
 
-/// The data directories of started nodes: keep them as long as the nodes.
+/// The database and data directories of started nodes: keep them as long
+/// as the nodes.
 pub struct NodeDirs {
+    database: String,
     _dirs: Vec<tempfile::TempDir>,
+}
+
+impl NodeDirs {
+    /// Starts node `index` again after it was killed: same data directory,
+    /// port and node id, so it is the same node coming back.
+    pub async fn restart(&self, index: usize, data: &std::path::Path, port: u16) -> ServerProcess {
+        let name = node_name(index);
+        let args = ["--database", self.database.as_str(), "--node-id", &name];
+        ServerProcess::start_with(data, port, &args).await
+    }
 }
 
 /// `count` nodes named `a`, `b`, ... on a fresh database, each with its own
 /// data directory.
 pub async fn start_nodes(count: usize) -> (Vec<ServerProcess>, NodeDirs) {
-    let url = postgres::Cluster::shared().new_database();
+    start_nodes_in(postgres::Cluster::shared(), count).await
+}
+
+/// [`start_nodes`] on a database of `cluster` (one the test may stop).
+pub async fn start_nodes_in(
+    cluster: &postgres::Cluster,
+    count: usize,
+) -> (Vec<ServerProcess>, NodeDirs) {
+    let url = cluster.new_database();
     let dirs: Vec<tempfile::TempDir> = (0..count).map(|_| tempfile::tempdir().unwrap()).collect();
     let mut nodes = Vec::new();
     for (i, dir) in dirs.iter().enumerate() {
@@ -25,7 +47,11 @@ pub async fn start_nodes(count: usize) -> (Vec<ServerProcess>, NodeDirs) {
         let args = ["--database", url.as_str(), "--node-id", &name];
         nodes.push(ServerProcess::start_with(dir.path(), free_port(), &args).await);
     }
-    (nodes, NodeDirs { _dirs: dirs })
+    let dirs = NodeDirs {
+        database: url,
+        _dirs: dirs,
+    };
+    (nodes, dirs)
 }
 
 /// The name of the `index`-th node: `a`, `b`, ...

@@ -17,6 +17,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::elsewhere::{Owner, Route};
 use tracing::info;
 
 use breakout_protocol::fingerprint::CertFingerprint;
@@ -171,15 +173,19 @@ impl Connection {
         token: &str,
         options: ConnectOptions,
     ) -> Result<(Connection, mpsc::Receiver<ServerMessage>), ClientError> {
-        let mut server = server.to_owned();
-        let mut hops = 0;
+        let mut route = Route::new(server);
         loop {
-            match Self::connect_to(&server, token, options.clone()).await {
-                Err(ClientError::MeetingElsewhere { url }) if hops < crate::api::MAX_HOPS => {
-                    info!(from = %server, to = %url, "the meeting is on another node");
-                    server = url;
-                    hops += 1;
+            match Self::connect_to(route.current(), token, options.clone()).await {
+                Err(ClientError::MeetingElsewhere { url, lease_ends_in })
+                    if route.follow(Owner {
+                        url: url.clone(),
+                        lease_ends_in,
+                    }) =>
+                {
+                    info!(to = %url, "the meeting is on another node");
                 }
+                Err(error)
+                    if error.is_unreachable() && route.wait_out_unreachable_owner().await => {}
                 other => return other,
             }
         }

@@ -20,6 +20,7 @@ use breakout_protocol::ws::ServerMessage;
 use tokio_tungstenite::Connector;
 
 use super::{CLOSE_GRACE, ResumePoint, Shared, Socket, lock};
+use crate::elsewhere::Owner;
 use crate::tls::Tls;
 use crate::{ClientError, api};
 
@@ -74,8 +75,12 @@ pub(super) async fn handshake(
             .await
             .map_err(|e| match e {
                 tungstenite::Error::Http(response) => {
-                    if let Some(url) = elsewhere(&response) {
-                        return ClientError::MeetingElsewhere { url };
+                    let status = response.status().as_u16();
+                    if let Some(owner) = Owner::from_answer(status, response.headers()) {
+                        return ClientError::MeetingElsewhere {
+                            url: owner.url,
+                            lease_ends_in: owner.lease_ends_in,
+                        };
                     }
                     let body = response.body().as_deref().unwrap_or_default();
                     api::error_from_body(response.status().as_u16(), &String::from_utf8_lossy(body))
@@ -83,20 +88,6 @@ pub(super) async fn handshake(
                 e => tls.explain(ClientError::WebSocket(e)),
             })?;
     Ok(socket)
-}
-
-/// The owner's base URL of a `421 Misdirected Request` answer: the meeting
-/// lives on another node of the cluster.
-fn elsewhere(
-    response: &tokio_tungstenite::tungstenite::http::Response<Option<Vec<u8>>>,
-) -> Option<String> {
-    if response.status().as_u16() != 421 {
-        return None;
-    }
-    let location = response
-        .headers()
-        .get(tokio_tungstenite::tungstenite::http::header::LOCATION)?;
-    location.to_str().ok().map(str::to_owned)
 }
 
 pub(super) async fn read_loop(

@@ -130,6 +130,10 @@ pub struct MediaConfig {
     pub listen_slots: usize,
     /// An audio slot for whoever speaks to all rooms.
     pub all_rooms_slot: bool,
+    /// Decode what the slots receive (the default); without, the slots only
+    /// count it: a load generator that subscribes like a participant at the
+    /// cost of receiving only.
+    pub decode: bool,
     /// Bounds of the jitter buffers' delay, which follows the jitter
     /// measured on each audio slot.
     pub jitter_min: Duration,
@@ -174,6 +178,7 @@ impl MediaConfig {
             video_slots: breakout_protocol::media::VIDEO_SLOTS,
             listen_slots: breakout_protocol::media::LISTEN_SLOTS,
             all_rooms_slot: true,
+            decode: true,
             jitter_min: DEFAULT_JITTER_MIN,
             jitter_max: DEFAULT_JITTER_MAX,
             bind_ip: None,

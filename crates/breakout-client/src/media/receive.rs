@@ -47,8 +47,10 @@ pub struct SlotState {
     pub kind: MediaKind,
     pub participant: RwLock<Option<ParticipantId>>,
     pub counters: Counters,
-    /// Audio slots only.
+    /// Audio slots only, unless the slot only counts what arrives.
     pub jitter: Option<Mutex<JitterBuffer>>,
+    /// Whether what arrives is decoded, or only counted.
+    decode: bool,
     /// The origin of the times given to the slot's pure parts.
     epoch: Instant,
 }
@@ -63,8 +65,16 @@ impl SlotState {
             counters: Counters::default(),
             jitter: (kind == MediaKind::Audio)
                 .then(|| Mutex::new(JitterBuffer::new(jitter.0, jitter.1))),
+            decode: true,
             epoch: Instant::now(),
         }
+    }
+
+    /// A slot that counts the packets arriving and decodes nothing.
+    pub fn counting_only(mut self) -> Self {
+        self.decode = false;
+        self.jitter = None;
+        self
     }
 
     pub fn participant(&self) -> Option<ParticipantId> {
@@ -89,7 +99,7 @@ pub fn spawn_reader(
     mut stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let mut video = (slot.kind == MediaKind::Video).then(VideoReceiver::new);
+        let mut video = (slot.kind == MediaKind::Video && slot.decode).then(VideoReceiver::new);
         loop {
             let next_due = video.as_ref().and_then(VideoReceiver::next_due);
             let packet = tokio::select! {

@@ -267,11 +267,16 @@ impl Link {
                 RTPCodecType::Video => MediaKind::Video,
                 _ => MediaKind::Audio,
             };
-            slots.push(Arc::new(SlotState::new(
+            let slot = SlotState::new(
                 mid.to_string(),
                 kind,
                 (config.jitter_min, config.jitter_max),
-            )));
+            );
+            slots.push(Arc::new(if config.decode {
+                slot
+            } else {
+                slot.counting_only()
+            }));
         }
         let abandoned = Arc::new(AtomicBool::new(false));
         {

@@ -9,6 +9,8 @@ use crate::actor::{ActorMessage, MeetingActor, MeetingHandle};
 use crate::error::ServerError;
 use crate::node::TIMING;
 use crate::store::StoreError;
+use crate::store::cluster::{MeetingStatus, NodeLoad};
+use breakout_protocol::rest::MeetingInfo;
 
 impl Registry {
     /// The meeting `id`, wherever it lives. Here: its handle. On a cluster
@@ -61,6 +63,7 @@ impl Registry {
                 meeting: id.to_owned(),
                 node: lease.owner,
                 url: lease.owner_url,
+                lease_ends_in: lease.ends_in,
             }),
             Err(None) if draining => Err(ServerError::Draining),
             Err(None) => Err(ServerError::MeetingNotFound(id.to_string())),
@@ -111,12 +114,67 @@ impl Registry {
         }
     }
 
-    /// Reports this node's load (cluster nodes only).
-    pub async fn heartbeat(&self, load: crate::store::cluster::NodeLoad) -> Result<(), StoreError> {
+    /// Reports this node's load, and each meeting's participants and phase
+    /// so that any node can list it (cluster nodes only).
+    pub async fn heartbeat(&self, load: NodeLoad) -> Result<(), StoreError> {
         let (Some(node), Some(pg)) = (self.node(), self.store().postgres()) else {
             return Ok(());
         };
-        pg.heartbeat(&node.id, load, self.is_draining()).await
+        pg.heartbeat(&node.id, load, self.is_draining()).await?;
+        let mut statuses = Vec::new();
+        for id in self.ids() {
+            let Ok(handle) = self.get(&id) else {
+                continue;
+            };
+            // A meeting that stopped meanwhile is not reported.
+            let Ok(info) = handle.ask(|reply| ActorMessage::Info { reply }).await else {
+                continue;
+            };
+            let Ok(phase) = serde_json::to_string(&info.phase) else {
+                continue;
+            };
+            statuses.push(MeetingStatus {
+                meeting: id,
+                participants: info.participant_count.into(),
+                phase,
+            });
+        }
+        pg.report_meetings(&node.id, statuses).await
+    }
+
+    /// The meetings other nodes hold the lease of, as they last reported
+    /// them. Empty on a server on its own. Those this node holds but does
+    /// not serve (quarantined) are left out, as on a server on its own.
+    pub async fn peers_meetings(&self) -> Result<Vec<MeetingInfo>, ServerError> {
+        let Some(me) = self.node().map(|node| node.id.clone()) else {
+            return Ok(Vec::new());
+        };
+        let store = self.store().clone();
+        let listed = blocking(move || store.postgres().map(|pg| pg.listed_meetings()).transpose())
+            .await?
+            .unwrap_or_default();
+        let here = self.ids();
+        Ok(listed
+            .into_iter()
+            .filter(|listed| !here.contains(&listed.record.id))
+            .filter(|listed| listed.owner.as_ref().is_some_and(|(owner, _)| *owner != me))
+            .map(|listed| {
+                let (node, node_url) = listed.owner.unzip();
+                MeetingInfo {
+                    id: listed.record.id,
+                    title: listed.record.title,
+                    created_at: listed.record.created_at,
+                    participant_count: u32::try_from(listed.participants).unwrap_or(u32::MAX),
+                    // Not reported yet: it was just created, so idle.
+                    phase: listed
+                        .phase
+                        .and_then(|phase| serde_json::from_str(&phase).ok())
+                        .unwrap_or_default(),
+                    node,
+                    node_url,
+                }
+            })
+            .collect())
     }
 
     /// Renews this node's leases and starts serving the meetings a peer

@@ -39,6 +39,9 @@ pub struct Lease {
     pub epoch: u64,
     /// Whether `valid_until` is still ahead of the database's clock.
     pub valid: bool,
+    /// How long until `valid_until` by the database's clock (zero once it
+    /// is past), unless the owner renews it.
+    pub ends_in: Duration,
 }
 
 /// How a cluster's nodes time their heartbeats and leases.
@@ -48,4 +51,25 @@ pub struct Timing {
     pub fresh: Duration,
     /// How long a lease lasts past its last renewal.
     pub lease: Duration,
+}
+
+/// What a meeting's owner reports of it at every heartbeat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeetingStatus {
+    pub meeting: String,
+    pub participants: u64,
+    /// The meeting's phase, as JSON.
+    pub phase: String,
+}
+
+/// A meeting of the cluster, as any node lists it: its record, its owner,
+/// and what the owner last reported of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedMeeting {
+    pub record: super::MeetingRecord,
+    /// The owner's id and URL; `None` for a meeting nobody serves yet.
+    pub owner: Option<(String, String)>,
+    pub participants: u64,
+    /// The phase as JSON; `None` until the owner's first report.
+    pub phase: Option<String>,
 }

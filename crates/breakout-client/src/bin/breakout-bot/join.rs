@@ -17,9 +17,10 @@ use crate::input::parse_line;
 /// How long replies may take once stdin has ended.
 const REPLY_WAIT: Duration = Duration::from_secs(10);
 pub const BACKOFF_FIRST: Duration = Duration::from_millis(100);
-/// Retries stay a second apart at most: in a cluster a dead node's meetings
-/// are taken over 4 s after its last lease renewal, and a client that
-/// waited 3.2 s then 5 s more came back 6-9 s after the kill.
+/// Retries stay a second apart at most. A dead node's meetings are waited
+/// out by `Connection::connect_with` itself (it asks again the moment the
+/// node's lease runs out); this bounds the wait when the address we were
+/// given does not answer at all.
 pub const BACKOFF_MAX: Duration = Duration::from_secs(1);
 
 pub async fn run(

@@ -85,6 +85,11 @@ pub struct MediaArgs {
     /// spare the CPU of a machine that runs many bots).
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=60))]
     fps: u32,
+    /// With `replay`: also take the meeting's media like a participant
+    /// (every downstream slot), counting it without decoding, so the
+    /// server forwards to this bot as to a person.
+    #[arg(long)]
+    subscribe: bool,
 }
 
 /// `640x360` → (640, 360), if the test pattern can be drawn at that size.
@@ -108,6 +113,9 @@ impl MediaArgs {
         if self.pattern_size.is_some() && self.media != MediaMode::Synthetic {
             anyhow::bail!("--pattern-size is for the test pattern: use it with --media synthetic");
         }
+        if self.subscribe && self.media != MediaMode::Replay {
+            anyhow::bail!("--subscribe is for load generators: use it with --media replay");
+        }
         if self.fps != 30 && self.media != MediaMode::Synthetic {
             anyhow::bail!("--fps is for the test pattern: use it with --media synthetic");
         }
@@ -130,11 +138,16 @@ impl MediaArgs {
                 config.camera_on = true;
                 config
             }
-            // Stands in for a remote person: sends, receives nothing.
+            // Stands in for a remote person: sends, and receives nothing or
+            // only counts what arrives.
             MediaMode::Replay => {
                 let mut config = MediaConfig::replaying(conn.participant(), 15);
-                config.audio_slots = 0;
-                config.video_slots = 0;
+                if self.subscribe {
+                    config.decode = false;
+                } else {
+                    config.audio_slots = 0;
+                    config.video_slots = 0;
+                }
                 config
             }
             MediaMode::None => unreachable!("handled by join"),

@@ -6,7 +6,7 @@
 
 use std::future::Future;
 
-use super::super::cluster::{Lease, NodeLoad, NodeRecord, Timing};
+use super::super::cluster::{Lease, ListedMeeting, MeetingStatus, NodeLoad, NodeRecord, Timing};
 use super::super::types::encode_entries;
 use super::super::{JournalEntry, MeetingRecord, StoreError};
 use super::{PgStore, from_db, to_db};
@@ -73,6 +73,73 @@ impl PgStore {
                 )
                 .await?;
             Ok(())
+        })
+    }
+
+    /// Records what `node` serves: each meeting's participants and phase,
+    /// for the meetings it still holds.
+    pub fn report_meetings(
+        &self,
+        node: &str,
+        statuses: Vec<MeetingStatus>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
+        let node = node.to_owned();
+        self.run(move |shared| async move {
+            let mut meetings = Vec::with_capacity(statuses.len());
+            let mut participants = Vec::with_capacity(statuses.len());
+            let mut phases = Vec::with_capacity(statuses.len());
+            for status in statuses {
+                meetings.push(status.meeting);
+                participants.push(to_db(status.participants, "a participant count")?);
+                phases.push(status.phase);
+            }
+            let client = shared.client().await?;
+            // One statement for all of them: a node may serve hundreds.
+            client
+                .execute(
+                    "UPDATE meeting_leases l SET participants = s.participants, phase = s.phase
+                     FROM unnest($2::TEXT[], $3::BIGINT[], $4::TEXT[])
+                       AS s (meeting, participants, phase)
+                     WHERE l.meeting = s.meeting AND l.owner = $1",
+                    &[&node, &meetings, &participants, &phases],
+                )
+                .await?;
+            Ok(())
+        })
+    }
+
+    /// Every meeting of the cluster, oldest first, with its owner and what
+    /// the owner last reported of it.
+    pub fn listed_meetings(&self) -> Result<Vec<ListedMeeting>, StoreError> {
+        self.block(|shared| async move {
+            let client = shared.client().await?;
+            let rows = client
+                .query(
+                    "SELECT m.id, m.title, m.created_at, l.owner, n.url, l.participants, l.phase
+                     FROM meetings m
+                     LEFT JOIN meeting_leases l ON l.meeting = m.id
+                     LEFT JOIN nodes n ON n.id = l.owner
+                     ORDER BY m.created_at, m.created_order",
+                    &[],
+                )
+                .await?;
+            rows.iter()
+                .map(|row| {
+                    let owner: Option<String> = row.try_get(3)?;
+                    let url: Option<String> = row.try_get(4)?;
+                    let participants: Option<i64> = row.try_get(5)?;
+                    Ok(ListedMeeting {
+                        record: MeetingRecord {
+                            id: row.try_get(0)?,
+                            title: row.try_get(1)?,
+                            created_at: from_db(row.try_get(2)?, "a creation time")?,
+                        },
+                        owner: owner.zip(url),
+                        participants: from_db(participants.unwrap_or(0), "a participant count")?,
+                        phase: row.try_get(6)?,
+                    })
+                })
+                .collect()
         })
     }
 
@@ -157,6 +224,7 @@ impl PgStore {
                 owner_url: owner_url.unwrap_or_default(),
                 epoch: 1,
                 valid: true,
+                ends_in: timing.lease,
             })
         })
     }
@@ -169,7 +237,8 @@ impl PgStore {
             let row = client
                 .query_opt(
                     &format!(
-                        "SELECT l.owner, n.url, l.epoch, l.valid_until > {NOW_MS}
+                        "SELECT l.owner, n.url, l.epoch, l.valid_until > {NOW_MS},
+                                GREATEST(l.valid_until - {NOW_MS}, 0)
                          FROM meeting_leases l JOIN nodes n ON n.id = l.owner
                          WHERE l.meeting = $1"
                     ),
@@ -183,6 +252,10 @@ impl PgStore {
                     owner_url: row.try_get(1)?,
                     epoch: from_db(row.try_get(2)?, "an epoch")?,
                     valid: row.try_get(3)?,
+                    ends_in: std::time::Duration::from_millis(from_db(
+                        row.try_get(4)?,
+                        "a lease's remaining time",
+                    )?),
                 })
             })
             .transpose()

@@ -90,6 +90,12 @@ pub(super) const MIGRATIONS: &[&str] = &[
         valid_until BIGINT NOT NULL
     );
     CREATE INDEX meeting_leases_by_owner ON meeting_leases (owner);",
+    // 2: what the owner last reported of each meeting (every heartbeat), so
+    // any node lists every meeting of the cluster. `phase` is the core's
+    // Phase as JSON; NULL until the first report.
+    "ALTER TABLE meeting_leases
+        ADD COLUMN participants BIGINT NOT NULL DEFAULT 0,
+        ADD COLUMN phase TEXT;",
 ];
 
 /// Any number, the same in every server: the lock migrations take.

@@ -87,7 +87,8 @@ fn postgres_migrates_once_keeps_a_version_and_refuses_a_newer_one() {
     );
     assert_eq!(
         store.test_count("SELECT version::BIGINT FROM breakout_schema"),
-        1
+        2,
+        "PostgreSQL's schema is at its second migration"
     );
     // The cluster step's tables exist already, empty.
     for table in ["nodes", "meeting_leases"] {
