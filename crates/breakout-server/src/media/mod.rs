@@ -119,6 +119,7 @@
 mod assign;
 mod downlink;
 mod downstream;
+mod egress;
 mod event;
 mod ice_servers;
 mod layers;
