@@ -40,6 +40,7 @@ use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
 
 use super::downlink;
 use super::downstream::{SlotShared, SlotWriter};
+use super::egress::{LocalStreams, SendHookBuilder, SlotOutput};
 use super::event::PeerEvent;
 use super::network::MediaNetwork;
 use super::probe_guard::{ProbeGuardBuilder, Receivers};
@@ -160,6 +161,7 @@ fn api(
     receivers: Arc<Receivers>,
     simulcast: bool,
     downlink: Arc<Uplink>,
+    local_streams: Arc<LocalStreams>,
 ) -> Result<API, MediaError> {
     let mut media = MediaEngine::default();
     media.register_codec(codec(&OPUS), RTPCodecType::Audio)?;
@@ -201,6 +203,8 @@ fn api(
     // Last: the others see the probe's binding before it is refused, and
     // the receiver's own binding of that stream after it.
     registry.add(Box::new(ProbeGuardBuilder(receivers)));
+    // Outermost of ours: slots write to what it keeps (see `egress`).
+    registry.add(Box::new(SendHookBuilder(local_streams)));
 
     let settings = network.setting_engine();
     Ok(APIBuilder::new()
@@ -247,6 +251,7 @@ pub async fn negotiate(
         RTCSessionDescription::offer(offer).map_err(|e| MediaError::BadOffer(e.to_string()))?;
     let receivers = Arc::new(Receivers::default());
     let downlink = downlink::estimator();
+    let local_streams = Arc::new(LocalStreams::default());
     let pc = Arc::new(
         api(
             network,
@@ -254,6 +259,7 @@ pub async fn negotiate(
             receivers.clone(),
             !layers.is_empty(),
             downlink.clone(),
+            local_streams.clone(),
         )?
         .new_peer_connection(RTCConfiguration::default())
         .await?,
@@ -267,7 +273,10 @@ pub async fn negotiate(
         (audio.total(), video_offered),
         stats,
         events,
-        receivers,
+        Hooks {
+            receivers,
+            local_streams,
+        },
     )
     .await
     {
@@ -286,6 +295,12 @@ pub async fn negotiate(
     }
 }
 
+/// What the connection's own interceptors share with the rest of it.
+struct Hooks {
+    receivers: Arc<Receivers>,
+    local_streams: Arc<LocalStreams>,
+}
+
 /// Everything between creating the connection and its answer: the answer
 /// and the slots (`wanted.0` audio, then video, in offer order).
 #[allow(clippy::too_many_arguments)]
@@ -297,7 +312,7 @@ async fn answer(
     (audio_wanted, video_wanted): (usize, usize),
     stats: Arc<PeerStats>,
     events: mpsc::UnboundedSender<PeerEvent>,
-    receivers: Arc<Receivers>,
+    hooks: Hooks,
 ) -> Result<(String, Vec<SlotWriter>), MediaError> {
     let state_events = events.clone();
     pc.on_peer_connection_state_change(Box::new(move |state| {
@@ -351,10 +366,8 @@ async fn answer(
                 direction: RTCRtpTransceiverDirection::Sendonly,
                 send_encodings: vec![],
             };
-            let transceiver = pc
-                .add_transceiver_from_track(track.clone(), Some(init))
-                .await?;
-            created.push((kind, transceiver, track, clock_rate));
+            let transceiver = pc.add_transceiver_from_track(track, Some(init)).await?;
+            created.push((kind, transceiver, clock_rate));
         }
     }
     pc.set_remote_description(offer)
@@ -366,10 +379,10 @@ async fn answer(
             upstream.push(transceiver.receiver().await);
         }
     }
-    receivers.set(upstream);
+    hooks.receivers.set(upstream);
     let mut audio = Vec::new();
     let mut video = Vec::new();
-    for (kind, transceiver, track, clock_rate) in created {
+    for (kind, transceiver, clock_rate) in created {
         let Some(mid) = transceiver.mid() else {
             continue;
         };
@@ -379,14 +392,20 @@ async fn answer(
             source: Default::default(),
             sent: Default::default(),
         });
-        tokio::spawn(read_slot_rtcp(
-            transceiver.sender().await,
-            shared.clone(),
-            stats.clone(),
-        ));
+        let sender = transceiver.sender().await;
+        let Some(ssrc) = sender
+            .get_parameters()
+            .await
+            .encodings
+            .first()
+            .map(|e| e.ssrc)
+        else {
+            continue;
+        };
+        tokio::spawn(read_slot_rtcp(sender, shared.clone(), stats.clone()));
         let writer = SlotWriter {
+            output: SlotOutput::new(hooks.local_streams.clone(), ssrc, &shared.mid),
             shared,
-            track,
             clock_rate,
         };
         match kind {
