@@ -164,6 +164,14 @@ pub struct MeetingActor {
 
 impl MeetingActor {
     pub fn new(record: MeetingRecord, meeting: Meeting, seq: u64, env: MeetingEnv) -> Self {
+        let recordings = env
+            .settings
+            .recordings
+            .clone()
+            .map(|dir| crate::media::RecordingTarget {
+                dir,
+                meeting: record.id.clone(),
+            });
         MeetingActor {
             id: record.id,
             title: record.title,
@@ -182,6 +190,7 @@ impl MeetingActor {
                 &meeting,
                 env.settings.media.clone(),
                 env.settings.clock.clone(),
+                recordings,
             ),
             meeting,
             env,

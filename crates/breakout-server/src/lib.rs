@@ -201,6 +201,7 @@ impl Server {
         let settings = settings::MeetingSettings {
             media: media.clone(),
             clock: clock::Clock::system(),
+            recordings: Some(recordings_dir(&config.data_dir)),
         };
         let public_url = config.public_url.unwrap_or_else(|| {
             let scheme = if tls.is_some() { "https" } else { "http" };
@@ -351,6 +352,11 @@ fn without_credentials(url: &str) -> String {
 
 /// The admin key lives in `data_dir/admin-key` (mode 0600) so the operator
 /// can read it again; it is created on first start.
+/// Recorded rooms' files, one per room per recording.
+pub fn recordings_dir(data_dir: &std::path::Path) -> std::path::PathBuf {
+    data_dir.join("recordings")
+}
+
 fn load_or_create_admin_key(dir: &std::path::Path) -> Result<String, ServerError> {
     let path = dir.join("admin-key");
     let io_error = |source| ServerError::DataDir {

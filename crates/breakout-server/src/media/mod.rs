@@ -139,6 +139,8 @@ mod network;
 mod participant;
 mod peer;
 mod probe_guard;
+mod recorder;
+mod recording;
 mod rewrite;
 mod router;
 mod slots;
@@ -147,7 +149,7 @@ mod stats;
 mod upstream;
 mod vp8;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use breakout_core::{Meeting, ParticipantId, RoomId};
@@ -162,6 +164,7 @@ use crate::connections::ConnectionHandle;
 pub use ice_servers::{IceConfigError, IceServersConfig};
 pub use network::{MediaNetwork, MediaNetworkConfig};
 pub(crate) use peer::live_connections;
+pub use recording::RecordingTarget;
 
 /// Why a media request failed.
 #[derive(Debug, thiserror::Error)]
@@ -217,6 +220,8 @@ pub struct Placement {
     pub members: BTreeMap<ParticipantId, Member>,
     /// Whose microphone every room hears now.
     pub speaking_to_all: Option<ParticipantId>,
+    /// The rooms recorded now.
+    pub recorded: BTreeSet<RoomId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -244,6 +249,7 @@ impl Placement {
                 })
                 .collect(),
             speaking_to_all: meeting.speaking_to_all(),
+            recorded: meeting.recorded_rooms().into_iter().collect(),
         }
     }
 }
@@ -328,13 +334,20 @@ pub(crate) struct MediaHandle {
 impl MediaRouter {
     /// Starts the meeting's media task (needs a tokio runtime); its
     /// connections share the server's media socket.
-    pub fn spawn(meeting: &Meeting, network: Arc<MediaNetwork>, clock: Clock) -> MediaRouter {
+    /// Recordings go to `recordings`; without one, recorded rooms are not.
+    pub fn spawn(
+        meeting: &Meeting,
+        network: Arc<MediaNetwork>,
+        clock: Clock,
+        recordings: Option<RecordingTarget>,
+    ) -> MediaRouter {
         let (placement, placement_rx) = watch::channel(Arc::new(Placement::of(meeting)));
         let (tx, rx) = mpsc::channel(1024);
         // One summary waits at most: a newer one replaces what is unread.
         let (speaking_tx, speaking) = mpsc::channel(1);
+        let recordings = recording::Recordings::new(recordings, clock.clone());
         let summaries = speaking::Summaries::new(clock, speaking_tx);
-        tokio::spawn(router::Router::new(placement_rx, rx, network, summaries).run());
+        tokio::spawn(router::Router::new(placement_rx, rx, network, summaries, recordings).run());
         MediaRouter {
             placement,
             handle: MediaHandle { tx },
