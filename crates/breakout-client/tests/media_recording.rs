@@ -6,7 +6,9 @@
 //!   sees that it is;
 //! - the file is Opus in WebM and holds the tones of the room's members,
 //!   never those of the room next door;
-//! - a participant moved into the room is in the recording from the move.
+//! - a participant moved into the room is in the recording from the move;
+//! - the file is listed and downloaded over REST with the admin key or a
+//!   host's token, and refused to a participant.
 
 mod media_support;
 
@@ -15,7 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
 use breakout_client::media::{AudioSource, MediaConfig, VideoSource};
-use breakout_client::protocol::{Command, RoomId};
+use breakout_client::protocol::rest::RecordingFile;
+use breakout_client::protocol::{ApiError, Command, RoomId};
 use media_support::{Bot, TestServer, command, start_breakouts, view};
 
 /// Frames that make "decoded" unambiguous: 25 × 20 ms of a tone.
@@ -176,12 +179,62 @@ async fn a_recorded_room_holds_its_members_tones_only_and_follows_a_move() {
     command(&host.conn, record(false)).await;
     assert_eq!(recording_of(&view(&a.conn).await, 1), Some(false));
 
-    let path = the_recording(&server);
-    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    let on_disk = the_recording(&server);
+    let name = on_disk.file_name().unwrap().to_string_lossy().into_owned();
     assert!(
         name.starts_with(&format!("{meeting}_room-1_")) && name.ends_with(".webm"),
         "{name}"
     );
+    // Listed and downloaded over REST, by the admin or a host of the meeting.
+    let http = reqwest::Client::new();
+    let recordings = format!("{}/v1/meetings/{meeting}/recordings", server.url);
+    let listed: Vec<RecordingFile> = http
+        .get(&recordings)
+        .bearer_auth(media_support::KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(
+        (listed[0].name.as_str(), listed[0].room),
+        (name.as_str(), RoomId(1))
+    );
+    let participant = server.token(&meeting, "p", "participant").await;
+    let refused = http
+        .get(&recordings)
+        .bearer_auth(&participant)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let error: ApiError = refused.json().await.unwrap();
+    assert_eq!(error.code, "permission_denied", "{}", error.message);
+    let host_token = server.token(&meeting, "host 2", "host").await;
+    for missing in ["nothing.webm", "..%2Fadmin-key"] {
+        let answer = http
+            .get(format!("{recordings}/{missing}"))
+            .bearer_auth(&host_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 404, "{missing}");
+        let error: ApiError = answer.json().await.unwrap();
+        assert_eq!(error.code, "recording_not_found", "{}", error.message);
+    }
+    let download = http
+        .get(format!("{recordings}/{name}"))
+        .bearer_auth(&host_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), 200);
+    let bytes = download.bytes().await.unwrap();
+    let copy = tempfile::tempdir().unwrap();
+    let path = copy.path().join(&name);
+    std::fs::write(&path, &bytes).unwrap();
     assert_eq!(probe(&path, "stream=codec_name"), "opus");
     let duration: f64 = probe(&path, "format=duration").parse().unwrap_or(0.0);
     let pcm = decode(&path);

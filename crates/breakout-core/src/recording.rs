@@ -3,7 +3,7 @@
 //! in or out changes what the recording hears without any command here.
 
 use crate::meeting::Out;
-use crate::{Actor, Event, EventBody, Meeting, Recipients, Refusal, RoomId};
+use crate::{Actor, Event, EventBody, Meeting, ParticipantId, Recipients, Refusal, RoomId};
 
 impl Meeting {
     /// The rooms being recorded now, in id order.
@@ -13,6 +13,13 @@ impl Meeting {
             .filter(|room| room.recording)
             .map(|room| room.id)
             .collect()
+    }
+
+    /// Whether `who` may list and download the meeting's recordings: those
+    /// who may start them.
+    pub fn may_read_recordings(&self, who: ParticipantId) -> Result<(), Refusal> {
+        self.person(who)?;
+        self.require_manager(Actor::Participant(who), "list or download recordings")
     }
 
     /// Starts or stops recording `room`, or every room (`None`), main included.

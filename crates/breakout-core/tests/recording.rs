@@ -111,3 +111,22 @@ fn the_recording_switch_survives_a_snapshot_and_leaves_with_its_room() {
     assert!(sim.m.recorded_rooms().is_empty());
     assert_eq!(seen_recording(&sim.m, HOST, r2), Some(false));
 }
+
+#[test]
+fn only_those_who_may_record_may_read_the_recordings() {
+    let mut sim = running();
+    for reader in [HOST, COHOST] {
+        assert_eq!(sim.m.may_read_recordings(reader), Ok(()));
+    }
+    for reader in [p(1), PRESENTER] {
+        let refusal = sim.m.may_read_recordings(reader).unwrap_err();
+        assert_eq!(refusal.code(), "permission_denied");
+    }
+    let refusal = sim.m.may_read_recordings(p(999)).unwrap_err();
+    assert_eq!(refusal.code(), "unknown_participant");
+    // Reading changes nothing.
+    sim.host(record(None, true));
+    let before = sim.m.clone();
+    let _ = sim.m.may_read_recordings(p(1));
+    assert_eq!(sim.m, before);
+}

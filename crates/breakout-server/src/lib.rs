@@ -31,6 +31,7 @@ mod registry;
 mod rest;
 mod rest_cluster;
 mod rest_csv;
+mod rest_recordings;
 mod router;
 mod settings;
 pub mod store;
@@ -240,6 +241,7 @@ impl Server {
                 .map(|(_, loaded)| loaded.fingerprint),
             rates: rate::Rates::new(&limits),
             limits,
+            recordings: recordings_dir(&config.data_dir),
         });
         let fingerprint = tls.as_ref().map(|loaded| loaded.fingerprint);
         let acceptor = tls.map(|loaded| loaded.acceptor);

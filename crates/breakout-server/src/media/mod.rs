@@ -165,6 +165,7 @@ pub use ice_servers::{IceConfigError, IceServersConfig};
 pub use network::{MediaNetwork, MediaNetworkConfig};
 pub(crate) use peer::live_connections;
 pub use recording::RecordingTarget;
+pub(crate) use recording::prefix as recording_prefix;
 
 /// Why a media request failed.
 #[derive(Debug, thiserror::Error)]

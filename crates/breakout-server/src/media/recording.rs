@@ -95,6 +95,12 @@ impl Recordings {
 
 /// The file name: meeting, room and UTC start time, sortable.
 pub fn file_name(meeting: &str, room: RoomId, at: Timestamp) -> String {
+    format!("{}{}_{}.webm", prefix(meeting), room.0, utc_stamp(at))
+}
+
+/// What every file name of `meeting` starts with, up to the room number.
+/// Only letters, digits and '-' of the id are kept: a name is never a path.
+pub fn prefix(meeting: &str) -> String {
     let safe: String = meeting
         .chars()
         .map(|c| {
@@ -105,7 +111,7 @@ pub fn file_name(meeting: &str, room: RoomId, at: Timestamp) -> String {
             }
         })
         .collect();
-    format!("{safe}_room-{}_{}.webm", room.0, utc_stamp(at))
+    format!("{safe}_room-")
 }
 
 /// `YYYYMMDDTHHMMSS.mmmZ` (the days-to-civil conversion of
