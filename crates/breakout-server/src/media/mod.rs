@@ -223,6 +223,20 @@ pub struct Placement {
     pub speaking_to_all: Option<ParticipantId>,
     /// The rooms recorded now.
     pub recorded: BTreeSet<RoomId>,
+    /// Where breakouts are: a recording starts a new file with each round.
+    pub round: Round,
+}
+
+/// The breakout round as recordings split files by it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Round {
+    /// No round is running (before the first, between rounds).
+    #[default]
+    Between,
+    /// The round that started at this time.
+    Running(breakout_core::Timestamp),
+    /// The round is closing: still the round that was running.
+    Closing,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -251,6 +265,11 @@ impl Placement {
                 .collect(),
             speaking_to_all: meeting.speaking_to_all(),
             recorded: meeting.recorded_rooms().into_iter().collect(),
+            round: match meeting.phase() {
+                breakout_core::Phase::Idle => Round::Between,
+                breakout_core::Phase::Running { started_at, .. } => Round::Running(started_at),
+                breakout_core::Phase::Closing { .. } => Round::Closing,
+            },
         }
     }
 }

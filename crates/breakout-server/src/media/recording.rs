@@ -10,9 +10,9 @@ use breakout_core::{ParticipantId, RoomId, Timestamp};
 use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
 
-use super::Placement;
 use super::participant::Peer;
 use super::recorder::{FRAME, RoomRecorder};
+use super::{Placement, Round};
 use crate::clock::Clock;
 
 /// Packets queued towards one recorder before they are dropped (a second
@@ -43,6 +43,8 @@ pub struct Recordings {
     target: Option<RecordingTarget>,
     clock: Clock,
     running: BTreeMap<RoomId, Running>,
+    /// The round the open files belong to (`None`: between rounds).
+    round: Option<Timestamp>,
 }
 
 impl Recordings {
@@ -51,12 +53,24 @@ impl Recordings {
             target,
             clock,
             running: BTreeMap::new(),
+            round: None,
         }
     }
 
     /// Starts and stops recorders to match `placement`, then points every
     /// microphone at its room's recorder, if the room is recorded.
     pub fn sync(&mut self, placement: &Placement, peers: &BTreeMap<ParticipantId, Peer>) {
+        let round = match placement.round {
+            Round::Between => None,
+            Round::Running(started_at) => Some(started_at),
+            // Closing is the end of the round that ran: same files.
+            Round::Closing => self.round,
+        };
+        if round != self.round {
+            // One file per room per round: close them all, open anew below.
+            self.running.clear();
+            self.round = round;
+        }
         self.running
             .retain(|room, _| placement.recorded.contains(room));
         if let Some(target) = &self.target {
@@ -201,7 +215,81 @@ async fn record(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
     use super::*;
+    use crate::media::Member;
+
+    fn placement(recorded: &[u32], round: Round) -> Placement {
+        let member = Member {
+            room: RoomId(1),
+            mic: true,
+            camera: false,
+            listening: None,
+        };
+        Placement {
+            members: [(ParticipantId(1), member)].into_iter().collect(),
+            speaking_to_all: None,
+            recorded: recorded.iter().map(|r| RoomId(*r)).collect(),
+            round,
+        }
+    }
+
+    fn files(dir: &std::path::Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .map(|e| e.unwrap().file_name().into_string().unwrap())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    #[tokio::test]
+    async fn one_file_per_recorded_room_per_round() {
+        let dir = tempfile::tempdir().unwrap();
+        let ms = Arc::new(AtomicU64::new(1_796_133_909_000));
+        let clock = {
+            let ms = ms.clone();
+            Clock::from_fn(move || Timestamp(ms.load(Ordering::Relaxed)))
+        };
+        let target = RecordingTarget {
+            dir: dir.path().to_path_buf(),
+            meeting: "m".into(),
+        };
+        let mut recordings = Recordings::new(Some(target), clock);
+        let peers = BTreeMap::new();
+        let at = |secs: u64| ms.store(1_796_133_909_000 + secs * 1_000, Ordering::Relaxed);
+
+        recordings.sync(&placement(&[0, 1], Round::Between), &peers);
+        assert_eq!(files(dir.path()).len(), 2, "{:?}", files(dir.path()));
+        // Nothing changes: the same files go on.
+        recordings.sync(&placement(&[0, 1], Round::Between), &peers);
+        assert_eq!(files(dir.path()).len(), 2);
+        at(10);
+        let round = Round::Running(Timestamp(1_796_133_919_000));
+        recordings.sync(&placement(&[0, 1], round), &peers);
+        assert_eq!(files(dir.path()).len(), 4, "a round starts: new files");
+        at(20);
+        recordings.sync(&placement(&[0, 1], Round::Closing), &peers);
+        assert_eq!(files(dir.path()).len(), 4, "closing is the same round");
+        at(30);
+        recordings.sync(&placement(&[1], Round::Between), &peers);
+        assert_eq!(
+            files(dir.path()),
+            vec![
+                "m_room-0_20261201T140509.000Z.webm",
+                "m_room-0_20261201T140519.000Z.webm",
+                "m_room-1_20261201T140509.000Z.webm",
+                "m_room-1_20261201T140519.000Z.webm",
+                "m_room-1_20261201T140539.000Z.webm",
+            ],
+            "back between rounds: room 1 only, in a new file"
+        );
+    }
 
     #[test]
     fn names_say_meeting_room_and_utc_time_and_carry_no_path() {

@@ -53,6 +53,7 @@ fn placement(room_of: impl Fn(u64) -> RoomId) -> Arc<Placement> {
         members,
         speaking_to_all: None,
         recorded: Default::default(),
+        round: Default::default(),
     })
 }
 
@@ -230,6 +231,7 @@ async fn a_smaller_tile_takes_a_lower_layer_and_frees_the_high_one_at_its_keyfra
         members: [(ann, member), (bo, member)].into_iter().collect(),
         speaking_to_all: None,
         recorded: Default::default(),
+        round: Default::default(),
     });
     let (_placement_tx, placement_rx) = watch::channel(placement);
     let (_requests_tx, requests) = mpsc::channel(1);
