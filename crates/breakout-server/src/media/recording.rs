@@ -7,11 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use breakout_core::{ParticipantId, RoomId, Timestamp};
-use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
 
 use super::participant::Peer;
 use super::recorder::{FRAME, RoomRecorder};
+use super::upstream::Voiced;
 use super::{Placement, Round};
 use crate::clock::Clock;
 
@@ -25,12 +25,6 @@ pub struct RecordingTarget {
     /// The server's recordings directory (in its data directory).
     pub dir: PathBuf,
     pub meeting: String,
-}
-
-/// One Opus packet from a room member, on its way to the room's recorder.
-pub struct Voiced {
-    pub from: ParticipantId,
-    pub payload: Bytes,
 }
 
 struct Running {

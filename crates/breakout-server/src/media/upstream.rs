@@ -14,7 +14,6 @@ use tokio::sync::mpsc::error::TrySendError;
 use webrtc::rtp::packet::Packet;
 use webrtc::track::track_remote::TrackRemote;
 
-use super::recording::Voiced;
 use super::rewrite::{audio_level, vp8_keyframe_size, vp8_keyframe_start};
 use super::stats::{PeerStats, bump};
 
@@ -42,6 +41,13 @@ pub struct DownPacket {
     pub packet: Packet,
     /// Video: starts a keyframe (a slot waiting for one may begin here).
     pub keyframe: bool,
+}
+
+/// One Opus packet from a room member, on its way to the room's recorder
+/// (see `recording`).
+pub struct Voiced {
+    pub from: ParticipantId,
+    pub payload: bytes::Bytes,
 }
 
 /// One subscriber slot fed by an upstream track.
