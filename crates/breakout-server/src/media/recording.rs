@@ -39,6 +39,9 @@ pub struct Recordings {
     running: BTreeMap<RoomId, Running>,
     /// The round the open files belong to (`None`: between rounds).
     round: Option<Timestamp>,
+    /// Rooms whose file could not be created this round: tried again at
+    /// the next round or the next start, not every sync (one error logged).
+    failed: BTreeSet<RoomId>,
 }
 
 impl Recordings {
@@ -48,6 +51,7 @@ impl Recordings {
             clock,
             running: BTreeMap::new(),
             round: None,
+            failed: BTreeSet::new(),
         }
     }
 
@@ -63,16 +67,24 @@ impl Recordings {
         if round != self.round {
             // One file per room per round: close them all, open anew below.
             self.running.clear();
+            self.failed.clear();
             self.round = round;
         }
         self.running
             .retain(|room, _| placement.recorded.contains(room));
+        self.failed.retain(|room| placement.recorded.contains(room));
         if let Some(target) = &self.target {
             for room in &placement.recorded {
-                if !self.running.contains_key(room)
-                    && let Some(running) = start(target, *room, self.clock.now())
-                {
-                    self.running.insert(*room, running);
+                if self.running.contains_key(room) || self.failed.contains(room) {
+                    continue;
+                }
+                match start(target, *room, self.clock.now()) {
+                    Some(running) => {
+                        self.running.insert(*room, running);
+                    }
+                    None => {
+                        self.failed.insert(*room);
+                    }
                 }
             }
         }
@@ -240,6 +252,31 @@ mod tests {
             .unwrap_or_default();
         names.sort();
         names
+    }
+
+    #[tokio::test]
+    async fn a_file_that_cannot_be_created_is_tried_once_per_start() {
+        let dir = tempfile::tempdir().unwrap();
+        // A file where the recordings directory should be.
+        let blocked = dir.path().join("recordings");
+        std::fs::write(&blocked, b"not a directory").unwrap();
+        let target = RecordingTarget {
+            dir: blocked.clone(),
+            meeting: "m".into(),
+        };
+        let mut recordings = Recordings::new(Some(target), Clock::system());
+        let peers = BTreeMap::new();
+        recordings.sync(&placement(&[1], Round::Between), &peers);
+        assert!(recordings.running.is_empty());
+        assert!(recordings.failed.contains(&RoomId(1)));
+        // Once the way is clear, the next start records.
+        std::fs::remove_file(&blocked).unwrap();
+        recordings.sync(&placement(&[1], Round::Between), &peers);
+        assert!(recordings.running.is_empty(), "not retried every sync");
+        recordings.sync(&placement(&[], Round::Between), &peers);
+        recordings.sync(&placement(&[1], Round::Between), &peers);
+        assert_eq!(recordings.running.len(), 1);
+        assert_eq!(files(&blocked).len(), 1);
     }
 
     #[tokio::test]
