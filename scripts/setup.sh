@@ -45,7 +45,7 @@ desktop_packages=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-de
     libssl-dev libayatana-appindicator3-dev librsvg2-dev libasound2-dev
     libasound2-plugins libv4l-dev libclang-dev clang pkg-config xvfb xauth
     pulseaudio pulseaudio-utils sox imagemagick webkit2gtk-driver x11-utils
-    libvpx-dev cmake chromium iproute2 nftables coturn postgresql)
+    libvpx-dev cmake chromium iproute2 nftables coturn postgresql ffmpeg)
 
 need_node() {
     command -v npm >/dev/null || apt_install nodejs npm
@@ -67,7 +67,9 @@ case "$stage" in
         ;;
     test)
         need_rust
-        apt_install build-essential pkg-config curl
+        # ffmpeg: the server's recording tests read their files back with
+        # ffprobe and ffmpeg; g++ (build-essential) builds libwebm.
+        apt_install build-essential pkg-config curl ffmpeg
         need_python_tools
         ;;
     desktop)

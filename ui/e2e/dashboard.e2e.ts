@@ -391,6 +391,23 @@ describe("dashboard while breakouts run", () => {
     await w.close();
   });
 
+  test("records a room and stops; the button says which rooms are recorded", async () => {
+    const w = await dashboard(view());
+    const { page } = w;
+    await column(page, "Room 1").getByRole("button", { name: "Record Room 1" }).click();
+    expect(await w.nextCommand()).toEqual({ type: "record", room: 1, active: true });
+    const recorded = view();
+    recorded.rooms[1].recording = true;
+    await w.server(state(recorded));
+    const pressed = column(page, "Room 1").getByRole("button", { name: "Recording Room 1" });
+    expect(await pressed.getAttribute("aria-pressed")).toBe("true");
+    const other = column(page, "Room 2").getByRole("button", { name: "Record Room 2" });
+    expect(await other.getAttribute("aria-pressed")).toBe("false");
+    await pressed.click();
+    expect(await w.nextCommand()).toEqual({ type: "record", room: 1, active: false });
+    await w.close();
+  });
+
   test("hold to speak to all rooms: pressed sends, released stops; a refusal is shown", async () => {
     const w = await dashboard(view());
     const { page } = w;

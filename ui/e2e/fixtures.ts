@@ -80,6 +80,7 @@ function room(id: number, title: string, members: MemberView[] | null, extra: Pa
     assigned: null,
     can_join: false,
     listeners: [],
+    recording: false,
     ...extra,
   };
 }

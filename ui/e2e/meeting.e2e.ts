@@ -446,6 +446,21 @@ describe("meeting window", () => {
     await w.close();
   });
 
+  test("shows that the room is recorded, and stops showing it when it no longer is", async () => {
+    const w = await bobInRoom();
+    const { page } = w;
+    const banner = page.locator('[data-banner="recording"]');
+    expect(await banner.count()).toBe(0);
+    const recorded = bobView();
+    recorded.rooms[1].recording = true;
+    await w.server(state(recorded));
+    await banner.getByText("This room is being recorded.").waitFor();
+    await screenshots(page, "meeting-recorded");
+    await w.server(state(bobView()));
+    await banner.waitFor({ state: "detached" });
+    await w.close();
+  });
+
   test("return to the main room when allowed", async () => {
     const w = await bobInRoom(bobView({ you: { may_return_to_main: false } }));
     const { page } = w;
@@ -476,9 +491,9 @@ describe("meeting window", () => {
 
   test("room chooser when people may choose", async () => {
     const rooms = [
-      { id: 0, title: "Main room", open: true, member_count: 2, members: [bob, cara], assigned: null, can_join: false, listeners: [] },
-      { id: 1, title: "Ideas", open: true, member_count: 3, members: null, assigned: null, can_join: true, listeners: [] },
-      { id: 2, title: "Planning", open: true, member_count: 0, members: null, assigned: null, can_join: true, listeners: [] },
+      { id: 0, title: "Main room", open: true, member_count: 2, members: [bob, cara], assigned: null, can_join: false, listeners: [], recording: false },
+      { id: 1, title: "Ideas", open: true, member_count: 3, members: null, assigned: null, can_join: true, listeners: [], recording: false },
+      { id: 2, title: "Planning", open: true, member_count: 0, members: null, assigned: null, can_join: true, listeners: [], recording: false },
     ];
     const view = bobView({ room: 0, rooms, members: [bob, cara], you: { assigned: null, flags: { assigned: false, forced: false, allowed: true, requested: false, return_requested: false } } });
     const w = await open(browser, server.url, "index.html", { answers: { get_state: { value: view }, get_chat: { value: [] } } });

@@ -184,6 +184,13 @@ pub enum Command {
     SpeakToAll {
         active: bool,
     },
+    /// Starts (`active`) or stops recording `room`, or every room when
+    /// `room` is absent. Whoever is in a recorded room is recorded.
+    Record {
+        #[serde(default)]
+        room: Option<RoomId>,
+        active: bool,
+    },
 
     // Anyone, within their preset.
     JoinRoom {
@@ -270,6 +277,7 @@ impl Command {
             Command::MuteParticipant { .. } => "mute_participant",
             Command::ListenIn { .. } => "listen_in",
             Command::SpeakToAll { .. } => "speak_to_all",
+            Command::Record { .. } => "record",
             Command::JoinRoom { .. } => "join_room",
             Command::LeaveToMain => "leave_to_main",
             Command::RequestHelp => "request_help",

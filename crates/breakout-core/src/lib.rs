@@ -26,6 +26,7 @@ mod names;
 mod people;
 mod polls;
 mod preset;
+mod recording;
 mod refusal;
 mod rng;
 mod rooms;

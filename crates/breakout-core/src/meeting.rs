@@ -88,6 +88,9 @@ pub struct Room {
     pub open: bool,
     pub(crate) members: BTreeSet<ParticipantId>,
     pub(crate) chat: Vec<ChatMessage>,
+    /// The server records this room (see `recording.rs`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recording: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -162,6 +165,7 @@ impl Meeting {
             open: true,
             members: BTreeSet::new(),
             chat: Vec::new(),
+            recording: false,
         };
         Meeting {
             presets: Preset::builtin()
@@ -269,6 +273,7 @@ impl Meeting {
             }
             C::ListenIn { room } => self.listen_in(actor, room, &mut out),
             C::SpeakToAll { active } => self.speak_to_all(actor, active, &mut out),
+            C::Record { room, active } => self.set_recording(actor, room, active, &mut out),
             C::JoinRoom { room } => self.join_room(actor, room, &mut out),
             C::LeaveToMain => self.leave_to_main(actor, &mut out),
             C::RequestHelp => self.request_help(actor, now, &mut out),

@@ -208,6 +208,7 @@ impl Meeting {
                 open,
                 members: Default::default(),
                 chat: Vec::new(),
+                recording: false,
             },
         );
         id

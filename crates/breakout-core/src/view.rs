@@ -80,6 +80,8 @@ pub struct RoomView {
     /// those who manage breakouts; your own room's when the meeting
     /// announces listeners (empty otherwise).
     pub listeners: Vec<ParticipantId>,
+    /// The server is recording this room: everyone who sees the room sees it.
+    pub recording: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -186,6 +188,7 @@ impl Meeting {
                     assigned: manager.then(|| assigned.remove(&room.id).unwrap_or_default()),
                     can_join,
                     listeners,
+                    recording: room.recording,
                 }
             })
             .collect();

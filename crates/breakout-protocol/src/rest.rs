@@ -143,6 +143,18 @@ pub struct Invite {
     pub expires_at: Option<u64>,
 }
 
+/// One recorded room's file, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RecordingFile {
+    /// The file name, also its download path under the meeting's recordings.
+    pub name: String,
+    /// The room recorded.
+    #[schema(value_type = u32)]
+    pub room: RoomId,
+    /// Its size now (it grows while the room is recorded).
+    pub bytes: u64,
+}
+
 /// Who may still join a meeting through invites. Administrators adding
 /// people by name are bounded only by the server's per-meeting maximum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

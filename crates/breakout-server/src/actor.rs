@@ -86,6 +86,11 @@ pub enum ActorMessage {
     Admission {
         reply: oneshot::Sender<breakout_protocol::rest::Admission>,
     },
+    /// Whether this participant may list and download the recordings.
+    MayReadRecordings {
+        participant: ParticipantId,
+        reply: ReplyTo<()>,
+    },
     /// Another node took the meeting over: stop without writing anything
     /// and close every socket with "meeting moved".
     Moved,
@@ -164,6 +169,14 @@ pub struct MeetingActor {
 
 impl MeetingActor {
     pub fn new(record: MeetingRecord, meeting: Meeting, seq: u64, env: MeetingEnv) -> Self {
+        let recordings = env
+            .settings
+            .recordings
+            .clone()
+            .map(|dir| crate::media::RecordingTarget {
+                dir,
+                meeting: record.id.clone(),
+            });
         MeetingActor {
             id: record.id,
             title: record.title,
@@ -182,6 +195,7 @@ impl MeetingActor {
                 &meeting,
                 env.settings.media.clone(),
                 env.settings.clock.clone(),
+                recordings,
             ),
             meeting,
             env,
@@ -346,6 +360,10 @@ impl MeetingActor {
                     capacity: self.meeting.capacity(),
                     locked: self.meeting.is_locked(),
                 });
+            }
+            ActorMessage::MayReadRecordings { participant, reply } => {
+                let allowed = self.meeting.may_read_recordings(participant);
+                let _ = reply.send(allowed.map_err(ServerError::from));
             }
             ActorMessage::Moved => self.moved = true,
             ActorMessage::Stop { .. } => unreachable!("handled by the loop"),

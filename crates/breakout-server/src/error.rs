@@ -18,6 +18,10 @@ pub enum ServerError {
     Refused(#[from] Refusal),
     #[error("no meeting {0:?}")]
     MeetingNotFound(String),
+    #[error(
+        "this meeting has no recording named {0:?}; list them at /v1/meetings/{{id}}/recordings"
+    )]
+    RecordingNotFound(String),
     #[error("the meeting is no longer running on this server")]
     MeetingGone,
     #[error(
@@ -109,6 +113,7 @@ impl ServerError {
         match self {
             ServerError::Refused(refusal) => refusal.code(),
             ServerError::MeetingNotFound(_) => "meeting_not_found",
+            ServerError::RecordingNotFound(_) => "recording_not_found",
             ServerError::MeetingGone => "meeting_gone",
             ServerError::Draining => "server_draining",
             ServerError::MeetingElsewhere { .. } => breakout_protocol::MEETING_ELSEWHERE,
@@ -143,7 +148,9 @@ impl ServerError {
     pub fn status(&self) -> StatusCode {
         match self {
             ServerError::Refused(refusal) => refusal_status(refusal),
-            ServerError::MeetingNotFound(_) | ServerError::NoSuchEndpoint => StatusCode::NOT_FOUND,
+            ServerError::MeetingNotFound(_)
+            | ServerError::RecordingNotFound(_)
+            | ServerError::NoSuchEndpoint => StatusCode::NOT_FOUND,
             ServerError::MeetingElsewhere { .. } => StatusCode::MISDIRECTED_REQUEST,
             ServerError::MeetingGone
             | ServerError::Draining

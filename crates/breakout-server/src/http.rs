@@ -20,6 +20,8 @@ pub struct AppState {
     pub link_pin: Option<breakout_protocol::fingerprint::CertFingerprint>,
     pub limits: crate::limits::Limits,
     pub rates: crate::rate::Rates,
+    /// Where recorded rooms' files are (see [`crate::recordings_dir`]).
+    pub recordings: std::path::PathBuf,
 }
 
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {

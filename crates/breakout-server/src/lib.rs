@@ -31,6 +31,7 @@ mod registry;
 mod rest;
 mod rest_cluster;
 mod rest_csv;
+mod rest_recordings;
 mod router;
 mod settings;
 pub mod store;
@@ -201,6 +202,7 @@ impl Server {
         let settings = settings::MeetingSettings {
             media: media.clone(),
             clock: clock::Clock::system(),
+            recordings: Some(recordings_dir(&config.data_dir)),
         };
         let public_url = config.public_url.unwrap_or_else(|| {
             let scheme = if tls.is_some() { "https" } else { "http" };
@@ -239,6 +241,7 @@ impl Server {
                 .map(|(_, loaded)| loaded.fingerprint),
             rates: rate::Rates::new(&limits),
             limits,
+            recordings: recordings_dir(&config.data_dir),
         });
         let fingerprint = tls.as_ref().map(|loaded| loaded.fingerprint);
         let acceptor = tls.map(|loaded| loaded.acceptor);
@@ -351,6 +354,11 @@ fn without_credentials(url: &str) -> String {
 
 /// The admin key lives in `data_dir/admin-key` (mode 0600) so the operator
 /// can read it again; it is created on first start.
+/// Recorded rooms' files, one per room per recording.
+pub fn recordings_dir(data_dir: &std::path::Path) -> std::path::PathBuf {
+    data_dir.join("recordings")
+}
+
 fn load_or_create_admin_key(dir: &std::path::Path) -> Result<String, ServerError> {
     let path = dir.join("admin-key");
     let io_error = |source| ServerError::DataDir {

@@ -25,6 +25,7 @@ use crate::ops::OpsDoc;
 use crate::registry::blocking;
 use crate::rest_cluster::ClusterErrors;
 use crate::rest_csv::CsvApiDoc;
+use crate::rest_recordings::RecordingsApiDoc;
 use crate::store::{InviteUse, NewInvite, hash_token, new_token};
 
 type Result<T> = std::result::Result<T, ServerError>;
@@ -58,7 +59,7 @@ pub fn routes() -> Router<Arc<AppState>> {
     paths(health, create_meeting, list_meetings, get_meeting, delete_meeting, list_presets, create_preset, add_participant, remove_participant, rooms, create_invite, join, get_admission, set_admission),
     components(schemas(ApiError, CreateMeeting, MeetingInfo, AddParticipant, ParticipantCreated, PresetList, RoomsOverview, Health, CreateInvite, Invite, JoinWithInvite, Admission, SetAdmission)),
     nest((path = "/v1/admin", api = crate::admin::AdminDoc)),
-    modifiers(&AdminKeyScheme, &CsvApiDoc, &OpsDoc, &JoinPageDoc, &JsonBodyErrors, &ClusterErrors),
+    modifiers(&AdminKeyScheme, &CsvApiDoc, &RecordingsApiDoc, &OpsDoc, &JoinPageDoc, &JsonBodyErrors, &ClusterErrors),
     security(("admin_key" = []))
 )]
 pub struct ApiDoc;

@@ -14,6 +14,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::rest::routes())
         .merge(crate::admin::routes())
         .merge(crate::rest_csv::routes())
+        .merge(crate::rest_recordings::routes())
         .merge(crate::ops::routes())
         .merge(crate::join_page::routes())
         .route(breakout_protocol::WS_PATH, get(crate::ws::upgrade))

@@ -15,6 +15,9 @@ pub struct MeetingSettings {
     /// The server's one media socket and what it announces.
     pub media: Arc<MediaNetwork>,
     pub clock: Clock,
+    /// Where recorded rooms are written (`data_dir/recordings`); `None`
+    /// records nothing.
+    pub recordings: Option<std::path::PathBuf>,
 }
 
 /// What a meeting actor is given besides its own state.

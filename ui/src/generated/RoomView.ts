@@ -21,4 +21,8 @@ can_join: boolean,
  * those who manage breakouts; your own room's when the meeting
  * announces listeners (empty otherwise).
  */
-listeners: Array<ParticipantId>, };
+listeners: Array<ParticipantId>, 
+/**
+ * The server is recording this room: everyone who sees the room sees it.
+ */
+recording: boolean, };

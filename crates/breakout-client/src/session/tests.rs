@@ -37,6 +37,7 @@ pub(super) fn room(id: RoomId, members: Option<Vec<ParticipantId>>, count: u32) 
         assigned: None,
         can_join: false,
         listeners: Vec::new(),
+        recording: false,
     }
 }
 

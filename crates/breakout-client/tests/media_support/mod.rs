@@ -26,7 +26,8 @@ pub struct TestServer {
     pub server: Server,
     pub url: String,
     pub api: AdminApi,
-    _dir: tempfile::TempDir,
+    /// The server's data directory.
+    pub dir: tempfile::TempDir,
 }
 
 impl TestServer {
@@ -44,7 +45,7 @@ impl TestServer {
             server,
             url,
             api,
-            _dir: dir,
+            dir,
         }
     }
 

@@ -195,6 +195,9 @@ impl MeetingActor {
             ActorMessage::CheckPreset { reply, .. } => {
                 let _ = reply.send(unavailable());
             }
+            ActorMessage::MayReadRecordings { reply, .. } => {
+                let _ = reply.send(unavailable());
+            }
             ActorMessage::Disconnect {
                 participant,
                 connection,

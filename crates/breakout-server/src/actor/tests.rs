@@ -22,6 +22,7 @@ fn env(store: &Arc<Store>) -> MeetingEnv {
                     .expect("a media port"),
             ),
             clock: Clock::system(),
+            recordings: None,
         },
         incidents: Arc::new(Incidents::default()),
     }

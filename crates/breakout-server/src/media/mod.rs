@@ -158,6 +158,8 @@ mod network;
 mod participant;
 mod peer;
 mod probe_guard;
+mod recorder;
+mod recording;
 mod rewrite;
 mod router;
 mod slots;
@@ -166,7 +168,7 @@ mod stats;
 mod upstream;
 mod vp8;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use breakout_core::{Meeting, ParticipantId, RoomId};
@@ -181,6 +183,8 @@ use crate::connections::ConnectionHandle;
 pub use ice_servers::{IceConfigError, IceServersConfig};
 pub use network::{MediaNetwork, MediaNetworkConfig};
 pub(crate) use peer::live_connections;
+pub use recording::RecordingTarget;
+pub(crate) use recording::prefix as recording_prefix;
 
 /// Why a media request failed.
 #[derive(Debug, thiserror::Error)]
@@ -236,6 +240,22 @@ pub struct Placement {
     pub members: BTreeMap<ParticipantId, Member>,
     /// Whose microphone every room hears now.
     pub speaking_to_all: Option<ParticipantId>,
+    /// The rooms recorded now.
+    pub recorded: BTreeSet<RoomId>,
+    /// Where breakouts are: a recording starts a new file with each round.
+    pub round: Round,
+}
+
+/// The breakout round as recordings split files by it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Round {
+    /// No round is running (before the first, between rounds).
+    #[default]
+    Between,
+    /// The round that started at this time.
+    Running(breakout_core::Timestamp),
+    /// The round is closing: still the round that was running.
+    Closing,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -263,6 +283,12 @@ impl Placement {
                 })
                 .collect(),
             speaking_to_all: meeting.speaking_to_all(),
+            recorded: meeting.recorded_rooms().into_iter().collect(),
+            round: match meeting.phase() {
+                breakout_core::Phase::Idle => Round::Between,
+                breakout_core::Phase::Running { started_at, .. } => Round::Running(started_at),
+                breakout_core::Phase::Closing { .. } => Round::Closing,
+            },
         }
     }
 }
@@ -347,13 +373,20 @@ pub(crate) struct MediaHandle {
 impl MediaRouter {
     /// Starts the meeting's media task (needs a tokio runtime); its
     /// connections share the server's media socket.
-    pub fn spawn(meeting: &Meeting, network: Arc<MediaNetwork>, clock: Clock) -> MediaRouter {
+    /// Recordings go to `recordings`; without one, recorded rooms are not.
+    pub fn spawn(
+        meeting: &Meeting,
+        network: Arc<MediaNetwork>,
+        clock: Clock,
+        recordings: Option<RecordingTarget>,
+    ) -> MediaRouter {
         let (placement, placement_rx) = watch::channel(Arc::new(Placement::of(meeting)));
         let (tx, rx) = mpsc::channel(1024);
         // One summary waits at most: a newer one replaces what is unread.
         let (speaking_tx, speaking) = mpsc::channel(1);
+        let recordings = recording::Recordings::new(recordings, clock.clone());
         let summaries = speaking::Summaries::new(clock, speaking_tx);
-        tokio::spawn(router::Router::new(placement_rx, rx, network, summaries).run());
+        tokio::spawn(router::Router::new(placement_rx, rx, network, summaries, recordings).run());
         MediaRouter {
             placement,
             handle: MediaHandle { tx },

@@ -23,6 +23,7 @@ use super::participant::{
     Camera, Peer, SlotHandle, apply_switch, close_pc, set_assigned, slot_map,
 };
 use super::peer::{self, Negotiated};
+use super::recording::Recordings;
 use super::speaking::Summaries;
 use super::stats::{PeerStats, bump};
 use super::upstream::{self, Upstream};
@@ -70,6 +71,7 @@ pub struct Router {
     streams: i64,
     /// Who speaks in each room, for hosts and cohosts.
     summaries: Summaries,
+    recordings: Recordings,
 }
 
 impl Router {
@@ -78,6 +80,7 @@ impl Router {
         requests: mpsc::Receiver<RouterMessage>,
         network: Arc<MediaNetwork>,
         summaries: Summaries,
+        recordings: Recordings,
     ) -> Self {
         let (events_tx, events) = mpsc::unbounded_channel();
         let (done_tx, done) = mpsc::unbounded_channel();
@@ -97,6 +100,7 @@ impl Router {
             network,
             streams: 0,
             summaries,
+            recordings,
         }
     }
 
@@ -473,6 +477,7 @@ impl Router {
     /// map changed, and each simulcast publisher whose wanted layers did.
     fn reassign(&mut self) {
         let placement = self.current.clone();
+        self.recordings.sync(&placement, &self.peers);
         let plans = {
             let view: BTreeMap<ParticipantId, assign::PeerView<'_>> = self
                 .peers

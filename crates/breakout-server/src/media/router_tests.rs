@@ -27,6 +27,10 @@ use crate::media::{MediaNetwork, MediaNetworkConfig, Member, Placement};
 const PEOPLE: u64 = 24;
 
 /// Summaries nobody reads: these tests are about slot maps.
+fn no_recordings() -> super::super::recording::Recordings {
+    super::super::recording::Recordings::new(None, crate::clock::Clock::system())
+}
+
 fn summaries() -> Summaries {
     let (tx, _) = mpsc::channel(1);
     Summaries::new(crate::clock::Clock::system(), tx)
@@ -48,6 +52,8 @@ fn placement(room_of: impl Fn(u64) -> RoomId) -> Arc<Placement> {
     Arc::new(Placement {
         members,
         speaking_to_all: None,
+        recorded: Default::default(),
+        round: Default::default(),
     })
 }
 
@@ -157,7 +163,13 @@ async fn slot_maps_at_the_start_of_breakouts_name_only_the_new_roommates() {
     let (_requests_tx, requests) = mpsc::channel(1);
     let network = MediaNetwork::bind([127, 0, 0, 1].into(), &MediaNetworkConfig::default())
         .expect("a media port");
-    let mut router = Router::new(placement_rx, requests, Arc::new(network), summaries());
+    let mut router = Router::new(
+        placement_rx,
+        requests,
+        Arc::new(network),
+        summaries(),
+        no_recordings(),
+    );
     let mut outboxes = BTreeMap::new();
     for id in 1..=PEOPLE {
         let who = ParticipantId(id);
@@ -218,12 +230,20 @@ async fn a_smaller_tile_takes_a_lower_layer_and_frees_the_high_one_at_its_keyfra
     let placement = Arc::new(Placement {
         members: [(ann, member), (bo, member)].into_iter().collect(),
         speaking_to_all: None,
+        recorded: Default::default(),
+        round: Default::default(),
     });
     let (_placement_tx, placement_rx) = watch::channel(placement);
     let (_requests_tx, requests) = mpsc::channel(1);
     let network = MediaNetwork::bind([127, 0, 0, 1].into(), &MediaNetworkConfig::default())
         .expect("a media port");
-    let mut router = Router::new(placement_rx, requests, Arc::new(network), summaries());
+    let mut router = Router::new(
+        placement_rx,
+        requests,
+        Arc::new(network),
+        summaries(),
+        no_recordings(),
+    );
     let (mut publisher, mut ann_outbox) = peer(&router, ann).await;
     let mut camera = Camera::simulcast(Layer::ALL.to_vec());
     for (ssrc, layer) in Layer::ALL.into_iter().enumerate() {
@@ -326,7 +346,13 @@ async fn the_network_counts_the_streams_its_routers_forward() {
     let network = MediaNetwork::bind([127, 0, 0, 1].into(), &MediaNetworkConfig::default())
         .expect("a media port");
     let network = Arc::new(network);
-    let mut router = Router::new(placement_rx, requests, network.clone(), summaries());
+    let mut router = Router::new(
+        placement_rx,
+        requests,
+        network.clone(),
+        summaries(),
+        no_recordings(),
+    );
     let mut outboxes = Vec::new();
     for id in 1..=PEOPLE {
         let who = ParticipantId(id);

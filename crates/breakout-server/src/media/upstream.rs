@@ -43,6 +43,13 @@ pub struct DownPacket {
     pub keyframe: bool,
 }
 
+/// One Opus packet from a room member, on its way to the room's recorder
+/// (see `recording`).
+pub struct Voiced {
+    pub from: ParticipantId,
+    pub payload: bytes::Bytes,
+}
+
 /// One subscriber slot fed by an upstream track.
 pub struct Sink {
     pub subscriber: ParticipantId,
@@ -59,6 +66,8 @@ pub struct Upstream {
     pub layer: Option<Layer>,
     pub ssrc: u32,
     sinks: RwLock<Vec<Sink>>,
+    /// Audio: the recorder of the publisher's room, while it is recorded.
+    tap: RwLock<Option<mpsc::Sender<Voiced>>>,
     /// Keyframe requests go to the publisher's RTCP writer task.
     keyframes: mpsc::Sender<u32>,
     last_keyframe_request_ms: AtomicU64,
@@ -90,6 +99,7 @@ impl Upstream {
             layer,
             ssrc,
             sinks: RwLock::new(Vec::new()),
+            tap: RwLock::new(None),
             keyframes,
             last_keyframe_request_ms: AtomicU64::new(0),
             last_voice_ms: AtomicU64::new(0),
@@ -109,6 +119,31 @@ impl Upstream {
     pub fn unsubscribe(&self, subscriber: ParticipantId, slot: usize) {
         let mut sinks = self.sinks.write().unwrap_or_else(|e| e.into_inner());
         sinks.retain(|s| !(s.subscriber == subscriber && s.slot == slot));
+    }
+
+    /// Sends this microphone's packets to a room's recorder too (`None`: to none).
+    pub fn set_tap(&self, tap: Option<mpsc::Sender<Voiced>>) {
+        let mut current = self.tap.write().unwrap_or_else(|e| e.into_inner());
+        let same = match (&*current, &tap) {
+            (Some(a), Some(b)) => a.same_channel(b),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same {
+            *current = tap;
+        }
+    }
+
+    /// Offers a packet to the recorder, never waiting: a recorder that
+    /// falls behind loses packets, not the room its audio.
+    fn record(&self, packet: &Packet) {
+        let tap = self.tap.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(tx) = tap.as_ref() {
+            let _ = tx.try_send(Voiced {
+                from: self.publisher,
+                payload: packet.payload.clone(),
+            });
+        }
     }
 
     /// Asks the publisher for a keyframe (video only, rate limited).
@@ -230,6 +265,7 @@ pub async fn read_track(
                     .and_then(|id| packet.header.get_extension(id))
                     .and_then(|ext| audio_level(&ext));
                 upstream.note_audio(level);
+                upstream.record(&packet);
                 false
             }
         };

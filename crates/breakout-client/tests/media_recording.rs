@@ -1,0 +1,264 @@
+//! Recording a room, through the real server and its SFU on loopback with
+//! bots sending tones; the file is read back with ffprobe and ffmpeg
+//! (installed by `scripts/setup.sh`):
+//!
+//! - only hosts and cohosts may record, and everyone in the recorded room
+//!   sees that it is;
+//! - the file is Opus in WebM and holds the tones of the room's members,
+//!   never those of the room next door;
+//! - a participant moved into the room is in the recording from the move;
+//! - the file is listed and downloaded over REST with the admin key or a
+//!   host's token, and refused to a participant.
+
+mod media_support;
+
+use std::f64::consts::TAU;
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+
+use breakout_client::media::{AudioSource, MediaConfig, VideoSource};
+use breakout_client::protocol::rest::RecordingFile;
+use breakout_client::protocol::{ApiError, Command, RoomId};
+use media_support::{Bot, TestServer, command, start_breakouts, view};
+
+/// Frames that make "decoded" unambiguous: 25 × 20 ms of a tone.
+const HEARD: u64 = 25;
+const RATE: usize = 48_000;
+/// The recording is read in windows this long (100 ms).
+const WINDOW: usize = RATE / 10;
+
+fn voice() -> MediaConfig {
+    let mut config = MediaConfig::synthetic();
+    config.video = VideoSource::None;
+    config.camera_on = false;
+    config
+}
+
+fn silent() -> MediaConfig {
+    let mut config = voice();
+    config.audio = AudioSource::None;
+    config
+}
+
+fn tool(name: &str) -> Process {
+    let found = Process::new(name).arg("-version").output();
+    assert!(
+        found.is_ok_and(|o| o.status.success()),
+        "{name} is missing: run scripts/setup.sh (it installs ffmpeg)"
+    );
+    Process::new(name)
+}
+
+fn probe(path: &Path, entries: &str) -> String {
+    let out = tool("ffprobe")
+        .args(["-v", "error", "-show_entries", entries, "-of"])
+        .args(["default=nw=1:nk=1"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+fn decode(path: &Path) -> Vec<i16> {
+    let out = tool("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(path)
+        .args(["-f", "s16le", "-ac", "1", "-ar", "48000", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect()
+}
+
+/// Share of `pcm`'s power at `hz` (Goertzel), in 0..=1.
+fn share(pcm: &[i16], hz: u32) -> f64 {
+    let w = TAU * f64::from(hz) / RATE as f64;
+    let coeff = 2.0 * w.cos();
+    let (mut s1, mut s2, mut total) = (0.0, 0.0, 0.0);
+    for &x in pcm {
+        let x = f64::from(x);
+        total += x * x;
+        let s0 = x + coeff * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    if total == 0.0 {
+        return 0.0;
+    }
+    2.0 * (s1 * s1 + s2 * s2 - coeff * s1 * s2) / (pcm.len() as f64 * total)
+}
+
+/// For each 100 ms window, which of `tones` it carries.
+fn tones_by_window(pcm: &[i16], tones: &[u32]) -> Vec<Vec<bool>> {
+    pcm.chunks_exact(WINDOW)
+        .map(|w| tones.iter().map(|&hz| share(w, hz) > 0.1).collect())
+        .collect()
+}
+
+/// The one file in the server's recordings directory.
+fn the_recording(server: &TestServer) -> PathBuf {
+    let dir = breakout_server::recordings_dir(server.dir.path());
+    let files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("no recordings directory {}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    files.into_iter().next().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_recorded_room_holds_its_members_tones_only_and_follows_a_move() {
+    let server = TestServer::start().await;
+    let meeting = server.meeting().await;
+    let host = Bot::join_as(&server, &meeting, "host", "host", silent()).await;
+    let a = Bot::join(&server, &meeting, "a", voice()).await;
+    let b = Bot::join(&server, &meeting, "b", voice()).await;
+    let c = Bot::join(&server, &meeting, "c", voice()).await;
+    let d = Bot::join(&server, &meeting, "d", voice()).await;
+    let tones = [a.tone(), b.tone(), c.tone(), d.tone()];
+    for (i, tone) in tones.iter().enumerate() {
+        assert!(!tones[..i].contains(tone), "two bots share a tone");
+    }
+    start_breakouts(&host.conn, 2, &[(a.id, 1), (b.id, 1), (c.id, 2), (d.id, 2)]).await;
+    for (bot, room) in [(&a, 1), (&b, 1), (&c, 2), (&d, 2)] {
+        bot.wait_for_room(room).await;
+    }
+
+    // A participant may not record.
+    let record = |active| Command::Record {
+        room: Some(RoomId(1)),
+        active,
+    };
+    let error = a.conn.command(record(true)).await.expect_err("refused");
+    let refused = error.api_error().expect("an API error");
+    assert_eq!(refused.code, "permission_denied");
+    assert_eq!(
+        refused.message,
+        "your role does not allow you to record rooms"
+    );
+
+    command(&host.conn, record(true)).await;
+    let recording_of = |view: &breakout_client::protocol::MeetingView, room| {
+        view.rooms
+            .iter()
+            .find(|r| r.id == RoomId(room))
+            .map(|r| r.recording)
+    };
+    assert_eq!(recording_of(&view(&a.conn).await, 1), Some(true));
+    assert_eq!(recording_of(&view(&c.conn).await, 2), Some(false));
+
+    // Room 1 as its members hear it, for a while after the start.
+    a.forget();
+    a.wait_for("a hears b", |r| r.tone_frames(b.tone()) >= HEARD)
+        .await;
+    // c moves from room 2 into the recorded room.
+    command(
+        &host.conn,
+        Command::Assign {
+            participant: c.id,
+            room: Some(RoomId(1)),
+        },
+    )
+    .await;
+    c.wait_for_room(1).await;
+    a.forget();
+    a.wait_for("a hears c in room 1", |r| r.tone_frames(c.tone()) >= HEARD)
+        .await;
+    command(&host.conn, record(false)).await;
+    assert_eq!(recording_of(&view(&a.conn).await, 1), Some(false));
+
+    let on_disk = the_recording(&server);
+    let name = on_disk.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.starts_with(&format!("{meeting}_room-1_")) && name.ends_with(".webm"),
+        "{name}"
+    );
+    // Listed and downloaded over REST, by the admin or a host of the meeting.
+    let http = reqwest::Client::new();
+    let recordings = format!("{}/v1/meetings/{meeting}/recordings", server.url);
+    let listed: Vec<RecordingFile> = http
+        .get(&recordings)
+        .bearer_auth(media_support::KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(
+        (listed[0].name.as_str(), listed[0].room),
+        (name.as_str(), RoomId(1))
+    );
+    let participant = server.token(&meeting, "p", "participant").await;
+    let refused = http
+        .get(&recordings)
+        .bearer_auth(&participant)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let error: ApiError = refused.json().await.unwrap();
+    assert_eq!(error.code, "permission_denied", "{}", error.message);
+    let host_token = server.token(&meeting, "host 2", "host").await;
+    for missing in ["nothing.webm", "..%2Fadmin-key"] {
+        let answer = http
+            .get(format!("{recordings}/{missing}"))
+            .bearer_auth(&host_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 404, "{missing}");
+        let error: ApiError = answer.json().await.unwrap();
+        assert_eq!(error.code, "recording_not_found", "{}", error.message);
+    }
+    let download = http
+        .get(format!("{recordings}/{name}"))
+        .bearer_auth(&host_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), 200);
+    let bytes = download.bytes().await.unwrap();
+    let copy = tempfile::tempdir().unwrap();
+    let path = copy.path().join(&name);
+    std::fs::write(&path, &bytes).unwrap();
+    assert_eq!(probe(&path, "stream=codec_name"), "opus");
+    let duration: f64 = probe(&path, "format=duration").parse().unwrap_or(0.0);
+    let pcm = decode(&path);
+    let seconds = pcm.len() as f64 / RATE as f64;
+    assert!(
+        seconds > 0.5,
+        "{seconds} s decoded, ffprobe says {duration}"
+    );
+
+    let windows = tones_by_window(&pcm, &tones);
+    let with = |i: usize| windows.iter().filter(|w| w[i]).count();
+    assert!(
+        with(0) >= 3 && with(1) >= 3,
+        "a and b are in it: {windows:?}"
+    );
+    assert_eq!(with(3), 0, "d never was in room 1: {windows:?}");
+    let first_c = windows
+        .iter()
+        .position(|w| w[2])
+        .unwrap_or_else(|| panic!("c is in it after the move: {windows:?}"));
+    let before_move = windows[..first_c].iter().filter(|w| w[0] || w[1]).count();
+    assert!(
+        before_move >= 3,
+        "room 1 was recorded without c before the move: {windows:?}"
+    );
+    assert!(with(2) >= 3, "c is in it after the move: {windows:?}");
+}

@@ -1,0 +1,338 @@
+//! The router's recorders: one task per recorded room, fed by a tap on
+//! the microphone upstream of everyone in that room. Who is in the room is
+//! who is recorded: the taps follow every placement, so a move changes
+//! which recorder a voice goes to without anyone renegotiating.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use breakout_core::{ParticipantId, RoomId, Timestamp};
+use tokio::sync::{mpsc, watch};
+
+use super::participant::Peer;
+use super::recorder::{FRAME, RoomRecorder};
+use super::upstream::Voiced;
+use super::{Placement, Round};
+use crate::clock::Clock;
+
+/// Packets queued towards one recorder before they are dropped (a second
+/// of five voices).
+const TAP_QUEUE: usize = 256;
+
+/// Where a meeting's recordings go.
+#[derive(Debug, Clone)]
+pub struct RecordingTarget {
+    /// The server's recordings directory (in its data directory).
+    pub dir: PathBuf,
+    pub meeting: String,
+}
+
+struct Running {
+    tx: mpsc::Sender<Voiced>,
+    /// The room's members; dropping it stops and closes the recording.
+    members: watch::Sender<BTreeSet<ParticipantId>>,
+}
+
+pub struct Recordings {
+    target: Option<RecordingTarget>,
+    clock: Clock,
+    running: BTreeMap<RoomId, Running>,
+    /// The round the open files belong to (`None`: between rounds).
+    round: Option<Timestamp>,
+    /// Rooms whose file could not be created this round: tried again at
+    /// the next round or the next start, not every sync (one error logged).
+    failed: BTreeSet<RoomId>,
+}
+
+impl Recordings {
+    pub fn new(target: Option<RecordingTarget>, clock: Clock) -> Recordings {
+        Recordings {
+            target,
+            clock,
+            running: BTreeMap::new(),
+            round: None,
+            failed: BTreeSet::new(),
+        }
+    }
+
+    /// Starts and stops recorders to match `placement`, then points every
+    /// microphone at its room's recorder, if the room is recorded.
+    pub fn sync(&mut self, placement: &Placement, peers: &BTreeMap<ParticipantId, Peer>) {
+        let round = match placement.round {
+            Round::Between => None,
+            Round::Running(started_at) => Some(started_at),
+            // Closing is the end of the round that ran: same files.
+            Round::Closing => self.round,
+        };
+        if round != self.round {
+            // One file per room per round: close them all, open anew below.
+            self.running.clear();
+            self.failed.clear();
+            self.round = round;
+        }
+        self.running
+            .retain(|room, _| placement.recorded.contains(room));
+        self.failed.retain(|room| placement.recorded.contains(room));
+        if let Some(target) = &self.target {
+            for room in &placement.recorded {
+                if self.running.contains_key(room) || self.failed.contains(room) {
+                    continue;
+                }
+                match start(target, *room, self.clock.now()) {
+                    Some(running) => {
+                        self.running.insert(*room, running);
+                    }
+                    None => {
+                        self.failed.insert(*room);
+                    }
+                }
+            }
+        }
+        for (room, running) in &self.running {
+            let members: BTreeSet<ParticipantId> = placement
+                .members
+                .iter()
+                .filter(|(_, m)| m.room == *room)
+                .map(|(id, _)| *id)
+                .collect();
+            running.members.send_if_modified(|current| {
+                let changed = *current != members;
+                *current = members;
+                changed
+            });
+        }
+        for (who, peer) in peers {
+            let Some(mic) = &peer.mic else { continue };
+            let tap = placement
+                .members
+                .get(who)
+                .and_then(|m| self.running.get(&m.room))
+                .map(|r| r.tx.clone());
+            mic.set_tap(tap);
+        }
+    }
+}
+
+/// The file name: meeting, room and UTC start time, sortable.
+pub fn file_name(meeting: &str, room: RoomId, at: Timestamp) -> String {
+    format!("{}{}_{}.webm", prefix(meeting), room.0, utc_stamp(at))
+}
+
+/// What every file name of `meeting` starts with, up to the room number.
+/// Only letters, digits and '-' of the id are kept: a name is never a path.
+pub fn prefix(meeting: &str) -> String {
+    let safe: String = meeting
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{safe}_room-")
+}
+
+/// `YYYYMMDDTHHMMSS.mmmZ` (the days-to-civil conversion of
+/// <http://howardhinnant.github.io/date_algorithms.html>).
+fn utc_stamp(at: Timestamp) -> String {
+    let ms = at.0;
+    let secs = ms / 1_000;
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}.{:03}Z",
+        rem / 3_600,
+        rem % 3_600 / 60,
+        rem % 60,
+        ms % 1_000
+    )
+}
+
+fn start(target: &RecordingTarget, room: RoomId, now: Timestamp) -> Option<Running> {
+    if let Err(error) = std::fs::create_dir_all(&target.dir) {
+        tracing::error!(dir = %target.dir.display(), %error, "cannot create the recordings directory; not recording");
+        return None;
+    }
+    let path = target.dir.join(file_name(&target.meeting, room, now));
+    let recorder = match RoomRecorder::create(&path) {
+        Ok(recorder) => recorder,
+        Err(error) => {
+            tracing::error!(%error, "not recording {room}");
+            return None;
+        }
+    };
+    tracing::info!(path = %path.display(), %room, "recording");
+    let (tx, rx) = mpsc::channel(TAP_QUEUE);
+    let (members, members_rx) = watch::channel(BTreeSet::new());
+    tokio::spawn(record(recorder, rx, members_rx));
+    Some(Running { tx, members })
+}
+
+/// Mixes every 20 ms until the room stops being recorded.
+async fn record(
+    mut recorder: RoomRecorder,
+    mut voices: mpsc::Receiver<Voiced>,
+    mut members: watch::Receiver<BTreeSet<ParticipantId>>,
+) {
+    let mut frames = tokio::time::interval(FRAME);
+    // A late tick is made up at once: the file's clock is the wall clock.
+    frames.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    loop {
+        tokio::select! {
+            changed = members.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+                let now = members.borrow_and_update().clone();
+                recorder.retain_voices(|who| now.contains(&who));
+            }
+            Some(voiced) = voices.recv() => {
+                // Packets still queued from someone who just left are not theirs to add.
+                if members.borrow().contains(&voiced.from)
+                    && let Err(error) = recorder.push(voiced.from, &voiced.payload)
+                {
+                    tracing::error!(%error, "recording stopped");
+                    break;
+                }
+            }
+            _ = frames.tick() => {
+                if let Err(error) = recorder.mix_frame() {
+                    tracing::error!(%error, "recording stopped");
+                    break;
+                }
+            }
+        }
+    }
+    let (length, skipped) = (recorder.duration(), recorder.undecodable());
+    let path = recorder.finish();
+    tracing::info!(path = %path.display(), ?length, skipped, "recording closed");
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use super::*;
+    use crate::media::Member;
+
+    fn placement(recorded: &[u32], round: Round) -> Placement {
+        let member = Member {
+            room: RoomId(1),
+            mic: true,
+            camera: false,
+            listening: None,
+        };
+        Placement {
+            members: [(ParticipantId(1), member)].into_iter().collect(),
+            speaking_to_all: None,
+            recorded: recorded.iter().map(|r| RoomId(*r)).collect(),
+            round,
+        }
+    }
+
+    fn files(dir: &std::path::Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .map(|e| e.unwrap().file_name().into_string().unwrap())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    #[tokio::test]
+    async fn a_file_that_cannot_be_created_is_tried_once_per_start() {
+        let dir = tempfile::tempdir().unwrap();
+        // A file where the recordings directory should be.
+        let blocked = dir.path().join("recordings");
+        std::fs::write(&blocked, b"not a directory").unwrap();
+        let target = RecordingTarget {
+            dir: blocked.clone(),
+            meeting: "m".into(),
+        };
+        let mut recordings = Recordings::new(Some(target), Clock::system());
+        let peers = BTreeMap::new();
+        recordings.sync(&placement(&[1], Round::Between), &peers);
+        assert!(recordings.running.is_empty());
+        assert!(recordings.failed.contains(&RoomId(1)));
+        // Once the way is clear, the next start records.
+        std::fs::remove_file(&blocked).unwrap();
+        recordings.sync(&placement(&[1], Round::Between), &peers);
+        assert!(recordings.running.is_empty(), "not retried every sync");
+        recordings.sync(&placement(&[], Round::Between), &peers);
+        recordings.sync(&placement(&[1], Round::Between), &peers);
+        assert_eq!(recordings.running.len(), 1);
+        assert_eq!(files(&blocked).len(), 1);
+    }
+
+    #[tokio::test]
+    async fn one_file_per_recorded_room_per_round() {
+        let dir = tempfile::tempdir().unwrap();
+        let ms = Arc::new(AtomicU64::new(1_796_133_909_000));
+        let clock = {
+            let ms = ms.clone();
+            Clock::from_fn(move || Timestamp(ms.load(Ordering::Relaxed)))
+        };
+        let target = RecordingTarget {
+            dir: dir.path().to_path_buf(),
+            meeting: "m".into(),
+        };
+        let mut recordings = Recordings::new(Some(target), clock);
+        let peers = BTreeMap::new();
+        let at = |secs: u64| ms.store(1_796_133_909_000 + secs * 1_000, Ordering::Relaxed);
+
+        recordings.sync(&placement(&[0, 1], Round::Between), &peers);
+        assert_eq!(files(dir.path()).len(), 2, "{:?}", files(dir.path()));
+        // Nothing changes: the same files go on.
+        recordings.sync(&placement(&[0, 1], Round::Between), &peers);
+        assert_eq!(files(dir.path()).len(), 2);
+        at(10);
+        let round = Round::Running(Timestamp(1_796_133_919_000));
+        recordings.sync(&placement(&[0, 1], round), &peers);
+        assert_eq!(files(dir.path()).len(), 4, "a round starts: new files");
+        at(20);
+        recordings.sync(&placement(&[0, 1], Round::Closing), &peers);
+        assert_eq!(files(dir.path()).len(), 4, "closing is the same round");
+        at(30);
+        recordings.sync(&placement(&[1], Round::Between), &peers);
+        assert_eq!(
+            files(dir.path()),
+            vec![
+                "m_room-0_20261201T140509.000Z.webm",
+                "m_room-0_20261201T140519.000Z.webm",
+                "m_room-1_20261201T140509.000Z.webm",
+                "m_room-1_20261201T140519.000Z.webm",
+                "m_room-1_20261201T140539.000Z.webm",
+            ],
+            "back between rounds: room 1 only, in a new file"
+        );
+    }
+
+    #[test]
+    fn names_say_meeting_room_and_utc_time_and_carry_no_path() {
+        // 2026-12-01 14:05:09.042 UTC
+        let at = Timestamp(1_796_133_909_042);
+        assert_eq!(
+            file_name("m-1", RoomId(3), at),
+            "m-1_room-3_20261201T140509.042Z.webm"
+        );
+        assert_eq!(
+            file_name("../x y", RoomId(0), Timestamp(0)),
+            "___x_y_room-0_19700101T000000.000Z.webm"
+        );
+    }
+}
