@@ -123,6 +123,26 @@ impl Target {
     fn usage(&self) -> Option<(f64, f64)> {
         common::process_usage(self.pid?)
     }
+
+    /// RTP packets the server has written to subscribers so far, from its
+    /// own counter (`/metrics`).
+    async fn forwarded_packets(&self) -> Option<f64> {
+        let text = self
+            .http
+            .get(format!("http://{}/metrics", self.addr))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .ok()?
+            .error_for_status()
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        text.lines()
+            .find_map(|line| line.strip_prefix("breakout_rtp_forwarded_packets_total "))
+            .and_then(|value| value.trim().parse().ok())
+    }
 }
 
 fn percentile(samples: &mut [f64], p: f64) -> f64 {
@@ -317,11 +337,14 @@ async fn main() {
     }
     // Streams: each publisher's audio and video to everyone else in the room.
     let streams = publishers * 2 * (publishers - 1 + listeners);
+    let sent_before = target.forwarded_packets().await;
     let before = target.usage();
     let started = Instant::now();
     tokio::time::sleep(Duration::from_secs(seconds)).await;
     let elapsed = started.elapsed().as_secs_f64();
-    match (before, target.usage()) {
+    let after = target.usage();
+    let sent_after = target.forwarded_packets().await;
+    match (before, after) {
         (Some((cpu0, _)), Some((cpu1, rss))) => {
             let per_stream_s = (cpu1 - cpu0) * 1e6 / (streams as f64 * elapsed);
             println!("forward_streams={streams}");
@@ -330,6 +353,16 @@ async fn main() {
                 publishers * 350 * (publishers - 1 + listeners)
             );
             println!("forward_cpu_us_per_stream_s={per_stream_s:.1}");
+            // Egress packets as counted by the server, per CPU-second of
+            // it (the load's nominal rate is `forward_pps`).
+            match (sent_before, sent_after) {
+                (Some(sent0), Some(sent1)) if cpu1 > cpu0 => {
+                    let sent = sent1 - sent0;
+                    println!("# forward: {:.0} packets/s out", sent / elapsed);
+                    println!("forward_pkt_per_core_s={:.0}", sent / (cpu1 - cpu0));
+                }
+                _ => println!("# forward_pkt_per_core_s needs the server's /metrics"),
+            }
             println!("sfu_rss_mb={rss:.1}");
         }
         _ => println!("# forwarding cost needs BENCH_SERVER_PID (a separate server process)"),

@@ -12,11 +12,10 @@ use std::time::{Duration, Instant};
 
 use breakout_protocol::media::MediaKind;
 use tokio::sync::mpsc;
-use webrtc::track::track_local::TrackLocalWriter;
-use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
 
 use breakout_core::ParticipantId;
 
+use super::egress::SlotOutput;
 use super::event::PeerEvent;
 use super::rewrite::{Rewriter, Rewritten};
 use super::stats::{Counter, PeerStats};
@@ -70,7 +69,7 @@ pub struct Owner {
 
 pub struct SlotWriter {
     pub shared: Arc<SlotShared>,
-    pub track: Arc<TrackLocalStaticRTP>,
+    pub output: SlotOutput,
     pub clock_rate: u32,
 }
 
@@ -221,8 +220,8 @@ async fn forward(state: &mut SlotState, down: DownPacket, stats: &PeerStats) -> 
         packet.payload = vp8.rewrite(&packet.payload);
     }
     let size = packet.payload.len() + 12;
-    // The track sets the slot's own SSRC and payload type.
-    match state.writer.track.write_rtp(&packet).await {
+    // The output sets the slot's own SSRC and payload type.
+    match state.writer.output.write(&mut packet).await {
         Ok(0) => {
             // The connection is not up yet (no SRTP): nothing reached the
             // subscriber, whose decoder will need a keyframe to start.

@@ -37,22 +37,37 @@
 //! against p50 54.5 ms, p95 95.1 ms for a new signaling connection and
 //! PeerConnection per room (ratio 0.19). Token → first RTP: 51.4 ms (p50).
 //! Forwarding 4 publishers (50 pps audio + 300 pps video each) to 7
-//! listeners each, 56 streams, 9,800 packets/s out: 4.2-5.9 ms of CPU per
-//! stream-second depending on the machine's load (24-34 µs per forwarded
-//! packet, of which ~8 µs is the loopback `sendto`). A `perf` profile of that
-//! run is dominated by task switches and futex wake-ups (the classic
-//! crate's tokio mutexes and one wake per packet per hop), then loopback
-//! `sendto`, which on loopback also charges the receiver's kernel path to
-//! the SFU. The same load through Janus 1.1.2 (VideoRoom, multistream
-//! subscribers) in the same run costs Janus 7.1-8.8 ms per stream-second,
-//! so ours/Janus is 0.5-0.75 (`forward_cpu_ratio_vs_janus`); Janus peaks at
-//! 26 MB RSS against our 46 MB. Writing from the publisher's reader task straight to each
-//! subscriber's track (no queue, no writer task) was tried and measured
-//! 20-30% *more* CPU in back-to-back runs: several publishers' tasks then
-//! contend for the subscriber connection's SRTP and mux locks, which one
-//! writer task per subscriber serialises for free. Peak RSS 46 MB since
-//! the NACK send buffer is sized for live video (it was 293 MB with the
-//! stack's 8,192-packet default per slot).
+//! listeners each, 56 streams, 9,800 packets/s out, on a 2-core machine
+//! shared with other builds (load average 3-5): `forward_pkt_per_core_s`
+//! (packets written per CPU-second of the SFU) 62,000-65,200 in three runs
+//! (2,690-2,820 µs of CPU per stream-second, 15-16 µs per packet), against
+//! 51,700-63,300 (2,760-3,390 µs) before two changes; run side by side on
+//! the same machine state, the build with both beats the one without by
+//! 8-14 %. (1) Slots write under the stack's statistics recorder
+//! ([`egress`]): +8-12 %. (2) The NACK generator towards publishers waits
+//! for a gap instead of waking every 10 ms on every connection: +4-8 %. Of
+//! each packet's cost, an earlier profile put up to ~8 µs in the loopback
+//! `sendto` (which on loopback also charges the receiver's kernel path to
+//! the SFU) and under 1 µs in SRTP.
+//!
+//! The rest is mostly scheduling. With one tokio worker instead of two
+//! (`TOKIO_WORKER_THREADS=1`) the same load costs 15-30 % less CPU in
+//! side-by-side runs: at a sixth of a core, each publisher packet that
+//! wakes its seven subscribers' writer tasks also wakes the runtime's idle
+//! second worker, which steals some of them (0.4 context switches per
+//! forwarded packet). Draining a writer's queue in batches (`recv_many`)
+//! made no measurable difference: at this load a writer rarely finds more
+//! than one packet queued. Writing from the publisher's reader task straight
+//! to each subscriber (no queue, no writer task) cost 20-30 % *more* CPU in
+//! back-to-back runs: several publishers' tasks then contend for the
+//! subscriber connection's SRTP and mux locks, which one writer task per
+//! subscriber serialises for free. The same load through Janus 1.1.2
+//! (VideoRoom, multistream subscribers) right after cost Janus 4,200 µs per
+//! stream-second (`forward_cpu_ratio_vs_janus` 0.64; 0.5-0.75 before these
+//! changes, when Janus measured 7,100-8,800 on a busier machine); Janus
+//! peaks at 27 MB RSS against our 46-54 MB. Peak RSS stays that low
+//! because the NACK send buffer is sized for live video (it was 293 MB with
+//! the stack's 8,192-packet default per slot).
 //!
 //! # Layers (after LiveKit's `sfu`)
 //!
@@ -61,8 +76,8 @@
 //!   up to three simulcast layers by RID); remote `recvonly` m-lines are the
 //!   participant's fixed downstream slots (4 audio + 9 video by default),
 //!   each answered `sendonly` with a `TrackLocalStaticRTP` whose SSRC never
-//!   changes. [`probe_guard`] works around a race in the stack's discovery
-//!   of RID streams.
+//!   changes ([`egress`] writes to its sender's stream). [`probe_guard`]
+//!   works around a race in the stack's discovery of RID streams.
 //! - [`upstream`]: one reader task per received track, i.e. per mic and per
 //!   camera layer; it measures the layer's bitrate and learns its resolution
 //!   from its keyframes. It never blocks: each packet goes to the subscribed
@@ -77,6 +92,10 @@
 //!   continuous stream to a standard decoder. Another layer of the same
 //!   camera is the same kind of switch, except that the layer shown so far
 //!   goes on until the new one's keyframe, so the picture never freezes.
+//! - [`egress`]: where a slot's packets go: the connection's interceptor
+//!   chain for that stream (NACK responder, reports, TWCC, downlink
+//!   estimate, SRTP), without the stack's track writer and its per-packet
+//!   statistics messages.
 //! - [`participant`]: the router's state of one participant (connection,
 //!   slots, what feeds them, their camera's layers) and the one operation
 //!   that switches a slot.
@@ -119,6 +138,7 @@
 mod assign;
 mod downlink;
 mod downstream;
+mod egress;
 mod event;
 mod ice_servers;
 mod layers;

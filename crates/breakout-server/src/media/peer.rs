@@ -40,6 +40,7 @@ use webrtc::track::track_local::track_local_static_rtp::TrackLocalStaticRTP;
 use super::MediaError;
 use super::downlink;
 use super::downstream::{SlotShared, SlotWriter};
+use super::egress::{LocalStreams, SendHookBuilder, SlotOutput};
 use super::event::PeerEvent;
 use super::network::MediaNetwork;
 use super::probe_guard::{ProbeGuardBuilder, Receivers};
@@ -114,6 +115,7 @@ fn api(
     receivers: Arc<Receivers>,
     simulcast: bool,
     downlink: Arc<Uplink>,
+    local_streams: Arc<LocalStreams>,
 ) -> Result<API, MediaError> {
     let mut media = MediaEngine::default();
     media.register_codec(codec(&OPUS), RTPCodecType::Audio)?;
@@ -155,6 +157,8 @@ fn api(
     // Last: the others see the probe's binding before it is refused, and
     // the receiver's own binding of that stream after it.
     registry.add(Box::new(ProbeGuardBuilder(receivers)));
+    // Outermost of ours: slots write to what it keeps (see `egress`).
+    registry.add(Box::new(SendHookBuilder(local_streams)));
 
     let settings = network.setting_engine();
     Ok(APIBuilder::new()
@@ -198,6 +202,7 @@ pub async fn negotiate(
         RTCSessionDescription::offer(offer).map_err(|e| MediaError::BadOffer(e.to_string()))?;
     let receivers = Arc::new(Receivers::default());
     let downlink = downlink::estimator();
+    let local_streams = Arc::new(LocalStreams::default());
     let pc = Arc::new(
         api(
             network,
@@ -205,6 +210,7 @@ pub async fn negotiate(
             receivers.clone(),
             !layers.is_empty(),
             downlink.clone(),
+            local_streams.clone(),
         )?
         .new_peer_connection(RTCConfiguration::default())
         .await?,
@@ -217,7 +223,10 @@ pub async fn negotiate(
         offer,
         stats,
         events,
-        receivers,
+        Hooks {
+            receivers,
+            local_streams,
+        },
     )
     .await
     {
@@ -236,6 +245,12 @@ pub async fn negotiate(
     }
 }
 
+/// What the connection's own interceptors share with the rest of it.
+struct Hooks {
+    receivers: Arc<Receivers>,
+    local_streams: Arc<LocalStreams>,
+}
+
 /// Everything between creating the connection and its answer: the answer,
 /// the slots (audio, then video, in offer order) and how many are audio.
 async fn answer(
@@ -245,7 +260,7 @@ async fn answer(
     offer: RTCSessionDescription,
     stats: Arc<PeerStats>,
     events: mpsc::UnboundedSender<PeerEvent>,
-    receivers: Arc<Receivers>,
+    hooks: Hooks,
 ) -> Result<(String, Vec<SlotWriter>, usize), MediaError> {
     let state_events = events.clone();
     pc.on_peer_connection_state_change(Box::new(move |state| {
@@ -299,10 +314,8 @@ async fn answer(
                 direction: RTCRtpTransceiverDirection::Sendonly,
                 send_encodings: vec![],
             };
-            let transceiver = pc
-                .add_transceiver_from_track(track.clone(), Some(init))
-                .await?;
-            created.push((kind, transceiver, track, clock_rate));
+            let transceiver = pc.add_transceiver_from_track(track, Some(init)).await?;
+            created.push((kind, transceiver, clock_rate));
         }
     }
     pc.set_remote_description(offer)
@@ -314,10 +327,10 @@ async fn answer(
             upstream.push(transceiver.receiver().await);
         }
     }
-    receivers.set(upstream);
+    hooks.receivers.set(upstream);
     let mut audio = Vec::new();
     let mut video = Vec::new();
-    for (kind, transceiver, track, clock_rate) in created {
+    for (kind, transceiver, clock_rate) in created {
         let Some(mid) = transceiver.mid() else {
             continue;
         };
@@ -327,14 +340,20 @@ async fn answer(
             source: Default::default(),
             sent: Default::default(),
         });
-        tokio::spawn(read_slot_rtcp(
-            transceiver.sender().await,
-            shared.clone(),
-            stats.clone(),
-        ));
+        let sender = transceiver.sender().await;
+        let Some(ssrc) = sender
+            .get_parameters()
+            .await
+            .encodings
+            .first()
+            .map(|e| e.ssrc)
+        else {
+            continue;
+        };
+        tokio::spawn(read_slot_rtcp(sender, shared.clone(), stats.clone()));
         let writer = SlotWriter {
+            output: SlotOutput::new(hooks.local_streams.clone(), ssrc, &shared.mid),
             shared,
-            track,
             clock_rate,
         };
         match kind {
