@@ -38,17 +38,14 @@
 //! PeerConnection per room (ratio 0.19). Token → first RTP: 51.4 ms (p50).
 //! Forwarding 4 publishers (50 pps audio + 300 pps video each) to 7
 //! listeners each, 56 streams, 9,800 packets/s out, on a 2-core machine
-//! shared with other builds (load average 3-5): `forward_pkt_per_core_s`
-//! (packets written per CPU-second of the SFU) 62,000-65,200 in three runs
-//! (2,690-2,820 µs of CPU per stream-second, 15-16 µs per packet), against
-//! 51,700-63,300 (2,760-3,390 µs) before two changes; run side by side on
-//! the same machine state, the build with both beats the one without by
-//! 8-14 %. (1) Slots write under the stack's statistics recorder
-//! ([`egress`]): +8-12 %. (2) The NACK generator towards publishers waits
-//! for a gap instead of waking every 10 ms on every connection: +4-8 %. Of
-//! each packet's cost, an earlier profile put up to ~8 µs in the loopback
-//! `sendto` (which on loopback also charges the receiver's kernel path to
-//! the SFU) and under 1 µs in SRTP.
+//! shared with other builds: `forward_pkt_per_core_s` (packets written per
+//! CPU-second of the SFU) 62,400-66,200 in three runs (2,640-2,810 µs of
+//! CPU per stream-second, 15-16 µs per packet), against 57,700-58,100
+//! (3,010-3,040 µs) for the same load before slots wrote under the stack's
+//! statistics recorder ([`egress`]); run side by side on the same machine
+//! state the two differ by 8-12 %. Of each packet's cost, an earlier
+//! profile put up to ~8 µs in the loopback `sendto` (which on loopback also
+//! charges the receiver's kernel path to the SFU) and under 1 µs in SRTP.
 //!
 //! The rest is mostly scheduling. With one tokio worker instead of two
 //! (`TOKIO_WORKER_THREADS=1`) the same load costs 15-30 % less CPU in
@@ -62,10 +59,9 @@
 //! back-to-back runs: several publishers' tasks then contend for the
 //! subscriber connection's SRTP and mux locks, which one writer task per
 //! subscriber serialises for free. The same load through Janus 1.1.2
-//! (VideoRoom, multistream subscribers) right after cost Janus 4,200 µs per
-//! stream-second (`forward_cpu_ratio_vs_janus` 0.64; 0.5-0.75 before these
-//! changes, when Janus measured 7,100-8,800 on a busier machine); Janus
-//! peaks at 27 MB RSS against our 46-54 MB. Peak RSS stays that low
+//! (VideoRoom, multistream subscribers) cost Janus 7.1-8.8 ms per
+//! stream-second before this change (`forward_cpu_ratio_vs_janus` 0.5-0.75);
+//! Janus peaks at 26 MB RSS against our 46-54 MB. Peak RSS stays that low
 //! because the NACK send buffer is sized for live video (it was 293 MB with
 //! the stack's 8,192-packet default per slot).
 //!
