@@ -15,7 +15,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use webrtc::interceptor::stream_info::StreamInfo;
 use webrtc::interceptor::{
@@ -151,16 +150,6 @@ impl RoundTrip {
 struct State {
     streams: HashMap<u32, LossLog>,
     rtt: RoundTrip,
-    /// The ticker waits for a loss instead of ticking: a connection without
-    /// loss (most of them) then costs no wake-up every [`TICK`].
-    idle: bool,
-}
-
-impl State {
-    /// Whether any stream still has a packet to ask for (now or later).
-    fn has_losses(&self) -> bool {
-        self.streams.values().any(|log| !log.missing.is_empty())
-    }
 }
 
 /// The connection's NACK generator, one per PeerConnection.
@@ -175,9 +164,7 @@ impl InterceptorBuilder for NackGeneratorBuilder {
             state: Arc::new(Mutex::new(State {
                 streams: HashMap::new(),
                 rtt: RoundTrip(INITIAL_RTT),
-                idle: false,
             })),
-            loss: Arc::new(Notify::new()),
             ticker: Mutex::new(None),
         }))
     }
@@ -185,8 +172,6 @@ impl InterceptorBuilder for NackGeneratorBuilder {
 
 struct NackGenerator {
     state: Arc<Mutex<State>>,
-    /// Wakes the idle ticker when a gap shows.
-    loss: Arc<Notify>,
     ticker: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -194,12 +179,12 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The requests due on every stream now; marks the state idle when no
-/// packet is left to ask for.
-fn due_requests(state: &Mutex<State>, now: Instant) -> Vec<TransportLayerNack> {
+/// The requests due on every stream now.
+fn due_requests(state: &Mutex<State>) -> Vec<TransportLayerNack> {
+    let now = Instant::now();
     let mut state = lock(state);
     let retry = state.rtt.retry();
-    let requests = state
+    state
         .streams
         .iter_mut()
         .filter_map(|(ssrc, log)| {
@@ -210,16 +195,13 @@ fn due_requests(state: &Mutex<State>, now: Instant) -> Vec<TransportLayerNack> {
                 nacks: nack_pairs_from_sequence_numbers(&due),
             })
         })
-        .collect();
-    state.idle = !state.has_losses();
-    requests
+        .collect()
 }
 
 struct ReceiveTap {
     inner: Arc<dyn RTPReader + Send + Sync>,
     ssrc: u32,
     state: Arc<Mutex<State>>,
-    loss: Arc<Notify>,
 }
 
 #[async_trait]
@@ -232,18 +214,12 @@ impl RTPReader for ReceiveTap {
         let (packet, attributes) = self.inner.read(buf, attributes).await?;
         let now = Instant::now();
         let mut state = lock(&self.state);
-        let Some(log) = state.streams.get_mut(&self.ssrc) else {
-            return Ok((packet, attributes));
-        };
-        let waited = log.received(packet.header.sequence_number, now);
-        let lost = !log.missing.is_empty();
+        let waited = state
+            .streams
+            .get_mut(&self.ssrc)
+            .and_then(|log| log.received(packet.header.sequence_number, now));
         if let Some(waited) = waited {
             state.rtt.sample(waited);
-        }
-        if lost && state.idle {
-            state.idle = false;
-            // Kept as a permit if the ticker is not waiting yet.
-            self.loss.notify_one();
         }
         Ok((packet, attributes))
     }
@@ -263,23 +239,16 @@ impl Interceptor for NackGenerator {
         writer: Arc<dyn RTCPWriter + Send + Sync>,
     ) -> Arc<dyn RTCPWriter + Send + Sync> {
         let state = self.state.clone();
-        let loss = self.loss.clone();
         let rtcp = writer.clone();
         let ticker = tokio::spawn(async move {
             let mut tick = tokio::time::interval(TICK);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                for nack in due_requests(&state, Instant::now()) {
+                for nack in due_requests(&state) {
                     if let Err(e) = rtcp.write(&[Box::new(nack)], &Attributes::new()).await {
                         tracing::debug!(error = %e, "sending a NACK");
                     }
-                }
-                if lock(&state).idle {
-                    loss.notified().await;
-                    // A tick after the gap showed, as while ticking: a
-                    // packet only reordered has arrived by then.
-                    tick.reset();
                 }
             }
         });
@@ -318,7 +287,6 @@ impl Interceptor for NackGenerator {
             inner: reader,
             ssrc: info.ssrc,
             state: self.state.clone(),
-            loss: self.loss.clone(),
         })
     }
 
@@ -348,60 +316,6 @@ mod tests {
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
-    }
-
-    /// Hands out packets with the given sequence numbers, in order.
-    struct Replay(Mutex<std::collections::VecDeque<u16>>);
-
-    #[async_trait]
-    impl RTPReader for Replay {
-        async fn read(
-            &self,
-            _buf: &mut [u8],
-            attributes: &Attributes,
-        ) -> Result<(webrtc::rtp::packet::Packet, Attributes), webrtc::interceptor::Error> {
-            let mut packet = webrtc::rtp::packet::Packet::default();
-            packet.header.sequence_number = lock(&self.0).pop_front().unwrap_or_default();
-            Ok((packet, attributes.clone()))
-        }
-    }
-
-    #[tokio::test]
-    async fn the_ticker_waits_for_a_gap_and_waits_again_once_nothing_is_missing() {
-        let state = Arc::new(Mutex::new(State {
-            streams: HashMap::from([(7, LossLog::default())]),
-            rtt: RoundTrip(INITIAL_RTT),
-            idle: false,
-        }));
-        let loss = Arc::new(Notify::new());
-        let tap = ReceiveTap {
-            inner: Arc::new(Replay(Mutex::new([1, 2, 4, 3].into()))),
-            ssrc: 7,
-            state: state.clone(),
-            loss: loss.clone(),
-        };
-        let t0 = Instant::now();
-        assert!(due_requests(&state, t0).is_empty());
-        assert!(lock(&state).idle, "nothing missing: the ticker waits");
-        let mut buf = [0u8; 0];
-        for _ in 0..2 {
-            tap.read(&mut buf, &Attributes::new()).await.expect("read");
-        }
-        assert!(lock(&state).idle, "in order: still nothing to ask for");
-        tap.read(&mut buf, &Attributes::new()).await.expect("read");
-        assert!(!lock(&state).idle, "3 is missing: the ticker runs");
-        // The wake-up was kept for the ticker, which was not waiting yet
-        // (without it this would wait forever: the bound only ends the test).
-        tokio::time::timeout(Duration::from_secs(10), loss.notified())
-            .await
-            .expect("a stored wake-up");
-        let requests = due_requests(&state, t0);
-        assert_eq!(requests.len(), 1);
-        assert_eq!(requests[0].media_ssrc, 7);
-        assert!(!lock(&state).idle, "3 was asked for and may be asked again");
-        tap.read(&mut buf, &Attributes::new()).await.expect("read");
-        assert!(due_requests(&state, t0).is_empty());
-        assert!(lock(&state).idle, "3 arrived: the ticker waits again");
     }
 
     #[test]
