@@ -20,10 +20,10 @@ use std::time::Duration;
 
 use breakout_e2e::{Bot, KEY, ServerProcess, binary};
 use breakout_protocol::Command;
-use breakout_protocol::rest::{MeetingInfo, ParticipantCreated};
+use breakout_protocol::rest::ParticipantCreated;
 use breakout_protocol::ws::{Reply, Request, ServerMessage};
 
-use cluster_support::{meeting_placed_on, start_nodes};
+use cluster_support::{create_meeting, meeting_placed_on, start_nodes};
 
 const KILLS: usize = 20;
 /// Acknowledged writes between two kills.
@@ -281,17 +281,7 @@ async fn placement_bench() {
     let mut bots = Vec::new();
     let mut placed: BTreeMap<String, usize> = BTreeMap::new();
     for index in 0..30 {
-        let info: MeetingInfo = nodes[0]
-            .http
-            .post(nodes[0].url("/v1/meetings"))
-            .bearer_auth(KEY)
-            .json(&serde_json::json!({"title": format!("Meeting {index}")}))
-            .send()
-            .await
-            .expect("create meeting")
-            .json()
-            .await
-            .expect("meeting info");
+        let info = create_meeting(&nodes[0], &format!("Meeting {index}")).await;
         let node = info.node.clone().expect("a cluster names the node");
         *placed.entry(node).or_default() += 1;
         let owner = nodes

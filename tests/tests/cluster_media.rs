@@ -12,39 +12,14 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use breakout_core::{Command, EventBody, ParticipantId};
-use breakout_e2e::{Bot, KEY, ServerProcess, binary};
+use breakout_e2e::{Bot, KEY, ServerProcess};
 use breakout_protocol::rest::RoomsOverview;
 use breakout_protocol::ws::Request;
 use serde_json::Value;
 
 mod cluster_support;
 
-use cluster_support::{meeting_placed_on, start_nodes};
-
-/// A media bot joined through `server`: its tone and a small test pattern
-/// at 10 pictures a second (two cores run three nodes and every bot), a
-/// report every 100 ms.
-async fn media_bot(
-    server: &ServerProcess,
-    name: &str,
-    who: &breakout_protocol::rest::ParticipantCreated,
-) -> Bot {
-    let mut command = tokio::process::Command::new(binary("breakout-bot"));
-    command.args(["join", "--server", &server.url(""), "--token", &who.token]);
-    command.args(["--media", "synthetic", "--fps", "10", "--report-ms", "100"]);
-    Bot::spawn(command, name, who).await
-}
-
-/// Frames of the tone at `hz` in a media report.
-fn tone_frames(report: &Value, hz: u64) -> u64 {
-    report["received"]["tones"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|t| t["hz"] == hz)
-        .filter_map(|t| t["frames"].as_u64())
-        .sum()
-}
+use cluster_support::{media_bot, meeting_placed_on, start_nodes, tone_frames};
 
 /// Which tones a report must show: `frames` 20 ms frames at least of
 /// each of `heard`, none of `not_heard`.

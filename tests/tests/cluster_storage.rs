@@ -8,38 +8,13 @@
 use std::time::Duration;
 
 use breakout_core::Command;
-use breakout_e2e::{Bot, ServerProcess, binary};
+use breakout_e2e::Bot;
 use breakout_protocol::ws::{Reply, Request};
-use serde_json::Value;
 
 mod cluster_support;
 
 use cluster_support::postgres::Cluster;
-use cluster_support::{meeting_placed_on, start_nodes_in};
-
-/// A media bot joined through `server`: its tone and a small test pattern
-/// at 10 pictures a second, a report every 100 ms.
-async fn media_bot(
-    server: &ServerProcess,
-    name: &str,
-    who: &breakout_protocol::rest::ParticipantCreated,
-) -> Bot {
-    let mut command = tokio::process::Command::new(binary("breakout-bot"));
-    command.args(["join", "--server", &server.url(""), "--token", &who.token]);
-    command.args(["--media", "synthetic", "--fps", "10", "--report-ms", "100"]);
-    Bot::spawn(command, name, who).await
-}
-
-/// Frames of the tone at `hz` in a media report.
-fn tone_frames(report: &Value, hz: u64) -> u64 {
-    report["received"]["tones"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|t| t["hz"] == hz)
-        .filter_map(|t| t["frames"].as_u64())
-        .sum()
-}
+use cluster_support::{media_bot, meeting_placed_on, start_nodes_in, tone_frames};
 
 fn chat(text: &str) -> Command {
     Command::Chat { text: text.into() }

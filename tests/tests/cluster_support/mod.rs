@@ -5,8 +5,8 @@
 #![allow(dead_code, reason = "each test binary uses its part")]
 
 use breakout_core::BreakoutConfig;
-use breakout_e2e::{KEY, ServerProcess, free_port};
-use breakout_protocol::rest::MeetingInfo;
+use breakout_e2e::{Bot, KEY, ServerProcess, binary, free_port};
+use breakout_protocol::rest::{MeetingInfo, ParticipantCreated};
 
 #[path = "../../../crates/breakout-server/tests/common/postgres.rs"]
 pub mod postgres;
@@ -59,28 +59,54 @@ pub fn node_name(index: usize) -> String {
     char::from(b'a' + u8::try_from(index).expect("a few nodes")).to_string()
 }
 
-/// Creates meetings through `via` (moves without countdown) until one is
-/// placed on a node named in `on`; its id and the index of its node.
-pub async fn meeting_placed_on(via: &ServerProcess, title: &str, on: &[&str]) -> (String, usize) {
+/// Creates a meeting through `via` (moves without countdown); the cluster
+/// places it.
+pub async fn create_meeting(via: &ServerProcess, title: &str) -> MeetingInfo {
     let config = BreakoutConfig {
         move_countdown_secs: 0,
         ..BreakoutConfig::default()
     };
+    via.http
+        .post(via.url("/v1/meetings"))
+        .bearer_auth(KEY)
+        .json(&serde_json::json!({"title": title, "config": config}))
+        .send()
+        .await
+        .expect("create meeting")
+        .json()
+        .await
+        .expect("meeting info")
+}
+
+/// Creates meetings through `via` until one is placed on a node named in
+/// `on`; its id and the index of its node.
+pub async fn meeting_placed_on(via: &ServerProcess, title: &str, on: &[&str]) -> (String, usize) {
     loop {
-        let info: MeetingInfo = via
-            .http
-            .post(via.url("/v1/meetings"))
-            .bearer_auth(KEY)
-            .json(&serde_json::json!({"title": title, "config": config}))
-            .send()
-            .await
-            .expect("create meeting")
-            .json()
-            .await
-            .expect("meeting info");
+        let info = create_meeting(via, title).await;
         if let Some(node) = info.node.as_deref().filter(|node| on.contains(node)) {
             let index = (0..).find(|&i| node_name(i) == node).expect("a node name");
             return (info.id, index);
         }
     }
+}
+
+/// A media bot joined through `server`: its tone and a small test pattern
+/// at 10 pictures a second (two cores run the nodes and every bot), a
+/// report every 100 ms.
+pub async fn media_bot(server: &ServerProcess, name: &str, who: &ParticipantCreated) -> Bot {
+    let mut command = tokio::process::Command::new(binary("breakout-bot"));
+    command.args(["join", "--server", &server.url(""), "--token", &who.token]);
+    command.args(["--media", "synthetic", "--fps", "10", "--report-ms", "100"]);
+    Bot::spawn(command, name, who).await
+}
+
+/// Frames of the tone at `hz` in a media report.
+pub fn tone_frames(report: &serde_json::Value, hz: u64) -> u64 {
+    report["received"]["tones"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["hz"] == hz)
+        .filter_map(|t| t["frames"].as_u64())
+        .sum()
 }
