@@ -54,7 +54,10 @@
 //! second worker, which steals some of them (0.4 context switches per
 //! forwarded packet). Draining a writer's queue in batches (`recv_many`)
 //! made no measurable difference: at this load a writer rarely finds more
-//! than one packet queued. Writing from the publisher's reader task straight
+//! than one packet queued. A NACK generator that sleeps until a gap shows
+//! instead of ticking every 10 ms per connection gained another 4-8 %, but
+//! with it the simulcast tests lost a publisher's audio or its full layer
+//! in one run of three, so the ticker stays. Writing from the publisher's reader task straight
 //! to each subscriber (no queue, no writer task) cost 20-30 % *more* CPU in
 //! back-to-back runs: several publishers' tasks then contend for the
 //! subscriber connection's SRTP and mux locks, which one writer task per
