@@ -340,13 +340,7 @@ impl Bot {
 
     /// Sends a request and waits for its reply or error.
     pub async fn request(&mut self, request: Request) -> Result<Reply, ApiError> {
-        let id = self.next_id;
-        self.next_id += 1;
-        let line = serde_json::to_string(&ClientMessage { id, request }).expect("encodable");
-        self.stdin
-            .write_all(format!("{line}\n").as_bytes())
-            .await
-            .expect("write to bot");
+        let id = self.send(request).await;
         match self
             .expect(|m| match m {
                 ServerMessage::Reply { id: got, .. } => *got == id,

@@ -23,7 +23,7 @@ use breakout_protocol::Command;
 use breakout_protocol::rest::ParticipantCreated;
 use breakout_protocol::ws::{Reply, Request, ServerMessage};
 
-use cluster_support::{create_meeting, meeting_placed_on, start_nodes};
+use cluster_support::{create_meeting, meeting_placed_on, owner_seen_by, start_nodes};
 
 const KILLS: usize = 20;
 /// Acknowledged writes between two kills.
@@ -35,30 +35,16 @@ const IN_FLIGHT_AT_KILL: usize = 3;
 /// The index of the node that serves `meeting`, asked of any live node.
 async fn owner_of(nodes: &[Option<ServerProcess>], meeting: &str) -> usize {
     let asked = nodes.iter().flatten().next().expect("a live node");
-    let response = asked
-        .http
-        .get(asked.url(&format!("/v1/meetings/{meeting}")))
-        .bearer_auth(KEY)
-        .send()
+    let owner = owner_seen_by(asked, meeting)
         .await
-        .expect("meeting info");
-    let port = match response.status().as_u16() {
-        200 => asked.port,
-        421 => {
-            let location = response.headers()["location"].to_str().unwrap().to_owned();
-            location
-                .rsplit(':')
-                .next()
-                .unwrap()
-                .trim_end_matches('/')
-                .parse()
-                .unwrap()
-        }
-        status => panic!("asking for the meeting: {status}"),
-    };
+        .expect("the meeting's owner");
     nodes
         .iter()
-        .position(|node| node.as_ref().is_some_and(|node| node.port == port))
+        .position(|node| {
+            node.as_ref().is_some_and(|node| {
+                node.url("").trim_end_matches('/') == owner.trim_end_matches('/')
+            })
+        })
         .expect("the owner is a live node")
 }
 

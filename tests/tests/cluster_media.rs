@@ -12,14 +12,14 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use breakout_core::{Command, EventBody, ParticipantId};
-use breakout_e2e::{Bot, KEY, ServerProcess};
+use breakout_e2e::{Bot, KEY};
 use breakout_protocol::rest::RoomsOverview;
 use breakout_protocol::ws::Request;
 use serde_json::Value;
 
 mod cluster_support;
 
-use cluster_support::{media_bot, meeting_placed_on, start_nodes, tone_frames};
+use cluster_support::{media_bot, meeting_placed_on, owner_seen_by, start_nodes, tone_frames};
 
 /// Which tones a report must show: `frames` 20 ms frames at least of
 /// each of `heard`, none of `not_heard`.
@@ -43,27 +43,6 @@ struct Failover {
     detect: Duration,
     /// SIGKILL → each bot decodes its room-mates' tones on its new session.
     resumed: Vec<Duration>,
-}
-
-/// The owner of the meeting, as node `a` sees it: itself (200) or the URL
-/// in the 421's Location.
-async fn owner_seen_by(a: &ServerProcess, meeting: &str) -> Option<String> {
-    let response = a
-        .http
-        .get(a.url(&format!("/v1/meetings/{meeting}/rooms")))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .ok()?;
-    match response.status().as_u16() {
-        200 => Some(a.url("")),
-        421 => response
-            .headers()
-            .get("location")
-            .and_then(|l| l.to_str().ok())
-            .map(str::to_owned),
-        _ => None,
-    }
 }
 
 /// Three nodes; `rooms` breakout rooms of two media bots each on a meeting

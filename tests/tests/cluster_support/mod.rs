@@ -110,3 +110,24 @@ pub fn tone_frames(report: &serde_json::Value, hz: u64) -> u64 {
         .filter_map(|t| t["frames"].as_u64())
         .sum()
 }
+
+/// The owner of the meeting, as node `a` sees it: itself (200) or the URL
+/// in the 421's Location.
+pub async fn owner_seen_by(a: &ServerProcess, meeting: &str) -> Option<String> {
+    let response = a
+        .http
+        .get(a.url(&format!("/v1/meetings/{meeting}/rooms")))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .ok()?;
+    match response.status().as_u16() {
+        200 => Some(a.url("")),
+        421 => response
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .map(str::to_owned),
+        _ => None,
+    }
+}
