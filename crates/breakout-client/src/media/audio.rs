@@ -1,5 +1,6 @@
 //! Opus at 48 kHz mono, 20 ms frames, in-band FEC on, sized to the loss
-//! the SFU reports on the way up.
+//! the SFU reports on the way up, at a bitrate that leaves the camera its
+//! floor on a narrow uplink.
 
 use opus::{Application, Bitrate, Channels};
 
@@ -26,10 +27,36 @@ const MAX_LOSS_PERCENT: f32 = 25.0;
 const RISE: f32 = 0.5;
 const FALL: f32 = 0.2;
 
+/// Opus's bitrate with room to spare: speech is as good as it gets.
+pub const FULL_VOICE_BPS: u32 = 32_000;
+/// The least: wideband speech stays clear at 16 kbit/s.
+const MIN_VOICE_BPS: u32 = 16_000;
+/// What 50 packets a second cost besides Opus itself: IP, UDP, RTP with
+/// its header extensions, and the SRTP tag.
+const VOICE_HEADERS_BPS: u64 = 24_000;
+/// What the camera's floor takes on the wire, headers included.
+const CAMERA_FLOOR_BPS: u64 = 40_000;
+
+/// The Opus bitrate for an uplink estimate of `estimate_bps`: full speech
+/// while the estimate holds it and the camera's floor, less when it does
+/// not (the camera gives up everything else first; see `ladder`). Without
+/// this, a sender at its floors on a 120 kbit/s uplink offers more than
+/// its own estimate, and the queue drops whole keyframes and voice alike.
+pub fn voice_bitrate(estimate_bps: u64, camera_on: bool) -> u32 {
+    let camera = if camera_on { CAMERA_FLOOR_BPS } else { 0 };
+    let left = estimate_bps.saturating_sub(camera + VOICE_HEADERS_BPS);
+    // Whole 4 kbit/s steps: the estimate wobbles, the encoder need not.
+    let stepped = left / 4_000 * 4_000;
+    u32::try_from(stepped)
+        .unwrap_or(u32::MAX)
+        .clamp(MIN_VOICE_BPS, FULL_VOICE_BPS)
+}
+
 /// Voice encoder tuned for a call.
 pub struct OpusEncoder {
     inner: opus::Encoder,
     loss_percent: u8,
+    bitrate: u32,
 }
 
 impl OpusEncoder {
@@ -37,7 +64,7 @@ impl OpusEncoder {
         let mut inner = opus::Encoder::new(SAMPLE_RATE, Channels::Mono, Application::Voip)
             .map_err(|e| MediaError::codec("opus", e))?;
         let setup = |e: &mut opus::Encoder| -> Result<(), opus::Error> {
-            e.set_bitrate(Bitrate::Bits(32_000))?;
+            e.set_bitrate(Bitrate::Bits(FULL_VOICE_BPS as i32))?;
             // FEC is only spent when the encoder expects loss.
             e.set_inband_fec(true)?;
             e.set_packet_loss_perc(INITIAL_LOSS_PERCENT.into())?;
@@ -47,7 +74,25 @@ impl OpusEncoder {
         Ok(OpusEncoder {
             inner,
             loss_percent: INITIAL_LOSS_PERCENT,
+            bitrate: FULL_VOICE_BPS,
         })
+    }
+
+    /// Aims the encoder at `bps` from the next frame on (seamless: Opus
+    /// changes its rate between any two frames).
+    pub fn set_bitrate(&mut self, bps: u32) -> Result<(), MediaError> {
+        if bps != self.bitrate {
+            let bits = i32::try_from(bps).unwrap_or(i32::MAX);
+            self.inner
+                .set_bitrate(Bitrate::Bits(bits))
+                .map_err(|e| MediaError::codec("opus", e))?;
+            self.bitrate = bps;
+        }
+        Ok(())
+    }
+
+    pub fn bitrate(&self) -> u32 {
+        self.bitrate
     }
 
     /// The share of packets (percent) expected to be lost: the more, the
@@ -171,6 +216,44 @@ mod tests {
         assert_eq!(dominant_frequency(&recovered), Some(1_000.0));
         let concealed = decoder.conceal().unwrap();
         assert_eq!(concealed.len(), SAMPLES_PER_FRAME);
+    }
+
+    #[test]
+    fn voice_gives_way_only_when_the_uplink_cannot_hold_it_and_the_camera_floor() {
+        // Plenty, or the 300 kbit/s an estimator starts from: full speech.
+        assert_eq!(voice_bitrate(300_000, true), FULL_VOICE_BPS);
+        assert_eq!(voice_bitrate(96_000, true), FULL_VOICE_BPS);
+        // At the estimator's 80 kbit/s floor with the camera on: the least.
+        assert_eq!(voice_bitrate(80_000, true), MIN_VOICE_BPS);
+        // In between, whole steps.
+        assert_eq!(voice_bitrate(87_000, true), 20_000);
+        // Without the camera the voice has the uplink to itself.
+        assert_eq!(voice_bitrate(56_000, false), FULL_VOICE_BPS);
+        assert_eq!(voice_bitrate(0, false), MIN_VOICE_BPS);
+    }
+
+    #[test]
+    fn a_lower_bitrate_makes_smaller_packets_that_still_carry_the_tone() {
+        let mut tone = Tone::new(1_000.0);
+        let mut encoder = OpusEncoder::new().unwrap();
+        let mut decoder = OpusDecoder::new().unwrap();
+        let mut run = |encoder: &mut OpusEncoder| {
+            let mut bytes = 0;
+            let mut last = Vec::new();
+            for _ in 0..50 {
+                let packet = encoder.encode(&tone.next_frame()).unwrap();
+                bytes += packet.len();
+                last = decoder.decode(&packet).unwrap();
+            }
+            (bytes, dominant_frequency(&last))
+        };
+        let (full, heard) = run(&mut encoder);
+        assert_eq!(heard, Some(1_000.0));
+        encoder.set_bitrate(MIN_VOICE_BPS).unwrap();
+        assert_eq!(encoder.bitrate(), MIN_VOICE_BPS);
+        let (less, heard) = run(&mut encoder);
+        assert_eq!(heard, Some(1_000.0));
+        assert!(less * 3 < full * 2, "{less} bytes at 16 kbit/s, {full} at 32");
     }
 
     /// `percent` of 256ths, as a receiver report carries it.

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use breakout_bwe::Uplink;
 use breakout_protocol::ParticipantId;
 use bytes::Bytes;
 use tokio::sync::{mpsc, watch};
@@ -26,7 +27,7 @@ use webrtc::rtp::extension::audio_level_extension::AudioLevelExtension;
 use webrtc::rtp_transceiver::rtp_sender::RTCRtpSender;
 use webrtc::track::track_local::track_local_static_sample::TrackLocalStaticSample;
 
-use super::audio::{ExpectedLoss, OpusEncoder};
+use super::audio::{ExpectedLoss, OpusEncoder, voice_bitrate};
 use super::encodings::{Encoding, Keyframes};
 use super::events::{EventSink, MediaEvent};
 use super::simulcast::LayerSet;
@@ -107,6 +108,7 @@ fn audio_level(pcm: &[f32]) -> HeaderExtension {
 pub fn spawn_audio(
     mut input: AudioInput,
     track: Arc<TrackLocalStaticSample>,
+    uplink: Arc<Uplink>,
     switches: Arc<Switches>,
     events: EventSink,
     mut stop: watch::Receiver<bool>,
@@ -136,6 +138,11 @@ pub fn spawn_audio(
             let loss = switches.audio_loss.load(Ordering::Relaxed);
             if let Err(e) = encoder.set_expected_loss(loss) {
                 debug!(error = %e, "opus loss");
+            }
+            let camera_on = switches.camera.load(Ordering::Relaxed);
+            let bitrate = voice_bitrate(uplink.estimate().target_bps, camera_on);
+            if let Err(e) = encoder.set_bitrate(bitrate) {
+                debug!(error = %e, "opus bitrate");
             }
             let (payload, level) = match (packet, pcm) {
                 (Some(packet), _) => (packet, audio_level(&[])),

@@ -90,6 +90,7 @@ impl Sources {
             task: send::spawn_audio(
                 input,
                 self.wiring.mic_track.clone(),
+                self.wiring.uplink.clone(),
                 self.wiring.switches.clone(),
                 self.wiring.events.clone(),
                 self.wiring.stop.clone(),
