@@ -253,7 +253,10 @@ mod tests {
         assert_eq!(encoder.bitrate(), MIN_VOICE_BPS);
         let (less, heard) = run(&mut encoder);
         assert_eq!(heard, Some(1_000.0));
-        assert!(less * 3 < full * 2, "{less} bytes at 16 kbit/s, {full} at 32");
+        assert!(
+            less * 3 < full * 2,
+            "{less} bytes at 16 kbit/s, {full} at 32"
+        );
     }
 
     /// `percent` of 256ths, as a receiver report carries it.
