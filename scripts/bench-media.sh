@@ -16,12 +16,12 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 "$target/release/breakout-server" --listen "127.0.0.1:$port" --media-port 0 --data-dir "$data" --admin-key "$key" --log warn >"$data/log" 2>&1 &
 pid=$!
 # `|| true`: under `set -e` a failing step would end the trap before the rm.
-trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$data"' EXIT
+trap 'kill -INT $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$data"' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v1/health" >/dev/null && break; sleep 0.1; done
 BENCH_SERVER="127.0.0.1:$port" BENCH_ADMIN_KEY="$key" BENCH_SERVER_PID=$pid \
     cargo bench -p breakout-server --bench media 2>/dev/null | grep -E '^[a-z0-9_]+=|^#' | tee "$data/ours"
 # Stopped, so that it takes no CPU from the Janus measurement.
-kill $pid && wait $pid 2>/dev/null || true
+kill -INT $pid && wait $pid 2>/dev/null || true
 
 # The same forwarding load through Janus, right after, for the ratio.
 case "$janus_bench" in

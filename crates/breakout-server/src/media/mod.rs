@@ -57,11 +57,16 @@
 //! than one packet queued. A NACK generator that sleeps until a gap shows
 //! instead of ticking every 10 ms per connection gained another 4-8 %, but
 //! with it the simulcast tests lost a publisher's audio or its full layer
-//! in one run of three, so the ticker stays. Writing from the publisher's reader task straight
-//! to each subscriber (no queue, no writer task) cost 20-30 % *more* CPU in
-//! back-to-back runs: several publishers' tasks then contend for the
-//! subscriber connection's SRTP and mux locks, which one writer task per
-//! subscriber serialises for free. The same load through Janus 1.1.2
+//! in one run of three, so the ticker stays. Writing from the publisher's
+//! reader task straight to each subscriber (no queue, no writer task) cost
+//! 20-30 % *more* CPU in back-to-back runs: several publishers' tasks then
+//! contend for the subscriber connection's SRTP and mux locks, which one
+//! writer task per subscriber serialises for free. One forwarding task per
+//! room (a packet wakes one task, which writes every subscriber) did not
+//! pay either: 64,800-68,900 packets per CPU-second against 67,100-76,000
+//! for the writer task per subscriber, three runs each, alternating, on an
+//! otherwise idle machine (the subscribers' writes then run one after the
+//! other on one core; with a task each, both cores share them). The same load through Janus 1.1.2
 //! (VideoRoom, multistream subscribers) cost Janus 7.1-8.8 ms per
 //! stream-second before this change (`forward_cpu_ratio_vs_janus` 0.5-0.75);
 //! Janus peaks at 26 MB RSS against our 46-54 MB. Peak RSS stays that low
