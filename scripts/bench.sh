@@ -19,7 +19,7 @@ echo "== server: breakouts start for 1,000 participants over real WebSockets"
 cargo build --release -p breakout-server -p breakout-client >/dev/null
 scripts/bench-server.sh "$target/release" | tee -a "$summary"
 
-for extra in scripts/bench-media.sh scripts/bench-client-media.sh scripts/bench-app.sh scripts/bench-net.sh scripts/bench-failover.sh; do
+for extra in scripts/bench-media.sh scripts/bench-record.sh scripts/bench-client-media.sh scripts/bench-app.sh scripts/bench-net.sh scripts/bench-failover.sh; do
     if [ -x "$extra" ]; then
         echo "== $(basename "$extra" .sh)"
         "$extra" | grep -E '^[a-z0-9_]+=' | tee -a "$summary"

@@ -81,11 +81,13 @@ async fn a_capped_uplink_brings_the_encoder_under_the_cap_and_audio_through() {
          loss {losses:?}"
     );
     // At 120 kbit/s the sender runs at its floors (an 80 kbit/s estimate,
-    // the camera at 15 fps, Opus and every packet's headers), and each
-    // keyframe overshoots the tbf's bucket: the median loss measured 0-9.5 %
-    // over a dozen runs. A sender that does not adapt loses 20 % and more.
+    // the camera at 15 fps, Opus down to 16 kbit/s, every packet's
+    // headers): what it offers fits, and the median loss measured 0 in
+    // every run since Opus follows the estimate (0-9.5 % with Opus fixed at
+    // 32 kbit/s, 7-37 % with the three listening slots' RTCP on top). A
+    // sender that does not adapt loses 20 % and more.
     losses.sort_by(f64::total_cmp);
-    assert!(losses[losses.len() / 2] <= 0.10, "loss {losses:?}; {last}");
+    assert!(losses[losses.len() / 2] <= 0.05, "loss {losses:?}; {last}");
     // Bitrate alone did not do: the camera sends fewer or smaller pictures.
     let (fps, width) = (uplink(&last, "/video/fps"), uplink(&last, "/video/width"));
     assert!(fps < 30 || width < 320, "{last}");

@@ -1,0 +1,186 @@
+//! A server killed with SIGKILL while it records a room leaves a recording
+//! that plays up to where it stopped: two media bots speak in a recorded
+//! room, the `breakout-server` process is killed mid-recording, and the
+//! file is probed and decoded with ffprobe and ffmpeg (installed by
+//! `scripts/setup.sh`): Opus in WebM, seconds long, both voices in it. The
+//! server, started again on the same data directory, lists it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+use std::time::Duration;
+
+use breakout_core::{BreakoutConfig, Command};
+use breakout_e2e::{Bot, KEY, ServerProcess, binary, free_port};
+use breakout_protocol::rest::{ParticipantCreated, RecordingFile};
+
+const RATE: usize = 48_000;
+/// Written before the kill: a few seconds of the mixed voices.
+const ENOUGH_BYTES: u64 = 16_000;
+
+async fn speaking_bot(server: &ServerProcess, name: &str, who: &ParticipantCreated) -> Bot {
+    let mut command = tokio::process::Command::new(binary("breakout-bot"));
+    command.args(["join", "--server", &server.url(""), "--token", &who.token]);
+    command.args(["--media", "synthetic", "--fps", "10", "--report-ms", "100"]);
+    Bot::spawn(command, name, who).await
+}
+
+/// Frames of another participant's tone a media report shows decoded.
+fn heard(report: &serde_json::Value) -> u64 {
+    report["received"]["tones"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["frames"].as_u64())
+        .sum()
+}
+
+fn recording_in(data: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(data.join("recordings"))
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .find(|path| path.extension().is_some_and(|e| e == "webm"))
+}
+
+fn tool(name: &str) -> Process {
+    let found = Process::new(name).arg("-version").output();
+    assert!(
+        found.is_ok_and(|o| o.status.success()),
+        "{name} is missing: run scripts/setup.sh (it installs ffmpeg)"
+    );
+    Process::new(name)
+}
+
+fn codec_of(path: &Path) -> String {
+    let out = tool("ffprobe")
+        .args(["-v", "error", "-select_streams", "a:0"])
+        .args([
+            "-show_entries",
+            "stream=codec_name",
+            "-of",
+            "default=nw=1:nk=1",
+        ])
+        .arg(path)
+        .output()
+        .expect("ffprobe runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// The file decoded to 48 kHz mono samples; ffmpeg must read it to its end
+/// without an error.
+fn decode(path: &Path) -> Vec<f64> {
+    let out = tool("ffmpeg")
+        .args(["-v", "error", "-xerror", "-i"])
+        .arg(path)
+        .args(["-f", "s16le", "-ac", "1", "-ar", "48000", "-"])
+        .output()
+        .expect("ffmpeg runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+        .chunks_exact(2)
+        .map(|b| f64::from(i16::from_le_bytes([b[0], b[1]])))
+        .collect()
+}
+
+/// Power of `hz` in `samples` (Goertzel), per sample.
+fn power_at(samples: &[f64], hz: f64) -> f64 {
+    let coefficient = 2.0 * (std::f64::consts::TAU * hz / RATE as f64).cos();
+    let (mut s1, mut s2) = (0.0, 0.0);
+    for sample in samples {
+        let s0 = sample + coefficient * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    (s1 * s1 + s2 * s2 - coefficient * s1 * s2) / samples.len() as f64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recording_killed_mid_room_plays_up_to_the_kill() {
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = ServerProcess::start(data.path(), port).await;
+    let meeting = server.create_meeting(BreakoutConfig::default()).await;
+    let host = server.add(&meeting, "Host", "host").await;
+    let (ann, bo) = (
+        server.add(&meeting, "Ann", "participant").await,
+        server.add(&meeting, "Bo", "participant").await,
+    );
+    let mut host_bot = Bot::join(&server, "Host", &host).await;
+    let mut ann_bot = speaking_bot(&server, "Ann", &ann).await;
+    let mut bo_bot = speaking_bot(&server, "Bo", &bo).await;
+    // Each hears the other: media flows before the recording starts.
+    let mut tones = Vec::new();
+    for bot in [&mut ann_bot, &mut bo_bot] {
+        let report = bot.media_report("the other's tone", |r| heard(r) > 0).await;
+        tones.push(report["tone_hz"].as_f64().expect("the bot's own tone"));
+    }
+
+    host_bot
+        .command(Command::Record {
+            room: None,
+            active: true,
+        })
+        .await
+        .expect("the host records every room");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let path = loop {
+        let written = recording_in(data.path())
+            .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.len() >= ENOUGH_BYTES));
+        if let Some(path) = written {
+            break path;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no recording of {ENOUGH_BYTES} bytes in {}",
+            data.path().display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    server.kill().await;
+    drop((ann_bot, bo_bot, host_bot));
+
+    assert_eq!(codec_of(&path), "opus");
+    let samples = decode(&path);
+    assert!(
+        samples.len() >= 2 * RATE,
+        "{} samples: under two seconds up to the kill",
+        samples.len()
+    );
+    // Both voices are in what was written, well above a frequency neither
+    // bot sends.
+    let silence = power_at(&samples, 2_345.0);
+    for hz in &tones {
+        let power = power_at(&samples, *hz);
+        assert!(
+            power > 100.0 * silence.max(1.0),
+            "the {hz} Hz voice is not in the recording ({power:.0} against {silence:.0})"
+        );
+    }
+
+    // Started again, the server lists the file it was writing.
+    let server = ServerProcess::start(data.path(), port).await;
+    let listed: Vec<RecordingFile> = server
+        .http
+        .get(server.url(&format!("/v1/meetings/{meeting}/recordings")))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .expect("recordings")
+        .json()
+        .await
+        .expect("a recording list");
+    let name = path.file_name().and_then(|n| n.to_str()).expect("a name");
+    assert!(
+        listed.iter().any(|file| file.name == name),
+        "{name} not in {listed:?}"
+    );
+}
