@@ -7,6 +7,7 @@
 //! - the file is Opus in WebM and holds the tones of the room's members,
 //!   never those of the room next door;
 //! - a participant moved into the room is in the recording from the move;
+//! - a host speaking to all rooms is in the recorded room's file too;
 //! - the file is listed and downloaded over REST with the admin key or a
 //!   host's token, and refused to a participant.
 
@@ -107,6 +108,11 @@ fn tones_by_window(pcm: &[i16], tones: &[u32]) -> Vec<Vec<bool>> {
         .collect()
 }
 
+/// One meeting of this file at a time: these tests are about what is
+/// recorded, not about load (eight media sessions at once in a debug build
+/// crowd two cores).
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The one file in the server's recordings directory.
 fn the_recording(server: &TestServer) -> PathBuf {
     let dir = breakout_server::recordings_dir(server.dir.path());
@@ -120,6 +126,7 @@ fn the_recording(server: &TestServer) -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_recorded_room_holds_its_members_tones_only_and_follows_a_move() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let server = TestServer::start().await;
     let meeting = server.meeting().await;
     let host = Bot::join_as(&server, &meeting, "host", "host", silent()).await;
@@ -261,4 +268,56 @@ async fn a_recorded_room_holds_its_members_tones_only_and_follows_a_move() {
         "room 1 was recorded without c before the move: {windows:?}"
     );
     assert!(with(2) >= 3, "c is in it after the move: {windows:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_voice_to_all_rooms_is_in_a_recorded_rooms_file_while_held() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let server = TestServer::start().await;
+    let meeting = server.meeting().await;
+    // The host stays in the main room, muted: holding is what is heard.
+    let host = Bot::join_as(&server, &meeting, "host", "host", {
+        let mut config = voice();
+        config.mic_on = false;
+        config
+    })
+    .await;
+    let a = Bot::join(&server, &meeting, "a", voice()).await;
+    let b = Bot::join(&server, &meeting, "b", voice()).await;
+    let tones = [a.tone(), b.tone(), host.tone()];
+    start_breakouts(&host.conn, 2, &[(a.id, 1), (b.id, 2)]).await;
+    a.wait_for_room(1).await;
+    command(
+        &host.conn,
+        Command::Record {
+            room: Some(RoomId(1)),
+            active: true,
+        },
+    )
+    .await;
+    host.media.speak_to_all(true).await.expect("speak to all");
+    // A second of it heard in room 1, so a second of it to look for.
+    a.wait_for("a hears the host's voice to all rooms", |r| {
+        r.tone_frames(host.tone()) >= 2 * HEARD
+    })
+    .await;
+    host.media.speak_to_all(false).await.expect("let go");
+    command(
+        &host.conn,
+        Command::Record {
+            room: Some(RoomId(1)),
+            active: false,
+        },
+    )
+    .await;
+
+    let pcm = decode(&the_recording(&server));
+    let windows = tones_by_window(&pcm, &tones);
+    let with = |i: usize| windows.iter().filter(|w| w[i]).count();
+    assert!(with(0) >= 3, "a is in it: {windows:?}");
+    assert!(
+        with(2) >= 3,
+        "the host's voice to all rooms is in it: {windows:?}"
+    );
+    assert_eq!(with(1), 0, "b, in room 2, never is: {windows:?}");
 }

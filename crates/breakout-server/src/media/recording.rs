@@ -1,7 +1,9 @@
 //! The router's recorders: one task per recorded room, fed by a tap on
 //! the microphone upstream of everyone in that room. Who is in the room is
 //! who is recorded: the taps follow every placement, so a move changes
-//! which recorder a voice goes to without anyone renegotiating.
+//! which recorder a voice goes to without anyone renegotiating. A voice
+//! that speaks to all rooms is heard in every room, so every recording
+//! has it too while it does.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -89,28 +91,50 @@ impl Recordings {
             }
         }
         for (room, running) in &self.running {
-            let members: BTreeSet<ParticipantId> = placement
-                .members
-                .iter()
-                .filter(|(_, m)| m.room == *room)
-                .map(|(id, _)| *id)
-                .collect();
+            let voices = voices_of(placement, *room);
             running.members.send_if_modified(|current| {
-                let changed = *current != members;
-                *current = members;
+                let changed = *current != voices;
+                *current = voices;
                 changed
             });
         }
         for (who, peer) in peers {
             let Some(mic) = &peer.mic else { continue };
-            let tap = placement
-                .members
-                .get(who)
-                .and_then(|m| self.running.get(&m.room))
-                .map(|r| r.tx.clone());
-            mic.set_tap(tap);
+            let taps = rooms_heard(placement, *who)
+                .into_iter()
+                .filter_map(|room| self.running.get(&room))
+                .map(|r| r.tx.clone())
+                .collect();
+            mic.set_taps(taps);
         }
     }
+}
+
+/// Whose voices a recording of `room` holds: its members', and that of
+/// whoever speaks to all rooms.
+fn voices_of(placement: &Placement, room: RoomId) -> BTreeSet<ParticipantId> {
+    placement
+        .members
+        .iter()
+        .filter(|(_, m)| m.room == room)
+        .map(|(id, _)| *id)
+        .chain(placement.speaking_to_all)
+        .collect()
+}
+
+/// The rooms that hear `who`: their own, or every room while they speak
+/// to all of them.
+fn rooms_heard(placement: &Placement, who: ParticipantId) -> Vec<RoomId> {
+    if placement.speaking_to_all == Some(who) {
+        let rooms: BTreeSet<RoomId> = placement.members.values().map(|m| m.room).collect();
+        return rooms.into_iter().collect();
+    }
+    placement
+        .members
+        .get(&who)
+        .map(|m| m.room)
+        .into_iter()
+        .collect()
 }
 
 /// The file name: meeting, room and UTC start time, sortable.
@@ -320,6 +344,40 @@ mod tests {
             ],
             "back between rounds: room 1 only, in a new file"
         );
+    }
+
+    #[test]
+    fn the_voice_to_all_rooms_is_in_every_rooms_recording_while_it_speaks() {
+        let member = |room| Member {
+            room: RoomId(room),
+            mic: true,
+            camera: false,
+            listening: None,
+        };
+        let mut placement = Placement {
+            // 1 and 2 in room 1, 3 in room 2; 4 (muted, in main) hosts.
+            members: [(1, 1), (2, 1), (3, 2), (4, 0)]
+                .into_iter()
+                .map(|(id, room)| (ParticipantId(id), member(room)))
+                .collect(),
+            speaking_to_all: None,
+            recorded: [RoomId(1), RoomId(2)].into_iter().collect(),
+            round: Round::Between,
+        };
+        let ids = |ids: &[u64]| ids.iter().map(|id| ParticipantId(*id)).collect();
+        assert_eq!(voices_of(&placement, RoomId(1)), ids(&[1, 2]));
+        assert_eq!(voices_of(&placement, RoomId(2)), ids(&[3]));
+        assert_eq!(rooms_heard(&placement, ParticipantId(4)), vec![RoomId(0)]);
+
+        placement.speaking_to_all = Some(ParticipantId(4));
+        assert_eq!(voices_of(&placement, RoomId(1)), ids(&[1, 2, 4]));
+        assert_eq!(voices_of(&placement, RoomId(2)), ids(&[3, 4]));
+        assert_eq!(
+            rooms_heard(&placement, ParticipantId(4)),
+            vec![RoomId(0), RoomId(1), RoomId(2)]
+        );
+        // Everyone else is still heard in their own room only.
+        assert_eq!(rooms_heard(&placement, ParticipantId(3)), vec![RoomId(2)]);
     }
 
     #[test]

@@ -66,8 +66,9 @@ pub struct Upstream {
     pub layer: Option<Layer>,
     pub ssrc: u32,
     sinks: RwLock<Vec<Sink>>,
-    /// Audio: the recorder of the publisher's room, while it is recorded.
-    tap: RwLock<Option<mpsc::Sender<Voiced>>>,
+    /// Audio: the recorders this voice goes to: its room's while the room
+    /// is recorded, and every recorded room's while it speaks to all rooms.
+    taps: RwLock<Vec<mpsc::Sender<Voiced>>>,
     /// Keyframe requests go to the publisher's RTCP writer task.
     keyframes: mpsc::Sender<u32>,
     last_keyframe_request_ms: AtomicU64,
@@ -99,7 +100,7 @@ impl Upstream {
             layer,
             ssrc,
             sinks: RwLock::new(Vec::new()),
-            tap: RwLock::new(None),
+            taps: RwLock::new(Vec::new()),
             keyframes,
             last_keyframe_request_ms: AtomicU64::new(0),
             last_voice_ms: AtomicU64::new(0),
@@ -121,24 +122,22 @@ impl Upstream {
         sinks.retain(|s| !(s.subscriber == subscriber && s.slot == slot));
     }
 
-    /// Sends this microphone's packets to a room's recorder too (`None`: to none).
-    pub fn set_tap(&self, tap: Option<mpsc::Sender<Voiced>>) {
-        let mut current = self.tap.write().unwrap_or_else(|e| e.into_inner());
-        let same = match (&*current, &tap) {
-            (Some(a), Some(b)) => a.same_channel(b),
-            (None, None) => true,
-            _ => false,
-        };
+    /// Sends this microphone's packets to these recorders too (none: to
+    /// no recorder).
+    pub fn set_taps(&self, taps: Vec<mpsc::Sender<Voiced>>) {
+        let mut current = self.taps.write().unwrap_or_else(|e| e.into_inner());
+        let same = current.len() == taps.len()
+            && current.iter().zip(&taps).all(|(a, b)| a.same_channel(b));
         if !same {
-            *current = tap;
+            *current = taps;
         }
     }
 
-    /// Offers a packet to the recorder, never waiting: a recorder that
+    /// Offers a packet to the recorders, never waiting: a recorder that
     /// falls behind loses packets, not the room its audio.
     fn record(&self, packet: &Packet) {
-        let tap = self.tap.read().unwrap_or_else(|e| e.into_inner());
-        if let Some(tx) = tap.as_ref() {
+        let taps = self.taps.read().unwrap_or_else(|e| e.into_inner());
+        for tx in taps.iter() {
             let _ = tx.try_send(Voiced {
                 from: self.publisher,
                 payload: packet.payload.clone(),
