@@ -132,14 +132,24 @@ async fn a_stalled_owner_is_fenced_off_and_drops_the_meeting_when_it_wakes() {
             "the stale owner acknowledged a write: {messages:?}"
         );
     }
-    // It now points at the new owner, like any other node.
-    let response = owner
-        .http
-        .get(owner.url(&format!("/v1/meetings/{}", info.id)))
-        .bearer_auth(KEY)
-        .send()
-        .await
-        .unwrap();
+    // It now points at the new owner, like any other node, once it has let
+    // go of the meeting; until then it says the meeting moved (503).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let response = loop {
+        let response = owner
+            .http
+            .get(owner.url(&format!("/v1/meetings/{}", info.id)))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .unwrap();
+        if response.status() != 503 || Instant::now() > deadline {
+            break response;
+        }
+        let error: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(error["code"], "meeting_moved", "{error}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert_eq!(response.status(), 421);
     let error: serde_json::Value = response.json().await.unwrap();
     let peer_url = format!("http://{}", peer.addr);
