@@ -3,8 +3,9 @@
 //! synthetic media: the meeting window shows their video and who speaks),
 //! the dashboard window
 //! creates two rooms, assigns and starts breakouts, a participant sees the
-//! countdown and then its room, and its call for help lights up the
-//! dashboard. Screenshots of each step go to target/e2e-shots/.
+//! countdown and then its room, its room card shows her speaking, the
+//! dashboard records her room (she is told), and her call for help lights
+//! up the dashboard. Screenshots of each step go to target/e2e-shots/.
 //!
 //! Ignored by plain `cargo test`: it needs an X display, tauri-driver and
 //! the built binaries. `make app-test` provides them and runs it.
@@ -110,6 +111,47 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     )
     .await?;
     app.shot("06-dashboard-running").await?;
+
+    // The host's ears: Ada's tone makes her room's card say she speaks.
+    let card = format!(".column[data-room='{room}']");
+    app.until(
+        "Ada speaking on her room's card",
+        &format!(
+            "const p = document.querySelector({:?}); \
+             return !!p && p.textContent.includes('Ada');",
+            format!("{card} [data-testid=activity] .talking")
+        ),
+    )
+    .await?;
+    // Recording her room from its card: the server records it and Ada's
+    // view says so.
+    app.client
+        .execute(
+            &format!(
+                "document.querySelector({:?}).click();",
+                format!("{card} button.record")
+            ),
+            vec![],
+        )
+        .await?;
+    ada.wait_for("her room marked recorded", |m| {
+        m["type"] == "state"
+            && m["view"]["rooms"].as_array().is_some_and(|rooms| {
+                rooms
+                    .iter()
+                    .any(|r| r["id"] == room && r["recording"] == true)
+            })
+    })
+    .await?;
+    app.until(
+        "the card's Recording toggle on",
+        &format!(
+            "return !!document.querySelector({:?});",
+            format!("{card} button.record[data-recording=true]")
+        ),
+    )
+    .await?;
+    app.shot("06b-dashboard-recording").await?;
 
     // Ada asks for help; the dashboard highlights her room and her.
     ada.send(r#"{"type":"request_help"}"#).await?;
