@@ -6,14 +6,15 @@
 //! server, started again on the same data directory, lists it.
 
 use std::path::{Path, PathBuf};
-use std::process::Command as Process;
 use std::time::Duration;
 
 use breakout_core::{BreakoutConfig, Command};
 use breakout_e2e::{Bot, KEY, ServerProcess, binary, free_port};
 use breakout_protocol::rest::{ParticipantCreated, RecordingFile};
+use recording_files::{RATE, decode, probe, share};
 
-const RATE: usize = 48_000;
+#[path = "../../crates/breakout-server/tests/common/recording_files.rs"]
+mod recording_files;
 /// Written before the kill: a few seconds of the mixed voices.
 const ENOUGH_BYTES: u64 = 16_000;
 
@@ -40,67 +41,6 @@ fn recording_in(data: &Path) -> Option<PathBuf> {
         .filter_map(Result::ok)
         .map(|entry| entry.path())
         .find(|path| path.extension().is_some_and(|e| e == "webm"))
-}
-
-fn tool(name: &str) -> Process {
-    let found = Process::new(name).arg("-version").output();
-    assert!(
-        found.is_ok_and(|o| o.status.success()),
-        "{name} is missing: run scripts/setup.sh (it installs ffmpeg)"
-    );
-    Process::new(name)
-}
-
-fn codec_of(path: &Path) -> String {
-    let out = tool("ffprobe")
-        .args(["-v", "error", "-select_streams", "a:0"])
-        .args([
-            "-show_entries",
-            "stream=codec_name",
-            "-of",
-            "default=nw=1:nk=1",
-        ])
-        .arg(path)
-        .output()
-        .expect("ffprobe runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-/// The file decoded to 48 kHz mono samples; ffmpeg must read it to its end
-/// without an error.
-fn decode(path: &Path) -> Vec<f64> {
-    let out = tool("ffmpeg")
-        .args(["-v", "error", "-xerror", "-i"])
-        .arg(path)
-        .args(["-f", "s16le", "-ac", "1", "-ar", "48000", "-"])
-        .output()
-        .expect("ffmpeg runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-        .chunks_exact(2)
-        .map(|b| f64::from(i16::from_le_bytes([b[0], b[1]])))
-        .collect()
-}
-
-/// Power of `hz` in `samples` (Goertzel), per sample.
-fn power_at(samples: &[f64], hz: f64) -> f64 {
-    let coefficient = 2.0 * (std::f64::consts::TAU * hz / RATE as f64).cos();
-    let (mut s1, mut s2) = (0.0, 0.0);
-    for sample in samples {
-        let s0 = sample + coefficient * s1 - s2;
-        s2 = s1;
-        s1 = s0;
-    }
-    (s1 * s1 + s2 * s2 - coefficient * s1 * s2) / samples.len() as f64
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -148,7 +88,7 @@ async fn a_recording_killed_mid_room_plays_up_to_the_kill() {
     server.kill().await;
     drop((ann_bot, bo_bot, host_bot));
 
-    assert_eq!(codec_of(&path), "opus");
+    assert_eq!(probe(&path, "stream=codec_name"), "opus");
     let samples = decode(&path);
     assert!(
         samples.len() >= 2 * RATE,
@@ -157,12 +97,12 @@ async fn a_recording_killed_mid_room_plays_up_to_the_kill() {
     );
     // Both voices are in what was written, well above a frequency neither
     // bot sends.
-    let silence = power_at(&samples, 2_345.0);
+    let silence = share(&samples, 2_345.0);
     for hz in &tones {
-        let power = power_at(&samples, *hz);
+        let power = share(&samples, *hz);
         assert!(
-            power > 100.0 * silence.max(1.0),
-            "the {hz} Hz voice is not in the recording ({power:.0} against {silence:.0})"
+            power > 0.1 && power > 100.0 * silence,
+            "the {hz} Hz voice is not in the recording ({power:.4} of the power, against {silence:.6})"
         );
     }
 

@@ -12,19 +12,19 @@
 //!   host's token, and refused to a participant.
 
 mod media_support;
+#[path = "../../breakout-server/tests/common/recording_files.rs"]
+mod recording_files;
 
-use std::f64::consts::TAU;
-use std::path::{Path, PathBuf};
-use std::process::Command as Process;
+use std::path::PathBuf;
 
 use breakout_client::media::{AudioSource, MediaConfig, VideoSource};
 use breakout_client::protocol::rest::RecordingFile;
 use breakout_client::protocol::{ApiError, Command, RoomId};
 use media_support::{Bot, TestServer, command, start_breakouts, view};
+use recording_files::{RATE, decode, probe, share};
 
 /// Frames that make "decoded" unambiguous: 25 × 20 ms of a tone.
 const HEARD: u64 = 25;
-const RATE: usize = 48_000;
 /// The recording is read in windows this long (100 ms).
 const WINDOW: usize = RATE / 10;
 
@@ -41,70 +41,15 @@ fn silent() -> MediaConfig {
     config
 }
 
-fn tool(name: &str) -> Process {
-    let found = Process::new(name).arg("-version").output();
-    assert!(
-        found.is_ok_and(|o| o.status.success()),
-        "{name} is missing: run scripts/setup.sh (it installs ffmpeg)"
-    );
-    Process::new(name)
-}
-
-fn probe(path: &Path, entries: &str) -> String {
-    let out = tool("ffprobe")
-        .args(["-v", "error", "-show_entries", entries, "-of"])
-        .args(["default=nw=1:nk=1"])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-fn decode(path: &Path) -> Vec<i16> {
-    let out = tool("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(path)
-        .args(["-f", "s16le", "-ac", "1", "-ar", "48000", "-"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-        .chunks_exact(2)
-        .map(|b| i16::from_le_bytes([b[0], b[1]]))
-        .collect()
-}
-
-/// Share of `pcm`'s power at `hz` (Goertzel), in 0..=1.
-fn share(pcm: &[i16], hz: u32) -> f64 {
-    let w = TAU * f64::from(hz) / RATE as f64;
-    let coeff = 2.0 * w.cos();
-    let (mut s1, mut s2, mut total) = (0.0, 0.0, 0.0);
-    for &x in pcm {
-        let x = f64::from(x);
-        total += x * x;
-        let s0 = x + coeff * s1 - s2;
-        s2 = s1;
-        s1 = s0;
-    }
-    if total == 0.0 {
-        return 0.0;
-    }
-    2.0 * (s1 * s1 + s2 * s2 - coeff * s1 * s2) / (pcm.len() as f64 * total)
-}
-
 /// For each 100 ms window, which of `tones` it carries.
 fn tones_by_window(pcm: &[i16], tones: &[u32]) -> Vec<Vec<bool>> {
     pcm.chunks_exact(WINDOW)
-        .map(|w| tones.iter().map(|&hz| share(w, hz) > 0.1).collect())
+        .map(|w| {
+            tones
+                .iter()
+                .map(|&hz| share(w, f64::from(hz)) > 0.1)
+                .collect()
+        })
         .collect()
 }
 

@@ -3,12 +3,15 @@
 
 use std::f64::consts::TAU;
 use std::path::Path;
-use std::process::Command;
 
 use breakout_core::ParticipantId;
 use opus::{Application, Channels};
 
 use super::*;
+
+#[path = "../../tests/common/recording_files.rs"]
+mod recording_files;
+use recording_files::{decode, probe, share};
 
 const A: ParticipantId = ParticipantId(1);
 const B: ParticipantId = ParticipantId(2);
@@ -41,69 +44,6 @@ impl Tone {
             .collect();
         self.encoder.encode_vec(&pcm, 1_500).unwrap()
     }
-}
-
-/// Power of `hz` in `pcm` relative to its total power (Goertzel), in 0..=1.
-fn share(pcm: &[i16], hz: f64) -> f64 {
-    let w = TAU * hz / f64::from(SAMPLE_RATE);
-    let coeff = 2.0 * w.cos();
-    let (mut s1, mut s2) = (0.0, 0.0);
-    let mut total = 0.0;
-    for &x in pcm {
-        let x = f64::from(x);
-        total += x * x;
-        let s0 = x + coeff * s1 - s2;
-        s2 = s1;
-        s1 = s0;
-    }
-    let power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
-    if total == 0.0 {
-        return 0.0;
-    }
-    2.0 * power / (pcm.len() as f64 * total)
-}
-
-fn tool(name: &str) -> Command {
-    let found = Command::new(name).arg("-version").output();
-    assert!(
-        found.is_ok_and(|o| o.status.success()),
-        "{name} is missing: run scripts/setup.sh (it installs ffmpeg)"
-    );
-    Command::new(name)
-}
-
-fn codec_of(path: &Path) -> String {
-    let out = tool("ffprobe")
-        .args(["-v", "error", "-show_entries", "stream=codec_name", "-of"])
-        .args(["default=nw=1:nk=1"])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-/// The file decoded to 48 kHz mono samples.
-fn decode(path: &Path) -> Vec<i16> {
-    let out = tool("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(path)
-        .args(["-f", "s16le", "-ac", "1", "-ar", "48000", "-"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-        .chunks_exact(2)
-        .map(|b| i16::from_le_bytes([b[0], b[1]]))
-        .collect()
 }
 
 /// The middle 0.6 s of second `i`, clear of the switches between voices.
@@ -152,7 +92,7 @@ fn a_finished_recording_is_opus_in_webm_with_each_voice_where_it_spoke() {
     let path = dir.path().join("room.webm");
     let rec = record_three_seconds(&path);
     assert_eq!(rec.finish(), path);
-    assert_eq!(codec_of(&path), "opus");
+    assert_eq!(probe(&path, "stream=codec_name"), "opus");
     assert_voices(&decode(&path));
 }
 
@@ -163,7 +103,7 @@ fn a_recording_cut_off_without_finishing_still_plays_to_its_last_frame() {
     let rec = record_three_seconds(&path);
     // What a kill -9 leaves: nothing more is written, not even on drop.
     std::mem::forget(rec);
-    assert_eq!(codec_of(&path), "opus");
+    assert_eq!(probe(&path, "stream=codec_name"), "opus");
     assert_voices(&decode(&path));
 }
 

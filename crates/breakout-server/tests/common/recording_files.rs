@@ -1,0 +1,75 @@
+//! Recordings read back the way a player reads them, with ffprobe and
+//! ffmpeg (installed by `scripts/setup.sh`). Shared by the recorder's unit
+//! tests, the client's recording tests and the end-to-end kill test,
+//! each of which includes this file by path.
+
+#![allow(dead_code, reason = "each test uses its part")]
+
+use std::f64::consts::TAU;
+use std::path::Path;
+use std::process::Command;
+
+/// What recordings are decoded to: 48 kHz mono.
+pub const RATE: usize = 48_000;
+
+fn tool(name: &str) -> Command {
+    let found = Command::new(name).arg("-version").output();
+    assert!(
+        found.is_ok_and(|o| o.status.success()),
+        "{name} is missing: run scripts/setup.sh (it installs ffmpeg)"
+    );
+    Command::new(name)
+}
+
+/// One ffprobe entry of `path`, e.g. `stream=codec_name`.
+pub fn probe(path: &Path, entries: &str) -> String {
+    let out = tool("ffprobe")
+        .args(["-v", "error", "-show_entries", entries, "-of"])
+        .args(["default=nw=1:nk=1"])
+        .arg(path)
+        .output()
+        .expect("ffprobe runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// The file decoded to 48 kHz mono samples; ffmpeg must read it to its end
+/// without an error.
+pub fn decode(path: &Path) -> Vec<i16> {
+    let out = tool("ffmpeg")
+        .args(["-v", "error", "-xerror", "-i"])
+        .arg(path)
+        .args(["-f", "s16le", "-ac", "1", "-ar", "48000", "-"])
+        .output()
+        .expect("ffmpeg runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect()
+}
+
+/// Power of `hz` in `pcm` relative to its total power (Goertzel), in 0..=1.
+pub fn share(pcm: &[i16], hz: f64) -> f64 {
+    let coeff = 2.0 * (TAU * hz / RATE as f64).cos();
+    let (mut s1, mut s2, mut total) = (0.0, 0.0, 0.0);
+    for &x in pcm {
+        let x = f64::from(x);
+        total += x * x;
+        let s0 = x + coeff * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    if total == 0.0 {
+        return 0.0;
+    }
+    2.0 * (s1 * s1 + s2 * s2 - coeff * s1 * s2) / (pcm.len() as f64 * total)
+}
