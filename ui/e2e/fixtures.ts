@@ -31,6 +31,8 @@ export const defaultConfig: BreakoutConfig = {
   closing_countdown_secs: 60,
   auto_end_mins: 30,
   announce_listeners: true,
+  participants_may_share: false,
+  second_sharer: "replaces",
 };
 
 const full: Permissions = {
@@ -42,6 +44,7 @@ const full: Permissions = {
   publish_video: true,
   chat: true,
   create_polls: true,
+  share_screen: true,
 };
 
 const attendee: Permissions = {
@@ -50,6 +53,7 @@ const attendee: Permissions = {
   visit_any_room: false,
   switch_rooms: false,
   create_polls: false,
+  share_screen: false,
 };
 
 export function member(id: number, name: string, extra: Partial<MemberView> = {}): MemberView {
@@ -81,6 +85,7 @@ function room(id: number, title: string, members: MemberView[] | null, extra: Pa
     can_join: false,
     listeners: [],
     recording: false,
+    sharing: null,
     ...extra,
   };
 }

@@ -491,9 +491,9 @@ describe("meeting window", () => {
 
   test("room chooser when people may choose", async () => {
     const rooms = [
-      { id: 0, title: "Main room", open: true, member_count: 2, members: [bob, cara], assigned: null, can_join: false, listeners: [], recording: false },
-      { id: 1, title: "Ideas", open: true, member_count: 3, members: null, assigned: null, can_join: true, listeners: [], recording: false },
-      { id: 2, title: "Planning", open: true, member_count: 0, members: null, assigned: null, can_join: true, listeners: [], recording: false },
+      { id: 0, title: "Main room", open: true, member_count: 2, members: [bob, cara], assigned: null, can_join: false, listeners: [], recording: false, sharing: null },
+      { id: 1, title: "Ideas", open: true, member_count: 3, members: null, assigned: null, can_join: true, listeners: [], recording: false, sharing: null },
+      { id: 2, title: "Planning", open: true, member_count: 0, members: null, assigned: null, can_join: true, listeners: [], recording: false, sharing: null },
     ];
     const view = bobView({ room: 0, rooms, members: [bob, cara], you: { assigned: null, flags: { assigned: false, forced: false, allowed: true, requested: false, return_requested: false } } });
     const w = await open(browser, server.url, "index.html", { answers: { get_state: { value: view }, get_chat: { value: [] } } });

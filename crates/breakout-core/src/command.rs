@@ -198,6 +198,11 @@ pub enum Command {
     },
     LeaveToMain,
     RequestHelp,
+    /// Starts (`active`) or stops showing your screen to your room; the
+    /// media itself goes on the connection's screen track.
+    ShareScreen {
+        active: bool,
+    },
     SetMedia {
         #[serde(default)]
         mic: Option<bool>,
@@ -282,6 +287,7 @@ impl Command {
             Command::LeaveToMain => "leave_to_main",
             Command::RequestHelp => "request_help",
             Command::SetMedia { .. } => "set_media",
+            Command::ShareScreen { .. } => "share_screen",
             Command::Chat { .. } => "chat",
             Command::CreatePoll { .. } => "create_poll",
             Command::Vote { .. } => "vote",

@@ -36,6 +36,24 @@ pub struct BreakoutConfig {
     pub auto_end_mins: Option<u32>,
     /// A room's members see that a host or cohost is listening in.
     pub announce_listeners: bool,
+    /// Participants may share a screen, not only the presets that allow it
+    /// (hosts, cohosts and presenters by default).
+    pub participants_may_share: bool,
+    /// What happens when someone starts sharing in a room where someone
+    /// else already shares.
+    pub second_sharer: SecondSharer,
+}
+
+/// One screen is shared per room; what a second sharer's start does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum SecondSharer {
+    /// The new share takes over; the first sharer is told it ended.
+    #[default]
+    Replaces,
+    /// The new share is refused while the first goes on.
+    IsRefused,
 }
 
 impl BreakoutConfig {
@@ -83,6 +101,8 @@ impl Default for BreakoutConfig {
             closing_countdown_secs: 60,
             auto_end_mins: Some(30),
             announce_listeners: true,
+            participants_may_share: false,
+            second_sharer: SecondSharer::Replaces,
         }
     }
 }

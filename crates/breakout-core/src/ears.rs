@@ -74,12 +74,15 @@ impl Meeting {
     /// Someone left or lost their connection: they neither listen nor
     /// speak to all any more (a held button cannot be released by a
     /// client that is gone).
-    pub(crate) fn silence(&mut self, id: ParticipantId) {
+    pub(crate) fn silence(&mut self, id: ParticipantId, out: &mut Out) {
         if let Some(person) = self.participants.get_mut(&id) {
             person.listening = None;
         }
         if self.speaking_to_all == Some(id) {
             self.speaking_to_all = None;
+        }
+        if self.stop_sharing(id) {
+            out.push(crate::screen::rooms_changed());
         }
     }
 

@@ -31,11 +31,12 @@ mod refusal;
 mod rng;
 mod rooms;
 mod running;
+mod screen;
 mod view;
 
 pub use assign::{AssignmentView, RotationView};
 pub use command::{Actor, Audience, Command};
-pub use config::{AssignmentMethod, BreakoutConfig};
+pub use config::{AssignmentMethod, BreakoutConfig, SecondSharer};
 pub use csv_io::{CsvChange, CsvPreview};
 pub use event::{Event, EventBody, Recipients};
 pub use ids::{ParticipantId, PollId, RoomId, Timestamp};

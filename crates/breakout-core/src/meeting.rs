@@ -91,6 +91,9 @@ pub struct Room {
     /// The server records this room (see `recording.rs`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub recording: bool,
+    /// Whose screen the room sees (see `screen.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sharing: Option<ParticipantId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,6 +169,7 @@ impl Meeting {
             members: BTreeSet::new(),
             chat: Vec::new(),
             recording: false,
+            sharing: None,
         };
         Meeting {
             presets: Preset::builtin()
@@ -274,6 +278,7 @@ impl Meeting {
             C::ListenIn { room } => self.listen_in(actor, room, &mut out),
             C::SpeakToAll { active } => self.speak_to_all(actor, active, &mut out),
             C::Record { room, active } => self.set_recording(actor, room, active, &mut out),
+            C::ShareScreen { active } => self.share_screen(actor, active, &mut out),
             C::JoinRoom { room } => self.join_room(actor, room, &mut out),
             C::LeaveToMain => self.leave_to_main(actor, &mut out),
             C::RequestHelp => self.request_help(actor, now, &mut out),
@@ -397,6 +402,11 @@ impl Meeting {
                 if !seen.insert(*id) {
                     return Err(format!("{id} is in two rooms"));
                 }
+            }
+            if let Some(sharer) = room.sharing
+                && !room.members.contains(&sharer)
+            {
+                return Err(format!("{sharer} shares in {} from elsewhere", room.id));
             }
         }
         if seen.len() != self.participants.len() {
@@ -572,6 +582,7 @@ impl Meeting {
         if let Some(room) = self.rooms.get_mut(&from) {
             room.members.remove(&who);
         }
+        self.carry_share(who, from, to, out);
         self.rooms
             .get_mut(&to)
             .expect("relocation targets an existing room")

@@ -89,7 +89,7 @@ impl Meeting {
         self.require_manager(actor, "remove participants")?;
         let room = self.person(id)?.room;
         self.cancel_pending_move(id);
-        self.silence(id);
+        self.silence(id, out);
         self.participants.remove(&id);
         self.managers.remove(&id);
         if let Some(r) = self.rooms.get_mut(&room) {
@@ -137,7 +137,7 @@ impl Meeting {
         person.connected = connected;
         let room = person.room;
         if !connected {
-            self.silence(id);
+            self.silence(id, out);
         }
         out.push(Event {
             to: self.room_and_managers_except(room, id),

@@ -57,6 +57,11 @@ pub struct Permissions {
     pub publish_video: bool,
     pub chat: bool,
     pub create_polls: bool,
+    /// Share a screen or window with one's room. Absent from presets made
+    /// before screen sharing existed, which then share nothing until
+    /// redefined (the meeting's `participants_may_share` still applies).
+    #[serde(default)]
+    pub share_screen: bool,
 }
 
 /// A named bundle of a role and its permissions.
@@ -84,6 +89,7 @@ impl Preset {
             role: Role::Presenter,
             permissions: Permissions {
                 create_polls: true,
+                share_screen: true,
                 ..Permissions::attendee()
             },
         }
@@ -120,6 +126,7 @@ impl Preset {
                 publish_video: true,
                 chat: true,
                 create_polls: true,
+                share_screen: true,
             },
         }
     }
@@ -136,6 +143,7 @@ impl Permissions {
             publish_video: true,
             chat: true,
             create_polls: false,
+            share_screen: false,
         }
     }
 }

@@ -77,6 +77,9 @@ pub enum Refusal {
     /// One voice at a time is heard in every room.
     #[error("{name} is speaking to all rooms; wait until they finish")]
     SpeakToAllTaken { name: String },
+    /// One screen per room, and the meeting refuses a second sharer.
+    #[error("{name} is sharing their screen in this room; ask them to stop first")]
+    ScreenShareTaken { name: String },
     /// Listening in is for rooms one is not in.
     #[error("you are in {0}; listening in is for the other rooms")]
     ListenToOwnRoom(RoomId),
@@ -114,6 +117,7 @@ impl Refusal {
             Refusal::MeetingFull { .. } => "meeting_full",
             Refusal::MeetingLocked => "meeting_locked",
             Refusal::SpeakToAllTaken { .. } => "speak_to_all_taken",
+            Refusal::ScreenShareTaken { .. } => "screen_share_taken",
             Refusal::ListenToOwnRoom(_) => "listen_to_own_room",
         }
     }

@@ -209,6 +209,7 @@ impl Meeting {
                 members: Default::default(),
                 chat: Vec::new(),
                 recording: false,
+                sharing: None,
             },
         );
         id

@@ -82,6 +82,8 @@ pub struct RoomView {
     pub listeners: Vec<ParticipantId>,
     /// The server is recording this room: everyone who sees the room sees it.
     pub recording: bool,
+    /// Whose screen the room sees, if anyone shares.
+    pub sharing: Option<ParticipantId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -189,6 +191,7 @@ impl Meeting {
                     can_join,
                     listeners,
                     recording: room.recording,
+                    sharing: room.sharing,
                 }
             })
             .collect();

@@ -66,6 +66,12 @@ fn config() -> impl Strategy<Value = BreakoutConfig> {
                     closing_countdown_secs: c,
                     auto_end_mins: end,
                     announce_listeners: auto_move,
+                    participants_may_share: allow_join_later,
+                    second_sharer: if auto_move {
+                        breakout_core::SecondSharer::Replaces
+                    } else {
+                        breakout_core::SecondSharer::IsRefused
+                    },
                 }
             },
         )
@@ -101,9 +107,9 @@ fn csv() -> impl Strategy<Value = String> {
 fn preset() -> impl Strategy<Value = Preset> {
     (
         prop_oneof![Just("presenter"), Just("participant"), Just("helper")],
-        any::<(bool, bool, bool, bool)>(),
+        any::<(bool, bool, bool, bool, bool)>(),
     )
-        .prop_map(|(name, (manage, visit, switch, ret))| Preset {
+        .prop_map(|(name, (manage, visit, switch, ret, share))| Preset {
             name: name.into(),
             role: if manage {
                 Role::Cohost
@@ -115,6 +121,7 @@ fn preset() -> impl Strategy<Value = Preset> {
                 visit_any_room: visit,
                 switch_rooms: switch,
                 return_to_main: ret,
+                share_screen: share,
                 ..Preset::host().permissions
             },
         })
@@ -206,6 +213,7 @@ fn own_command() -> impl Strategy<Value = Command> {
         3 => room().prop_map(|room| Command::JoinRoom { room }),
         2 => Just(Command::LeaveToMain),
         3 => Just(Command::RequestHelp),
+        1 => any::<bool>().prop_map(|active| Command::ShareScreen { active }),
         2 => (prop::option::of(any::<bool>()), prop::option::of(any::<bool>()))
             .prop_map(|(mic, camera)| Command::SetMedia { mic, camera }),
         2 => text().prop_map(|text| Command::Chat { text }),
@@ -618,7 +626,7 @@ fn random_sessions_reach_the_interesting_states() {
     let mut runner = TestRunner::deterministic();
     let mut accepted: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut fired: BTreeMap<&'static str, usize> = BTreeMap::new();
-    for _ in 0..64 {
+    for _ in 0..128 {
         let config = config().new_tree(&mut runner).unwrap().current();
         let steps = prop::collection::vec(step(), 60..80)
             .new_tree(&mut runner)

@@ -85,6 +85,28 @@
 //! speaks in each occupied room, and since when the room has been active
 //! or silent.
 //!
+//! # Screen sharing
+//!
+//! Two more m-lines, both in the one offer, so starting a share later
+//! renegotiates nothing:
+//!
+//! - **The screen track**: a second `sendonly` video m-line, after the
+//!   camera's, whose `mid` the offer request names (`screen_track`). It
+//!   stays silent until the client shares: it then sends
+//!   `{"type": "share_screen", "active": true}` (refused with a sentence
+//!   when its preset may not share, or when someone else shares in the room
+//!   and the meeting refuses a second sharer) and starts sending VP8 on
+//!   the track, beginning with a keyframe. One layer, no simulcast.
+//! - **The screen slot**: the last `recvonly` video m-line, declared with
+//!   `"screen_slot": true`. It carries the screen shared in the
+//!   participant's room (never their own), follows them through every
+//!   move, and starts each new screen at a keyframe. The slot map names it
+//!   in `screen`.
+//!
+//! One screen is shared per room; the meeting's view names the sharer of
+//! each room (`sharing`). A share follows its sharer into another room and
+//! ends when they leave or lose their connection.
+//!
 //! # Simulcast and tile sizes
 //!
 //! The camera m-line may carry up to three simulcast layers of the same
@@ -315,6 +337,9 @@ pub struct SlotMap {
     /// The all-rooms slot: whoever speaks to all rooms now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub all_rooms: Option<Slot>,
+    /// The screen slot: the screen shared in the room.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screen: Option<Slot>,
 }
 
 /// Who speaks in one room, for hosts and cohosts.

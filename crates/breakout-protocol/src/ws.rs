@@ -58,6 +58,13 @@ pub enum Request {
         /// slot.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         all_rooms_slot: bool,
+        /// The `mid` of the sendonly video m-line that carries the
+        /// client's shared screen (see [`crate::media`]'s "Screen sharing").
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        screen_track: Option<String>,
+        /// Whether the offer's last recvonly video m-line is the screen slot.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        screen_slot: bool,
     },
     /// A trickled ICE candidate of the client.
     MediaCandidate {

@@ -79,6 +79,8 @@ fn offer(sdp: &str) -> Request {
         restart: false,
         listen_slots: 0,
         all_rooms_slot: false,
+        screen_track: None,
+        screen_slot: false,
     }
 }
 

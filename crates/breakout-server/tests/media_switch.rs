@@ -333,6 +333,8 @@ async fn muting_stops_forwarding_and_a_second_offer_is_refused() {
             restart: false,
             listen_slots: 0,
             all_rooms_slot: false,
+            screen_track: None,
+            screen_slot: false,
         })
         .await;
     assert_eq!(refused.expect_err("refused").code, "already_negotiated");

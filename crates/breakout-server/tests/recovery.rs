@@ -221,6 +221,8 @@ async fn a_restored_meeting_binds_media_where_the_restarted_server_listens() {
             restart: false,
             listen_slots: 0,
             all_rooms_slot: false,
+            screen_track: None,
+            screen_slot: false,
         })
         .await
     else {

@@ -19,4 +19,10 @@ switch_rooms: boolean,
 /**
  * Go back to the main room on one's own.
  */
-return_to_main: boolean, publish_audio: boolean, publish_video: boolean, chat: boolean, create_polls: boolean, };
+return_to_main: boolean, publish_audio: boolean, publish_video: boolean, chat: boolean, create_polls: boolean, 
+/**
+ * Share a screen or window with one's room. Absent from presets made
+ * before screen sharing existed, which then share nothing until
+ * redefined (the meeting's `participants_may_share` still applies).
+ */
+share_screen: boolean, };

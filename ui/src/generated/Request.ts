@@ -22,4 +22,13 @@ listen_slots?: number,
  * Whether the offer's last recvonly audio m-line is the all-rooms
  * slot.
  */
-all_rooms_slot?: boolean, } | { "type": "media_candidate", candidate: IceCandidate, } | { "type": "request_keyframe", mid: string, } | { "type": "get_media_stats" } | { "type": "set_tile_sizes", tiles: Array<TileSize>, };
+all_rooms_slot?: boolean, 
+/**
+ * The `mid` of the sendonly video m-line that carries the
+ * client's shared screen (see [`crate::media`]'s "Screen sharing").
+ */
+screen_track?: string | null, 
+/**
+ * Whether the offer's last recvonly video m-line is the screen slot.
+ */
+screen_slot?: boolean, } | { "type": "media_candidate", candidate: IceCandidate, } | { "type": "request_keyframe", mid: string, } | { "type": "get_media_stats" } | { "type": "set_tile_sizes", tiles: Array<TileSize>, };

@@ -25,4 +25,8 @@ listeners: Array<ParticipantId>,
 /**
  * The server is recording this room: everyone who sees the room sees it.
  */
-recording: boolean, };
+recording: boolean, 
+/**
+ * Whose screen the room sees, if anyone shares.
+ */
+sharing: ParticipantId | null, };

@@ -27,4 +27,8 @@ listen_room?: RoomId | null,
 /**
  * The all-rooms slot: whoever speaks to all rooms now.
  */
-all_rooms?: Slot | null, };
+all_rooms?: Slot | null, 
+/**
+ * The screen slot: the screen shared in the room.
+ */
+screen?: Slot | null, };

@@ -33,6 +33,7 @@ export type { RoomId } from "./RoomId";
 export type { RoomSpeaking } from "./RoomSpeaking";
 export type { RoomView } from "./RoomView";
 export type { RotationView } from "./RotationView";
+export type { SecondSharer } from "./SecondSharer";
 export type { SelfFlags } from "./SelfFlags";
 export type { SelfView } from "./SelfView";
 export type { ServerMessage } from "./ServerMessage";

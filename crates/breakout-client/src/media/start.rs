@@ -321,6 +321,8 @@ impl Link {
             // Listening slots beyond what a u8 holds would be refused anyway.
             listen_slots: u8::try_from(config.listen_slots).unwrap_or(u8::MAX),
             all_rooms_slot: config.all_rooms_slot,
+            screen_track: None,
+            screen_slot: false,
         };
         let Reply::MediaAnswer { sdp, slots: map } = conn.request(request).await? else {
             return Err(MediaError::Protocol(

@@ -38,6 +38,7 @@ pub(super) fn room(id: RoomId, members: Option<Vec<ParticipantId>>, count: u32) 
         can_join: false,
         listeners: Vec::new(),
         recording: false,
+        sharing: None,
     }
 }
 
@@ -472,6 +473,7 @@ fn slots(version: u64, who: Option<ParticipantId>) -> SlotMap {
         listen: Vec::new(),
         listen_room: None,
         all_rooms: None,
+        screen: None,
     }
 }
 

@@ -4,7 +4,8 @@
 //! most recent and loudest talkers, video slots in join order. Listening
 //! slots get the talkers of the room listened in on the same way; the
 //! all-rooms slot gets the voice speaking to all rooms (muted or not), which
-//! leads the room's audio slots of a connection without one.
+//! leads the room's audio slots of a connection without one. The screen
+//! slot gets the screen shared in the subscriber's room.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -28,6 +29,10 @@ pub struct PeerView<'a> {
     pub all_rooms: Option<Option<&'a Arc<Upstream>>>,
     /// Whom the video slots show now.
     pub video: Vec<Option<ParticipantId>>,
+    /// Their screen track, once it arrived.
+    pub screen_track: Option<&'a Arc<Upstream>>,
+    /// The current occupant of the screen slot; `None` without one.
+    pub screen: Option<Option<&'a Arc<Upstream>>>,
 }
 
 /// What one subscriber's slots should carry.
@@ -40,6 +45,8 @@ pub struct Assignment {
     pub all_rooms: Option<Option<Arc<Upstream>>>,
     /// Whom each video slot shows (which layer is for [`super::layers`]).
     pub video: Vec<Option<ParticipantId>>,
+    /// The screen slot's new source, when it changes.
+    pub screen: Option<Option<Arc<Upstream>>>,
 }
 
 pub fn plan(
@@ -85,14 +92,9 @@ pub fn plan(
             .map(|room| talkers_of(room, &view.listen))
             .unwrap_or_default();
         let listen = diff(&view.listen, &heard);
-        let all_rooms = view.all_rooms.and_then(|current| {
-            let same = match (current, voice) {
-                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-                (None, None) => true,
-                _ => false,
-            };
-            (!same).then(|| voice.cloned())
-        });
+        let all_rooms = view
+            .all_rooms
+            .and_then(|current| (!same_source(current, voice)).then(|| voice.cloned()));
         let roommates = || {
             peers.iter().filter(|(who, _)| {
                 *who != subscriber
@@ -109,6 +111,12 @@ pub fn plan(
             .collect();
         let mut video = view.video.clone();
         slots::assign(&mut video, &cameras);
+        let shared = roommates()
+            .find(|(who, _)| placement.members.get(who).is_some_and(|m| m.sharing))
+            .and_then(|(_, peer)| peer.screen_track);
+        let screen = view
+            .screen
+            .and_then(|current| (!same_source(current, shared)).then(|| shared.cloned()));
         plan.push((
             *subscriber,
             Assignment {
@@ -116,10 +124,19 @@ pub fn plan(
                 listen,
                 all_rooms,
                 video,
+                screen,
             },
         ));
     }
     plan
+}
+
+fn same_source(a: Option<&Arc<Upstream>>, b: Option<&Arc<Upstream>>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        (None, None) => true,
+        _ => false,
+    }
 }
 
 /// Recent voice first; among equals a current occupant of `current` stays
@@ -150,12 +167,7 @@ fn diff(
     let mut changes = Vec::new();
     for (i, wanted) in occupants.iter().enumerate() {
         let source = wanted.and_then(|p| ranked.iter().find(|u| u.publisher == p));
-        let same = match (current[i], source) {
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            (None, None) => true,
-            _ => false,
-        };
-        if !same {
+        if !same_source(current[i], source.copied()) {
             changes.push((i, source.map(|u| Arc::clone(u))));
         }
     }
@@ -191,6 +203,7 @@ mod tests {
             mic,
             camera,
             listening: None,
+            sharing: false,
         }
     }
 
@@ -224,6 +237,8 @@ mod tests {
                 listen: vec![None; 2],
                 all_rooms: Some(None),
                 video: vec![None; 9],
+                screen_track: None,
+                screen: None,
             };
             peers.insert(ParticipantId(id), view);
         }
@@ -287,6 +302,8 @@ mod tests {
                 listen: vec![None; if old { 0 } else { 2 }],
                 all_rooms: (!old).then_some(None),
                 video: vec![None; 9],
+                screen_track: None,
+                screen: None,
             };
             peers.insert(ParticipantId(id), view);
         }
@@ -312,5 +329,64 @@ mod tests {
         assert!(plan[&ParticipantId(4)].all_rooms.is_none());
         // The older client hears the voice to all first among its room's.
         assert_eq!(audio_of(&plan[&ParticipantId(5)]), vec![4, 1]);
+    }
+
+    #[test]
+    fn the_screen_slot_carries_the_screen_shared_in_ones_room() {
+        let mut placement = Placement::default();
+        // 1 shares in room 1; 2 is there too, 3 in room 2; 4 in room 1 has
+        // no screen slot (an older client).
+        let mut sharer = member(1, true, true);
+        sharer.sharing = true;
+        placement.members.insert(ParticipantId(1), sharer);
+        placement
+            .members
+            .insert(ParticipantId(2), member(1, true, true));
+        placement
+            .members
+            .insert(ParticipantId(3), member(2, true, true));
+        placement
+            .members
+            .insert(ParticipantId(4), member(1, true, true));
+        let screen = source(1, MediaKind::Video);
+        let mut peers = BTreeMap::new();
+        for id in 1..=4u64 {
+            let view = PeerView {
+                mic: None,
+                camera: false,
+                audio: vec![None; 4],
+                listen: vec![],
+                all_rooms: None,
+                video: vec![None; 9],
+                screen_track: (id == 1).then_some(&screen),
+                screen: (id != 4).then_some(None),
+            };
+            peers.insert(ParticipantId(id), view);
+        }
+        let plan: BTreeMap<ParticipantId, Assignment> =
+            plan(&placement, &peers).into_iter().collect();
+        let shown = |id: u64| {
+            plan[&ParticipantId(id)]
+                .screen
+                .as_ref()
+                .map(|s| s.as_ref().map(|u| u.publisher.0))
+        };
+        assert_eq!(shown(2), Some(Some(1)), "the room sees the screen");
+        assert_eq!(shown(1), None, "the sharer's own slot stays empty");
+        assert_eq!(shown(3), None, "another room does not");
+        assert_eq!(shown(4), None, "no slot, no screen");
+        // Once the slot shows it, nothing changes; a stop empties it.
+        peers.get_mut(&ParticipantId(2)).expect("peer").screen = Some(Some(&screen));
+        let again: BTreeMap<ParticipantId, Assignment> =
+            super::plan(&placement, &peers).into_iter().collect();
+        assert!(again[&ParticipantId(2)].screen.is_none());
+        placement
+            .members
+            .get_mut(&ParticipantId(1))
+            .expect("sharer")
+            .sharing = false;
+        let stopped: BTreeMap<ParticipantId, Assignment> =
+            super::plan(&placement, &peers).into_iter().collect();
+        assert!(matches!(stopped[&ParticipantId(2)].screen, Some(None)));
     }
 }

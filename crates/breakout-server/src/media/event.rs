@@ -14,6 +14,8 @@ pub enum PeerEvent {
         generation: u64,
         track: Arc<TrackRemote>,
         audio_level_id: Option<u8>,
+        /// The `mid` of the m-line it arrived on.
+        mid: Option<String>,
     },
     State {
         participant: ParticipantId,

@@ -270,6 +270,8 @@ pub struct Member {
     pub camera: bool,
     /// The room a host or cohost listens in on.
     pub listening: Option<RoomId>,
+    /// Their screen is the one their room sees.
+    pub sharing: bool,
 }
 
 impl Placement {
@@ -283,6 +285,7 @@ impl Placement {
                         mic: p.media.mic,
                         camera: p.media.camera,
                         listening: p.listening,
+                        sharing: meeting.sharer(p.room) == Some(p.id),
                     };
                     (p.id, member)
                 })
@@ -304,6 +307,7 @@ pub(crate) enum MediaRequest {
         sdp: String,
         restart: bool,
         extra: ExtraAudio,
+        screen: ScreenLines,
     },
     Candidate {
         candidate: IceCandidate,
@@ -326,12 +330,18 @@ impl MediaRequest {
                 restart,
                 listen_slots,
                 all_rooms_slot,
+                screen_track,
+                screen_slot,
             } => Ok(MediaRequest::Offer {
                 sdp,
                 restart,
                 extra: ExtraAudio {
                     listen: usize::from(listen_slots),
                     all_rooms: all_rooms_slot,
+                },
+                screen: ScreenLines {
+                    track: screen_track,
+                    slot: screen_slot,
                 },
             }),
             Request::MediaCandidate { candidate } => Ok(MediaRequest::Candidate { candidate }),
@@ -349,6 +359,14 @@ impl MediaRequest {
 pub(crate) struct ExtraAudio {
     pub listen: usize,
     pub all_rooms: bool,
+}
+
+/// The screen sharing m-lines an offer declares: the `mid` of its screen
+/// track, and whether its last recvonly video m-line is the screen slot.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ScreenLines {
+    pub track: Option<String>,
+    pub slot: bool,
 }
 
 pub(crate) enum RouterMessage {

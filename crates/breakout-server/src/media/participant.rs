@@ -102,7 +102,8 @@ pub struct Peer {
     pub generation: u64,
     pub connection: ConnectionHandle,
     pub pc: Arc<RTCPeerConnection>,
-    /// Audio slots, then video slots; the index is the writer's slot index.
+    /// Audio slots, then video slots, then the screen slot if there is
+    /// one; the index is the writer's slot index.
     pub slots: Vec<SlotHandle>,
     /// Every audio slot: where the video slots start.
     pub audio_slots: usize,
@@ -113,6 +114,12 @@ pub struct Peer {
     pub keyframes: mpsc::Sender<u32>,
     pub mic: Option<Arc<Upstream>>,
     pub camera: Camera,
+    /// The `mid` of their screen track, as the offer declared it.
+    pub screen_mid: Option<String>,
+    /// Their screen track, once it arrived.
+    pub screen: Option<Arc<Upstream>>,
+    /// The connection has a screen slot (the last slot).
+    pub screen_slot: bool,
     /// The tile each video slot is shown in, as the participant declared.
     pub tiles: Vec<Tile>,
     /// The estimate of what the participant's downlink can take (see
@@ -235,6 +242,16 @@ impl Peer {
         self.audio.room + i
     }
 
+    /// Where the video slots (the tiles) are among the slots.
+    pub fn video_range(&self) -> std::ops::Range<usize> {
+        self.audio_slots..self.slots.len() - usize::from(self.screen_slot)
+    }
+
+    /// The index of the screen slot, if the connection has one.
+    pub fn screen_slot(&self) -> Option<usize> {
+        self.screen_slot.then(|| self.slots.len() - 1)
+    }
+
     /// The index of the all-rooms slot, if the connection has one.
     pub fn all_rooms_slot(&self) -> Option<usize> {
         self.audio
@@ -254,10 +271,11 @@ pub fn slot_map(peer: &mut Peer, room: RoomId, listen_room: Option<RoomId>) -> S
         version: peer.version,
         room,
         audio: peer.slots[..peer.audio.room].iter().map(slot).collect(),
-        video: peer.slots[peer.audio_slots..].iter().map(slot).collect(),
+        video: peer.slots[peer.video_range()].iter().map(slot).collect(),
         listen: peer.slots[listen].iter().map(slot).collect(),
         listen_room: listen_room.filter(|_| peer.audio.listen > 0),
         all_rooms: peer.all_rooms_slot().map(|i| slot(&peer.slots[i])),
+        screen: peer.screen_slot().map(|i| slot(&peer.slots[i])),
     }
 }
 

@@ -45,7 +45,7 @@ use super::event::PeerEvent;
 use super::network::MediaNetwork;
 use super::probe_guard::{ProbeGuardBuilder, Receivers};
 use super::stats::{FeedbackCounterBuilder, PeerStats, bump};
-use super::{ExtraAudio, MediaError};
+use super::{ExtraAudio, MediaError, ScreenLines};
 
 /// Host candidates only: gathering takes milliseconds; this is a safety net.
 const GATHER_TIMEOUT: Duration = Duration::from_secs(5);
@@ -57,6 +57,8 @@ pub struct Negotiated {
     /// then video slots, in offer order.
     pub slots: Vec<SlotWriter>,
     pub audio: AudioLayout,
+    /// The last slot is the screen slot.
+    pub screen_slot: bool,
     /// The simulcast layers the camera m-line announces, lowest first;
     /// empty without simulcast.
     pub layers: Vec<Layer>,
@@ -239,14 +241,15 @@ pub async fn negotiate(
     participant: ParticipantId,
     generation: u64,
     offer: String,
-    extra: ExtraAudio,
+    (extra, screen): (ExtraAudio, &ScreenLines),
     network: &MediaNetwork,
     stats: Arc<PeerStats>,
     events: mpsc::UnboundedSender<PeerEvent>,
 ) -> Result<Negotiated, MediaError> {
-    let layers = offered_layers(&offer)?;
+    let layers = offered_layers(&offer, screen.track.as_deref())?;
     let (audio_offered, video_offered) = count_recvonly(&offer);
     let audio = AudioLayout::of_offer(audio_offered, extra)?;
+    let video = video_slots(video_offered, screen)?;
     let offer =
         RTCSessionDescription::offer(offer).map_err(|e| MediaError::BadOffer(e.to_string()))?;
     let receivers = Arc::new(Receivers::default());
@@ -270,7 +273,7 @@ pub async fn negotiate(
         participant,
         generation,
         offer,
-        (audio.total(), video_offered),
+        (audio.total(), video),
         stats,
         events,
         Hooks {
@@ -285,6 +288,7 @@ pub async fn negotiate(
             answer: network.announce(&answer),
             slots,
             audio,
+            screen_slot: screen.slot,
             layers,
             downlink,
         }),
@@ -323,9 +327,10 @@ async fn answer(
         });
         Box::pin(async {})
     }));
-    pc.on_track(Box::new(move |track, receiver, _| {
+    pc.on_track(Box::new(move |track, receiver, transceiver| {
         let events = events.clone();
         Box::pin(async move {
+            let mid = transceiver.mid().map(|mid| mid.to_string());
             let audio_level_id = receiver
                 .get_parameters()
                 .await
@@ -338,6 +343,7 @@ async fn answer(
                 generation,
                 track,
                 audio_level_id,
+                mid,
             });
         })
     }));
@@ -346,12 +352,13 @@ async fn answer(
     // applied so that its recvonly m-lines pair with them in order (and so
     // their SSRCs are in the answer); extra recvonly m-lines stay inactive.
     let mut created = Vec::new();
-    for (kind, wanted, max) in [
-        // Already within the maxima (see `AudioLayout::of_offer`).
-        (MediaKind::Audio, audio_wanted, usize::MAX),
-        (MediaKind::Video, video_wanted, MAX_VIDEO_SLOTS),
+    for (kind, wanted) in [
+        // Already within the maxima (see `AudioLayout::of_offer` and
+        // `video_slots`).
+        (MediaKind::Audio, audio_wanted),
+        (MediaKind::Video, video_wanted),
     ] {
-        for i in 0..wanted.min(max) {
+        for i in 0..wanted {
             let capability = match kind {
                 MediaKind::Audio => codec(&OPUS).capability,
                 MediaKind::Video => codec(&VP8).capability,
@@ -459,6 +466,24 @@ pub async fn add_candidate(
     }
 }
 
+/// The video slots an offer gets: its recvonly video m-lines up to the
+/// maximum, and its screen slot after them. With a screen slot declared,
+/// extra video m-lines refuse the offer: the last would pair with a tile.
+fn video_slots(offered: usize, screen: &ScreenLines) -> Result<usize, MediaError> {
+    if !screen.slot {
+        return Ok(offered.min(MAX_VIDEO_SLOTS));
+    }
+    match offered.checked_sub(1) {
+        None => Err(MediaError::BadOffer(
+            "a screen slot declared but no recvonly video m-line offered".into(),
+        )),
+        Some(tiles) if tiles > MAX_VIDEO_SLOTS => Err(MediaError::BadOffer(format!(
+            "at most {MAX_VIDEO_SLOTS} video slots before the screen slot"
+        ))),
+        Some(_) => Ok(offered),
+    }
+}
+
 /// How many audio and video m-lines of an offer are `recvonly`.
 fn count_recvonly(sdp: &str) -> (usize, usize) {
     let (mut audio, mut video) = (0, 0);
@@ -476,13 +501,17 @@ fn count_recvonly(sdp: &str) -> (usize, usize) {
 }
 
 /// The simulcast layers of the offer's camera (its first video m-line that
-/// is not `recvonly`), lowest first, from its `a=rid:<id> send` lines.
-fn offered_layers(sdp: &str) -> Result<Vec<Layer>, MediaError> {
+/// is not `recvonly` and not the screen track), lowest first, from its
+/// `a=rid:<id> send` lines.
+fn offered_layers(sdp: &str, screen_mid: Option<&str>) -> Result<Vec<Layer>, MediaError> {
+    let screen_line = screen_mid.map(|mid| format!("a=mid:{mid}"));
     let camera = sdp.split("\nm=").skip(1).find(|section| {
         section.starts_with("video")
-            && !section
-                .lines()
-                .any(|line| matches!(line.trim_end(), "a=recvonly" | "a=inactive"))
+            && !section.lines().any(|line| {
+                let line = line.trim_end();
+                matches!(line, "a=recvonly" | "a=inactive")
+                    || screen_line.as_deref() == Some(line)
+            })
     });
     let mut layers = Vec::new();
     for line in camera.into_iter().flat_map(str::lines) {
@@ -556,11 +585,11 @@ mod tests {
     #[test]
     fn the_cameras_layers_come_from_its_rid_lines() {
         assert_eq!(
-            offered_layers(SIMULCAST_OFFER).expect("valid"),
+            offered_layers(SIMULCAST_OFFER, None).expect("valid"),
             vec![Layer::Quarter, Layer::Half, Layer::Full]
         );
         let single = "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=sendonly\r\n";
-        assert_eq!(offered_layers(single).expect("valid"), vec![]);
+        assert_eq!(offered_layers(single, None).expect("valid"), vec![]);
     }
 
     #[test]
@@ -585,9 +614,34 @@ mod tests {
     }
 
     #[test]
+    fn the_screen_track_is_not_the_camera_and_its_slot_comes_last() {
+        let offer = "v=0\r\n\
+            m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\na=sendonly\r\n\
+            a=rid:q send\r\na=rid:f send\r\n\
+            m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:1\r\na=sendonly\r\n\
+            a=rid:x send\r\n";
+        // The screen's own lines (an unknown RID here) are not the camera's.
+        assert_eq!(
+            offered_layers(offer, Some("1")).expect("valid"),
+            vec![Layer::Quarter, Layer::Full]
+        );
+        let screen = ScreenLines {
+            track: None,
+            slot: true,
+        };
+        assert_eq!(video_slots(10, &screen).expect("valid"), 10);
+        assert!(video_slots(0, &screen).is_err());
+        assert!(video_slots(MAX_VIDEO_SLOTS + 2, &screen).is_err());
+        assert_eq!(
+            video_slots(MAX_VIDEO_SLOTS + 2, &ScreenLines::default()).expect("valid"),
+            MAX_VIDEO_SLOTS
+        );
+    }
+
+    #[test]
     fn unknown_rids_are_refused() {
         let offer = SIMULCAST_OFFER.replace("a=rid:h send", "a=rid:hi send");
-        let error = offered_layers(&offer).expect_err("refused");
+        let error = offered_layers(&offer, None).expect_err("refused");
         assert!(error.to_string().contains("\"hi\""), "{error}");
     }
 }

@@ -257,6 +257,7 @@ mod tests {
             mic: true,
             camera: false,
             listening: None,
+            sharing: false,
         };
         Placement {
             members: [(ParticipantId(1), member)].into_iter().collect(),
@@ -353,6 +354,7 @@ mod tests {
             mic: true,
             camera: false,
             listening: None,
+            sharing: false,
         };
         let mut placement = Placement {
             // 1 and 2 in room 1, 3 in room 2; 4 (muted, in main) hosts.

@@ -27,14 +27,17 @@ use super::recording::Recordings;
 use super::speaking::Summaries;
 use super::stats::{PeerStats, bump};
 use super::upstream::{self, Upstream};
-use super::{ExtraAudio, MediaError, MediaRequest, Member, Placement, RouterMessage, assign};
+use super::{
+    ExtraAudio, MediaError, MediaRequest, Member, Placement, RouterMessage, ScreenLines, assign,
+};
 
 /// A finished negotiation, back from its task.
 struct Done {
     participant: ParticipantId,
     generation: u64,
     connection: ConnectionHandle,
-    result: Result<(Negotiated, Arc<PeerStats>), MediaError>,
+    /// The negotiated connection, its counters and its screen track's `mid`.
+    result: Result<(Negotiated, Arc<PeerStats>, Option<String>), MediaError>,
     reply: oneshot::Sender<Result<Reply, MediaError>>,
 }
 use crate::connections::{ConnectionHandle, Outgoing, encode};
@@ -48,6 +51,8 @@ const KEYFRAME_QUEUE: usize = 8;
 /// What an audio slot is assumed to take before its source was measured:
 /// Opus voice with FEC and packet overhead.
 const ASSUMED_AUDIO_BITRATE: u64 = 56_000;
+/// What a shared screen is assumed to take before it was measured.
+const ASSUMED_SCREEN_BITRATE: u64 = 500_000;
 
 pub struct Router {
     placement: watch::Receiver<Arc<Placement>>,
@@ -172,8 +177,9 @@ impl Router {
                 sdp,
                 restart,
                 extra,
+                screen,
             } => {
-                return self.offer(who, connection, (sdp, extra), restart, reply);
+                return self.offer(who, connection, (sdp, extra, screen), restart, reply);
             }
             MediaRequest::Candidate { candidate } => match self.peers.get(&who) {
                 // Checked now, added in the background: the reply never
@@ -196,7 +202,7 @@ impl Router {
         &mut self,
         who: ParticipantId,
         connection: ConnectionHandle,
-        (sdp, extra): (String, ExtraAudio),
+        (sdp, extra, screen): (String, ExtraAudio, ScreenLines),
         restart: bool,
         reply: oneshot::Sender<Result<Reply, MediaError>>,
     ) {
@@ -219,18 +225,26 @@ impl Router {
         let network = self.network.clone();
         let done = self.done_tx.clone();
         tokio::spawn(async move {
-            let result =
-                peer::negotiate(who, generation, sdp, extra, &network, stats.clone(), events).await;
+            let result = peer::negotiate(
+                who,
+                generation,
+                sdp,
+                (extra, &screen),
+                &network,
+                stats.clone(),
+                events,
+            )
+            .await;
             let done = done.send(Done {
                 participant: who,
                 generation,
                 connection,
-                result: result.map(|n| (n, stats)),
+                result: result.map(|n| (n, stats, screen.track)),
                 reply,
             });
             // The meeting's media stopped meanwhile: nobody will close it.
             if let Err(mpsc::error::SendError(Done {
-                result: Ok((negotiated, _)),
+                result: Ok((negotiated, _, _)),
                 ..
             })) = done
             {
@@ -250,7 +264,7 @@ impl Router {
         if self.pending.get(&who) == Some(&generation) {
             self.pending.remove(&who);
         }
-        let (negotiated, stats) = match result {
+        let (negotiated, stats, screen_mid) = match result {
             Ok(ok) => ok,
             Err(error) => {
                 let _ = reply.send(Err(error));
@@ -279,7 +293,8 @@ impl Router {
             .iter()
             .map(|writer| SlotHandle::new(writer.shared.clone()))
             .collect();
-        let video_slots = slots.len() - negotiated.audio.total();
+        let video_slots =
+            slots.len() - negotiated.audio.total() - usize::from(negotiated.screen_slot);
         let owner = Owner {
             participant: who,
             generation,
@@ -306,6 +321,9 @@ impl Router {
                 keyframes,
                 mic: None,
                 camera: Camera::simulcast(negotiated.layers),
+                screen_mid,
+                screen: None,
+                screen_slot: negotiated.screen_slot,
                 tiles: vec![Tile::Undeclared; video_slots],
                 downlink: Some(negotiated.downlink),
                 stats,
@@ -339,6 +357,7 @@ impl Router {
                 generation,
                 track,
                 audio_level_id,
+                mid,
             } => {
                 let Some(peer) = self
                     .peers
@@ -371,8 +390,10 @@ impl Router {
                     audio_level_id,
                     peer.stats.clone(),
                 ));
+                let screen = mid.is_some() && mid == peer.screen_mid;
                 match kind {
                     MediaKind::Audio => peer.mic = Some(source),
+                    MediaKind::Video if screen => peer.screen = Some(source),
                     MediaKind::Video => peer.camera.add(source),
                 }
                 self.reassign();
@@ -483,7 +504,8 @@ impl Router {
                 .peers
                 .iter()
                 .map(|(who, peer)| {
-                    let (audio, video) = peer.slots.split_at(peer.audio_slots);
+                    let audio = &peer.slots[..peer.audio_slots];
+                    let video = &peer.slots[peer.video_range()];
                     let (room, rest) = audio.split_at(peer.audio.room);
                     let (listen, all_rooms) = rest.split_at(peer.audio.listen);
                     let view = assign::PeerView {
@@ -493,6 +515,8 @@ impl Router {
                         listen: listen.iter().map(|s| s.occupant.as_ref()).collect(),
                         all_rooms: all_rooms.first().map(|s| s.occupant.as_ref()),
                         video: video.iter().map(|s| s.assigned).collect(),
+                        screen_track: peer.screen.as_ref(),
+                        screen: peer.screen_slot().map(|i| peer.slots[i].occupant.as_ref()),
                     };
                     (*who, view)
                 })
@@ -509,7 +533,9 @@ impl Router {
                 .into_iter()
                 .map(|(i, source)| (first_listen + i, source));
             let all_rooms = peer.all_rooms_slot().zip(assignment.all_rooms).into_iter();
-            for (slot, source) in assignment.audio.into_iter().chain(listen).chain(all_rooms) {
+            let screen = peer.screen_slot().zip(assignment.screen).into_iter();
+            let switches = assignment.audio.into_iter().chain(listen).chain(all_rooms);
+            for (slot, source) in switches.chain(screen) {
                 set_assigned(peer, slot, source.as_ref().map(|u| u.publisher));
                 apply_switch(subscriber, peer, slot, source);
             }
@@ -542,7 +568,8 @@ impl Router {
     fn select_layers(&mut self) {
         let mut switches = Vec::new();
         for (who, peer) in &self.peers {
-            let (audio, video) = peer.slots.split_at(peer.audio_slots);
+            let audio = &peer.slots[..peer.audio_slots];
+            let video = &peer.slots[peer.video_range()];
             let cameras: Vec<Option<&Camera>> = video
                 .iter()
                 .map(|slot| {
@@ -563,13 +590,18 @@ impl Router {
                     layers,
                 })
                 .collect();
-            let audio_bitrate = audio
+            // Voices and the shared screen go before any camera's layer.
+            let audio_bitrate: u64 = audio
                 .iter()
                 .filter_map(|slot| slot.occupant.as_ref())
                 .map(|source| source.bitrate().unwrap_or(ASSUMED_AUDIO_BITRATE))
                 .sum();
+            let screen_bitrate = peer
+                .screen_slot()
+                .and_then(|i| peer.slots[i].occupant.as_ref())
+                .map_or(0, |source| source.bitrate().unwrap_or(ASSUMED_SCREEN_BITRATE));
             let budget = peer.downlink.as_deref().and_then(downlink::budget);
-            let chosen = layers::select(&demands, audio_bitrate, budget);
+            let chosen = layers::select(&demands, audio_bitrate + screen_bitrate, budget);
             for (i, layer) in chosen.into_iter().enumerate() {
                 let wanted = layer.and_then(|l| cameras[i].map(|c| c.layers[l].clone()));
                 let same = match (&video[i].occupant, &wanted) {
@@ -597,7 +629,7 @@ impl Router {
     fn send_wanted_layers(&mut self) {
         let mut shown: BTreeMap<ParticipantId, BTreeSet<Layer>> = BTreeMap::new();
         for peer in self.peers.values() {
-            for slot in &peer.slots[peer.audio_slots..] {
+            for slot in &peer.slots[peer.video_range()] {
                 let Some(occupant) = &slot.occupant else {
                     continue;
                 };
@@ -631,7 +663,7 @@ impl Router {
     /// layers now. All or nothing: one unknown mid refuses the request.
     fn tiles(&mut self, who: ParticipantId, tiles: Vec<TileSize>) -> Result<Reply, MediaError> {
         let peer = self.peers.get_mut(&who).ok_or(MediaError::NotNegotiated)?;
-        let video = &peer.slots[peer.audio_slots..];
+        let video = &peer.slots[peer.video_range()];
         let mut declared = Vec::with_capacity(tiles.len());
         for tile in &tiles {
             let index = video

@@ -45,6 +45,7 @@ fn placement(room_of: impl Fn(u64) -> RoomId) -> Arc<Placement> {
                 mic: true,
                 camera: true,
                 listening: None,
+                sharing: false,
             };
             (ParticipantId(id), member)
         })
@@ -108,6 +109,9 @@ async fn peer(router: &Router, who: ParticipantId) -> (Peer, mpsc::Receiver<Outg
         keyframes: keyframes.clone(),
         mic: Some(source(MediaKind::Audio)),
         camera,
+        screen_mid: None,
+        screen: None,
+        screen_slot: false,
         tiles: vec![Tile::Undeclared; VIDEO_SLOTS],
         downlink: None,
         stats: Default::default(),
@@ -226,6 +230,7 @@ async fn a_smaller_tile_takes_a_lower_layer_and_frees_the_high_one_at_its_keyfra
         mic: true,
         camera: true,
         listening: None,
+        sharing: false,
     };
     let placement = Arc::new(Placement {
         members: [(ann, member), (bo, member)].into_iter().collect(),

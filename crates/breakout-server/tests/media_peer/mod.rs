@@ -221,6 +221,8 @@ impl MediaPeer {
                 restart: false,
                 listen_slots: 0,
                 all_rooms_slot: false,
+                screen_track: None,
+                screen_slot: false,
             })
             .await
             .expect("media answer");
