@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The client media tests, all of them for real: the codec/jitter/assembly
 # unit tests, synthetic participants through the real SFU (rooms, a host
-# listening in and speaking to all rooms), cpal
+# listening in and speaking to all rooms, a real window shared from its
+# own Xvfb display), cpal
 # against a PulseAudio null sink, and headless Chromium as a peer.
 # Installs what is missing first (system packages, PulseAudio, playwright-core).
 set -euo pipefail
@@ -23,5 +24,7 @@ cargo test --workspace --lib media
 # The tests that need the sound server and the browser are ignored by a
 # plain `cargo test`; here they have both, so they run (and fail if either
 # is missing after all).
-cargo test --workspace --test media_rooms --test media_ears --test media_devices --test media_bot --test media_interop \
-    -- --include-ignored
+# The window-sharing test captures a window on a display of its own.
+xvfb-run -a -s "-screen 0 1280x720x24" \
+    cargo test --workspace --test media_rooms --test media_ears --test media_devices --test media_bot \
+    --test media_interop --test media_screen_capture -- --include-ignored

@@ -45,7 +45,8 @@ desktop_packages=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-de
     libssl-dev libayatana-appindicator3-dev librsvg2-dev libasound2-dev
     libasound2-plugins libv4l-dev libclang-dev clang pkg-config xvfb xauth
     pulseaudio pulseaudio-utils sox imagemagick webkit2gtk-driver x11-utils
-    libvpx-dev cmake chromium iproute2 nftables coturn postgresql ffmpeg)
+    libvpx-dev cmake chromium iproute2 nftables coturn postgresql ffmpeg
+    libpipewire-0.3-dev libgbm-dev libxcb-randr0-dev)
 
 need_node() {
     command -v npm >/dev/null || apt_install nodejs npm

@@ -130,27 +130,5 @@ pub fn open(
 
 /// RGB24 → I420 (BT.601 limited range), cropped to even dimensions.
 pub fn rgb_to_i420(width: u32, height: u32, rgb: &[u8]) -> VideoFrame {
-    let (w, h) = ((width & !1) as usize, (height & !1) as usize);
-    let stride = width as usize * 3;
-    let mut out = vec![0u8; w * h * 3 / 2];
-    let (y_plane, chroma) = out.split_at_mut(w * h);
-    let (u_plane, v_plane) = chroma.split_at_mut(w * h / 4);
-    for row in 0..h {
-        for col in 0..w {
-            let p = &rgb[row * stride + col * 3..][..3];
-            let (r, g, b) = (p[0] as f32, p[1] as f32, p[2] as f32);
-            y_plane[row * w + col] = (16.0 + 0.257 * r + 0.504 * g + 0.098 * b) as u8;
-            if row % 2 == 0 && col % 2 == 0 {
-                let c = (row / 2) * (w / 2) + col / 2;
-                u_plane[c] = (128.0 - 0.148 * r - 0.291 * g + 0.439 * b) as u8;
-                v_plane[c] = (128.0 + 0.439 * r - 0.368 * g - 0.071 * b) as u8;
-            }
-        }
-    }
-    VideoFrame {
-        width: w as u32,
-        height: h as u32,
-        i420: out.into(),
-        keyframe: false,
-    }
+    VideoFrame::from_rgb(width, height, 3, rgb)
 }

@@ -130,6 +130,11 @@ pub struct MediaConfig {
     pub listen_slots: usize,
     /// An audio slot for whoever speaks to all rooms.
     pub all_rooms_slot: bool,
+    /// A sendonly video m-line for sharing a screen, silent until
+    /// [`MediaSession::share_screen`](super::MediaSession::share_screen).
+    pub screen_track: bool,
+    /// A video slot for the screen shared in one's room.
+    pub screen_slot: bool,
     /// Decode what the slots receive (the default); without, the slots only
     /// count it: a load generator that subscribes like a participant at the
     /// cost of receiving only.
@@ -178,6 +183,8 @@ impl MediaConfig {
             video_slots: breakout_protocol::media::VIDEO_SLOTS,
             listen_slots: breakout_protocol::media::LISTEN_SLOTS,
             all_rooms_slot: true,
+            screen_track: true,
+            screen_slot: true,
             decode: true,
             jitter_min: DEFAULT_JITTER_MIN,
             jitter_max: DEFAULT_JITTER_MAX,

@@ -46,6 +46,13 @@ pub enum MediaEvent {
     /// [`LOCAL_VIDEO_FPS`](super::send_video::LOCAL_VIDEO_FPS) a second whatever
     /// the capture rate. Replayed clips have no picture and send none.
     LocalVideo { frame: VideoFrame },
+    /// A picture of our own shared screen as it goes to the encoder, for
+    /// the sharer to see what others see.
+    LocalScreen { frame: VideoFrame },
+    /// Our share ended without us stopping it: someone else took over the
+    /// room's screen, or we moved into a room whose screen is someone
+    /// else's (see the meeting's `second_sharer`).
+    ShareEnded { by: Option<ParticipantId> },
     /// A tone burst started (only with [`AudioSource::ToneBursts`]).
     Onset { at: Instant },
     /// The peer connection's state (`connected`, `failed`, …).

@@ -205,8 +205,18 @@ pub struct Built {
     pub camera: Vec<CameraTrack>,
     pub mic_transceiver: Arc<RTCRtpTransceiver>,
     pub camera_transceiver: Arc<RTCRtpTransceiver>,
-    /// The recvonly transceivers: audio slots first, then video.
+    /// The screen track and its transceiver, when asked for.
+    pub screen: Option<(Arc<TrackLocalStaticSample>, Arc<RTCRtpTransceiver>)>,
+    /// The recvonly transceivers: audio slots first, then video (the screen
+    /// slot last among them, when asked for).
     pub slots: Vec<Arc<RTCRtpTransceiver>>,
+}
+
+/// The m-lines that go with the slots: what the offer declares besides
+/// the mic, the camera and the room's slots.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extras {
+    pub screen_track: bool,
 }
 
 /// The connection over `network`; STUN/TURN servers are used over UDP
@@ -220,6 +230,7 @@ pub async fn build(
     (audio_slots, video_slots): (usize, usize),
     stream_id: &str,
     camera_layers: &[Layer],
+    extras: Extras,
 ) -> Result<Built, MediaError> {
     let ice_servers = match network {
         Network::Udp { .. } => ice_servers,
@@ -285,6 +296,17 @@ pub async fn build(
     for encoding in &camera[1..] {
         camera_sender.add_encoding(encoding.track.clone()).await?;
     }
+    let screen = if extras.screen_track {
+        let track = Arc::new(TrackLocalStaticSample::new(
+            vp8_capability(),
+            "screen".into(),
+            stream_id.into(),
+        ));
+        let transceiver = pc.add_transceiver_from_track(track.clone(), send()).await?;
+        Some((track, transceiver))
+    } else {
+        None
+    };
     let mut slots = Vec::with_capacity(audio_slots + video_slots);
     for (kind, count) in [
         (RTPCodecType::Audio, audio_slots),
@@ -304,6 +326,7 @@ pub async fn build(
         camera,
         mic_transceiver,
         camera_transceiver,
+        screen,
         slots,
     })
 }
@@ -324,9 +347,17 @@ mod tests {
             bind_ip: Some(std::net::Ipv4Addr::LOCALHOST.into()),
         };
         let uplink = Uplink::new(Default::default());
-        let built = build(&network, uplink, &[], (1, 1), "test", &[])
-            .await
-            .unwrap();
+        let built = build(
+            &network,
+            uplink,
+            &[],
+            (1, 1),
+            "test",
+            &[],
+            Extras::default(),
+        )
+        .await
+        .unwrap();
         let sdp = built.pc.create_offer(None).await.unwrap().sdp;
         let opus = format!(
             "a=rtpmap:{} opus/{}/{}",
@@ -351,7 +382,8 @@ mod tests {
             bind_ip: Some(std::net::Ipv4Addr::LOCALHOST.into()),
         };
         let uplink = Uplink::new(Default::default());
-        let built = build(&network, uplink, &[], (0, 1), "test", &Layer::ALL)
+        let extras = Extras { screen_track: true };
+        let built = build(&network, uplink, &[], (0, 1), "test", &Layer::ALL, extras)
             .await
             .unwrap();
         assert_eq!(built.camera.len(), 3);
@@ -368,7 +400,9 @@ mod tests {
         ] {
             assert!(camera.contains(line), "{line:?} missing from\n{camera}");
         }
-        assert!(!video[2].contains("a=rid:"), "slots have no layers");
+        assert!(!video[2].contains("a=rid:"), "the screen has no layers");
+        assert!(video[2].contains("a=sendonly"), "{}", video[2]);
+        assert!(!video[3].contains("a=rid:"), "slots have no layers");
         built.pc.close().await.unwrap();
     }
 }

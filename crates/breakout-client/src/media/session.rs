@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use breakout_protocol::media::{IceCandidate, Layer, MediaStats, SlotMap};
 use breakout_protocol::ws::{Reply, Request, ServerMessage};
-use breakout_protocol::{Command, ParticipantId};
+use breakout_protocol::{Command, MeetingView, ParticipantId};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
@@ -15,8 +15,9 @@ use webrtc::peer_connection::RTCPeerConnection;
 use super::bwe::{Uplink, UplinkStats};
 use super::config::{AudioOutput, AudioSource, MediaConfig, VideoSource};
 use super::encodings::{Encoding, EncodingStats};
-use super::events::{JitterCounters, MediaEvent, SlotCounters, Transport};
+use super::events::{EventSink, JitterCounters, MediaEvent, SlotCounters, Transport};
 use super::receive::SlotState;
+use super::screen::ScreenSource;
 use super::send::Switches;
 use super::simulcast::LayerSet;
 use super::sources::Sources;
@@ -37,6 +38,7 @@ pub struct MediaSession {
     sources: Sources,
     notes: Vec<String>,
     events_dropped: Arc<AtomicU64>,
+    events: EventSink,
     closed: AtomicBool,
     transport: Transport,
     tunnel: Option<TunnelConn>,
@@ -65,6 +67,7 @@ impl MediaSession {
             sources: started.sources,
             notes: started.notes,
             events_dropped: started.events_dropped,
+            events: started.sink,
             closed: AtomicBool::new(false),
             transport: started.transport,
             tunnel: started.tunnel,
@@ -134,9 +137,61 @@ impl MediaSession {
                 self.add_remote_candidate(candidate).await?
             }
             ServerMessage::CameraLayers { wanted } => self.apply_wanted_layers(wanted),
+            ServerMessage::State { view } => self.follow_share(view),
             _ => {}
         }
         Ok(())
+    }
+
+    /// Shares `source` with the room, on the screen track negotiated when
+    /// media started: nothing is renegotiated and mic and camera carry on.
+    /// The source is opened first (a window that is gone is an error
+    /// before anyone is told), then the meeting is asked; its refusal (the
+    /// preset may not share, or someone else shares and the meeting
+    /// refuses a second sharer) is returned with its sentence and nothing
+    /// is sent. A share running before is replaced.
+    pub async fn share_screen(&self, source: &ScreenSource) -> Result<(), MediaError> {
+        let input = self.sources.open_screen(source)?;
+        self.conn
+            .command(Command::ShareScreen { active: true })
+            .await?;
+        self.sources.run_screen(input);
+        Ok(())
+    }
+
+    /// Stops sharing: sending stops at once, then the meeting is told.
+    pub async fn stop_sharing(&self) -> Result<(), MediaError> {
+        self.sources.stop_screen();
+        self.conn
+            .command(Command::ShareScreen { active: false })
+            .await?;
+        Ok(())
+    }
+
+    /// Whether this session sends a shared screen now.
+    pub fn sharing(&self) -> bool {
+        self.sources.sharing()
+    }
+
+    /// A share the meeting no longer shows (another took over, or it was
+    /// refused in a room entered) stops being sent.
+    fn follow_share(&self, view: &MeetingView) {
+        if !self.sources.sharing() {
+            return;
+        }
+        let me = view.you.id;
+        let shown = view
+            .rooms
+            .iter()
+            .find(|room| room.id == view.you.room)
+            .map(|room| room.sharing);
+        if let Some(sharer) = shown
+            && sharer != Some(me)
+            && self.sources.stop_screen()
+        {
+            info!(by = ?sharer, "our screen share ended");
+            self.events.send(MediaEvent::ShareEnded { by: sharer });
+        }
     }
 
     /// Encodes and sends only the simulcast layers in `wanted` from the
@@ -167,7 +222,7 @@ impl MediaSession {
             return;
         }
         *version = Some(map.version);
-        let extra = map.listen.iter().chain(&map.all_rooms);
+        let extra = map.listen.iter().chain(&map.all_rooms).chain(&map.screen);
         for entry in map.audio.iter().chain(&map.video).chain(extra) {
             if let Some(slot) = self.slots.iter().find(|s| s.mid == entry.mid) {
                 *slot.participant.write().unwrap_or_else(|e| e.into_inner()) = entry.participant;

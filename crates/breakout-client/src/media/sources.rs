@@ -19,6 +19,7 @@ use super::devices::{self, PlayoutQueue};
 use super::encodings::Encoding;
 use super::events::{EventSink, MediaEvent};
 use super::receive::{self, SlotState};
+use super::screen::{self, KeyframeWanted, ScreenInput, ScreenSource};
 use super::send::{self, AudioInput, Switches};
 use super::send_video::{self, VideoInput};
 use super::synthetic::{PATTERN_HEIGHT, PATTERN_WIDTH, Tone, pattern_size_error};
@@ -41,12 +42,14 @@ impl Drop for Running {
     }
 }
 
-/// The session's three pipelines; each can be replaced while the others run.
+/// The session's pipelines; each can be replaced while the others run.
 pub(super) struct Sources {
     wiring: Wiring,
     mic: Mutex<Option<Running>>,
     camera: Mutex<Option<Running>>,
     playout: Mutex<Option<Running>>,
+    /// The shared screen, while sharing.
+    screen: Mutex<Option<Running>>,
 }
 
 /// Where the session sends and plays, once negotiated.
@@ -63,6 +66,8 @@ pub(super) struct Wiring {
     /// it may send (the estimator's ceiling).
     pub uplink: Arc<Uplink>,
     pub uplink_cap_bps: u64,
+    /// The screen track, when negotiated, and its keyframe requests.
+    pub screen: Option<(Arc<TrackLocalStaticSample>, Arc<KeyframeWanted>)>,
 }
 
 impl Sources {
@@ -72,6 +77,7 @@ impl Sources {
             mic: Mutex::new(None),
             camera: Mutex::new(None),
             playout: Mutex::new(None),
+            screen: Mutex::new(None),
         }
     }
 
@@ -152,6 +158,46 @@ impl Sources {
         });
     }
 
+    /// Opens `source` for sharing; nothing is sent until
+    /// [`Sources::run_screen`].
+    pub fn open_screen(&self, source: &ScreenSource) -> Result<ScreenInput, MediaError> {
+        if self.wiring.screen.is_none() {
+            return Err(MediaError::Protocol(
+                "this connection was negotiated without a screen track".into(),
+            ));
+        }
+        screen::open(source, self.wiring.participant)
+    }
+
+    /// Sends `input` on the screen track, replacing a share running before;
+    /// its first picture is a keyframe.
+    pub fn run_screen(&self, input: ScreenInput) {
+        let Some((track, keyframe)) = &self.wiring.screen else {
+            return;
+        };
+        let task = screen::spawn(
+            input,
+            track.clone(),
+            keyframe.clone(),
+            self.wiring.uplink.clone(),
+            self.wiring.events.clone(),
+            self.wiring.stop.clone(),
+        );
+        *lock(&self.screen) = Some(Running {
+            task,
+            _device: None,
+        });
+    }
+
+    /// Stops sending the screen; whether it was being sent.
+    pub fn stop_screen(&self) -> bool {
+        lock(&self.screen).take().is_some()
+    }
+
+    pub fn sharing(&self) -> bool {
+        lock(&self.screen).is_some()
+    }
+
     pub fn has_audio(&self) -> bool {
         lock(&self.mic).is_some()
     }
@@ -165,6 +211,7 @@ impl Sources {
         lock(&self.mic).take();
         lock(&self.camera).take();
         lock(&self.playout).take();
+        lock(&self.screen).take();
     }
 }
 

@@ -24,6 +24,7 @@ use super::encodings::Encoding;
 use super::events::{EventSink, MediaEvent, Transport};
 use super::peer::{self, Network};
 use super::receive::{self, SlotState};
+use super::screen::{self, KeyframeWanted};
 use super::send::{self, Switches};
 use super::simulcast::layers_for;
 use super::sources::{self, Sources, Wiring};
@@ -40,6 +41,8 @@ pub(super) struct Started {
     pub sources: Sources,
     pub notes: Vec<String>,
     pub events_dropped: Arc<AtomicU64>,
+    /// Where the session itself reports (a share that ended).
+    pub sink: EventSink,
     /// The slot map the answer came with.
     pub map: SlotMap,
     pub events: mpsc::Receiver<MediaEvent>,
@@ -134,6 +137,17 @@ pub(super) async fn negotiate(
             switches.clone(),
         ));
     }
+    let screen = match &built.screen {
+        Some((track, transceiver)) => {
+            let keyframe = Arc::new(KeyframeWanted::default());
+            tasks.push(screen::spawn_rtcp_reader(
+                transceiver.sender().await,
+                keyframe.clone(),
+            ));
+            Some((track.clone(), keyframe))
+        }
+        None => None,
+    };
     let sources = Sources::new(Wiring {
         participant,
         events: events.clone(),
@@ -144,6 +158,7 @@ pub(super) async fn negotiate(
         camera: camera.clone(),
         uplink: uplink.clone(),
         uplink_cap_bps: bwe_config(config).max_bps,
+        screen,
     });
     sources.run_audio(audio);
     sources.run_video(video);
@@ -158,6 +173,7 @@ pub(super) async fn negotiate(
         sources,
         notes,
         events_dropped: events.dropped(),
+        sink: events.clone(),
         map,
         events: rx,
         transport,
@@ -239,10 +255,13 @@ impl Link {
             conn.ice_servers(),
             (
                 config.audio_slots + config.listen_slots + usize::from(config.all_rooms_slot),
-                config.video_slots,
+                config.video_slots + usize::from(config.screen_slot),
             ),
             &format!("participant-{}", participant.0),
             wiring.camera_layers,
+            peer::Extras {
+                screen_track: config.screen_track,
+            },
         )
         .await?;
         let pc = built.pc.clone();
@@ -321,8 +340,16 @@ impl Link {
             // Listening slots beyond what a u8 holds would be refused anyway.
             listen_slots: u8::try_from(config.listen_slots).unwrap_or(u8::MAX),
             all_rooms_slot: config.all_rooms_slot,
-            screen_track: None,
-            screen_slot: false,
+            screen_track: match &built.screen {
+                Some((_, transceiver)) => Some(
+                    transceiver
+                        .mid()
+                        .ok_or_else(|| MediaError::Protocol("the screen track has no mid".into()))?
+                        .to_string(),
+                ),
+                None => None,
+            },
+            screen_slot: config.screen_slot,
         };
         let Reply::MediaAnswer { sdp, slots: map } = conn.request(request).await? else {
             return Err(MediaError::Protocol(

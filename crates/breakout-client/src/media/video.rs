@@ -12,7 +12,8 @@
 use std::num::NonZero;
 use std::time::Duration;
 
-use vpx_rs::enc::{CodecId as EncCodec, ctrl::EncoderControlSet};
+use vpx_rs::enc::CodecId as EncCodec;
+use vpx_rs::enc::ctrl::{EncoderControlSet, Vp8ScreenContentMode};
 use vpx_rs::{
     DecodedImageData, Decoder, DecoderConfig, Encoder, EncoderConfig, EncoderFrameFlags,
     EncodingDeadline, ImageFormat, Packet, RateControl, Timebase, YUVImageData,
@@ -97,6 +98,24 @@ impl Vp8Encoder {
             frame_ticks: u64::from(CLOCK / fps.clamp(1, CLOCK)),
             bitrate_kbps,
         })
+    }
+
+    /// An encoder for screen content (VP8's screen content mode: text and
+    /// flat areas stay sharp, unchanged areas cost almost nothing).
+    pub fn for_screen(
+        width: u32,
+        height: u32,
+        fps: u32,
+        bitrate_kbps: u32,
+    ) -> Result<Self, MediaError> {
+        let mut encoder = Self::new(width, height, fps, bitrate_kbps)?;
+        encoder
+            .inner
+            .codec_control_set(EncoderControlSet::Vp8ScreenContentMode(
+                Vp8ScreenContentMode::On,
+            ))
+            .map_err(|e| MediaError::codec("vp8", e))?;
+        Ok(encoder)
     }
 
     /// The rate control's target now.

@@ -509,8 +509,7 @@ fn offered_layers(sdp: &str, screen_mid: Option<&str>) -> Result<Vec<Layer>, Med
         section.starts_with("video")
             && !section.lines().any(|line| {
                 let line = line.trim_end();
-                matches!(line, "a=recvonly" | "a=inactive")
-                    || screen_line.as_deref() == Some(line)
+                matches!(line, "a=recvonly" | "a=inactive") || screen_line.as_deref() == Some(line)
             })
     });
     let mut layers = Vec::new();

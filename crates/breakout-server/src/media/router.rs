@@ -599,7 +599,9 @@ impl Router {
             let screen_bitrate = peer
                 .screen_slot()
                 .and_then(|i| peer.slots[i].occupant.as_ref())
-                .map_or(0, |source| source.bitrate().unwrap_or(ASSUMED_SCREEN_BITRATE));
+                .map_or(0, |source| {
+                    source.bitrate().unwrap_or(ASSUMED_SCREEN_BITRATE)
+                });
             let budget = peer.downlink.as_deref().and_then(downlink::budget);
             let chosen = layers::select(&demands, audio_bitrate + screen_bitrate, budget);
             for (i, layer) in chosen.into_iter().enumerate() {
