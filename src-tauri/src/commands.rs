@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use breakout_client::ClientView;
+use breakout_client::media::{ScreenSource, ScreenTarget};
 use breakout_client::protocol::rest::CsvPreview;
 use breakout_client::protocol::ws::{Reply, Request};
 use breakout_client::protocol::{ChatMessage, Command, MeetingView, RoomId};
@@ -64,6 +65,13 @@ pub async fn send_command(shell: State<'_, Shell>, command: Command) -> Result<(
     match command {
         Command::SetMedia { mic, camera } => return active.link.set_media(mic, camera).await,
         Command::SpeakToAll { active: on } => return active.link.speak_to_all(on).await,
+        Command::ShareScreen { active: false } => return active.link.stop_sharing().await,
+        Command::ShareScreen { active: true } => {
+            return Err(IpcError::new(
+                "invalid_input",
+                "Pick a screen or window to share (share_screen).",
+            ));
+        }
         _ => {}
     }
     active.link.request(Request::Command { command }).await?;
@@ -88,6 +96,24 @@ pub async fn set_media(
 pub async fn speak_to_all(shell: State<'_, Shell>, active: bool) -> Result<(), IpcError> {
     let active_meeting = shell.active().await?;
     active_meeting.link.speak_to_all(active).await
+}
+
+/// The screens and windows of this desktop that can be shared.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn list_screens(shell: State<'_, Shell>) -> Result<Vec<ScreenTarget>, IpcError> {
+    shell.active().await?.link.screens()
+}
+
+/// Shares `source` with your room on the running media connection; a
+/// second sharer replaces you or is refused, as the meeting is set.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn share_screen(shell: State<'_, Shell>, source: ScreenSource) -> Result<(), IpcError> {
+    shell.active().await?.link.share_screen(&source).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn stop_sharing(shell: State<'_, Shell>) -> Result<(), IpcError> {
+    shell.active().await?.link.stop_sharing().await
 }
 
 /// The meeting this app is in, as hosting or joining answered it (with the

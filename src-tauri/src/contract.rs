@@ -110,6 +110,11 @@ contract! {
         /// Hold-to-talk to every room: while `active`, your mic is heard in
         /// every room (muted or not); release with `false`.
         speak_to_all(active: bool) -> ();
+        /// The screens and windows that can be shared.
+        list_screens() -> Vec<breakout_client::media::ScreenTarget>;
+        /// Shares a screen or window with your room (no reconnect).
+        share_screen(source: breakout_client::media::ScreenSource) -> ();
+        stop_sharing() -> ();
         /// The media engine's state now (also pushed as the `media` event).
         get_media() -> MediaStatus;
         /// The meeting the shell is in (with its invite), or null outside one.

@@ -97,6 +97,12 @@ pub struct MediaStatus {
     pub has_camera: bool,
     /// Synthetic sources, asked for with `BREAKOUT_SYNTHETIC_MEDIA=1`.
     pub synthetic: bool,
-    /// Video slots by `mid`, as the latest slot map has them.
+    /// Video slots by `mid`, as the latest slot map has them (the screen
+    /// slot not among them).
     pub video: Vec<breakout_client::protocol::media::Slot>,
+    /// The screen slot: the screen shared in your room and who shares it.
+    pub screen: Option<breakout_client::protocol::media::Slot>,
+    /// Whether you share your screen now (its pictures are under
+    /// `self-screen`).
+    pub sharing: bool,
 }

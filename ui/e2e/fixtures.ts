@@ -239,4 +239,6 @@ export const mediaOn: MediaStatus = {
     { mid: "6", participant: dan.id },
     { mid: "7", participant: null },
   ],
+  screen: { mid: "15", participant: null },
+  sharing: false,
 };

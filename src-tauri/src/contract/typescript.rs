@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use ts_rs::{Config, TS, TypeVisitor};
 
+use breakout_client::media::{ScreenSource, ScreenTarget};
 use breakout_client::{Banner, BannerKind, ClientView, Toast};
 
 use crate::IpcError;
@@ -86,6 +87,8 @@ fn declarations(cfg: &Config) -> Vec<(String, String)> {
         decl::<Banner>(cfg),
         decl::<Toast>(cfg),
         decl::<ClientView>(cfg),
+        decl::<ScreenSource>(cfg),
+        decl::<ScreenTarget>(cfg),
     ]
 }
 

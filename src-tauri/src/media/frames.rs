@@ -15,6 +15,9 @@ use tokio::sync::watch;
 /// The key of our own camera's pictures (the self-view), beside the
 /// server's slot mids (which are numbers, so they never collide).
 pub const SELF_MID: &str = "self";
+/// The key of our own shared screen's pictures (what the sharer sees of
+/// their share).
+pub const SCREEN_SELF_MID: &str = "self-screen";
 
 /// The server's slots the meeting window shows now: `mid` → tile width ×
 /// height in device pixels.

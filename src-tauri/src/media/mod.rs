@@ -32,8 +32,10 @@ pub mod tiles;
 use std::sync::{Arc, Mutex};
 
 use breakout_client::Connection;
+use breakout_client::media::screen;
 use breakout_client::media::{
-    AudioOutput, AudioSource, MediaConfig, MediaError, MediaSession, VideoSource,
+    AudioOutput, AudioSource, MediaConfig, MediaError, MediaSession, ScreenSource, ScreenTarget,
+    VideoSource,
 };
 use breakout_client::protocol::Command;
 use breakout_client::protocol::media::{MediaKind, Slot};
@@ -275,6 +277,59 @@ impl AppMedia {
         }
     }
 
+    /// What can be shared: every screen and window of this desktop (and a
+    /// test pattern first, with synthetic media).
+    pub fn screens(&self) -> Result<Vec<ScreenTarget>, IpcError> {
+        let mut targets = Vec::new();
+        if lock(&self.options).synthetic {
+            targets.push(ScreenTarget {
+                source: ScreenSource::Pattern {
+                    width: 1280,
+                    height: 720,
+                },
+                title: "Test pattern".into(),
+                width: 1280,
+                height: 720,
+            });
+        }
+        targets.extend(screen::screen_sources().map_err(media_error)?);
+        Ok(targets)
+    }
+
+    /// Shares `source` with the room on the running session (nothing is
+    /// renegotiated); refused with the meeting's sentence when the preset
+    /// may not share or the room's screen is someone else's.
+    pub async fn share_screen(&self, source: &ScreenSource) -> Result<(), IpcError> {
+        let session = lock(&self.session).clone().ok_or_else(|| {
+            IpcError::new(
+                "media_unavailable",
+                "Media is not running yet, so nobody would see your screen; try again in a moment.",
+            )
+        })?;
+        session.share_screen(source).await.map_err(media_error)?;
+        self.update(|s| s.sharing = true);
+        Ok(())
+    }
+
+    /// Stops sharing; without a running session only the meeting is told.
+    pub async fn stop_sharing(&self, connection: Option<Arc<Connection>>) -> Result<(), IpcError> {
+        let session = lock(&self.session).clone();
+        self.frames.forget(frames::SCREEN_SELF_MID);
+        self.update(|s| s.sharing = false);
+        match session {
+            Some(session) => session.stop_sharing().await.map_err(media_error),
+            None => {
+                let connection = connection.ok_or_else(IpcError::reconnecting)?;
+                connection
+                    .request(breakout_client::protocol::ws::Request::Command {
+                        command: Command::ShareScreen { active: false },
+                    })
+                    .await?;
+                Ok(())
+            }
+        }
+    }
+
     fn remember(&self, mic: Option<bool>, camera: Option<bool>) {
         let mut wanted = lock(&self.wanted);
         wanted.mic = mic.unwrap_or(wanted.mic);
@@ -313,12 +368,22 @@ impl AppMedia {
     }
 }
 
+/// The screen slot and who shares in it.
+fn screen_slot(session: &MediaSession) -> Option<Slot> {
+    let mid = session.screen_mid()?;
+    let shown = session.counters().into_iter().find(|c| c.mid == mid);
+    Some(Slot {
+        mid: mid.to_string(),
+        participant: shown.and_then(|c| c.participant),
+    })
+}
+
 /// Which participant each video slot shows, in slot order.
 fn video_slots(session: &MediaSession) -> Vec<Slot> {
     session
         .counters()
         .into_iter()
-        .filter(|c| c.kind == MediaKind::Video)
+        .filter(|c| c.kind == MediaKind::Video && Some(c.mid.as_str()) != session.screen_mid())
         .map(|c| Slot {
             mid: c.mid,
             participant: c.participant,

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
 use super::AppMedia;
-use super::frames::SELF_MID;
+use super::frames::{SCREEN_SELF_MID, SELF_MID};
 use super::levels::Levels;
 use super::tiles;
 use crate::ipc::MediaPhase;
@@ -45,7 +45,10 @@ impl MediaRun {
     pub fn forward(&self, message: &ServerMessage) {
         if matches!(
             message,
-            ServerMessage::Slots { .. } | ServerMessage::MediaCandidate { .. }
+            ServerMessage::Slots { .. }
+                | ServerMessage::MediaCandidate { .. }
+                // A share the meeting gave to someone else stops.
+                | ServerMessage::State { .. }
         ) && self.messages.try_send(message.clone()).is_err()
         {
             warn!("media task behind; a media message was dropped");
@@ -103,9 +106,17 @@ async fn run(
                 if let Err(error) = session.handle(&message).await {
                     warn!(%error, "media message not applied");
                 }
-                if matches!(message, ServerMessage::Slots { .. }) {
-                    let video = super::video_slots(&session);
-                    media.update(|s| s.video = video);
+                if matches!(message, ServerMessage::Slots { .. } | ServerMessage::State { .. }) {
+                    let (video, screen) = (super::video_slots(&session), super::screen_slot(&session));
+                    let sharing = session.sharing();
+                    if !sharing {
+                        media.frames.forget(SCREEN_SELF_MID);
+                    }
+                    media.update(|s| {
+                        s.video = video;
+                        s.screen = screen;
+                        s.sharing = sharing;
+                    });
                 }
             }
             event = events.recv() => match event {
@@ -116,6 +127,14 @@ async fn run(
                 // bring the self-view back.
                 Some(MediaEvent::LocalVideo { frame }) if session.camera_on() => {
                     media.frames.put(SELF_MID, None, frame);
+                }
+                Some(MediaEvent::LocalScreen { frame }) if session.sharing() => {
+                    media.frames.put(SCREEN_SELF_MID, None, frame);
+                }
+                Some(MediaEvent::ShareEnded { by }) => {
+                    debug!(?by, "our share ended");
+                    media.frames.forget(SCREEN_SELF_MID);
+                    media.update(|s| s.sharing = false);
                 }
                 Some(MediaEvent::Audio { participant: Some(p), frame, .. }) => {
                     if let Some(level) = levels.observe(p, &frame.samples, Instant::now()) {

@@ -20,6 +20,7 @@ mod tests;
 use std::sync::Arc;
 use std::time::Duration;
 
+use breakout_client::media::{ScreenSource, ScreenTarget};
 use breakout_client::protocol::fingerprint::CertFingerprint;
 use breakout_client::protocol::ws::{Reply, Request};
 use breakout_client::protocol::{Command, MeetingView, ParticipantId};
@@ -172,6 +173,40 @@ impl MeetingLink {
                 self.request(Request::Command { command }).await?;
                 Ok(())
             }
+        }
+    }
+
+    /// Shares a screen or window through the media engine.
+    pub async fn share_screen(&self, source: &ScreenSource) -> Result<(), IpcError> {
+        match &self.media {
+            Some(media) => media.share_screen(source).await,
+            None => Err(IpcError::new(
+                "media_unavailable",
+                "This meeting runs without media, so there is no screen to share.",
+            )),
+        }
+    }
+
+    /// Stops sharing; see [`AppMedia::stop_sharing`].
+    pub async fn stop_sharing(&self) -> Result<(), IpcError> {
+        match &self.media {
+            Some(media) => {
+                let connection = self.current.borrow().clone();
+                media.stop_sharing(connection).await
+            }
+            None => {
+                let command = Command::ShareScreen { active: false };
+                self.request(Request::Command { command }).await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// What this desktop can share.
+    pub fn screens(&self) -> Result<Vec<ScreenTarget>, IpcError> {
+        match &self.media {
+            Some(media) => media.screens(),
+            None => Ok(Vec::new()),
         }
     }
 

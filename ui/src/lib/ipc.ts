@@ -41,6 +41,8 @@ export const NO_MEDIA: MediaStatus = {
   has_camera: false,
   synthetic: false,
   video: [],
+  screen: null,
+  sharing: false,
 };
 
 /** Turns whatever a rejected invoke gave us into `{code, message}`. */

@@ -74,9 +74,19 @@ has_camera: boolean,
  */
 synthetic: boolean, 
 /**
- * Video slots by `mid`, as the latest slot map has them.
+ * Video slots by `mid`, as the latest slot map has them (the screen
+ * slot not among them).
  */
-video: Array<Slot>, };
+video: Array<Slot>, 
+/**
+ * The screen slot: the screen shared in your room and who shares it.
+ */
+screen: Slot | null, 
+/**
+ * Whether you share your screen now (its pictures are under
+ * `self-screen`).
+ */
+sharing: boolean, };
 
 /**
  * A meeting joined from the start screen.
@@ -149,6 +159,20 @@ invitation_deferred: RoomId | null,
  */
 speaking: Array<RoomSpeaking>, };
 
+/**
+ * What to share.
+ */
+export type ScreenSource = { "kind": "monitor", name: string | null, } | { "kind": "window", id: number, } | { "kind": "pattern", width: number, height: number, };
+
+/**
+ * A screen or window that can be shared, as a picker lists it.
+ */
+export type ScreenTarget = { source: ScreenSource, 
+/**
+ * The screen's name or the window's title.
+ */
+title: string, width: number, height: number, };
+
 /** The shell's commands; each rejects with an `IpcError`. */
 export const commands = {
   /**
@@ -169,6 +193,15 @@ export const commands = {
    * every room (muted or not); release with `false`.
    */
   speak_to_all: (args: { active: boolean }): Promise<void> => invoke<void>("speak_to_all", args),
+  /**
+   * The screens and windows that can be shared.
+   */
+  list_screens: (): Promise<Array<ScreenTarget>> => invoke<Array<ScreenTarget>>("list_screens"),
+  /**
+   * Shares a screen or window with your room (no reconnect).
+   */
+  share_screen: (args: { source: ScreenSource }): Promise<void> => invoke<void>("share_screen", args),
+  stop_sharing: (): Promise<void> => invoke<void>("stop_sharing"),
   /**
    * The media engine's state now (also pushed as the `media` event).
    */

@@ -47,6 +47,7 @@ const MAX_KBPS: u64 = 1_500;
 
 /// What to share.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ScreenSource {
     /// A whole screen, by the name [`screen_sources`] gives it (the first
@@ -61,6 +62,7 @@ pub enum ScreenSource {
 
 /// A screen or window that can be shared, as a picker lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ScreenTarget {
     pub source: ScreenSource,
     /// The screen's name or the window's title.

@@ -44,6 +44,8 @@ pub struct MediaSession {
     tunnel: Option<TunnelConn>,
     uplink: Arc<Uplink>,
     camera: Arc<[Encoding]>,
+    /// The `mid` of the screen slot, when negotiated.
+    screen_mid: Option<String>,
 }
 
 impl MediaSession {
@@ -73,6 +75,7 @@ impl MediaSession {
             tunnel: started.tunnel,
             uplink: started.uplink,
             camera: started.camera,
+            screen_mid: started.map.screen.as_ref().map(|slot| slot.mid.clone()),
         };
         session.apply_slots(&started.map);
         // The meeting holds mic/camera state; make it match what we send.
@@ -166,6 +169,13 @@ impl MediaSession {
             .command(Command::ShareScreen { active: false })
             .await?;
         Ok(())
+    }
+
+    /// The `mid` of the screen slot (the screen shared in one's room),
+    /// when the connection has one; its pictures come as
+    /// [`MediaEvent::Video`] like any slot's.
+    pub fn screen_mid(&self) -> Option<&str> {
+        self.screen_mid.as_deref()
     }
 
     /// Whether this session sends a shared screen now.
