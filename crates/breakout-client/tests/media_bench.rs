@@ -17,6 +17,9 @@
 //!   room it listens in on between two rooms; time from the command to the
 //!   first decoded audio frame of the new room's member, on the same
 //!   connection (its listening slots change source).
+//! - Screen sharing (`screen_share_first_frame_*`): a presenter starts
+//!   sharing a 1280×720 picture; time from the call to the viewer's first
+//!   decoded picture of it.
 //! - Bandwidth estimate (`bwe_converge_ms`): from its 300 kbit/s start, until
 //!   a sender's estimate comes within 20 % of a 1 Mbit/s bottleneck, in the
 //!   estimator's simulated network (`media::bwe::sim`: 100 ms of buffer,
@@ -39,7 +42,8 @@ use std::time::Duration;
 
 use breakout_client::media::analysis::{Observation, Received};
 use breakout_client::media::{
-    AudioOutput, AudioSource, MediaConfig, MediaTransport, SIMULCAST_PATTERN, VideoSource,
+    AudioOutput, AudioSource, MediaConfig, MediaTransport, SIMULCAST_PATTERN, ScreenSource,
+    VideoSource,
 };
 use breakout_client::protocol::media::{MediaKind, TileSize};
 use breakout_client::protocol::ws::{Reply, Request};
@@ -304,6 +308,62 @@ async fn listen_switch_figures() {
     println!("listen_switches={switches}");
     println!("listen_switch_p50_ms={:.1}", percentile(&heard, 50.0));
     println!("listen_switch_p95_ms={:.1}", percentile(&heard, 95.0));
+}
+
+/// Start sharing to first decoded picture: a presenter shares a 1280×720
+/// test pattern with a viewer in the main room; the time from the call
+/// (which asks the meeting first) to the viewer's first decoded picture of
+/// the share, its screen slot starting at a keyframe. The share then stops
+/// and the viewer's slot empties before the next start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "benchmark: scripts/bench-client-media.sh"]
+async fn screen_share_figures() {
+    let server = TestServer::start().await;
+    let meeting = server.meeting().await;
+    let quiet = || {
+        let mut config = MediaConfig::synthetic();
+        config.audio = AudioSource::None;
+        config.video = VideoSource::None;
+        config.mic_on = false;
+        config.camera_on = false;
+        config
+    };
+    let presenter = Bot::join_as(&server, &meeting, "presenter", "presenter", quiet()).await;
+    let viewer = Bot::join(&server, &meeting, "viewer", quiet()).await;
+    let source = ScreenSource::Pattern {
+        width: 1280,
+        height: 720,
+    };
+    let shares = count("BENCH_SHARES", 30);
+    let mut first_picture = Vec::new();
+    for _ in 0..shares {
+        let mut observations = viewer.observations.subscribe();
+        let t0 = Instant::now();
+        presenter.media.share_screen(&source).await.expect("shares");
+        first_picture.push(first(&mut observations, t0, pattern_of(presenter.id)).await);
+        presenter.media.stop_sharing().await.expect("stops");
+        let mut slots = viewer.slots.clone();
+        tokio::time::timeout(
+            PATIENCE,
+            slots.wait_for(|map| {
+                map.as_ref()
+                    .and_then(|m| m.screen.as_ref())
+                    .is_some_and(|slot| slot.participant.is_none())
+            }),
+        )
+        .await
+        .expect("the screen slot empties")
+        .expect("slot maps");
+    }
+    println!("screen_shares={shares}");
+    println!(
+        "screen_share_first_frame_ms={:.1}",
+        percentile(&first_picture, 50.0)
+    );
+    println!(
+        "screen_share_first_frame_p95_ms={:.1}",
+        percentile(&first_picture, 95.0)
+    );
 }
 
 async fn join_replaying(server: &TestServer, token: &str, name: &str) -> Bot {

@@ -122,7 +122,9 @@ pub(super) enum ScreenInput {
         width: u32,
         height: u32,
     },
-    /// Pictures from the capture thread, which stops when this is dropped.
+    /// Pictures from the capture thread, which stops when this is dropped
+    /// (builds with `screen`).
+    #[cfg_attr(not(feature = "screen"), allow(dead_code))]
     Captured(mpsc::Receiver<VideoFrame>),
 }
 
