@@ -78,7 +78,8 @@ pub enum Request {
     GetMediaStats,
     /// The pixel size of the tiles that show the video slots (see
     /// [`crate::media`]'s "Simulcast and tile sizes"); slots not named keep
-    /// what was declared before.
+    /// what was declared before. A size for the screen slot is accepted and
+    /// changes nothing: a screen has one layer.
     SetTileSizes {
         tiles: Vec<TileSize>,
     },
