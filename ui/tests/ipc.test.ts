@@ -40,6 +40,9 @@ describe("ipc contract", () => {
     await ipc.selectDevice("camera", "cam-2");
     await ipc.setMedia(false, null);
     await ipc.getMedia();
+    await ipc.listScreens();
+    await ipc.shareScreen({ kind: "window", id: 42 });
+    await ipc.stopSharing();
     await ipc.getStartMemory();
     await ipc.saveStartMemory({ name: "Ada", recent: [{ server: "http://h:1", link: "" }] });
     await ipc.getClientView();
@@ -60,6 +63,9 @@ describe("ipc contract", () => {
       ["select_device", { kind: "camera", id: "cam-2" }],
       ["set_media", { mic: false, camera: null }],
       ["get_media", {}],
+      ["list_screens", {}],
+      ["share_screen", { source: { kind: "window", id: 42 } }],
+      ["stop_sharing", {}],
       ["get_start_memory", {}],
       ["save_start_memory", { memory: { name: "Ada", recent: [{ server: "http://h:1", link: "" }] } }],
       ["get_client_view", {}],

@@ -77,8 +77,9 @@
 //!
 //! - [`peer`]: builds a participant's `RTCPeerConnection` and answers its one
 //!   offer. Remote `sendonly` m-lines are upstream (one Opus, one VP8 with
-//!   up to three simulcast layers by RID); remote `recvonly` m-lines are the
-//!   participant's fixed downstream slots (4 audio + 9 video by default),
+//!   up to three simulcast layers by RID, and the screen track the offer
+//!   names); remote `recvonly` m-lines are the participant's fixed
+//!   downstream slots (4 audio + 9 video + a screen slot by default),
 //!   each answered `sendonly` with a `TrackLocalStaticRTP` whose SSRC never
 //!   changes ([`egress`] writes to its sender's stream). [`probe_guard`]
 //!   works around a race in the stack's discovery of RID streams.
