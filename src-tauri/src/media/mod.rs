@@ -357,13 +357,15 @@ impl AppMedia {
 
     /// The status of a running session: its sources, notes and slots.
     fn running(&self, session: &MediaSession) {
-        let video = video_slots(session);
+        let (video, screen) = (video_slots(session), screen_slot(session));
         self.update(|s| {
             s.phase = MediaPhase::On;
             s.notes = session.notes().to_vec();
             s.has_mic = session.has_audio_source();
             s.has_camera = session.has_video_source();
             s.video = video;
+            s.screen = screen;
+            s.sharing = session.sharing();
         });
     }
 }

@@ -112,11 +112,15 @@ async fn run(
                     if !sharing {
                         media.frames.forget(SCREEN_SELF_MID);
                     }
-                    media.update(|s| {
-                        s.video = video;
-                        s.screen = screen;
-                        s.sharing = sharing;
-                    });
+                    // State comes often; the windows hear only of changes.
+                    let status = media.status();
+                    if (&status.video, &status.screen, status.sharing) != (&video, &screen, sharing) {
+                        media.update(|s| {
+                            s.video = video;
+                            s.screen = screen;
+                            s.sharing = sharing;
+                        });
+                    }
                 }
             }
             event = events.recv() => match event {
