@@ -4,8 +4,9 @@
 //! the dashboard window
 //! creates two rooms, assigns and starts breakouts, a participant sees the
 //! countdown and then its room, its room card shows her speaking, the
-//! dashboard records her room (she is told), and her call for help lights
-//! up the dashboard. Screenshots of each step go to target/e2e-shots/.
+//! dashboard records her room (she is told) and listens in on it (she is
+//! told, and told when it stops), and her call for help lights up the
+//! dashboard. Screenshots of each step go to target/e2e-shots/.
 //!
 //! Ignored by plain `cargo test`: it needs an X display, tauri-driver and
 //! the built binaries. `make app-test` provides them and runs it.
@@ -152,6 +153,40 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     )
     .await?;
     app.shot("06b-dashboard-recording").await?;
+
+    // Listening in from her room's card: the host hears the room without
+    // going there, and Ada's view names the listener (the meeting
+    // announces listeners by default). Pressed again, it stops.
+    let press_listen = format!(
+        "[...document.querySelectorAll({:?})].find(b => b.textContent.includes('Listen')).click();",
+        format!("{card} button")
+    );
+    app.client.execute(&press_listen, vec![]).await?;
+    let listened = |m: &serde_json::Value, on: bool| {
+        m["type"] == "state"
+            && m["view"]["rooms"].as_array().is_some_and(|rooms| {
+                rooms.iter().any(|r| {
+                    r["id"] == room
+                        && r["listeners"]
+                            .as_array()
+                            .is_some_and(|l| l.is_empty() != on)
+                })
+            })
+    };
+    ada.wait_for("a listener named in her room", |m| listened(m, true))
+        .await?;
+    app.until(
+        "the card's Listening toggle on",
+        &format!(
+            "return !!document.querySelector({:?});",
+            format!("{card} button:not(.record)[aria-pressed=true]")
+        ),
+    )
+    .await?;
+    app.shot("06c-dashboard-listening").await?;
+    app.client.execute(&press_listen, vec![]).await?;
+    ada.wait_for("nobody listening any more", |m| listened(m, false))
+        .await?;
 
     // Ada asks for help; the dashboard highlights her room and her.
     ada.send(r#"{"type":"request_help"}"#).await?;

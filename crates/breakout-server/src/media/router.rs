@@ -666,7 +666,9 @@ impl Router {
     fn tiles(&mut self, who: ParticipantId, tiles: Vec<TileSize>) -> Result<Reply, MediaError> {
         let peer = self.peers.get_mut(&who).ok_or(MediaError::NotNegotiated)?;
         let video = &peer.slots[peer.video_range()];
-        let screen = peer.screen_slot().map(|i| peer.slots[i].shared.mid.as_str());
+        let screen = peer
+            .screen_slot()
+            .map(|i| peer.slots[i].shared.mid.as_str());
         let mut declared = Vec::with_capacity(tiles.len());
         for tile in &tiles {
             // The screen has one layer, whatever size it is shown at.
