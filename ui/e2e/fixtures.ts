@@ -15,7 +15,7 @@ import type {
   SelfView,
   ServerMessage,
 } from "../src/generated";
-import type { Devices, Joined, MediaStatus } from "../src/lib/shell.generated";
+import type { Devices, Joined, MediaStatus, ScreenTarget } from "../src/lib/shell.generated";
 
 /** Server time the tests revolve around (2026-03-02T10:00:00Z). */
 export const T0 = Date.UTC(2026, 2, 2, 10, 0, 0);
@@ -242,3 +242,11 @@ export const mediaOn: MediaStatus = {
   screen: { mid: "15", participant: null },
   sharing: false,
 };
+
+/** What `list_screens` answers: screens first, then windows. */
+export const screens: ScreenTarget[] = [
+  { source: { kind: "monitor", name: "eDP-1" }, title: "Built-in display", width: 2560, height: 1600 },
+  { source: { kind: "monitor", name: "HDMI-1" }, title: "DELL U2720Q", width: 3840, height: 2160 },
+  { source: { kind: "window", id: 41 }, title: "Quarterly plan - Slides", width: 1600, height: 900 },
+  { source: { kind: "window", id: 57 }, title: "notes.md - Editor", width: 1200, height: 800 },
+];

@@ -13,10 +13,12 @@ import {
   cara,
   chatLine,
   dan,
+  defaultConfig,
   devices,
   hostView,
   joined,
   mediaOn,
+  screens,
   state,
   TILE_JPEG_BASE64,
   welcome,
@@ -69,6 +71,18 @@ function frames(entries: { mid: string; seq: number; participant: string }[]) {
     },
     body: Buffer.concat(entries.map(() => jpeg)),
   };
+}
+
+/** Bob in Room 1 (Cara and Dan there too), where `sharer` shares their screen. */
+function sharedIn(sharer: number | null, view = bobView()) {
+  view.rooms[1].sharing = sharer;
+  return view;
+}
+
+/** Bob's view when the meeting lets participants share their screen. */
+function participantsShare(view = bobView()) {
+  view.config = { ...defaultConfig, participants_may_share: true };
+  return view;
 }
 
 /** Bob's meeting window, welcomed into Room 1 with the page clock paused at T0. */
@@ -538,6 +552,190 @@ describe("meeting window", () => {
     await page.getByRole("button", { name: "Leave" }).click();
     await w.waitForCall("leave_meeting");
     await page.getByRole("heading", { name: "Host a meeting on this computer" }).waitFor();
+    await w.close();
+  });
+});
+
+describe("screen sharing", () => {
+  test("the Share screen button shows only to those who may share", async () => {
+    const w = await bobInRoom();
+    const { page } = w;
+    const share = page.getByRole("button", { name: "Share screen" });
+    // A participant, and the meeting does not let participants share.
+    await page.getByRole("button", { name: "Camera", exact: true }).waitFor();
+    expect(await share.count()).toBe(0);
+    await w.server(state(participantsShare()));
+    await share.waitFor();
+    await w.server(state(bobView()));
+    await share.waitFor({ state: "detached" });
+    await w.close();
+
+    // A host's preset shares.
+    const view = hostView({ youRoom: 1, phase: { state: "running", started_at: T0, ends_at: null }, placement: { 0: [cara], 1: [ada, bob, dan], 2: [] } });
+    const host = await open(browser, server.url, "index.html", { answers: { get_state: { value: view }, get_chat: { value: [] } } });
+    await host.server(welcome(view));
+    await host.page.getByRole("button", { name: "Share screen" }).waitFor();
+    await host.close();
+  });
+
+  test("lists screens, then windows, and shares the one picked; a refusal shows the meeting's sentence", async () => {
+    const view = participantsShare();
+    const w = await bobInRoom(view);
+    const { page } = w;
+    await w.answer("list_screens", { value: screens });
+    await page.getByRole("button", { name: "Share screen" }).click();
+    const picker = page.getByRole("dialog", { name: "Share your screen" });
+    await picker.getByRole("button", { name: /Quarterly plan - Slides/ }).waitFor();
+    await w.waitForCall("list_screens");
+    // Screens first, then windows, each with its size.
+    expect(await picker.getByRole("heading").allTextContents()).toEqual(["Share your screen", "Screens", "Windows"]);
+    const listed = async (group: string) =>
+      (await picker.getByRole("region", { name: group }).getByRole("button").allTextContents()).map((t) => t.replace(/\s+/g, " ").trim());
+    expect(await listed("Screens")).toEqual(["Built-in display 2560 × 1600", "DELL U2720Q 3840 × 2160"]);
+    expect(await listed("Windows")).toEqual(["Quarterly plan - Slides 1600 × 900", "notes.md - Editor 1200 × 800"]);
+    await screenshots(page, "meeting-share-picker");
+    await picker.getByRole("button", { name: /Quarterly plan - Slides/ }).click();
+    expect((await w.waitForCall("share_screen")).args).toEqual({ source: { kind: "window", id: 41 } });
+    await picker.waitFor({ state: "hidden" });
+
+    // Someone else shares and the meeting refuses a second sharer: its sentence is shown.
+    await w.answer("share_screen", {
+      error: { code: "screen_share_taken", message: "Dan Wu is sharing their screen in this room; ask them to stop first" },
+    });
+    await page.getByRole("button", { name: "Share screen" }).click();
+    await picker.getByRole("button", { name: /Built-in display/ }).click();
+    expect((await w.waitForCall("share_screen", 2)).args).toEqual({ source: { kind: "monitor", name: "eDP-1" } });
+    await page.getByRole("alert").getByText("Dan Wu is sharing their screen in this room; ask them to stop first").waitFor();
+    await picker.waitFor({ state: "hidden" });
+    // Nothing is shared: the button still offers to share.
+    await page.getByRole("button", { name: "Share screen" }).waitFor();
+    await w.close();
+  });
+
+  test("while you share: Stop sharing in the controls and over your own screen", async () => {
+    const w = await bobInRoom(participantsShare(), true);
+    const { page } = w;
+    await page.clock.resume();
+    const asked: string[] = [];
+    await page.route("http://breakout-media.localhost/**", async (route) => {
+      const mine = wanted(route.request().url()).find((w) => w.startsWith("self-screen:"));
+      if (mine) asked.push(mine);
+      if (mine && Number(mine.split(":")[1]) < 1) {
+        // Your own screen's pictures: no participant, as the shell serves them.
+        await route.fulfill(frames([{ mid: "self-screen", seq: 1, participant: "" }]));
+      } else {
+        await new Promise((ok) => setTimeout(ok, 300));
+        await route.fulfill({ status: 204, headers: CORS });
+      }
+    });
+    await w.emit("media", { ...mediaOn, sharing: true });
+    await w.server(state(sharedIn(bob.id, participantsShare())));
+
+    const controls = page.getByRole("contentinfo", { name: "Meeting controls" });
+    const screen = page.getByRole("region", { name: "You are sharing your screen" });
+    await screen.getByText("You are sharing your screen").waitFor();
+    await screen.locator('canvas[data-mid="self-screen"][data-live="true"]').waitFor();
+    // Your own screen is not mirrored like your camera: its text reads as it is.
+    expect(await screen.locator("canvas").evaluate((c) => getComputedStyle(c).transform)).toBe("none");
+    expect(await controls.getByRole("button", { name: "Share screen" }).count()).toBe(0);
+    await screenshots(page, "meeting-sharing-yourself");
+
+    await controls.getByRole("button", { name: "Stop sharing" }).click();
+    await w.waitForCall("stop_sharing");
+    await screen.getByRole("button", { name: "Stop sharing" }).click();
+    await w.waitForCall("stop_sharing", 2);
+    expect(asked.length).toBeGreaterThan(0);
+
+    // Stopped: the button offers to share again and the screen goes.
+    await w.emit("media", mediaOn);
+    await w.server(state(participantsShare()));
+    await controls.getByRole("button", { name: "Share screen" }).waitFor();
+    await screen.waitFor({ state: "detached" });
+    // Stopping is no news to the one who stopped.
+    expect(await page.getByRole("alert").count()).toBe(0);
+    await w.close();
+  });
+
+  test("someone sharing in your room: their screen large, whole, with the people beside it", async () => {
+    const w = await bobInRoom(bobView(), true);
+    const { page } = w;
+    await page.clock.resume();
+    await page.route("http://breakout-media.localhost/**", async (route) => {
+      const entries = wanted(route.request().url());
+      const fresh = entries.filter((e) => e.startsWith("15:0:") || e.startsWith("6:0:"));
+      if (fresh.length > 0) {
+        await route.fulfill(frames(fresh.map((e) => (e.startsWith("15:") ? { mid: "15", seq: 1, participant: String(dan.id) } : { mid: "6", seq: 2, participant: String(dan.id) }))));
+      } else {
+        await new Promise((ok) => setTimeout(ok, 300));
+        await route.fulfill({ status: 204, headers: CORS });
+      }
+    });
+    await w.emit("media", { ...mediaOn, notes: [] });
+    await page.locator('.tile[data-participant="4"] canvas[data-live="true"]').waitFor();
+    const grid = await page.locator("ul.tiles").boundingBox();
+
+    await w.server(state(sharedIn(dan.id)));
+    const screen = page.getByRole("region", { name: "Dan Wu is sharing their screen" });
+    await screen.getByTestId("screen-label").getByText("Dan Wu is sharing their screen").waitFor();
+    // The screen slot's pictures, shown whole (not cropped), as large as the stage allows.
+    const canvas = screen.locator('canvas[data-mid="15"][data-live="true"]');
+    await canvas.waitFor();
+    expect(await canvas.evaluate(redSpread)).toBeGreaterThan(64);
+    expect(await canvas.evaluate((c) => getComputedStyle(c).objectFit)).toBe("contain");
+    // Only the sharer stops their share.
+    expect(await screen.getByRole("button", { name: "Stop sharing" }).count()).toBe(0);
+    expect(await page.getByRole("button", { name: "Share screen" }).count()).toBe(0);
+
+    // The people in a column beside it, every tile there, below one another.
+    const box = (await screen.boundingBox())!;
+    const tiles = page.locator(".tile");
+    expect(await tiles.count()).toBe(3);
+    for (let i = 0; i < 3; i++) {
+      const tile = (await tiles.nth(i).boundingBox())!;
+      expect(tile.x).toBeGreaterThanOrEqual(box.x + box.width);
+      if (i > 0) expect(tile.y).toBeGreaterThan((await tiles.nth(i - 1).boundingBox())!.y);
+    }
+    expect(box.width).toBeGreaterThan(2 * (await tiles.first().boundingBox())!.width);
+    // Dan's camera keeps playing in his tile.
+    await page.locator('.tile[data-participant="4"] canvas[data-live="true"]').waitFor();
+    await screenshots(page, "meeting-shared-screen");
+
+    // A small window: the screen stays the larger part, and nothing spills out.
+    await page.setViewportSize({ width: 800, height: 600 });
+    const small = (await screen.boundingBox())!;
+    expect(small.width).toBeGreaterThan(2 * (await tiles.first().boundingBox())!.width);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.setViewportSize({ width: 1280, height: 800 });
+
+    // Nobody shares any more: the room's grid as before.
+    await w.server(state(bobView()));
+    await screen.waitFor({ state: "detached" });
+    expect(await page.locator("ul.tiles.strip").count()).toBe(0);
+    await expect.poll(async () => (await page.locator("ul.tiles").boundingBox())?.width).toBe(grid?.width);
+    await w.close();
+  });
+
+  test("your share ended by someone else's: you are told once", async () => {
+    const view = participantsShare();
+    const w = await bobInRoom(view);
+    const { page } = w;
+    await w.emit("media", { ...mediaOn, sharing: true });
+    await w.server(state(sharedIn(bob.id, participantsShare())));
+    await page.getByRole("region", { name: "You are sharing your screen" }).waitFor();
+    // The meeting lets Dan's share replace Bob's: the app stops sending, then the view says so.
+    await w.emit("media", mediaOn);
+    await w.server(state(sharedIn(dan.id, participantsShare())));
+    const notice = page.getByRole("alert").filter({ hasText: "Dan Wu is sharing now; your share ended." });
+    await notice.waitFor();
+    await page.getByRole("region", { name: "Dan Wu is sharing their screen" }).waitFor();
+    await page.getByRole("button", { name: "Share screen" }).waitFor();
+    await screenshots(page, "meeting-share-ended");
+    // Said once.
+    await w.server(state(sharedIn(dan.id, participantsShare())));
+    await w.emit("media", mediaOn);
+    await w.server(state(sharedIn(null, participantsShare())));
+    expect(await notice.count()).toBe(1);
     await w.close();
   });
 });

@@ -15,6 +15,8 @@ import {
   type IpcError,
   type Joined,
   type MediaStatus,
+  type ScreenSource,
+  type ScreenTarget,
   type SpeakingEvent,
   type StartMemory,
 } from "./shell.generated";
@@ -29,6 +31,8 @@ export type {
   Joined,
   MediaPhase,
   MediaStatus,
+  ScreenSource,
+  ScreenTarget,
   SpeakingEvent,
   RecentJoin,
   StartMemory,
@@ -87,6 +91,20 @@ export function setMedia(mic: boolean | null, camera: boolean | null): Promise<v
 /** Hold-to-talk: while `active`, your mic is heard in every room (muted or not). */
 export function speakToAll(active: boolean): Promise<void> {
   return call(() => commands.speak_to_all({ active }));
+}
+
+/** The screens and windows that can be shared: screens first, then windows. */
+export function listScreens(): Promise<ScreenTarget[]> {
+  return call(() => commands.list_screens());
+}
+
+/** Shares a screen or window with your room; rejects with the meeting's sentence when refused. */
+export function shareScreen(source: ScreenSource): Promise<void> {
+  return call(() => commands.share_screen({ source }));
+}
+
+export function stopSharing(): Promise<void> {
+  return call(() => commands.stop_sharing());
 }
 
 /** The meeting the shell is in (with its invite), or null outside one. */

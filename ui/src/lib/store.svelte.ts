@@ -32,6 +32,8 @@ export class MeetingStore {
   /** The app's media engine: its phase, notes and video slots. */
   media = $state.raw<ipc.MediaStatus>(ipc.NO_MEDIA);
   joined = $state.raw<ipc.Joined | null>(null);
+  /** You asked to stop your share, so its end is no news to you. */
+  stoppedSharing = false;
   /** Local clock, advanced on a timer so countdowns re-render. */
   now = $state(Date.now());
 
@@ -142,6 +144,29 @@ export class MeetingStore {
   async setMedia(mic: boolean | null, camera: boolean | null): Promise<boolean> {
     try {
       await ipc.setMedia(mic, camera);
+      return true;
+    } catch (err) {
+      this.fail(err);
+      return false;
+    }
+  }
+
+  /** Shares a screen or window with your room; a refusal (the meeting's sentence) becomes a toast. */
+  async shareScreen(source: ipc.ScreenSource): Promise<boolean> {
+    this.stoppedSharing = false;
+    try {
+      await ipc.shareScreen(source);
+      return true;
+    } catch (err) {
+      this.fail(err);
+      return false;
+    }
+  }
+
+  async stopSharing(): Promise<boolean> {
+    this.stoppedSharing = true;
+    try {
+      await ipc.stopSharing();
       return true;
     } catch (err) {
       this.fail(err);
