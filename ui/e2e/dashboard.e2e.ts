@@ -130,6 +130,32 @@ describe("dashboard before breakouts", () => {
     await w.close();
   });
 
+  test("saves whether participants may share their screen and what a second sharer's start does", async () => {
+    const w = await dashboard();
+    const { page } = w;
+    const may = page.getByLabel("Participants may share their screen");
+    const replaces = page.getByRole("radio", { name: "Their share replaces the current one" });
+    const refused = page.getByRole("radio", { name: "They are refused" });
+    expect(await may.isChecked()).toBe(false);
+    expect(await replaces.isChecked()).toBe(true);
+    await may.check();
+    await refused.check();
+    await page.getByRole("button", { name: "Save settings" }).click();
+    expect(await w.nextCommand()).toEqual({
+      type: "configure",
+      config: { ...defaultConfig, participants_may_share: true, second_sharer: "is_refused" },
+    });
+    await w.server({ type: "event", event: { type: "config_changed", config: { ...defaultConfig, participants_may_share: true, second_sharer: "is_refused" } } });
+    expect(await refused.isChecked()).toBe(true);
+    // Another host turns both back: the form follows the server.
+    await w.server({ type: "event", event: { type: "config_changed", config: defaultConfig } });
+    await page.waitForFunction(() => !(document.querySelector("input[name=participants-may-share]") as HTMLInputElement).checked);
+    expect(await replaces.isChecked()).toBe(true);
+    await page.getByRole("button", { name: "Save settings" }).click();
+    expect(await w.nextCommand()).toEqual({ type: "configure", config: defaultConfig });
+    await w.close();
+  });
+
   test("drags people (the host too) between rooms and main", async () => {
     const w = await dashboard();
     const { page } = w;
@@ -405,6 +431,23 @@ describe("dashboard while breakouts run", () => {
     expect(await other.getAttribute("aria-pressed")).toBe("false");
     await pressed.click();
     expect(await w.nextCommand()).toEqual({ type: "record", room: 1, active: false });
+    await w.close();
+  });
+
+  test("room cards say whose screen a room sees", async () => {
+    const w = await dashboard(view());
+    const { page } = w;
+    expect(await page.getByTestId("sharing").count()).toBe(0);
+    const sharing = view();
+    sharing.rooms[0].sharing = ada.id;
+    sharing.rooms[1].sharing = cara.id;
+    await w.server(state(sharing));
+    await column(page, "Room 1").getByTestId("sharing").getByText("Sharing: Cara Jensen").waitFor();
+    await column(page, "Main room").getByTestId("sharing").getByText("Sharing: Ada Lovelace").waitFor();
+    expect(await column(page, "Room 2").getByTestId("sharing").count()).toBe(0);
+    await screenshots(page, "dashboard-sharing");
+    await w.server(state(view()));
+    await column(page, "Room 1").getByTestId("sharing").waitFor({ state: "detached" });
     await w.close();
   });
 
