@@ -17,7 +17,8 @@
 //! each request crosses three processes (webview, shell, network) and wakes
 //! the shell's main thread, which with nine tiles was most of its work.
 //! `<mid>` `self` is our own camera (the self-view, see
-//! [`SELF_MID`](super::frames::SELF_MID)).
+//! [`SELF_MID`](super::frames::SELF_MID)), `self-screen` our own shared
+//! screen ([`SCREEN_SELF_MID`](super::frames::SCREEN_SELF_MID)).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,7 +26,7 @@ use std::time::Duration;
 use tauri::http::{Request, Response, StatusCode, header};
 use tauri::{Manager, Runtime, UriSchemeContext, UriSchemeResponder};
 
-use super::frames::{FrameStore, Latest, SELF_MID, Shown};
+use super::frames::{FrameStore, Latest, SCREEN_SELF_MID, SELF_MID, Shown};
 use super::jpeg;
 use crate::windows;
 
@@ -108,7 +109,8 @@ pub fn handle<R: Runtime>(
 fn shown(wanted: &[Wanted]) -> Shown {
     wanted
         .iter()
-        .filter(|w| w.mid != SELF_MID)
+        // Our own pictures are no slot of the server's.
+        .filter(|w| w.mid != SELF_MID && w.mid != SCREEN_SELF_MID)
         .map(|w| (w.mid.clone(), (w.width, w.height)))
         .collect()
 }
@@ -230,7 +232,7 @@ mod tests {
     fn what_a_request_shows_is_the_servers_slots_at_their_sizes() {
         let asked = parse(
             "/frames",
-            Some("want=6:41:320:176,self:3:160:96,7:0:640:368"),
+            Some("want=6:41:320:176,self:3:160:96,7:0:640:368,self-screen:2:960:540"),
         )
         .unwrap();
         let shown: Vec<(String, (u32, u32))> = shown(&asked).into_iter().collect();
