@@ -68,7 +68,8 @@ pub fn parse(path: &str, query: Option<&str>) -> Option<Vec<Wanted>> {
 fn parse_wanted(entry: &str) -> Option<Wanted> {
     let mut fields = entry.split(':');
     let mid = fields.next()?;
-    if mid.is_empty() || mid.len() > 16 || !mid.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || b == b'-';
+    if mid.is_empty() || mid.len() > 16 || !mid.bytes().all(allowed) {
         return None;
     }
     let mut number = || fields.next()?.parse::<u64>().ok();
