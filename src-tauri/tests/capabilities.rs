@@ -29,11 +29,21 @@ fn ipc_functions() -> Vec<(String, String)> {
 
 /// Commands the dashboard's components call through `ipc.<function>(`.
 fn dashboard_commands() -> BTreeSet<String> {
+    commands_called_in(&["ui/src/components/dashboard"])
+}
+
+/// Commands the components in `dirs` (not below) call through
+/// `ipc.<function>(`.
+fn commands_called_in(dirs: &[&str]) -> BTreeSet<String> {
     let functions = ipc_functions();
-    let dir = root().join("ui/src/components/dashboard");
     let mut used = BTreeSet::new();
-    for entry in fs::read_dir(&dir).expect("list dashboard components") {
-        let path = entry.expect("a directory entry").path();
+    let components = dirs.iter().flat_map(|dir| {
+        fs::read_dir(root().join(dir))
+            .expect("list components")
+            .map(|entry| entry.expect("a directory entry").path())
+            .filter(|path| path.extension().is_some_and(|e| e == "svelte"))
+    });
+    for path in components {
         let text = fs::read_to_string(path).expect("read a component");
         for (function, command) in &functions {
             if text.contains(&format!("ipc.{function}(")) {
@@ -69,5 +79,17 @@ fn the_dashboard_may_call_every_command_its_components_use() {
     assert!(
         missing.is_empty(),
         "capabilities/dashboard.json does not allow {missing:?}"
+    );
+}
+
+#[test]
+fn the_meeting_window_may_call_every_command_its_components_use() {
+    let used = commands_called_in(&["ui/src/components", "ui/src/components/meeting"]);
+    assert!(used.contains("list_screens"), "the scan found {used:?}");
+    let allowed = allowed("main");
+    let missing: Vec<_> = used.difference(&allowed).collect();
+    assert!(
+        missing.is_empty(),
+        "capabilities/main.json does not allow {missing:?}"
     );
 }

@@ -6,7 +6,8 @@
 //! countdown and then its room, its room card shows her speaking, the
 //! dashboard records her room (she is told) and listens in on it (she is
 //! told, and told when it stops), and her call for help lights up the
-//! dashboard. Screenshots of each step go to target/e2e-shots/.
+//! dashboard; back in the meeting window the host shares her screen (this
+//! Xvfb display, captured for real) and stops. Screenshots of each step go to target/e2e-shots/.
 //!
 //! Ignored by plain `cargo test`: it needs an X display, tauri-driver and
 //! the built binaries. `make app-test` provides them and runs it.
@@ -207,7 +208,58 @@ async fn scenario(app: &App) -> anyhow::Result<()> {
     app.client.switch_to_window(meeting_window).await?;
     app.until("the host still in main", &tiles_equal(1)).await?;
     app.shot("08-meeting-window-after-start").await?;
+
+    // The host shares her screen: the picker lists this display (captured
+    // for real, under Xvfb); the meeting window then shows her own screen
+    // large, with Stop sharing, and everyone's view names her as the main
+    // room's sharer. Stopping brings the grid back.
+    app.client
+        .execute(
+            "document.querySelector('button[aria-label=\"Share screen\"]').click();",
+            vec![],
+        )
+        .await?;
+    app.until(
+        "the picker listing this display",
+        "return !!document.querySelector('dialog[open] button.target');",
+    )
+    .await?;
+    app.shot("09-share-picker").await?;
+    app.client
+        .execute(
+            "document.querySelector('dialog[open] button.target').click();",
+            vec![],
+        )
+        .await?;
+    app.until("her shared screen, live", &live_picture(".screen-view"))
+        .await?;
+    let main_shared = |m: &serde_json::Value| {
+        m["type"] == "state"
+            && m["view"]["rooms"]
+                .as_array()
+                .is_some_and(|rooms| rooms.iter().any(|r| r["id"] == 0 && r["sharing"].is_u64()))
+    };
+    ada.wait_for("the main room shared in her view", main_shared)
+        .await?;
+    app.shot("10-meeting-sharing").await?;
+    app.client
+        .execute(
+            "document.querySelector('button.stop-share').click();",
+            vec![],
+        )
+        .await?;
+    app.until(
+        "the grid back",
+        "return !document.querySelector('section.screen');",
+    )
+    .await?;
     Ok(())
+}
+
+/// Whether a canvas under `scope` holds a picture: frames were drawn into
+/// it and its pixels are not one flat colour.
+fn live_picture(scope: &str) -> String {
+    SHOWS_VIDEO.replace("ul.tiles canvas", &format!("{scope} canvas"))
 }
 
 /// Whether a tile's canvas holds a picture: frames were drawn into it and
