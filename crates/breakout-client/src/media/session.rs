@@ -46,6 +46,9 @@ pub struct MediaSession {
     camera: Arc<[Encoding]>,
     /// The `mid` of the screen slot, when negotiated.
     screen_mid: Option<String>,
+    /// A view has shown our share as the room's since it started (see
+    /// `follow_share`).
+    share_confirmed: AtomicBool,
 }
 
 impl MediaSession {
@@ -76,6 +79,7 @@ impl MediaSession {
             uplink: started.uplink,
             camera: started.camera,
             screen_mid: started.map.screen.as_ref().map(|slot| slot.mid.clone()),
+            share_confirmed: AtomicBool::new(false),
         };
         session.apply_slots(&started.map);
         // The meeting holds mic/camera state; make it match what we send.
@@ -158,6 +162,7 @@ impl MediaSession {
         self.conn
             .command(Command::ShareScreen { active: true })
             .await?;
+        self.share_confirmed.store(false, Ordering::Relaxed);
         self.sources.run_screen(input);
         Ok(())
     }
@@ -184,21 +189,27 @@ impl MediaSession {
     }
 
     /// A share the meeting no longer shows (another took over, or it was
-    /// refused in a room entered) stops being sent.
+    /// refused in a room entered) stops being sent. Only once a view has
+    /// shown it: views are pushed coalesced, and one made before the
+    /// meeting took our share can arrive after its answer.
     fn follow_share(&self, view: &MeetingView) {
         if !self.sources.sharing() {
             return;
         }
         let me = view.you.id;
-        let shown = view
+        let Some(sharer) = view
             .rooms
             .iter()
             .find(|room| room.id == view.you.room)
-            .map(|room| room.sharing);
-        if let Some(sharer) = shown
-            && sharer != Some(me)
-            && self.sources.stop_screen()
-        {
+            .map(|room| room.sharing)
+        else {
+            return;
+        };
+        if sharer == Some(me) {
+            self.share_confirmed.store(true, Ordering::Relaxed);
+            return;
+        }
+        if self.share_confirmed.swap(false, Ordering::Relaxed) && self.sources.stop_screen() {
             info!(by = ?sharer, "our screen share ended");
             self.events.send(MediaEvent::ShareEnded { by: sharer });
         }
