@@ -14,6 +14,12 @@ use breakout_client::protocol::media::{Layer, MediaKind, TileSize};
 use breakout_client::protocol::ws::{Reply, Request};
 use media_support::{Bot, TestServer};
 
+/// One test at a time: each runs a sender encoding three layers live at
+/// 30 fps, and three at once in a debug build load two cores enough that
+/// the sender's delay-based estimate reads the CPU's queueing as a
+/// congested link and holds back the layers the tests wait for.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Receives and shows; sends its tone (its audio ticks the sender's waits).
 fn watching() -> MediaConfig {
     let mut config = MediaConfig::synthetic();
@@ -59,6 +65,7 @@ async fn until_sender(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_small_tile_gets_the_quarter_layer_and_a_large_one_the_full_layer() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let server = TestServer::start().await;
     let meeting = server.meeting().await;
     let sender = Bot::join(
@@ -143,6 +150,7 @@ async fn a_small_tile_gets_the_quarter_layer_and_a_large_one_the_full_layer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn layers_nobody_receives_are_not_encoded_until_someone_does() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let server = TestServer::start().await;
     let meeting = server.meeting().await;
     let sender = Bot::join(
@@ -212,6 +220,7 @@ async fn layers_nobody_receives_are_not_encoded_until_someone_does() {
 /// streams must still reach it (undeclared tiles: the full layer).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn simulcast_senders_see_each_other() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let server = TestServer::start().await;
     let meeting = server.meeting().await;
     let one = Bot::join(&server, &meeting, "one", MediaConfig::synthetic_simulcast()).await;
