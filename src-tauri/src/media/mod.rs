@@ -357,7 +357,7 @@ impl AppMedia {
 
     /// The status of a running session: its sources, notes and slots.
     fn running(&self, session: &MediaSession) {
-        let (video, screen) = (video_slots(session), screen_slot(session));
+        let (video, screen) = video_slots(session);
         self.update(|s| {
             s.phase = MediaPhase::On;
             s.notes = session.notes().to_vec();
@@ -370,27 +370,26 @@ impl AppMedia {
     }
 }
 
-/// The screen slot and who shares in it.
-fn screen_slot(session: &MediaSession) -> Option<Slot> {
-    let mid = session.screen_mid()?;
-    let shown = session.counters().into_iter().find(|c| c.mid == mid);
-    Some(Slot {
-        mid: mid.to_string(),
-        participant: shown.and_then(|c| c.participant),
-    })
-}
-
-/// Which participant each video slot shows, in slot order.
-fn video_slots(session: &MediaSession) -> Vec<Slot> {
-    session
-        .counters()
-        .into_iter()
-        .filter(|c| c.kind == MediaKind::Video && Some(c.mid.as_str()) != session.screen_mid())
-        .map(|c| Slot {
+/// Which participant each video slot shows, in slot order, and the screen
+/// slot with who shares in it.
+fn video_slots(session: &MediaSession) -> (Vec<Slot>, Option<Slot>) {
+    let mut video = Vec::new();
+    let mut screen = None;
+    for c in session.counters() {
+        if c.kind != MediaKind::Video {
+            continue;
+        }
+        let slot = Slot {
             mid: c.mid,
             participant: c.participant,
-        })
-        .collect()
+        };
+        if Some(slot.mid.as_str()) == session.screen_mid() {
+            screen = Some(slot);
+        } else {
+            video.push(slot);
+        }
+    }
+    (video, screen)
 }
 
 fn missing(status: &MediaStatus, kind: &str, fallback: &str) -> IpcError {

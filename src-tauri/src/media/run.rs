@@ -107,13 +107,13 @@ async fn run(
                     warn!(%error, "media message not applied");
                 }
                 if matches!(message, ServerMessage::Slots { .. } | ServerMessage::State { .. }) {
-                    let (video, screen) = (super::video_slots(&session), super::screen_slot(&session));
+                    let (video, screen) = super::video_slots(&session);
                     let sharing = session.sharing();
-                    if !sharing {
-                        media.frames.forget(SCREEN_SELF_MID);
-                    }
                     // State comes often; the windows hear only of changes.
                     let status = media.status();
+                    if status.sharing && !sharing {
+                        media.frames.forget(SCREEN_SELF_MID);
+                    }
                     if (&status.video, &status.screen, status.sharing) != (&video, &screen, sharing) {
                         media.update(|s| {
                             s.video = video;

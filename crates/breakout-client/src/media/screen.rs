@@ -33,6 +33,7 @@ use super::events::{EventSink, MediaEvent};
 use super::frame::VideoFrame;
 use super::scale::downscale;
 use super::send::now_ms;
+use super::send_video::recv_frame;
 use super::synthetic::{PatternStamp, draw_pattern_sized};
 use super::video::Vp8Encoder;
 
@@ -322,7 +323,7 @@ pub(super) fn spawn(
                     };
                     draw_pattern_sized(stamp, width, height)
                 }
-                frame = next_capture(captured.as_mut()) => match frame {
+                frame = recv_frame(captured.as_mut()) => match frame {
                     Some(frame) => frame,
                     None => return,
                 },
@@ -379,13 +380,6 @@ fn fit(mut picture: VideoFrame) -> VideoFrame {
         picture = downscale(&picture, 2);
     }
     picture
-}
-
-async fn next_capture(rx: Option<&mut mpsc::Receiver<VideoFrame>>) -> Option<VideoFrame> {
-    match rx {
-        Some(rx) => rx.recv().await,
-        None => std::future::pending().await,
-    }
 }
 
 /// Reads the screen sender's RTCP (which also drives its NACK responder)

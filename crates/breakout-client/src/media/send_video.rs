@@ -303,7 +303,7 @@ impl Preview {
     }
 }
 
-async fn recv_frame(rx: Option<&mut mpsc::Receiver<VideoFrame>>) -> Option<VideoFrame> {
+pub(super) async fn recv_frame(rx: Option<&mut mpsc::Receiver<VideoFrame>>) -> Option<VideoFrame> {
     match rx {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
