@@ -15,8 +15,8 @@ use recording_files::{RATE, decode, probe, share};
 
 #[path = "../../crates/breakout-server/tests/common/recording_files.rs"]
 mod recording_files;
-/// Written before the kill: a few seconds of the mixed voices.
-const ENOUGH_BYTES: u64 = 16_000;
+/// Heard by a bot while the recording runs, before the kill: 3 s of tone.
+const RECORDED_FRAMES: u64 = 150;
 
 async fn speaking_bot(server: &ServerProcess, name: &str, who: &ParticipantCreated) -> Bot {
     let mut command = tokio::process::Command::new(binary("breakout-bot"));
@@ -73,22 +73,27 @@ async fn a_recording_killed_mid_room_plays_up_to_the_kill() {
         .expect("the host records every room");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     let path = loop {
-        let written = recording_in(data.path())
-            .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.len() >= ENOUGH_BYTES));
-        if let Some(path) = written {
+        if let Some(path) = recording_in(data.path()) {
             break path;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
-            "no recording of {ENOUGH_BYTES} bytes in {}",
+            "no recording in {}",
             data.path().display()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
+    // Seconds of the room go on while it records.
+    let heard_at_start = heard(&ann_bot.latest_media_report().await);
+    ann_bot
+        .media_report("three more seconds of Bo", |r| {
+            heard(r) >= heard_at_start + RECORDED_FRAMES
+        })
+        .await;
     server.kill().await;
     drop((ann_bot, bo_bot, host_bot));
 
-    assert_eq!(probe(&path, "stream=codec_name"), "opus");
+    assert_eq!(probe(&path, "stream=codec_name"), "vp8\nopus");
     let samples = decode(&path);
     assert!(
         samples.len() >= 2 * RATE,

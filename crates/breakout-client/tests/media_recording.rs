@@ -8,6 +8,8 @@
 //!   never those of the room next door;
 //! - a participant moved into the room is in the recording from the move;
 //! - a host speaking to all rooms is in the recorded room's file too;
+//! - the file's picture is the camera of whoever speaks, then the shared
+//!   screen, switched at keyframes;
 //! - the file is listed and downloaded over REST with the admin key or a
 //!   host's token, and refused to a participant.
 
@@ -17,11 +19,13 @@ mod recording_files;
 
 use std::path::PathBuf;
 
-use breakout_client::media::{AudioSource, MediaConfig, VideoSource};
+use breakout_client::media::synthetic::read_pattern;
+use breakout_client::media::{AudioSource, MediaConfig, ScreenSource, VideoSource, Vp8Decoder};
+use breakout_client::protocol::ParticipantId;
 use breakout_client::protocol::rest::RecordingFile;
 use breakout_client::protocol::{ApiError, Command, RoomId};
 use media_support::{Bot, TestServer, command, start_breakouts, view};
-use recording_files::{RATE, decode, probe, share};
+use recording_files::{RATE, decode, probe, share, video_frames};
 
 /// Frames that make "decoded" unambiguous: 25 × 20 ms of a tone.
 const HEARD: u64 = 25;
@@ -187,7 +191,7 @@ async fn a_recorded_room_holds_its_members_tones_only_and_follows_a_move() {
     let copy = tempfile::tempdir().unwrap();
     let path = copy.path().join(&name);
     std::fs::write(&path, &bytes).unwrap();
-    assert_eq!(probe(&path, "stream=codec_name"), "opus");
+    assert_eq!(probe(&path, "stream=codec_name"), "vp8\nopus");
     let duration: f64 = probe(&path, "format=duration").parse().unwrap_or(0.0);
     let pcm = decode(&path);
     let seconds = pcm.len() as f64 / RATE as f64;
@@ -265,4 +269,119 @@ async fn the_voice_to_all_rooms_is_in_a_recorded_rooms_file_while_held() {
         "the host's voice to all rooms is in it: {windows:?}"
     );
     assert_eq!(with(1), 0, "b, in room 2, never is: {windows:?}");
+}
+
+/// What one picture of a recording shows: whose pattern, at what width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Shown {
+    at_ms: u64,
+    who: Option<ParticipantId>,
+    width: u32,
+}
+
+/// Every picture of the recording's video track, decoded in order.
+fn pictures(path: &std::path::Path) -> Vec<Shown> {
+    let mut decoder = Vp8Decoder::new().expect("a VP8 decoder");
+    video_frames(path)
+        .into_iter()
+        .filter_map(|(at_ms, frame)| {
+            let picture = decoder
+                .decode(&frame)
+                .expect("every written frame decodes")?;
+            Some(Shown {
+                at_ms,
+                who: read_pattern(&picture).map(|stamp| stamp.participant),
+                width: picture.width,
+            })
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_recording_shows_whoever_speaks_then_the_shared_screen() {
+    const SCREEN: ScreenSource = ScreenSource::Pattern {
+        width: 640,
+        height: 360,
+    };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let server = TestServer::start().await;
+    let meeting = server.meeting().await;
+    let host = Bot::join_as(&server, &meeting, "host", "host", silent()).await;
+    // Both on camera (320×240 patterns); a speaks, b is muted at first.
+    let a = Bot::join(&server, &meeting, "a", MediaConfig::synthetic()).await;
+    let b = Bot::join_as(&server, &meeting, "b", "presenter", {
+        let mut config = MediaConfig::synthetic();
+        config.mic_on = false;
+        config
+    })
+    .await;
+    start_breakouts(&host.conn, 1, &[(a.id, 1), (b.id, 1)]).await;
+    a.wait_for_room(1).await;
+    b.wait_for_room(1).await;
+    command(
+        &host.conn,
+        Command::Record {
+            room: Some(RoomId(1)),
+            active: true,
+        },
+    )
+    .await;
+    // Each phase lasts while its peer decodes a second and a half of it.
+    b.forget();
+    b.wait_for("b sees a, who speaks", |r| r.pattern_frames(a.id) >= 45)
+        .await;
+
+    a.media.set_mic(false).await.expect("a mutes");
+    b.media.set_mic(true).await.expect("b unmutes");
+    a.wait_for("a hears b", |r| r.tone_frames(b.tone()) >= HEARD)
+        .await;
+    a.forget();
+    a.wait_for("a sees b, who speaks", |r| r.pattern_frames(b.id) >= 45)
+        .await;
+
+    b.media.share_screen(&SCREEN).await.expect("b shares");
+    a.forget();
+    a.wait_for("a sees b's screen", |r| {
+        r.pictures_at(b.id, (640, 360)) >= 8
+    })
+    .await;
+    command(
+        &host.conn,
+        Command::Record {
+            room: Some(RoomId(1)),
+            active: false,
+        },
+    )
+    .await;
+
+    let path = the_recording(&server);
+    assert_eq!(probe(&path, "stream=codec_name"), "vp8\nopus");
+    let shown = pictures(&path);
+    let camera_of = |who| move |s: &Shown| s.who == Some(who) && s.width == 320;
+    let screen = |s: &Shown| s.who == Some(b.id) && s.width == 640;
+    let count = |test: &dyn Fn(&Shown) -> bool| shown.iter().filter(|s| test(s)).count();
+    let (a_camera, b_camera) = (camera_of(a.id), camera_of(b.id));
+    assert!(
+        count(&a_camera) >= 15,
+        "a's camera while a speaks: {shown:?}"
+    );
+    assert!(
+        count(&b_camera) >= 15,
+        "b's camera once b speaks: {shown:?}"
+    );
+    assert!(count(&screen) >= 4, "b's screen once shared: {shown:?}");
+    // In that order, each phase whole: no cutting back.
+    let last = |test: &dyn Fn(&Shown) -> bool| shown.iter().rposition(test).unwrap();
+    let first = |test: &dyn Fn(&Shown) -> bool| shown.iter().position(test).unwrap();
+    assert!(last(&a_camera) < first(&b_camera), "{shown:?}");
+    assert!(last(&b_camera) < first(&screen), "{shown:?}");
+    assert!(
+        shown.windows(2).all(|w| w[0].at_ms <= w[1].at_ms),
+        "pictures in time order: {shown:?}"
+    );
+    // And the voices are where they spoke.
+    let pcm = decode(&path);
+    let windows = tones_by_window(&pcm, &[a.tone(), b.tone()]);
+    assert!(windows.iter().filter(|w| w[0]).count() >= 3, "a is heard");
+    assert!(windows.iter().filter(|w| w[1]).count() >= 3, "b is heard");
 }

@@ -165,6 +165,7 @@ mod participant;
 mod peer;
 mod probe_guard;
 mod recorder;
+mod recorder_video;
 mod recording;
 mod rewrite;
 mod router;

@@ -1,16 +1,30 @@
-//! One recorded room's file: every member's Opus decoded, mixed in 20 ms
-//! frames, encoded again as one Opus track and written as WebM.
+//! One recorded room's file, WebM with two tracks: every member's Opus
+//! decoded, mixed in 20 ms frames and encoded again as one Opus track, and
+//! one VP8 track showing one source at a time, as it was sent (no decoding).
 //!
 //! Sans-IO in time: the caller hands in packets as they arrive
-//! ([`RoomRecorder::push`]) and asks for one mixed frame every 20 ms
-//! ([`RoomRecorder::mix_frame`]), so tests drive it faster than real time.
-//! Who is mixed is the caller's decision (the room's members now); a voice
-//! that leaves is dropped with [`RoomRecorder::retain_voices`].
+//! ([`RoomRecorder::push`], [`RoomRecorder::push_video`]) and asks for one
+//! mixed frame every 20 ms ([`RoomRecorder::mix_frame`]), so tests drive it
+//! faster than real time. Who is mixed and whose video is shown are the
+//! caller's decisions (the room's members now, the room's screen or
+//! speaker); a voice that leaves is dropped with
+//! [`RoomRecorder::retain_voices`], the video changes source with
+//! [`RoomRecorder::show`].
+//!
+//! The file's clock is the mix: audio frame `n` is at `n × 20 ms`, and a
+//! picture is placed between the audio frame written last and the next
+//! one, by how long after the last mix it arrived. libwebm needs every
+//! track's frames in time order together, which this keeps by
+//! construction.
 //!
 //! The muxer is libwebm in live mode writing straight to the file (no
-//! buffer of ours): every frame is in the kernel once `mix_frame` returns,
-//! so a server killed mid-recording leaves a file that plays up to its
-//! last frame. [`RoomRecorder::finish`] only adds the cues.
+//! buffer of ours), so a server killed mid-recording leaves a file that
+//! plays up to what was written. With a video track libwebm holds audio
+//! back until the next picture (so a cluster starts at a keyframe with its
+//! audio): while no source's video arrives, a blank keyframe is written
+//! every [`BLANK_EVERY`], which bounds what a kill can cost. A source that
+//! stalls for [`SOURCE_STALL`] gives way to the blank too.
+//! [`RoomRecorder::finish`] only adds the cues.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fs::File;
@@ -19,7 +33,13 @@ use std::time::Duration;
 
 use breakout_core::ParticipantId;
 use opus::{Application, Channels};
-use webm::mux::{AudioCodecId, AudioTrack, Segment, SegmentBuilder, SegmentMode, Writer};
+use webm::mux::{
+    AudioCodecId, AudioTrack, Segment, SegmentBuilder, SegmentMode, VideoCodecId, VideoTrack,
+    Writer,
+};
+use webrtc::rtp::packet::Packet;
+
+use super::recorder_video::{BLANK_KEYFRAME, BLANK_SIZE, VideoFeed};
 
 pub const SAMPLE_RATE: u32 = 48_000;
 /// Samples in one 20 ms frame, mono.
@@ -30,6 +50,11 @@ pub const FRAME: Duration = Duration::from_millis(20);
 const MAX_BACKLOG: usize = FRAME_SAMPLES * 10;
 /// The longest Opus packet (120 ms at 48 kHz).
 const MAX_PACKET_SAMPLES: usize = 5_760;
+/// How often the blank picture is written while no source's video arrives
+/// (the most audio a kill can cost in a room without video).
+pub const BLANK_EVERY: Duration = Duration::from_millis(500);
+/// A shown source silent this long gives way to the blank.
+pub const SOURCE_STALL: Duration = Duration::from_secs(1);
 
 /// Why a recording could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +84,11 @@ pub struct RoomRecorder {
     path: PathBuf,
     segment: Segment<File>,
     audio: AudioTrack,
+    video: VideoTrack,
+    feed: VideoFeed,
+    /// When the last picture was written (file time, ns) and whether it
+    /// was the blank.
+    last_picture: Option<(u64, bool)>,
     encoder: opus::Encoder,
     voices: BTreeMap<ParticipantId, Voice>,
     frames: u64,
@@ -91,6 +121,14 @@ impl RoomRecorder {
             .and_then(|b| b.set_mode(SegmentMode::Live))
             .and_then(|b| b.set_writing_app("breakout-server"))
             .map_err(mux)?;
+        let (builder, video) = builder
+            .add_video_track(
+                BLANK_SIZE.0 as u32,
+                BLANK_SIZE.1 as u32,
+                VideoCodecId::VP8,
+                None,
+            )
+            .map_err(mux)?;
         let (builder, audio) = builder
             .add_audio_track(SAMPLE_RATE, 1, AudioCodecId::Opus, None)
             .map_err(mux)?;
@@ -101,6 +139,9 @@ impl RoomRecorder {
             path: path.to_owned(),
             segment: builder.build(),
             audio,
+            video,
+            feed: VideoFeed::default(),
+            last_picture: None,
             encoder,
             voices: BTreeMap::new(),
             frames: 0,
@@ -146,8 +187,79 @@ impl RoomRecorder {
         self.voices.retain(|who, _| keep(*who));
     }
 
+    /// Shows the upstream `source` from its next keyframe on (`None`: the
+    /// blank).
+    pub fn show(&mut self, source: Option<u64>) {
+        self.feed.switch(source);
+    }
+
+    /// Whether the shown source should be asked for a keyframe.
+    pub fn wants_keyframe(&self) -> bool {
+        self.feed.wants_keyframe()
+    }
+
+    /// One RTP packet of upstream `source`'s video, arrived `since_mix`
+    /// after the last [`RoomRecorder::mix_frame`]. Only the shown source's
+    /// packets are taken.
+    pub fn push_video(
+        &mut self,
+        source: u64,
+        packet: Packet,
+        since_mix: Duration,
+    ) -> Result<(), RecordError> {
+        for picture in self.feed.push(source, packet) {
+            // Between the audio frame written last and the next one.
+            let next_audio = self.file_time(self.frames);
+            let last_audio = self.file_time(self.frames.saturating_sub(1));
+            let last = self.last_picture.map_or(0, |(at, _)| at);
+            let at = (last_audio + since_mix.as_nanos() as u64)
+                .min(next_audio)
+                .max(last);
+            self.write_picture(&picture.data, at, picture.keyframe, false)?;
+        }
+        Ok(())
+    }
+
+    fn file_time(&self, frames: u64) -> u64 {
+        FRAME.as_nanos() as u64 * frames
+    }
+
+    fn write_picture(
+        &mut self,
+        data: &[u8],
+        at: u64,
+        keyframe: bool,
+        blank: bool,
+    ) -> Result<(), RecordError> {
+        self.segment
+            .add_frame(self.video, data, at, keyframe)
+            .map_err(|error| RecordError::Mux {
+                path: self.path.clone(),
+                error,
+            })?;
+        self.last_picture = Some((at, blank));
+        Ok(())
+    }
+
+    /// Writes the blank at `at` if nothing was shown for long enough.
+    fn blank_if_due(&mut self, at: u64) -> Result<(), RecordError> {
+        let due = match self.last_picture {
+            None => true,
+            Some((last, blank)) => {
+                let limit = if blank { BLANK_EVERY } else { SOURCE_STALL };
+                at.saturating_sub(last) >= limit.as_nanos() as u64
+            }
+        };
+        if due {
+            self.write_picture(BLANK_KEYFRAME, at, true, true)?;
+            self.feed.interrupt();
+        }
+        Ok(())
+    }
+
     /// Mixes the next 20 ms of every voice (silence for those with nothing
-    /// queued) and writes it as one Opus frame.
+    /// queued) and writes it as one Opus frame, and the blank picture if
+    /// nothing was shown for a while.
     pub fn mix_frame(&mut self) -> Result<(), RecordError> {
         let mut sum = [0i32; FRAME_SAMPLES];
         for voice in self.voices.values_mut() {
@@ -160,7 +272,7 @@ impl RoomRecorder {
             *out = s.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16;
         }
         let len = self.encoder.encode(&self.mixed, &mut self.encoded)?;
-        let at = FRAME.as_nanos() as u64 * self.frames;
+        let at = self.file_time(self.frames);
         self.segment
             .add_frame(self.audio, &self.encoded[..len], at, true)
             .map_err(|error| RecordError::Mux {
@@ -168,7 +280,7 @@ impl RoomRecorder {
                 error,
             })?;
         self.frames += 1;
-        Ok(())
+        self.blank_if_due(at)
     }
 
     /// Closes the file properly (cues and duration); a recording that

@@ -1,25 +1,37 @@
 //! The router's recorders: one task per recorded room, fed by a tap on
-//! the microphone upstream of everyone in that room. Who is in the room is
-//! who is recorded: the taps follow every placement, so a move changes
-//! which recorder a voice goes to without anyone renegotiating. A voice
-//! that speaks to all rooms is heard in every room, so every recording
-//! has it too while it does.
+//! the microphone upstream of everyone in that room and on the one video
+//! upstream its recording shows. Who is in the room is who is recorded:
+//! the taps follow every placement, so a move changes which recorder a
+//! voice goes to without anyone renegotiating. A voice that speaks to all
+//! rooms is heard in every room, so every recording has it too while it
+//! does.
+//!
+//! What a recording shows is the room's shared screen, else the camera of
+//! whoever speaks: the last speaker stays on screen until someone else
+//! speaks while they do not, so a pause does not cut away. A simulcast
+//! camera is recorded in its highest layer that is flowing (the recorder
+//! asks for the top one as a viewer would).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use breakout_core::{ParticipantId, RoomId, Timestamp};
 use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
 
-use super::participant::Peer;
+use super::participant::{Camera, Peer};
 use super::recorder::{FRAME, RoomRecorder};
-use super::upstream::Voiced;
+use super::upstream::{Tapped, Upstream};
 use super::{Placement, Round};
 use crate::clock::Clock;
 
 /// Packets queued towards one recorder before they are dropped (a second
-/// of five voices).
-const TAP_QUEUE: usize = 256;
+/// of five voices and a 1.5 Mbit/s picture).
+const TAP_QUEUE: usize = 1_024;
+/// A shown source still owing a keyframe is asked again this often.
+const KEYFRAME_RETRY: Duration = Duration::from_millis(500);
 
 /// Where a meeting's recordings go.
 #[derive(Debug, Clone)]
@@ -30,9 +42,11 @@ pub struct RecordingTarget {
 }
 
 struct Running {
-    tx: mpsc::Sender<Voiced>,
+    tx: mpsc::Sender<Tapped>,
     /// The room's members; dropping it stops and closes the recording.
     members: watch::Sender<BTreeSet<ParticipantId>>,
+    /// The video upstream the recording shows.
+    shown: watch::Sender<Option<Arc<Upstream>>>,
 }
 
 pub struct Recordings {
@@ -90,6 +104,7 @@ impl Recordings {
                 }
             }
         }
+        let mut filming: BTreeMap<u64, mpsc::Sender<Tapped>> = BTreeMap::new();
         for (room, running) in &self.running {
             let voices = voices_of(placement, *room);
             running.members.send_if_modified(|current| {
@@ -97,17 +112,116 @@ impl Recordings {
                 *current = voices;
                 changed
             });
+            let shown = shown_in(placement, *room, peers, running.shown.borrow().as_ref());
+            if let Some(source) = &shown {
+                filming.insert(source.id, running.tx.clone());
+            }
+            running.shown.send_if_modified(|current| {
+                let changed = current.as_ref().map(|u| u.id) != shown.as_ref().map(|u| u.id);
+                *current = shown;
+                changed
+            });
         }
         for (who, peer) in peers {
-            let Some(mic) = &peer.mic else { continue };
-            let taps = rooms_heard(placement, *who)
-                .into_iter()
-                .filter_map(|room| self.running.get(&room))
-                .map(|r| r.tx.clone())
-                .collect();
-            mic.set_taps(taps);
+            if let Some(mic) = &peer.mic {
+                let taps = rooms_heard(placement, *who)
+                    .into_iter()
+                    .filter_map(|room| self.running.get(&room))
+                    .map(|r| r.tx.clone())
+                    .collect();
+                mic.set_taps(taps);
+            }
+            for video in peer.camera.layers.iter().chain(&peer.screen) {
+                video.set_taps(filming.get(&video.id).cloned().into_iter().collect());
+            }
         }
     }
+
+    /// Whose simulcast camera recordings show: each is asked for its top
+    /// layer, as a large tile would be.
+    pub fn filmed_cameras(&self) -> impl Iterator<Item = ParticipantId> + '_ {
+        self.running.values().filter_map(|running| {
+            let shown = running.shown.borrow();
+            let source = shown.as_ref()?;
+            source.layer.map(|_| source.publisher)
+        })
+    }
+}
+
+/// The video upstream a recording of `room` shows now: its shared screen,
+/// else the camera of its speaker (`current` keeps the stage through
+/// pauses).
+fn shown_in(
+    placement: &Placement,
+    room: RoomId,
+    peers: &BTreeMap<ParticipantId, Peer>,
+    current: Option<&Arc<Upstream>>,
+) -> Option<Arc<Upstream>> {
+    let in_room = || {
+        placement
+            .members
+            .iter()
+            .filter(move |(_, m)| m.room == room)
+            .filter_map(|(who, m)| Some((who, m, peers.get(who)?)))
+    };
+    let screen = in_room()
+        .filter(|(_, member, _)| member.sharing)
+        .find_map(|(_, _, peer)| peer.screen.clone());
+    if screen.is_some() {
+        return screen;
+    }
+    let cameras: Vec<OnCamera> = in_room()
+        .filter(|(_, member, peer)| member.camera && !peer.camera.layers.is_empty())
+        .map(|(who, member, peer)| {
+            let mic = peer.mic.as_ref().filter(|_| member.mic);
+            OnCamera {
+                who: *who,
+                speaking: mic.is_some_and(|m| m.speaking()),
+                loudness: mic.map_or((false, 0), |m| m.loudness()),
+            }
+        })
+        .collect();
+    let speaker = choose_speaker(&cameras, current.map(|u| u.publisher))?;
+    peers
+        .get(&speaker)
+        .and_then(|peer| recorded_layer(&peer.camera))
+}
+
+/// A room member whose camera is on, as the speaker choice sees them.
+#[derive(Debug, Clone, Copy)]
+struct OnCamera {
+    who: ParticipantId,
+    speaking: bool,
+    /// [`Upstream::loudness`]: recent voice, then level.
+    loudness: (bool, u64),
+}
+
+/// Who a recording shows: the one on stage stays unless someone else
+/// speaks while they do not; otherwise the loudest (the first on a tie).
+fn choose_speaker(cameras: &[OnCamera], current: Option<ParticipantId>) -> Option<ParticipantId> {
+    let staying = cameras.iter().find(|c| Some(c.who) == current);
+    if let Some(on_stage) = staying
+        && (on_stage.speaking || !cameras.iter().any(|c| c.speaking))
+    {
+        return Some(on_stage.who);
+    }
+    cameras
+        .iter()
+        .rev()
+        .max_by_key(|c| (c.speaking, c.loudness))
+        .map(|c| c.who)
+}
+
+/// The layer of `camera` a recording takes: the highest that is flowing,
+/// else the highest (it is asked for, and comes).
+fn recorded_layer(camera: &Camera) -> Option<Arc<Upstream>> {
+    camera
+        .layers
+        .iter()
+        .rev()
+        .find(|layer| layer.flowing())
+        .or(camera.layers.last())
+        .cloned()
 }
 
 /// Whose voices a recording of `room` holds: its members', and that of
@@ -199,43 +313,66 @@ fn start(target: &RecordingTarget, room: RoomId, now: Timestamp) -> Option<Runni
     tracing::info!(path = %path.display(), %room, "recording");
     let (tx, rx) = mpsc::channel(TAP_QUEUE);
     let (members, members_rx) = watch::channel(BTreeSet::new());
-    tokio::spawn(record(recorder, rx, members_rx));
-    Some(Running { tx, members })
+    let (shown, shown_rx) = watch::channel(None);
+    tokio::spawn(record(recorder, rx, members_rx, shown_rx));
+    Some(Running { tx, members, shown })
 }
 
 /// Mixes every 20 ms until the room stops being recorded.
 async fn record(
     mut recorder: RoomRecorder,
-    mut voices: mpsc::Receiver<Voiced>,
+    mut tapped: mpsc::Receiver<Tapped>,
     mut members: watch::Receiver<BTreeSet<ParticipantId>>,
+    mut shown: watch::Receiver<Option<Arc<Upstream>>>,
 ) {
     let mut frames = tokio::time::interval(FRAME);
     // A late tick is made up at once: the file's clock is the wall clock.
     frames.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut last_mix = Instant::now();
+    let mut keyframe_asked: Option<Instant> = None;
     loop {
-        tokio::select! {
+        let written = tokio::select! {
             changed = members.changed() => {
                 if changed.is_err() {
                     break;
                 }
                 let now = members.borrow_and_update().clone();
                 recorder.retain_voices(|who| now.contains(&who));
+                Ok(())
             }
-            Some(voiced) = voices.recv() => {
+            changed = shown.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+                recorder.show(shown.borrow_and_update().as_ref().map(|u| u.id));
+                keyframe_asked = None;
+                Ok(())
+            }
+            Some(tapped) = tapped.recv() => match tapped {
                 // Packets still queued from someone who just left are not theirs to add.
-                if members.borrow().contains(&voiced.from)
-                    && let Err(error) = recorder.push(voiced.from, &voiced.payload)
-                {
-                    tracing::error!(%error, "recording stopped");
-                    break;
+                Tapped::Voice { from, payload } if members.borrow().contains(&from) => {
+                    recorder.push(from, &payload)
                 }
-            }
+                Tapped::Voice { .. } => Ok(()),
+                Tapped::Picture { source, packet } => {
+                    recorder.push_video(source, packet, last_mix.elapsed())
+                }
+            },
             _ = frames.tick() => {
-                if let Err(error) = recorder.mix_frame() {
-                    tracing::error!(%error, "recording stopped");
-                    break;
-                }
+                last_mix = Instant::now();
+                recorder.mix_frame()
             }
+        };
+        if let Err(error) = written {
+            tracing::error!(%error, "recording stopped");
+            break;
+        }
+        if recorder.wants_keyframe()
+            && keyframe_asked.is_none_or(|at| at.elapsed() >= KEYFRAME_RETRY)
+            && let Some(source) = shown.borrow().as_ref()
+        {
+            source.request_keyframe();
+            keyframe_asked = Some(Instant::now());
         }
     }
     let (length, skipped) = (recorder.duration(), recorder.undecodable());
@@ -380,6 +517,39 @@ mod tests {
         );
         // Everyone else is still heard in their own room only.
         assert_eq!(rooms_heard(&placement, ParticipantId(3)), vec![RoomId(2)]);
+    }
+
+    #[test]
+    fn the_speaker_keeps_the_stage_through_pauses_and_yields_to_a_new_voice() {
+        let on = |who, speaking, level| OnCamera {
+            who: ParticipantId(who),
+            speaking,
+            loudness: (speaking, level),
+        };
+        let chosen = |cameras: &[OnCamera], current: Option<u64>| {
+            choose_speaker(cameras, current.map(ParticipantId)).map(|p| p.0)
+        };
+        assert_eq!(chosen(&[], None), None);
+        // Nobody speaks: the first camera, until someone does.
+        assert_eq!(chosen(&[on(1, false, 0), on(2, false, 0)], None), Some(1));
+        assert_eq!(chosen(&[on(1, false, 0), on(2, true, 50)], None), Some(2));
+        assert_eq!(chosen(&[on(1, true, 20), on(2, true, 50)], None), Some(2));
+        // On stage: stays while speaking, or while nobody else does.
+        assert_eq!(
+            chosen(&[on(1, true, 90), on(2, true, 10)], Some(2)),
+            Some(2)
+        );
+        assert_eq!(
+            chosen(&[on(1, false, 0), on(2, false, 0)], Some(2)),
+            Some(2)
+        );
+        // Falls silent while another speaks: the other takes it.
+        assert_eq!(
+            chosen(&[on(1, true, 30), on(2, false, 0)], Some(2)),
+            Some(1)
+        );
+        // Their camera went off (not among them): the next one.
+        assert_eq!(chosen(&[on(1, false, 0)], Some(2)), Some(1));
     }
 
     #[test]

@@ -624,7 +624,8 @@ impl Router {
     }
 
     /// Tells each simulcast publisher which layers any slot forwards or
-    /// waits for, when that changed. The lowest stays wanted while anyone
+    /// waits for, and the top one while a recording shows them, when that
+    /// changed. The lowest stays wanted while anyone
     /// shows them (the first to fall back to), and layers not received yet
     /// stay wanted until they have been (the server cannot choose them
     /// before).
@@ -640,12 +641,17 @@ impl Router {
                 layers.extend(slot.previous.as_ref().and_then(|p| p.layer));
             }
         }
+        let filmed: BTreeSet<ParticipantId> = self.recordings.filmed_cameras().collect();
         for (who, peer) in self.peers.iter_mut() {
             let camera = &mut peer.camera;
-            let Some(&lowest) = camera.announced.first() else {
+            let (Some(&lowest), Some(&top)) = (camera.announced.first(), camera.announced.last())
+            else {
                 continue;
             };
             let mut wanted = shown.remove(who).unwrap_or_default();
+            if filmed.contains(who) {
+                wanted.insert(top);
+            }
             if !wanted.is_empty() {
                 wanted.insert(lowest);
             }

@@ -3,7 +3,7 @@
 //! subscribed slot with `try_send`, and a full queue counts a drop on that
 //! subscriber instead of slowing the publisher's other listeners.
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
@@ -43,11 +43,15 @@ pub struct DownPacket {
     pub keyframe: bool,
 }
 
-/// One Opus packet from a room member, on its way to the room's recorder
-/// (see `recording`).
-pub struct Voiced {
-    pub from: ParticipantId,
-    pub payload: bytes::Bytes,
+/// A packet on its way to a room's recorder (see `recording`).
+pub enum Tapped {
+    /// An Opus packet of a voice the room hears.
+    Voice {
+        from: ParticipantId,
+        payload: bytes::Bytes,
+    },
+    /// An RTP packet of the video the recording shows.
+    Picture { source: u64, packet: Packet },
 }
 
 /// One subscriber slot fed by an upstream track.
@@ -66,9 +70,12 @@ pub struct Upstream {
     pub layer: Option<Layer>,
     pub ssrc: u32,
     sinks: RwLock<Vec<Sink>>,
-    /// Audio: the recorders this voice goes to: its room's while the room
+    /// The recorders this source goes to. Audio: its room's while the room
     /// is recorded, and every recorded room's while it speaks to all rooms.
-    taps: RwLock<Vec<mpsc::Sender<Voiced>>>,
+    /// Video: the recorder of the room whose recording shows it.
+    taps: RwLock<Vec<mpsc::Sender<Tapped>>>,
+    /// Whether `taps` has any: the packet path reads this, not the lock.
+    tapped: AtomicBool,
     /// Keyframe requests go to the publisher's RTCP writer task.
     keyframes: mpsc::Sender<u32>,
     last_keyframe_request_ms: AtomicU64,
@@ -76,6 +83,8 @@ pub struct Upstream {
     last_voice_ms: AtomicU64,
     /// Smoothed RFC 6464 level ×16 (lower is louder).
     level_x16: AtomicU64,
+    /// When the last packet arrived, in ms since `epoch`; 0 before one.
+    last_packet_ms: AtomicU64,
     /// Video: `width << 32 | height` of the last keyframe; 0 before one.
     size: AtomicU64,
     /// Bit/s over the last full window with packets; 0 before one. A paused
@@ -101,10 +110,12 @@ impl Upstream {
             ssrc,
             sinks: RwLock::new(Vec::new()),
             taps: RwLock::new(Vec::new()),
+            tapped: AtomicBool::new(false),
             keyframes,
             last_keyframe_request_ms: AtomicU64::new(0),
             last_voice_ms: AtomicU64::new(0),
             level_x16: AtomicU64::new(127 * 16),
+            last_packet_ms: AtomicU64::new(0),
             size: AtomicU64::new(0),
             bitrate: AtomicU64::new(0),
             epoch,
@@ -122,26 +133,37 @@ impl Upstream {
         sinks.retain(|s| !(s.subscriber == subscriber && s.slot == slot));
     }
 
-    /// Sends this microphone's packets to these recorders too (none: to
-    /// no recorder).
-    pub fn set_taps(&self, taps: Vec<mpsc::Sender<Voiced>>) {
+    /// Sends this source's packets to these recorders too (none: to no
+    /// recorder).
+    pub fn set_taps(&self, taps: Vec<mpsc::Sender<Tapped>>) {
         let mut current = self.taps.write().unwrap_or_else(|e| e.into_inner());
         let same = current.len() == taps.len()
             && current.iter().zip(&taps).all(|(a, b)| a.same_channel(b));
         if !same {
+            self.tapped.store(!taps.is_empty(), Relaxed);
             *current = taps;
         }
     }
 
     /// Offers a packet to the recorders, never waiting: a recorder that
-    /// falls behind loses packets, not the room its audio.
+    /// falls behind loses packets, not the room its media.
     fn record(&self, packet: &Packet) {
+        if !self.tapped.load(Relaxed) {
+            return;
+        }
         let taps = self.taps.read().unwrap_or_else(|e| e.into_inner());
         for tx in taps.iter() {
-            let _ = tx.try_send(Voiced {
-                from: self.publisher,
-                payload: packet.payload.clone(),
-            });
+            let tapped = match self.kind {
+                MediaKind::Audio => Tapped::Voice {
+                    from: self.publisher,
+                    payload: packet.payload.clone(),
+                },
+                MediaKind::Video => Tapped::Picture {
+                    source: self.id,
+                    packet: packet.clone(),
+                },
+            };
+            let _ = tx.try_send(tapped);
         }
     }
 
@@ -178,6 +200,13 @@ impl Upstream {
     pub fn speaking(&self) -> bool {
         let last = self.last_voice_ms.load(Relaxed);
         last != 0 && self.millis().saturating_sub(last) < SPEAKING_WINDOW_MS
+    }
+
+    /// Whether a packet arrived within the last second (a simulcast layer
+    /// the publisher paused has not).
+    pub fn flowing(&self) -> bool {
+        let last = self.last_packet_ms.load(Relaxed);
+        last != 0 && self.millis().saturating_sub(last) < 1_000
     }
 
     /// The resolution of the last keyframe, once one was seen.
@@ -244,7 +273,9 @@ pub async fn read_track(
             Err(_) => break,
         };
         stats.received.add(packet.payload.len() + 12);
-        if let Some(bitrate) = meter.add(forwarded_size(&packet), upstream.millis()) {
+        let now_ms = upstream.millis().max(1);
+        upstream.last_packet_ms.store(now_ms, Relaxed);
+        if let Some(bitrate) = meter.add(forwarded_size(&packet), now_ms) {
             upstream.bitrate.store(bitrate.max(1), Relaxed);
         }
         let keyframe = match upstream.kind {
@@ -264,7 +295,6 @@ pub async fn read_track(
                     .and_then(|id| packet.header.get_extension(id))
                     .and_then(|ext| audio_level(&ext));
                 upstream.note_audio(level);
-                upstream.record(&packet);
                 false
             }
         };
@@ -277,6 +307,7 @@ pub async fn read_track(
         packet.header.extension_profile = 0;
         packet.header.extensions.clear();
         packet.header.extensions_padding = 0;
+        upstream.record(&packet);
         upstream.fan_out(packet, keyframe);
     }
 }

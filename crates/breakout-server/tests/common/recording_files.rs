@@ -73,3 +73,69 @@ pub fn share(pcm: &[i16], hz: f64) -> f64 {
     }
     2.0 * (s1 * s1 + s2 * s2 - coeff * s1 * s2) / (pcm.len() as f64 * total)
 }
+
+/// The video track's frames as written, in order, with their times in ms
+/// (copied out of the WebM by ffmpeg, not decoded).
+pub fn video_frames(path: &Path) -> Vec<(u64, Vec<u8>)> {
+    let out = tool("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(path)
+        .args(["-map", "0:v", "-c", "copy", "-f", "ivf", "-"])
+        .output()
+        .expect("ffmpeg runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    ivf_frames(&out.stdout)
+        .into_iter()
+        .map(|(pts, frame)| (pts, frame.to_vec()))
+        .collect()
+}
+
+/// The frames of an IVF stream with their timestamps (in the stream's
+/// time base, which ffmpeg sets to ms for a WebM source).
+pub fn ivf_frames(ivf: &[u8]) -> Vec<(u64, &[u8])> {
+    let header_len = usize::from(u16::from_le_bytes([ivf[6], ivf[7]]));
+    let mut rest = &ivf[header_len..];
+    let mut frames = Vec::new();
+    while rest.len() >= 12 {
+        let size = u32::from_le_bytes(rest[..4].try_into().unwrap()) as usize;
+        let pts = u64::from_le_bytes(rest[4..12].try_into().unwrap());
+        frames.push((pts, &rest[12..12 + size]));
+        rest = &rest[12 + size..];
+    }
+    frames
+}
+
+/// The video decoded at `fps` pictures a second, each reduced to its mean
+/// red, green and blue.
+pub fn mean_colours(path: &Path, fps: u32) -> Vec<[u8; 3]> {
+    const SIDE: usize = 16;
+    let out = tool("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(path)
+        .args(["-map", "0:v", "-vf"])
+        .arg(format!("fps={fps},scale={SIDE}:{SIDE}"))
+        .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
+        .output()
+        .expect("ffmpeg runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+        .chunks_exact(SIDE * SIDE * 3)
+        .map(|picture| {
+            let mut sum = [0usize; 3];
+            for pixel in picture.chunks_exact(3) {
+                for (s, c) in sum.iter_mut().zip(pixel) {
+                    *s += usize::from(*c);
+                }
+            }
+            sum.map(|s| (s / (SIDE * SIDE)) as u8)
+        })
+        .collect()
+}
