@@ -58,7 +58,7 @@ async fn list(
     Ok(Json(files))
 }
 
-/// One recording as WebM (Opus audio), readable while it is still written.
+/// One recording as WebM (Opus audio, VP8 video), readable while it is still written.
 #[utoipa::path(get, path = "/v1/meetings/{id}/recordings/{name}",
     params(("id" = String, Path), ("name" = String, Path)),
     security(("admin_key" = []), ("participant_token" = [])),
