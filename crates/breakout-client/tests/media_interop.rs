@@ -2,7 +2,8 @@
 //! mic and camera, `tests/interop/page.html` driven by Playwright) and a
 //! synthetic bot share the main room through the SFU. Chromium must decode
 //! audio and video on its slots (getStats); the bot must decode Chromium's
-//! fake audio and video.
+//! fake audio and video. A presenter then shares a screen, which Chromium
+//! decodes on the screen slot its offer declared, and nowhere else.
 //!
 //! A second test moves Chromium between rooms of synthetic bots many times:
 //! every move must look like one continuous stream to its decoder, so the
@@ -20,7 +21,7 @@ mod media_support;
 use std::path::PathBuf;
 use std::process::Stdio;
 
-use breakout_client::media::MediaConfig;
+use breakout_client::media::{MediaConfig, ScreenSource};
 use breakout_client::protocol::rest::AddParticipant;
 use breakout_client::protocol::{Command as MeetingCommand, ParticipantId, RoomId};
 use media_support::{Bot, PATIENCE, TestServer, command, start_breakouts};
@@ -106,6 +107,32 @@ async fn chromium_and_a_bot_decode_each_other_through_the_sfu() {
             .is_some_and(|s| s.iter().any(|slot| slot["participant"] == bot.id.0))
     };
     assert!(shows_bot("audio") && shows_bot("video"), "{slots}");
+
+    // A presenter, camera off, shares a screen of their test pattern.
+    let presenter = Bot::join_as(&server, &meeting, "presenter", "presenter", {
+        let mut config = MediaConfig::synthetic();
+        config.camera_on = false;
+        config
+    })
+    .await;
+    let screen = ScreenSource::Pattern {
+        width: 320,
+        height: 240,
+    };
+    presenter.media.share_screen(&screen).await.expect("shares");
+    let report = browser.report_after(presenter.id, 10).await;
+    let screen_slot = &report["slots"]["screen"];
+    assert_eq!(screen_slot["participant"], presenter.id.0, "{report}");
+    let on_screen_slot = report["pictures"]
+        .as_array()
+        .expect("pictures")
+        .iter()
+        .filter(|p| p["who"] == presenter.id.0)
+        .all(|p| p["mid"] == screen_slot["mid"]);
+    assert!(
+        on_screen_slot,
+        "the share only on the screen slot: {report}"
+    );
 
     browser.close().await;
 }
