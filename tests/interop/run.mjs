@@ -5,7 +5,9 @@
 // other side can check what it decoded from Chromium. Meanwhile each stdin
 // line {"await": PARTICIPANT, "pictures": N} waits until the page has
 // decoded N pictures of that participant's test pattern since the last
-// report, then prints the report (page.html's interopReport) as one line.
+// report, then prints the report (page.html's interopReport) as one line;
+// {"all_rooms_packets": N} waits until N audio packets arrived on the
+// all-rooms slot and prints {"ok":true,"packets":...,"slots":...}.
 //
 //   node run.mjs ws://127.0.0.1:PORT TOKEN [timeout-ms]
 //
@@ -77,9 +79,18 @@ for await (const line of requests) {
   if (!line.trim()) continue;
   let report;
   try {
-    const { await: who, pictures } = JSON.parse(line);
-    await page.waitForFunction(([w, n]) => window.picturesOf(w) >= n, [who, pictures], { timeout });
-    report = { ok: true, ...(await page.evaluate(() => window.interopReport())) };
+    const { await: who, pictures, all_rooms_packets: packets } = JSON.parse(line);
+    if (packets !== undefined) {
+      await page.waitForFunction((n) => window.interop.allRoomsPackets >= n, packets, { timeout });
+      report = {
+        ok: true,
+        packets: await page.evaluate(() => window.interop.allRoomsPackets),
+        slots: await page.evaluate(() => window.interop.slots),
+      };
+    } else {
+      await page.waitForFunction(([w, n]) => window.picturesOf(w) >= n, [who, pictures], { timeout });
+      report = { ok: true, ...(await page.evaluate(() => window.interopReport())) };
+    }
   } catch (error) {
     report = { ok: false, error: String(error && error.message || error) };
     try {

@@ -3,7 +3,9 @@
 //! synthetic bot share the main room through the SFU. Chromium must decode
 //! audio and video on its slots (getStats); the bot must decode Chromium's
 //! fake audio and video. A presenter then shares a screen, which Chromium
-//! decodes on the screen slot its offer declared, and nowhere else.
+//! decodes on the screen slot its offer declared, and nowhere else; and
+//! moved into a breakout room, Chromium receives the host's voice to all
+//! rooms on its all-rooms slot.
 //!
 //! A second test moves Chromium between rooms of synthetic bots many times:
 //! every move must look like one continuous stream to its decoder, so the
@@ -134,6 +136,27 @@ async fn chromium_and_a_bot_decode_each_other_through_the_sfu() {
         "the share only on the screen slot: {report}"
     );
 
+    // Chromium in a breakout room; the host, in the main room, holds
+    // "speak to all rooms".
+    let host = Bot::join_as(&server, &meeting, "host", "host", {
+        let mut config = MediaConfig::synthetic();
+        config.camera_on = false;
+        config.mic_on = false;
+        config
+    })
+    .await;
+    let chromium = ParticipantId(result["participant"].as_u64().expect("Chromium's id"));
+    start_breakouts(&host.conn, 1, &[(chromium, 1)]).await;
+    host.media.speak_to_all(true).await.expect("speak to all");
+    let report = browser.all_rooms_packets(50).await;
+    assert!(report["packets"].as_u64() >= Some(50), "{report}");
+    assert_eq!(report["slots"]["room"], 1, "{report}");
+    assert_eq!(
+        report["slots"]["all_rooms"]["participant"], host.id.0,
+        "{report}"
+    );
+    host.media.speak_to_all(false).await.expect("let go");
+
     browser.close().await;
 }
 /// `tests/interop/run.mjs` driving Chromium: one JSON line per answer.
@@ -176,6 +199,21 @@ impl Chromium {
         assert_eq!(
             report["ok"], true,
             "Chromium did not decode {who:?}: {report}"
+        );
+        report
+    }
+
+    /// Waits until Chromium has received `packets` audio packets on its
+    /// all-rooms slot, and returns its answer (with its slot map).
+    async fn all_rooms_packets(&mut self, packets: u32) -> Value {
+        let request = format!("{{\"all_rooms_packets\":{packets}}}\n");
+        let stdin = self.node.stdin.as_mut().expect("stdin");
+        stdin.write_all(request.as_bytes()).await.expect("to node");
+        stdin.flush().await.expect("to node");
+        let report = self.next().await;
+        assert_eq!(
+            report["ok"], true,
+            "Chromium got no voice on its all-rooms slot: {report}"
         );
         report
     }
