@@ -188,34 +188,31 @@ impl Chromium {
         serde_json::from_str(&line).expect("a JSON line")
     }
 
+    /// Sends one request line and reads the answer, which must be `ok`.
+    async fn ask(&mut self, request: Value, failed: &str) -> Value {
+        let stdin = self.node.stdin.as_mut().expect("stdin");
+        let line = format!("{request}\n");
+        stdin.write_all(line.as_bytes()).await.expect("to node");
+        stdin.flush().await.expect("to node");
+        let report = self.next().await;
+        assert_eq!(report["ok"], true, "{failed}: {report}");
+        report
+    }
+
     /// Waits until Chromium has decoded `pictures` pictures of `who` since
     /// the last report, and returns the report.
     async fn report_after(&mut self, who: ParticipantId, pictures: u32) -> Value {
-        let request = format!("{{\"await\":{},\"pictures\":{pictures}}}\n", who.0);
-        let stdin = self.node.stdin.as_mut().expect("stdin");
-        stdin.write_all(request.as_bytes()).await.expect("to node");
-        stdin.flush().await.expect("to node");
-        let report = self.next().await;
-        assert_eq!(
-            report["ok"], true,
-            "Chromium did not decode {who:?}: {report}"
-        );
-        report
+        let request = serde_json::json!({ "await": who.0, "pictures": pictures });
+        self.ask(request, &format!("Chromium did not decode {who:?}"))
+            .await
     }
 
     /// Waits until Chromium has received `packets` audio packets on its
     /// all-rooms slot, and returns its answer (with its slot map).
     async fn all_rooms_packets(&mut self, packets: u32) -> Value {
-        let request = format!("{{\"all_rooms_packets\":{packets}}}\n");
-        let stdin = self.node.stdin.as_mut().expect("stdin");
-        stdin.write_all(request.as_bytes()).await.expect("to node");
-        stdin.flush().await.expect("to node");
-        let report = self.next().await;
-        assert_eq!(
-            report["ok"], true,
-            "Chromium got no voice on its all-rooms slot: {report}"
-        );
-        report
+        let request = serde_json::json!({ "all_rooms_packets": packets });
+        self.ask(request, "Chromium got no voice on its all-rooms slot")
+            .await
     }
 
     async fn close(mut self) {

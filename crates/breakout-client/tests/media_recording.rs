@@ -57,6 +57,14 @@ fn tones_by_window(pcm: &[i16], tones: &[u32]) -> Vec<Vec<bool>> {
         .collect()
 }
 
+/// Starts or stops recording `room`.
+fn record_room(room: u32, active: bool) -> Command {
+    Command::Record {
+        room: Some(RoomId(room)),
+        active,
+    }
+}
+
 /// One meeting of this file at a time: these tests are about what is
 /// recorded, not about load (eight media sessions at once in a debug build
 /// crowd two cores).
@@ -93,11 +101,11 @@ async fn a_recorded_room_holds_its_members_tones_only_and_follows_a_move() {
     }
 
     // A participant may not record.
-    let record = |active| Command::Record {
-        room: Some(RoomId(1)),
-        active,
-    };
-    let error = a.conn.command(record(true)).await.expect_err("refused");
+    let error = a
+        .conn
+        .command(record_room(1, true))
+        .await
+        .expect_err("refused");
     let refused = error.api_error().expect("an API error");
     assert_eq!(refused.code, "permission_denied");
     assert_eq!(
@@ -105,7 +113,7 @@ async fn a_recorded_room_holds_its_members_tones_only_and_follows_a_move() {
         "your role does not allow you to record rooms"
     );
 
-    command(&host.conn, record(true)).await;
+    command(&host.conn, record_room(1, true)).await;
     let recording_of = |view: &breakout_client::protocol::MeetingView, room| {
         view.rooms
             .iter()
@@ -132,7 +140,7 @@ async fn a_recorded_room_holds_its_members_tones_only_and_follows_a_move() {
     a.forget();
     a.wait_for("a hears c in room 1", |r| r.tone_frames(c.tone()) >= HEARD)
         .await;
-    command(&host.conn, record(false)).await;
+    command(&host.conn, record_room(1, false)).await;
     assert_eq!(recording_of(&view(&a.conn).await, 1), Some(false));
 
     let on_disk = the_recording(&server);
@@ -236,14 +244,7 @@ async fn the_voice_to_all_rooms_is_in_a_recorded_rooms_file_while_held() {
     let tones = [a.tone(), b.tone(), host.tone()];
     start_breakouts(&host.conn, 2, &[(a.id, 1), (b.id, 2)]).await;
     a.wait_for_room(1).await;
-    command(
-        &host.conn,
-        Command::Record {
-            room: Some(RoomId(1)),
-            active: true,
-        },
-    )
-    .await;
+    command(&host.conn, record_room(1, true)).await;
     host.media.speak_to_all(true).await.expect("speak to all");
     // A second of it heard in room 1, so a second of it to look for.
     a.wait_for("a hears the host's voice to all rooms", |r| {
@@ -251,14 +252,7 @@ async fn the_voice_to_all_rooms_is_in_a_recorded_rooms_file_while_held() {
     })
     .await;
     host.media.speak_to_all(false).await.expect("let go");
-    command(
-        &host.conn,
-        Command::Record {
-            room: Some(RoomId(1)),
-            active: false,
-        },
-    )
-    .await;
+    command(&host.conn, record_room(1, false)).await;
 
     let pcm = decode(&the_recording(&server));
     let windows = tones_by_window(&pcm, &tones);
@@ -318,14 +312,7 @@ async fn a_recording_shows_whoever_speaks_then_the_shared_screen() {
     start_breakouts(&host.conn, 1, &[(a.id, 1), (b.id, 1)]).await;
     a.wait_for_room(1).await;
     b.wait_for_room(1).await;
-    command(
-        &host.conn,
-        Command::Record {
-            room: Some(RoomId(1)),
-            active: true,
-        },
-    )
-    .await;
+    command(&host.conn, record_room(1, true)).await;
     // Each phase lasts while its peer decodes a second and a half of it.
     b.forget();
     b.wait_for("b sees a, who speaks", |r| r.pattern_frames(a.id) >= 45)
@@ -345,14 +332,7 @@ async fn a_recording_shows_whoever_speaks_then_the_shared_screen() {
         r.pictures_at(b.id, (640, 360)) >= 8
     })
     .await;
-    command(
-        &host.conn,
-        Command::Record {
-            room: Some(RoomId(1)),
-            active: false,
-        },
-    )
-    .await;
+    command(&host.conn, record_room(1, false)).await;
 
     let path = the_recording(&server);
     assert_eq!(probe(&path, "stream=codec_name"), "vp8\nopus");

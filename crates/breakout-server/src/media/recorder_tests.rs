@@ -127,26 +127,26 @@ fn a_recording_cut_off_without_finishing_still_plays_to_its_last_picture() {
 /// `count` frames of a flat `colour` picture at 25 fps, a keyframe every
 /// ten, as libvpx (through ffmpeg) encodes them.
 fn flat_vp8(colour: &str, count: usize) -> Vec<Vec<u8>> {
-    let out = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-f", "lavfi", "-i"])
-        .arg(format!("color=c={colour}:s=320x240:r=25"))
-        .args([
+    let source = format!("color=c={colour}:s=320x240:r=25");
+    let count = count.to_string();
+    let ivf = recording_files::ffmpeg(
+        &["-f", "lavfi"],
+        source,
+        &[
             "-frames:v",
-            &count.to_string(),
+            &count,
             "-c:v",
             "libvpx",
             "-g",
             "10",
-        ])
-        .args(["-keyint_min", "10", "-f", "ivf", "-"])
-        .output()
-        .expect("ffmpeg runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+            "-keyint_min",
+            "10",
+            "-f",
+            "ivf",
+            "-",
+        ],
     );
-    ivf_frames(&out.stdout)
+    ivf_frames(&ivf)
         .into_iter()
         .map(|(_, frame)| frame.to_vec())
         .collect()

@@ -21,40 +21,49 @@ fn tool(name: &str) -> Command {
     Command::new(name)
 }
 
-/// One ffprobe entry of `path`, e.g. `stream=codec_name`.
-pub fn probe(path: &Path, entries: &str) -> String {
-    let out = tool("ffprobe")
-        .args(["-v", "error", "-show_entries", entries, "-of"])
-        .args(["default=nw=1:nk=1"])
-        .arg(path)
-        .output()
-        .expect("ffprobe runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-/// The file decoded to 48 kHz mono samples; ffmpeg must read it to its end
-/// without an error.
-pub fn decode(path: &Path) -> Vec<i16> {
-    let out = tool("ffmpeg")
-        .args(["-v", "error", "-xerror", "-i"])
-        .arg(path)
-        .args(["-f", "s16le", "-ac", "1", "-ar", "48000", "-"])
-        .output()
-        .expect("ffmpeg runs");
+/// What `command` prints; it must succeed.
+fn stdout_of(mut command: Command) -> Vec<u8> {
+    let out = command.output().expect("the tool runs");
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     out.stdout
-        .chunks_exact(2)
-        .map(|b| i16::from_le_bytes([b[0], b[1]]))
-        .collect()
+}
+
+/// What ffmpeg, quiet but for errors, prints for `input` with the options
+/// `before` and `after` it.
+pub fn ffmpeg(before: &[&str], input: impl AsRef<std::ffi::OsStr>, after: &[&str]) -> Vec<u8> {
+    let mut command = tool("ffmpeg");
+    command.args(["-v", "error"]).args(before);
+    command.arg("-i").arg(input).args(after);
+    stdout_of(command)
+}
+
+/// One ffprobe entry of `path`, e.g. `stream=codec_name`.
+pub fn probe(path: &Path, entries: &str) -> String {
+    let mut command = tool("ffprobe");
+    command
+        .args(["-v", "error", "-show_entries", entries, "-of"])
+        .args(["default=nw=1:nk=1"])
+        .arg(path);
+    String::from_utf8_lossy(&stdout_of(command))
+        .trim()
+        .to_owned()
+}
+
+/// The file decoded to 48 kHz mono samples; ffmpeg must read it to its end
+/// without an error.
+pub fn decode(path: &Path) -> Vec<i16> {
+    ffmpeg(
+        &["-xerror"],
+        path,
+        &["-f", "s16le", "-ac", "1", "-ar", "48000", "-"],
+    )
+    .chunks_exact(2)
+    .map(|b| i16::from_le_bytes([b[0], b[1]]))
+    .collect()
 }
 
 /// Power of `hz` in `pcm` relative to its total power (Goertzel), in 0..=1.
@@ -77,18 +86,8 @@ pub fn share(pcm: &[i16], hz: f64) -> f64 {
 /// The video track's frames as written, in order, with their times in ms
 /// (copied out of the WebM by ffmpeg, not decoded).
 pub fn video_frames(path: &Path) -> Vec<(u64, Vec<u8>)> {
-    let out = tool("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(path)
-        .args(["-map", "0:v", "-c", "copy", "-f", "ivf", "-"])
-        .output()
-        .expect("ffmpeg runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    ivf_frames(&out.stdout)
+    let ivf = ffmpeg(&[], path, &["-map", "0:v", "-c", "copy", "-f", "ivf", "-"]);
+    ivf_frames(&ivf)
         .into_iter()
         .map(|(pts, frame)| (pts, frame.to_vec()))
         .collect()
@@ -113,29 +112,23 @@ pub fn ivf_frames(ivf: &[u8]) -> Vec<(u64, &[u8])> {
 /// red, green and blue.
 pub fn mean_colours(path: &Path, fps: u32) -> Vec<[u8; 3]> {
     const SIDE: usize = 16;
-    let out = tool("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(path)
-        .args(["-map", "0:v", "-vf"])
-        .arg(format!("fps={fps},scale={SIDE}:{SIDE}"))
-        .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
-        .output()
-        .expect("ffmpeg runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-        .chunks_exact(SIDE * SIDE * 3)
-        .map(|picture| {
-            let mut sum = [0usize; 3];
-            for pixel in picture.chunks_exact(3) {
-                for (s, c) in sum.iter_mut().zip(pixel) {
-                    *s += usize::from(*c);
-                }
+    let filter = format!("fps={fps},scale={SIDE}:{SIDE}");
+    ffmpeg(
+        &[],
+        path,
+        &[
+            "-map", "0:v", "-vf", &filter, "-f", "rawvideo", "-pix_fmt", "rgb24", "-",
+        ],
+    )
+    .chunks_exact(SIDE * SIDE * 3)
+    .map(|picture| {
+        let mut sum = [0usize; 3];
+        for pixel in picture.chunks_exact(3) {
+            for (s, c) in sum.iter_mut().zip(pixel) {
+                *s += usize::from(*c);
             }
-            sum.map(|s| (s / (SIDE * SIDE)) as u8)
-        })
-        .collect()
+        }
+        sum.map(|s| (s / (SIDE * SIDE)) as u8)
+    })
+    .collect()
 }
