@@ -172,6 +172,7 @@ mod router;
 mod slots;
 mod speaking;
 mod stats;
+mod threads;
 mod upstream;
 mod vp8;
 
@@ -396,8 +397,8 @@ pub(crate) struct MediaHandle {
 }
 
 impl MediaRouter {
-    /// Starts the meeting's media task (needs a tokio runtime); its
-    /// connections share the server's media socket.
+    /// Starts the meeting's media task on a media thread (see
+    /// [`threads`]); its connections share the server's media socket.
     /// Recordings go to `recordings`; without one, recorded rooms are not.
     pub fn spawn(
         meeting: &Meeting,
@@ -411,7 +412,8 @@ impl MediaRouter {
         let (speaking_tx, speaking) = mpsc::channel(1);
         let recordings = recording::Recordings::new(recordings, clock.clone());
         let summaries = speaking::Summaries::new(clock, speaking_tx);
-        tokio::spawn(router::Router::new(placement_rx, rx, network, summaries, recordings).run());
+        let router = router::Router::new(placement_rx, rx, network.clone(), summaries, recordings);
+        network.spawn_meeting(router.run());
         MediaRouter {
             placement,
             handle: MediaHandle { tx },

@@ -20,6 +20,7 @@ use webrtc::ice::udp_mux::{UDPMux, UDPMuxDefault, UDPMuxParams};
 use webrtc::ice::udp_network::UDPNetwork;
 
 use super::ice_servers::IceServersConfig;
+use super::threads::MediaThreads;
 
 /// How the operator wants media reachable.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -31,6 +32,9 @@ pub struct MediaNetworkConfig {
     pub public_ips: Vec<IpAddr>,
     /// STUN/TURN servers handed to clients.
     pub ice_servers: IceServersConfig,
+    /// Media threads meetings are spread over (0 counts as 1; see
+    /// [`super::threads`]).
+    pub threads: usize,
 }
 
 /// The server's media socket and what is announced for it.
@@ -40,6 +44,7 @@ pub struct MediaNetwork {
     public_ips: Vec<IpAddr>,
     ice_servers: IceServersConfig,
     mux: Arc<UDPMuxDefault>,
+    threads: MediaThreads,
     /// Streams forwarded right now across this server's meetings (filled
     /// downstream slots), kept by each meeting's router: the load a
     /// cluster node reports and its stream budget is checked against.
@@ -58,8 +63,10 @@ impl std::fmt::Debug for MediaNetwork {
 impl MediaNetwork {
     /// Binds the media port on `bind_ip` (the HTTP listener's address: a
     /// specific IP gathers only that IP, unspecified every interface).
-    /// Needs a tokio runtime.
+    /// Starts the media threads; the socket is read on the first.
     pub fn bind(bind_ip: IpAddr, config: &MediaNetworkConfig) -> std::io::Result<MediaNetwork> {
+        let threads = MediaThreads::start(config.threads)?;
+        let _socket_thread = threads.first().enter();
         let socket = std::net::UdpSocket::bind(SocketAddr::new(bind_ip, config.port))?;
         socket.set_nonblocking(true)?;
         let socket = tokio::net::UdpSocket::from_std(socket)?;
@@ -70,8 +77,14 @@ impl MediaNetwork {
             public_ips: config.public_ips.clone(),
             ice_servers: config.ice_servers.clone(),
             mux: UDPMuxDefault::new(UDPMuxParams::new(socket)),
+            threads,
             streams: std::sync::atomic::AtomicI64::new(0),
         })
+    }
+
+    /// Runs a meeting's media task on one of the media threads.
+    pub fn spawn_meeting(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        self.threads.spawn_meeting(task);
     }
 
     /// Streams forwarded right now by every meeting of this server.
