@@ -6,8 +6,10 @@
 // line {"await": PARTICIPANT, "pictures": N} waits until the page has
 // decoded N pictures of that participant's test pattern since the last
 // report, then prints the report (page.html's interopReport) as one line;
-// {"all_rooms_packets": N} waits until N audio packets arrived on the
-// all-rooms slot and prints {"ok":true,"packets":...,"slots":...}.
+// {"packets_on": "listen" | "all_rooms", "packets": N} waits until N audio
+// packets arrived on those slots and prints {"ok":true,"packets":...,
+// "slots":...}; {"command": {...}} sends a meeting command and prints
+// {"ok":true,"result":...}.
 //
 //   node run.mjs ws://127.0.0.1:PORT TOKEN [timeout-ms]
 //
@@ -79,12 +81,15 @@ for await (const line of requests) {
   if (!line.trim()) continue;
   let report;
   try {
-    const { await: who, pictures, all_rooms_packets: packets } = JSON.parse(line);
-    if (packets !== undefined) {
-      await page.waitForFunction((n) => window.interop.allRoomsPackets >= n, packets, { timeout });
+    const { await: who, pictures, packets_on: kind, packets, command } = JSON.parse(line);
+    if (command !== undefined) {
+      const result = await page.evaluate((c) => window.request({ type: "command", command: c }), command);
+      report = { ok: true, result };
+    } else if (kind !== undefined) {
+      await page.waitForFunction(([k, n]) => window.interop.packetsOn[k] >= n, [kind, packets], { timeout });
       report = {
         ok: true,
-        packets: await page.evaluate(() => window.interop.allRoomsPackets),
+        packets: await page.evaluate((k) => window.interop.packetsOn[k], kind),
         slots: await page.evaluate(() => window.interop.slots),
       };
     } else {

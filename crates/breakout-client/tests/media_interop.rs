@@ -3,9 +3,10 @@
 //! synthetic bot share the main room through the SFU. Chromium must decode
 //! audio and video on its slots (getStats); the bot must decode Chromium's
 //! fake audio and video. A presenter then shares a screen, which Chromium
-//! decodes on the screen slot its offer declared, and nowhere else; and
-//! moved into a breakout room, Chromium receives the host's voice to all
-//! rooms on its all-rooms slot.
+//! decodes on the screen slot its offer declared, and nowhere else; moved
+//! into a breakout room, Chromium receives the host's voice to all rooms on
+//! its all-rooms slot; and, a cohost itself, it listens in on the main room
+//! on its listening slot.
 //!
 //! A second test moves Chromium between rooms of synthetic bots many times:
 //! every move must look like one continuous stream to its decoder, so the
@@ -70,7 +71,8 @@ async fn chromium_and_a_bot_decode_each_other_through_the_sfu() {
     let server = TestServer::start().await;
     let meeting = server.meeting().await;
     let bot = Bot::join(&server, &meeting, "bot", MediaConfig::synthetic()).await;
-    let token = server.token(&meeting, "chromium", "participant").await;
+    // A cohost, so that it may listen in (at the end).
+    let token = server.token(&meeting, "chromium", "cohost").await;
     let ws = server.url.replacen("http://", "ws://", 1);
 
     let mut browser = Chromium::start(&ws, &token);
@@ -148,7 +150,7 @@ async fn chromium_and_a_bot_decode_each_other_through_the_sfu() {
     let chromium = ParticipantId(result["participant"].as_u64().expect("Chromium's id"));
     start_breakouts(&host.conn, 1, &[(chromium, 1)]).await;
     host.media.speak_to_all(true).await.expect("speak to all");
-    let report = browser.all_rooms_packets(50).await;
+    let report = browser.packets_on("all_rooms", 50).await;
     assert!(report["packets"].as_u64() >= Some(50), "{report}");
     assert_eq!(report["slots"]["room"], 1, "{report}");
     assert_eq!(
@@ -156,6 +158,27 @@ async fn chromium_and_a_bot_decode_each_other_through_the_sfu() {
         "{report}"
     );
     host.media.speak_to_all(false).await.expect("let go");
+
+    // From room 1, Chromium listens in on the main room.
+    let listen = serde_json::json!({ "type": "listen_in", "room": 0 });
+    browser.command(listen).await;
+    let report = browser.packets_on("listen", 50).await;
+    assert!(report["packets"].as_u64() >= Some(50), "{report}");
+    assert_eq!(report["slots"]["room"], 1, "{report}");
+    assert_eq!(report["slots"]["listen_room"], 0, "{report}");
+    let listened: Vec<&Value> = report["slots"]["listen"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|slot| slot.get("participant"))
+        .collect();
+    // The main room's voices: the bot's and the presenter's.
+    let main_room = [Value::from(bot.id.0), Value::from(presenter.id.0)];
+    assert!(!listened.is_empty(), "{report}");
+    assert!(
+        listened.iter().all(|who| main_room.contains(who)),
+        "{report}"
+    );
 
     browser.close().await;
 }
@@ -208,11 +231,21 @@ impl Chromium {
     }
 
     /// Waits until Chromium has received `packets` audio packets on its
-    /// all-rooms slot, and returns its answer (with its slot map).
-    async fn all_rooms_packets(&mut self, packets: u32) -> Value {
-        let request = serde_json::json!({ "all_rooms_packets": packets });
-        self.ask(request, "Chromium got no voice on its all-rooms slot")
-            .await
+    /// `slots` ("listen" or "all_rooms"), and returns its answer (with its
+    /// slot map).
+    async fn packets_on(&mut self, slots: &str, packets: u32) -> Value {
+        let request = serde_json::json!({ "packets_on": slots, "packets": packets });
+        self.ask(
+            request,
+            &format!("Chromium got no audio on its {slots} slots"),
+        )
+        .await
+    }
+
+    /// Sends a meeting command as Chromium.
+    async fn command(&mut self, command: Value) -> Value {
+        let request = serde_json::json!({ "command": command });
+        self.ask(request, "Chromium's command was refused").await
     }
 
     async fn close(mut self) {
