@@ -4,7 +4,8 @@
 //! it decodes its new room, its old room stops hearing it, and everyone's
 //! mic and camera state is what it was. A participant who picks another
 //! microphone or camera mid-meeting is heard and seen through it on the
-//! same connection.
+//! same connection. Meetings on different media threads of one server each
+//! carry their own media.
 
 mod media_support;
 
@@ -282,4 +283,46 @@ async fn another_device_replaces_the_old_one_on_the_same_connection() {
         r.tone_frames(other_tone) >= heard + HEARD
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn meetings_on_two_media_threads_each_carry_their_own() {
+    let server = TestServer::start_with_media_threads(2).await;
+    // The first meeting goes to the socket's thread, the second to the other.
+    let (first, second) = (server.meeting().await, server.meeting().await);
+    let voice = || {
+        let mut config = MediaConfig::synthetic();
+        config.video = VideoSource::None;
+        config.camera_on = false;
+        config
+    };
+    let a = Bot::join(&server, &first, "a", voice()).await;
+    let b = Bot::join(&server, &first, "b", voice()).await;
+    // Ids count per meeting, and tones follow ids: two who never join
+    // first, so that c and d sound unlike a and b.
+    for name in ["x", "y"] {
+        server.token(&second, name, "participant").await;
+    }
+    let c = Bot::join(&server, &second, "c", voice()).await;
+    let d = Bot::join(&server, &second, "d", voice()).await;
+    let tones = [a.tone(), b.tone(), c.tone(), d.tone()];
+    assert!((1..4).all(|i| !tones[..i].contains(&tones[i])), "{tones:?}");
+    for (bot, partner) in [(&a, &b), (&b, &a), (&c, &d), (&d, &c)] {
+        bot.wait_for("its partner's tone", |r| {
+            r.tone_frames(partner.tone()) >= HEARD
+        })
+        .await;
+    }
+    for (bot, others) in [(&a, [&c, &d]), (&c, [&a, &b])] {
+        let heard = bot.snapshot();
+        for other in others {
+            assert_eq!(
+                heard.tone_frames(other.tone()),
+                0,
+                "{} hears {}",
+                bot.name,
+                other.name
+            );
+        }
+    }
 }

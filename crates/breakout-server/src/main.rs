@@ -69,10 +69,11 @@ struct Args {
     /// free one.
     #[arg(long, env = "BREAKOUT_MEDIA_PORT", default_value_t = 7801)]
     media_port: u16,
-    /// Threads forwarding media, meetings spread over them. One forwards
-    /// most per CPU second; more carry more meetings on one node.
-    #[arg(long, env = "BREAKOUT_MEDIA_THREADS", default_value_t = 1)]
-    media_threads: usize,
+    /// Threads forwarding media (1 to 256), meetings spread over them. One
+    /// forwards most per CPU second; more carry more meetings on one node.
+    #[arg(long, env = "BREAKOUT_MEDIA_THREADS", default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    media_threads: u16,
     /// The address clients outside reach this host at, when it sits behind a
     /// 1:1 NAT (a cloud VM's public IP). Announced for media besides the
     /// local addresses; repeat for several. Never guessed.
@@ -164,7 +165,7 @@ async fn main() -> anyhow::Result<()> {
         }),
         media: MediaNetworkConfig {
             port: args.media_port,
-            threads: args.media_threads,
+            threads: usize::from(args.media_threads),
             public_ips: args.public_ips,
             ice_servers: IceServersConfig {
                 stun_urls: args.stun_urls,

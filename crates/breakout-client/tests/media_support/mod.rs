@@ -32,13 +32,17 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        Self::start_with_media_threads(1).await
+    }
+
+    /// A server whose meetings are spread over `threads` media threads.
+    pub async fn start_with_media_threads(threads: usize) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
-        let server = Server::start(ServerConfig {
-            admin_key: Some(KEY.into()),
-            ..ServerConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().to_path_buf())
-        })
-        .await
-        .expect("server starts");
+        let mut config =
+            ServerConfig::new("127.0.0.1:0".parse().unwrap(), dir.path().to_path_buf());
+        config.admin_key = Some(KEY.into());
+        config.media.threads = threads;
+        let server = Server::start(config).await.expect("server starts");
         let url = format!("http://{}", server.local_addr());
         let api = AdminApi::new(&url, KEY).expect("admin client");
         TestServer {
