@@ -83,6 +83,16 @@ async fn first(
     }
 }
 
+/// A participant who sends nothing (mic and camera off, no sources).
+fn quiet() -> MediaConfig {
+    let mut config = MediaConfig::synthetic();
+    config.audio = AudioSource::None;
+    config.video = VideoSource::None;
+    config.mic_on = false;
+    config.camera_on = false;
+    config
+}
+
 fn tone_of(bot_tone: u32) -> impl Fn(&Observation) -> bool {
     move |seen| matches!(seen, Observation::Tone { hz, .. } if *hz == bot_tone)
 }
@@ -264,15 +274,7 @@ async fn client_media_figures() {
 async fn listen_switch_figures() {
     let server = TestServer::start().await;
     let meeting = server.meeting().await;
-    let host = Bot::join_as(&server, &meeting, "host", "host", {
-        let mut config = MediaConfig::synthetic();
-        config.audio = AudioSource::None;
-        config.video = VideoSource::None;
-        config.mic_on = false;
-        config.camera_on = false;
-        config
-    })
-    .await;
+    let host = Bot::join_as(&server, &meeting, "host", "host", quiet()).await;
     let tokens = (
         server.token(&meeting, "one", "participant").await,
         server.token(&meeting, "two", "participant").await,
@@ -320,14 +322,6 @@ async fn listen_switch_figures() {
 async fn screen_share_figures() {
     let server = TestServer::start().await;
     let meeting = server.meeting().await;
-    let quiet = || {
-        let mut config = MediaConfig::synthetic();
-        config.audio = AudioSource::None;
-        config.video = VideoSource::None;
-        config.mic_on = false;
-        config.camera_on = false;
-        config
-    };
     let presenter = Bot::join_as(&server, &meeting, "presenter", "presenter", quiet()).await;
     let viewer = Bot::join(&server, &meeting, "viewer", quiet()).await;
     let source = ScreenSource::Pattern {

@@ -32,9 +32,8 @@ use super::bwe::Uplink;
 use super::events::{EventSink, MediaEvent};
 use super::frame::VideoFrame;
 use super::scale::downscale;
-use super::send::now_ms;
 use super::send_video::recv_frame;
-use super::synthetic::{PatternStamp, draw_pattern_sized};
+use super::synthetic::PatternSource;
 use super::video::Vp8Encoder;
 
 /// Pictures a second of a shared screen.
@@ -292,16 +291,15 @@ pub(super) fn spawn(
     tokio::spawn(async move {
         let mut ticks = interval(Duration::from_secs(1) / SCREEN_FPS);
         ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
-        let (pattern, mut captured) = match input {
+        let (mut pattern, mut captured) = match input {
             ScreenInput::Pattern {
                 participant,
                 width,
                 height,
-            } => (Some((participant, width, height)), None),
+            } => (Some(PatternSource::new(participant, width, height)), None),
             ScreenInput::Captured(rx) => (None, Some(rx)),
         };
         let mut encoder: Option<Vp8Encoder> = None;
-        let mut counter = 0u32;
         let mut last_write = Instant::now();
         let mut last_picture: Option<VideoFrame> = None;
         loop {
@@ -314,14 +312,8 @@ pub(super) fn spawn(
                     }
                 }
                 _ = ticks.tick(), if captured.is_none() => {
-                    let Some((participant, width, height)) = pattern else { return };
-                    counter += 1;
-                    let stamp = PatternStamp {
-                        participant,
-                        counter,
-                        captured_ms: now_ms(),
-                    };
-                    draw_pattern_sized(stamp, width, height)
+                    let Some(pattern) = pattern.as_mut() else { return };
+                    pattern.next_picture()
                 }
                 frame = recv_frame(captured.as_mut()) => match frame {
                     Some(frame) => frame,

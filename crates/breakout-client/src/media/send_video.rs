@@ -28,8 +28,8 @@ use super::bwe::Uplink;
 use super::encodings::{Encoding, Job};
 use super::events::{EventSink, MediaEvent};
 use super::frame::VideoFrame;
-use super::send::{Switches, now_ms};
-use super::synthetic::{PatternStamp, draw_pattern_sized};
+use super::send::Switches;
+use super::synthetic::PatternSource;
 use super::video::Vp8Encoder;
 use super::video_layers::LayerEncoders;
 use super::video_rate::CameraEncoder;
@@ -148,16 +148,19 @@ pub fn spawn_video(
             Pipeline::Single(CameraEncoder::new(uplink, fps, events.clone()))
         };
         let mut writer = Writer::new(camera.clone());
-        let mut counter = 0u32;
         let mut replayed = 0usize;
         let mut preview = Preview::default();
-        let (pattern, mut frames, clip) = match input {
+        let (mut pattern, mut frames, clip) = match input {
             VideoInput::Pattern {
                 participant,
                 width,
                 height,
                 ..
-            } => (Some((participant, width, height)), None, None),
+            } => (
+                Some(PatternSource::new(participant, width, height)),
+                None,
+                None,
+            ),
             VideoInput::Frames { pictures, .. } => (None, Some(pictures), None),
             VideoInput::Encoded { frames, .. } => (None, None, Some(frames)),
         };
@@ -191,17 +194,9 @@ pub fn spawn_video(
                 writer.write(0, vec![frame.clone()]).await;
                 continue;
             }
-            let picture = match (raw, pattern) {
+            let picture = match (raw, pattern.as_mut()) {
                 (Some(frame), _) => frame,
-                (None, Some((participant, width, height))) => {
-                    counter += 1;
-                    let stamp = PatternStamp {
-                        participant,
-                        counter,
-                        captured_ms: now_ms(),
-                    };
-                    draw_pattern_sized(stamp, width, height)
-                }
+                (None, Some(pattern)) => pattern.next_picture(),
                 (None, None) => continue,
             };
             if preview.due(Instant::now()) {

@@ -221,6 +221,37 @@ pub fn pattern_size_error(width: u32, height: u32) -> Option<String> {
     None
 }
 
+/// A live test pattern: each picture counted and stamped when drawn.
+#[derive(Debug, Clone, Copy)]
+pub struct PatternSource {
+    participant: ParticipantId,
+    width: u32,
+    height: u32,
+    counter: u32,
+}
+
+impl PatternSource {
+    pub fn new(participant: ParticipantId, width: u32, height: u32) -> Self {
+        PatternSource {
+            participant,
+            width,
+            height,
+            counter: 0,
+        }
+    }
+
+    /// The next picture.
+    pub fn next_picture(&mut self) -> VideoFrame {
+        self.counter += 1;
+        let stamp = PatternStamp {
+            participant: self.participant,
+            counter: self.counter,
+            captured_ms: super::send::now_ms(),
+        };
+        draw_pattern_sized(stamp, self.width, self.height)
+    }
+}
+
 /// Draws the test pattern for `stamp` at `width` × `height`, blocks
 /// `width / 20` pixels wide, noise under them; a size
 /// [`pattern_size_error`] refuses comes out at 320×240 instead.

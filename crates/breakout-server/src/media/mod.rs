@@ -117,6 +117,9 @@
 //!   layers are wanted. No SDP, ICE or DTLS is involved in a switch.
 //! - [`speaking`]: who speaks in each room, from the same audio levels
 //!   that rank talkers, summarised for hosts and cohosts once a second.
+//! - [`recording`], [`recorder`], [`recorder_video`]: a recorded room's
+//!   voices mixed and its screen or speaker's VP8 copied into one WebM file.
+//! - [`threads`]: the single-threaded runtimes a meeting's media runs on.
 //!
 //! # Listening in and speaking to all rooms
 //!

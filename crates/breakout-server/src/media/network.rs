@@ -32,8 +32,8 @@ pub struct MediaNetworkConfig {
     pub public_ips: Vec<IpAddr>,
     /// STUN/TURN servers handed to clients.
     pub ice_servers: IceServersConfig,
-    /// Media threads meetings are spread over (0 counts as 1; see
-    /// [`super::threads`]).
+    /// Media threads meetings are spread over, each a single-threaded
+    /// runtime (0 counts as 1).
     pub threads: usize,
 }
 

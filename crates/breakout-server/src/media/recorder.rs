@@ -122,12 +122,7 @@ impl RoomRecorder {
             .and_then(|b| b.set_writing_app("breakout-server"))
             .map_err(mux)?;
         let (builder, video) = builder
-            .add_video_track(
-                BLANK_SIZE.0 as u32,
-                BLANK_SIZE.1 as u32,
-                VideoCodecId::VP8,
-                None,
-            )
+            .add_video_track(BLANK_SIZE.0, BLANK_SIZE.1, VideoCodecId::VP8, None)
             .map_err(mux)?;
         let (builder, audio) = builder
             .add_audio_track(SAMPLE_RATE, 1, AudioCodecId::Opus, None)
@@ -209,8 +204,8 @@ impl RoomRecorder {
     ) -> Result<(), RecordError> {
         for picture in self.feed.push(source, packet) {
             // Between the audio frame written last and the next one.
-            let next_audio = self.file_time(self.frames);
-            let last_audio = self.file_time(self.frames.saturating_sub(1));
+            let next_audio = file_time(self.frames);
+            let last_audio = file_time(self.frames.saturating_sub(1));
             let last = self.last_picture.map_or(0, |(at, _)| at);
             let at = (last_audio + since_mix.as_nanos() as u64)
                 .min(next_audio)
@@ -218,10 +213,6 @@ impl RoomRecorder {
             self.write_picture(&picture.data, at, picture.keyframe, false)?;
         }
         Ok(())
-    }
-
-    fn file_time(&self, frames: u64) -> u64 {
-        FRAME.as_nanos() as u64 * frames
     }
 
     fn write_picture(
@@ -272,7 +263,7 @@ impl RoomRecorder {
             *out = s.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16;
         }
         let len = self.encoder.encode(&self.mixed, &mut self.encoded)?;
-        let at = self.file_time(self.frames);
+        let at = file_time(self.frames);
         self.segment
             .add_frame(self.audio, &self.encoded[..len], at, true)
             .map_err(|error| RecordError::Mux {
@@ -298,6 +289,11 @@ impl RoomRecorder {
         }
         path
     }
+}
+
+/// Where audio frame `frames` sits in the file, in ns.
+fn file_time(frames: u64) -> u64 {
+    FRAME.as_nanos() as u64 * frames
 }
 
 /// The Opus identification header (RFC 7845 §5.1), which WebM carries as

@@ -18,7 +18,7 @@ use webrtc::rtp::packet::Packet;
 /// recording shows while no one's video reaches it. Every copy is a
 /// keyframe, so the blank never depends on what came before it.
 pub const BLANK_KEYFRAME: &[u8] = include_bytes!("blank-640x360.vp8");
-pub const BLANK_SIZE: (u64, u64) = (640, 360);
+pub const BLANK_SIZE: (u32, u32) = (640, 360);
 
 /// Packets the sample builder keeps while a frame waits for one that is
 /// late; older ones are given up (the frame is lost, a keyframe follows).
