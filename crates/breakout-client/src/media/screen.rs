@@ -32,6 +32,7 @@ use super::bwe::Uplink;
 use super::events::{EventSink, MediaEvent};
 use super::frame::VideoFrame;
 use super::scale::downscale;
+use super::send::now_ms;
 use super::send_video::recv_frame;
 use super::synthetic::PatternSource;
 use super::video::Vp8Encoder;
@@ -313,7 +314,7 @@ pub(super) fn spawn(
                 }
                 _ = ticks.tick(), if captured.is_none() => {
                     let Some(pattern) = pattern.as_mut() else { return };
-                    pattern.next_picture()
+                    pattern.next_picture(now_ms())
                 }
                 frame = recv_frame(captured.as_mut()) => match frame {
                     Some(frame) => frame,

@@ -28,7 +28,7 @@ use super::bwe::Uplink;
 use super::encodings::{Encoding, Job};
 use super::events::{EventSink, MediaEvent};
 use super::frame::VideoFrame;
-use super::send::Switches;
+use super::send::{Switches, now_ms};
 use super::synthetic::PatternSource;
 use super::video::Vp8Encoder;
 use super::video_layers::LayerEncoders;
@@ -196,7 +196,7 @@ pub fn spawn_video(
             }
             let picture = match (raw, pattern.as_mut()) {
                 (Some(frame), _) => frame,
-                (None, Some(pattern)) => pattern.next_picture(),
+                (None, Some(pattern)) => pattern.next_picture(now_ms()),
                 (None, None) => continue,
             };
             if preview.due(Instant::now()) {

@@ -221,7 +221,8 @@ pub fn pattern_size_error(width: u32, height: u32) -> Option<String> {
     None
 }
 
-/// A live test pattern: each picture counted and stamped when drawn.
+/// A live test pattern: each picture counted and stamped with its capture
+/// time.
 #[derive(Debug, Clone, Copy)]
 pub struct PatternSource {
     participant: ParticipantId,
@@ -240,13 +241,13 @@ impl PatternSource {
         }
     }
 
-    /// The next picture.
-    pub fn next_picture(&mut self) -> VideoFrame {
+    /// The next picture, captured at `captured_ms` (ms since the epoch).
+    pub fn next_picture(&mut self, captured_ms: u64) -> VideoFrame {
         self.counter += 1;
         let stamp = PatternStamp {
             participant: self.participant,
             counter: self.counter,
-            captured_ms: super::send::now_ms(),
+            captured_ms,
         };
         draw_pattern_sized(stamp, self.width, self.height)
     }
